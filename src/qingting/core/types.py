@@ -26,6 +26,7 @@ class DuplicateKind(StrEnum):
 
     EXACT = "exact"  # same text after normalisation
     NEAR = "near"  # signature similarity at or above the configured threshold
+    REPOST = "repost"  # a repost that adds no content of its own (e.g. "转发微博")
 
 
 class SentimentLabel(StrEnum):
@@ -41,6 +42,7 @@ class Item:
     ``id`` must be unique within a stream. ``time`` is unix seconds; ``None`` means "when it
     arrived" and the pipeline uses the latest time it has seen. ``engagement`` is reposts +
     comments + likes where the source gives them. ``mainstream`` marks a mainstream-media source.
+    ``parent`` is the reposted item's id where the source says (Weibo's ``retweeted_status``).
     """
 
     id: str
@@ -51,6 +53,7 @@ class Item:
     title: str = ""
     engagement: int = 0
     mainstream: bool = False
+    parent: str | None = None  # the id of the item this one reposts or answers, where known
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,18 +108,18 @@ class EventSummary:
 
 
 @dataclass(frozen=True, slots=True)
-class BatchResult:
-    """Returned by :meth:`qingting.core.pipeline.Pipeline.partial_fit`."""
-
-    assignments: tuple[Assignment, ...]
-    events: tuple[EventSummary, ...]  # every event touched by the batch, plus those retired by it
-    errors: tuple[RecordError, ...] = field(default_factory=tuple)
-
-
-@dataclass(frozen=True, slots=True)
 class RecordError:
     """A record that could not become an item, with what was wrong and where."""
 
     record: str  # the record's id, or its position ("line 17") when it has none
     field: str
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """Returned by :meth:`qingting.core.pipeline.Pipeline.partial_fit`."""
+
+    assignments: tuple[Assignment, ...]
+    events: tuple[EventSummary, ...]  # every event touched by the batch, plus those retired by it
+    errors: tuple[RecordError, ...] = field(default_factory=tuple)
