@@ -1,0 +1,325 @@
+"""Streaming near-duplicate detection: MinHash over character shingles, an LSH index, a time window.
+
+An item either repeats an earlier item still inside the window — it then gets a
+:class:`DuplicateMatch` naming the *root* (the first-seen canonical item) — or it becomes a
+canonical item that later items can match. Duplicates are never indexed as canonicals, so chains
+collapse to their root by construction.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal
+
+import numpy as np
+import xxhash
+
+from qingting.core.dedupe.minhash import U32, MinHasher, band_keys, band_params, optimal_bands
+
+DEFAULT_THRESHOLD = 0.6
+DEFAULT_NUM_PERM = 64
+DEFAULT_WINDOW_SECONDS = 3 * 24 * 3600.0
+DEFAULT_MIN_SHINGLES = 5
+
+# Rows of the signature store are allocated in blocks; it grows by doubling.
+_INITIAL_CAPACITY = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateMatch:
+    """An item repeats ``canonical_id``, an earlier canonical item still inside the window.
+
+    ``kind`` is ``"exact"`` when the (folded) texts are identical and ``"near"`` when their
+    estimated Jaccard similarity over character shingles reaches the threshold; ``similarity`` is
+    that estimate (1.0 for exact).
+    """
+
+    canonical_id: str
+    kind: Literal["exact", "near"]
+    similarity: float
+
+
+@lru_cache(maxsize=64)
+def _cached_bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    return optimal_bands(threshold, num_perm)
+
+
+def _text_key(text: str) -> int:
+    """Stable 128-bit key of a text (the builtin ``hash`` is salted per process: not picklable)."""
+    return xxhash.xxh3_128_intdigest(text.encode("utf-8", "surrogatepass"))
+
+
+class Deduper:
+    """Find exact and near duplicates in a stream of (already folded) texts.
+
+    Parameters
+    ----------
+    threshold:
+        Estimated Jaccard similarity of character-shingle sets at or above which two texts are
+        near duplicates, in ``(0, 1]``.
+    shingle:
+        Shingle length in characters (code points).
+    num_perm:
+        MinHash signature length; more is more accurate and slower.
+    bands, rows:
+        LSH banding (``bands·rows ≤ num_perm``); by default chosen from ``threshold`` to keep
+        misses rare (see :func:`~qingting.core.dedupe.minhash.optimal_bands`).
+    window_seconds:
+        Canonical items older than this, relative to the latest time seen in the stream, are
+        forgotten (evicted from the LSH index and the exact table). ``math.inf`` keeps everything.
+    max_items:
+        Optional hard cap on remembered canonical items; the oldest (by time) go first.
+    min_shingles:
+        Texts with fewer shingles than this are matched exactly only: with a handful of shingles
+        one changed character moves the Jaccard estimate by a large step, and short texts such as
+        ``"转发微博"``, ``"哈哈哈哈"`` or ``"支持！"`` coincide without anyone having copied
+        anything — a near match on them would be noise.
+    seed:
+        Seed of the hash functions; results are identical for identical seeds and inputs.
+
+    Example
+    -------
+    >>> d = Deduper(threshold=0.6)
+    >>> d.add("a", "市政府今天发布了关于地铁延长运营时间的通知", time=0.0) is None
+    True
+    >>> d.add("b", "市政府今天发布了关于地铁延长运营时间的通知", time=60.0)
+    DuplicateMatch(canonical_id='a', kind='exact', similarity=1.0)
+    >>> d.add("c", "市政府今天发布了关于地铁延长运营时间的通知！！", time=120.0).kind
+    'near'
+    """
+
+    def __init__(
+        self,
+        threshold: float = DEFAULT_THRESHOLD,
+        *,
+        shingle: int = 3,
+        num_perm: int = DEFAULT_NUM_PERM,
+        bands: int | None = None,
+        rows: int | None = None,
+        window_seconds: float = DEFAULT_WINDOW_SECONDS,
+        max_items: int | None = None,
+        min_shingles: int = DEFAULT_MIN_SHINGLES,
+        seed: int = 0,
+    ) -> None:
+        if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+            raise ValueError(f"threshold must be a number in (0, 1], got {threshold!r}")
+        if not 0.0 < threshold <= 1.0:
+            raise ValueError(f"threshold must be in (0, 1], got {threshold!r}")
+        for name, value, low in (
+            ("shingle", shingle, 1),
+            ("num_perm", num_perm, 2),
+            ("min_shingles", min_shingles, 1),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be an integer ≥ {low}, got {value!r}")
+        if shingle > 12:
+            raise ValueError(f"shingle must be at most 12 characters, got {shingle}")
+        if (bands is None) != (rows is None):
+            raise ValueError("give both bands and rows, or neither (they are then chosen from threshold)")
+        if bands is not None and rows is not None and (bands < 1 or rows < 1 or bands * rows > num_perm):
+            raise ValueError(
+                f"need bands·rows ≤ num_perm, both ≥ 1: bands={bands}, rows={rows}, num_perm={num_perm}"
+            )
+        if isinstance(window_seconds, bool) or not isinstance(window_seconds, int | float):
+            raise ValueError(f"window_seconds must be a positive number, got {window_seconds!r}")
+        if math.isnan(window_seconds) or window_seconds <= 0:
+            raise ValueError(f"window_seconds must be > 0 (math.inf for no window), got {window_seconds!r}")
+        if max_items is not None and (
+            isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 1
+        ):
+            raise ValueError(f"max_items must be None or an integer ≥ 1, got {max_items!r}")
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        self.threshold = float(threshold)
+        self.shingle = shingle
+        self.num_perm = num_perm
+        self.window_seconds = float(window_seconds)
+        self.max_items = max_items
+        self.min_shingles = min_shingles
+        self.seed = seed
+        if bands is None or rows is None:
+            bands, rows = _cached_bands(self.threshold, num_perm)
+        self.bands = bands
+        self.rows = rows
+        # The match test counts equal signature slots: ``ceil(threshold·num_perm)`` of them.
+        self._min_equal = math.ceil(self.threshold * num_perm - 1e-9)
+        self._init_state()
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def _init_state(self) -> None:
+        self._hasher = MinHasher(self.num_perm, self.shingle, self.seed)
+        self._band_mult, self._band_salt = band_params(self.bands, self.rows, self.seed)
+        self.sigs_: U32 = np.zeros((_INITIAL_CAPACITY, self.num_perm), dtype=np.uint32)
+        self.free_rows_: list[int] = list(range(_INITIAL_CAPACITY - 1, -1, -1))
+        self.ids_: list[str | None] = [None] * _INITIAL_CAPACITY
+        self.text_keys_: list[int] = [0] * _INITIAL_CAPACITY
+        self.row_seq_: list[int] = [0] * _INITIAL_CAPACITY  # arrival number of each row's item
+        self.row_bands_: list[tuple[int, ...]] = [()] * _INITIAL_CAPACITY
+        # Exact keys of the near duplicates that point at each row (forgotten with their root).
+        self.row_dups_: list[list[int]] = [[] for _ in range(_INITIAL_CAPACITY)]
+        # text key → (row of the root, kind, similarity): a repeat of any text seen in the window
+        # gets the same answer as its first copy did, in one dictionary lookup.
+        self.exact_: dict[int, tuple[int, Literal["exact", "near"], float]] = {}
+        self.lsh_: dict[int, list[int]] = {}  # band key → rows of canonical items
+        self.heap_: list[tuple[float, int, int]] = []  # (time, arrival number, row)
+        self.max_time_ = -math.inf
+        self.n_seen_ = 0
+
+    def __len__(self) -> int:
+        """Number of canonical items currently remembered."""
+        return len(self.heap_)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        # Hash parameters are a pure function of the seed: rebuilt on restore, not stored.
+        for name in ("_hasher", "_band_mult", "_band_salt"):
+            del state[name]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._hasher = MinHasher(self.num_perm, self.shingle, self.seed)
+        self._band_mult, self._band_salt = band_params(self.bands, self.rows, self.seed)
+
+    def _grow(self) -> None:
+        old = self.sigs_.shape[0]
+        new = old * 2
+        sigs = np.zeros((new, self.num_perm), dtype=np.uint32)
+        sigs[:old] = self.sigs_
+        self.sigs_ = sigs
+        self.free_rows_.extend(range(new - 1, old - 1, -1))
+        self.ids_.extend([None] * old)
+        self.text_keys_.extend([0] * old)
+        self.row_seq_.extend([0] * old)
+        self.row_bands_.extend([()] * old)
+        self.row_dups_.extend([] for _ in range(old))
+
+    def _forget(self, row: int) -> None:
+        """Drop one canonical item (and the exact keys of its duplicates) from every index."""
+        exact = self.exact_
+        exact.pop(self.text_keys_[row], None)
+        for key in self.row_dups_[row]:
+            exact.pop(key, None)
+        lsh = self.lsh_
+        for band in self.row_bands_[row]:
+            bucket = lsh.get(band)
+            if bucket is not None:
+                bucket.remove(row)
+                if not bucket:
+                    del lsh[band]
+        self.ids_[row] = None
+        self.row_bands_[row] = ()
+        self.row_dups_[row] = []
+        self.free_rows_.append(row)
+
+    def _evict(self) -> None:
+        heap = self.heap_
+        cutoff = self.max_time_ - self.window_seconds
+        while heap and heap[0][0] < cutoff:
+            self._forget(heapq.heappop(heap)[2])
+        if self.max_items is not None:
+            while len(heap) > self.max_items:
+                self._forget(heapq.heappop(heap)[2])
+
+    # -- public API ----------------------------------------------------------------------------
+
+    def add(self, item_id: str, text: str, time: float) -> DuplicateMatch | None:
+        """Add one item; return its match against earlier items in the window, or ``None``.
+
+        ``text`` must already be in matching form (NFKC, lower-cased, Simplified, URLs and
+        mentions removed: see ``qingting.core.text``). An empty or whitespace-only text is never a
+        duplicate and is not remembered: there is nothing in it to repeat.
+        """
+        return self.add_many([item_id], [text], [time])[0]
+
+    def add_many(
+        self, ids: Sequence[str], texts: Sequence[str], times: Sequence[float]
+    ) -> list[DuplicateMatch | None]:
+        """Add a batch of items in order; same result as calling :meth:`add` on each in turn.
+
+        Item ``k`` can match item ``j < k`` of the same batch. Signatures for the whole batch are
+        computed in one numpy pass, which is where the speed comes from.
+        """
+        n = len(ids)
+        if len(texts) != n or len(times) != n:
+            raise ValueError(f"ids, texts and times differ in length: {n}, {len(texts)}, {len(times)}")
+        for pos, t in enumerate(times):
+            if isinstance(t, bool) or not isinstance(t, int | float) or math.isnan(t):
+                raise ValueError(f"item {ids[pos]!r}: time must be a number (unix seconds), got {t!r}")
+        sigs, signed = self._hasher.signatures(texts, self.min_shingles)
+        keys = band_keys(sigs, self._band_mult, self._band_salt).tolist()
+        signed_l = signed.tolist()
+        out: list[DuplicateMatch | None] = []
+        exact = self.exact_
+        lsh = self.lsh_
+        min_equal = self._min_equal
+        num_perm = self.num_perm
+        for k in range(n):
+            text = texts[k]
+            time = float(times[k])
+            if time > self.max_time_:
+                self.max_time_ = time
+                if self.heap_ and self.heap_[0][0] < time - self.window_seconds:
+                    self._evict()
+            self.n_seen_ += 1
+            if not text or text.isspace():
+                out.append(None)
+                continue
+            tkey = _text_key(text)
+            hit = exact.get(tkey)
+            if hit is not None:
+                row, kind, sim = hit
+                out.append(DuplicateMatch(self.ids_[row] or "", kind, sim))
+                continue
+            bands: tuple[int, ...] = ()
+            if signed_l[k]:
+                bands = tuple(keys[k])
+                cands: set[int] = set()
+                for band in bands:
+                    bucket = lsh.get(band)
+                    if bucket is not None:
+                        cands.update(bucket)
+                if cands:
+                    rows = list(cands)
+                    equal = np.count_nonzero(self.sigs_[rows] == sigs[k], axis=1).tolist()
+                    top = max(equal)
+                    if top >= min_equal:
+                        # Most similar wins; a tie goes to the earliest-seen canonical item.
+                        seq = self.row_seq_
+                        row = min(
+                            (r for r, e in zip(rows, equal, strict=True) if e == top), key=seq.__getitem__
+                        )
+                        sim = top / num_perm
+                        exact[tkey] = (row, "near", sim)
+                        self.row_dups_[row].append(tkey)
+                        out.append(DuplicateMatch(self.ids_[row] or "", "near", sim))
+                        continue
+            # A new canonical item.
+            if not self.free_rows_:
+                self._grow()
+            row = self.free_rows_.pop()
+            self.ids_[row] = ids[k]
+            self.text_keys_[row] = tkey
+            self.row_seq_[row] = self.n_seen_
+            exact[tkey] = (row, "exact", 1.0)
+            if bands:
+                self.sigs_[row] = sigs[k]
+                self.row_bands_[row] = bands
+                for band in bands:
+                    bucket = lsh.get(band)
+                    if bucket is None:
+                        lsh[band] = [row]
+                    else:
+                        bucket.append(row)
+            heapq.heappush(self.heap_, (time, self.n_seen_, row))
+            if time < self.max_time_ - self.window_seconds or (
+                self.max_items is not None and len(self.heap_) > self.max_items
+            ):
+                self._evict()
+            out.append(None)
+        return out
