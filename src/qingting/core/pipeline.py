@@ -1,0 +1,394 @@
+"""The listening pipeline: normalise → dedupe → cluster → score → sentiment, one pass, streaming.
+
+>>> from qingting.core.types import Item
+>>> p = Pipeline(PipelineConfig(seed=0))
+>>> r = p.partial_fit([
+...     Item("1", "柳湾镇今天全镇停水，什么时候恢复供水？", time=1_700_000_000),
+...     Item("2", "柳湾镇今天全镇停水，什么时候恢复供水？", time=1_700_000_060),
+...     Item("3", "转发微博", time=1_700_000_120, parent="1"),
+... ])
+>>> [a.duplicate_kind for a in r.assignments]
+[None, <DuplicateKind.EXACT: 'exact'>, <DuplicateKind.REPOST: 'repost'>]
+>>> len({a.event_id for a in r.assignments})
+1
+
+State lives in attributes ending with ``_``; :meth:`Pipeline.snapshot` and
+:meth:`Pipeline.restore` carry it across a restart, so a worker continues the same events.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+import zlib
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from qingting.core.cluster import OnlineClusterer
+from qingting.core.dedupe import Deduper
+from qingting.core.sentiment import Analyzer, default_analyzer
+from qingting.core.text import detect_language, normalize, tokenize
+from qingting.core.trends import EventActivity, StreamBaseline, heat_score
+from qingting.core.types import (
+    Assignment,
+    BatchResult,
+    DuplicateKind,
+    EventSummary,
+    Item,
+    RecordError,
+    SentimentLabel,
+)
+
+__all__ = ["Pipeline", "PipelineConfig"]
+
+SNAPSHOT_MAGIC = b"QTPIPE1\n"
+TITLE_CHARS = 60
+MAX_RETIRED = 10_000  # retired event summaries kept for lookups; older ones live in the caller's store
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineConfig:
+    """Settings of one pipeline (one monitoring scheme). Defaults are the measured ones.
+
+    ``dedupe_threshold`` — estimated Jaccard similarity of character shingles at which an item is a
+    near-duplicate. ``window_seconds`` — how long an item can be matched as a duplicate and how
+    long an idle event stays open. ``bucket_seconds`` — the time bucket for burst detection and
+    timelines. ``neutral_band`` — positive probabilities inside it are labelled neutral.
+    ``cluster`` — extra keyword arguments for :class:`~qingting.core.cluster.OnlineClusterer`.
+    """
+
+    dedupe_threshold: float | None = None
+    window_seconds: float = 3 * 86400.0
+    bucket_seconds: float = 1800.0
+    neutral_band: tuple[float, float] = (0.4, 0.6)
+    sentiment_model: str | None = None  # path of a model trained with `qingting sentiment train`
+    seed: int = 0
+    cluster: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.window_seconds <= 0:
+            raise ValueError(f"window_seconds must be positive, got {self.window_seconds!r}")
+        if self.bucket_seconds <= 0:
+            raise ValueError(f"bucket_seconds must be positive, got {self.bucket_seconds!r}")
+        lo, hi = self.neutral_band
+        if not 0.0 <= lo <= hi <= 1.0:
+            raise ValueError(f"neutral_band must satisfy 0 <= lo <= hi <= 1, got {self.neutral_band!r}")
+        if self.dedupe_threshold is not None and not 0.0 < self.dedupe_threshold <= 1.0:
+            raise ValueError(f"dedupe_threshold must be in (0, 1], got {self.dedupe_threshold!r}")
+
+
+class _Event:
+    """Book-keeping for one live event (what the clusterer does not know)."""
+
+    __slots__ = (
+        "activity",
+        "dup_count",
+        "engagement",
+        "first_seen",
+        "id",
+        "item_count",
+        "langs",
+        "last_seen",
+        "mainstream",
+        "negative",
+        "rep_id",
+        "rep_score",
+        "rep_title",
+        "sent_sum",
+        "sources",
+    )
+
+    def __init__(self, event_id: int, time: float, bucket_seconds: float) -> None:
+        self.id = event_id
+        self.first_seen = time
+        self.last_seen = time
+        self.item_count = 0
+        self.dup_count = 0
+        self.sources: set[str] = set()
+        self.mainstream = 0
+        self.engagement = 0
+        self.sent_sum = 0.0
+        self.negative = 0
+        self.langs: dict[str, int] = {}
+        self.rep_id = ""
+        self.rep_title = ""
+        self.rep_score = -1.0
+        self.activity = EventActivity(time, bucket_seconds)
+
+
+class Pipeline:
+    """One pass over a time-ordered stream of items; see the module docstring for an example.
+
+    ``partial_fit(batch)`` returns one :class:`Assignment` per item, in input order, and a summary
+    of every event the batch touched or retired. Items with no usable text still get an assignment
+    (event ``None``) with a note saying why — nothing is dropped.
+    """
+
+    def __init__(self, config: PipelineConfig | None = None) -> None:
+        self.config = config or PipelineConfig()
+        c = self.config
+        dedupe_kw: dict[str, Any] = {"window_seconds": c.window_seconds, "seed": c.seed}
+        if c.dedupe_threshold is not None:
+            dedupe_kw["threshold"] = c.dedupe_threshold
+        self.deduper_ = Deduper(**dedupe_kw)
+        self.clusterer_ = OnlineClusterer(**{"window_seconds": c.window_seconds, "seed": c.seed, **c.cluster})
+        self.baseline_ = StreamBaseline()
+        self.events_: dict[int, _Event] = {}
+        self.retired_: dict[int, EventSummary] = {}
+        # recent item id -> event id, for duplicates and reposts; bounded by the window
+        self.item_event_: dict[str, int] = {}
+        self.item_canon_: dict[str, str] = {}
+        self.recent_: deque[tuple[float, str]] = deque()
+        self.now_ = -math.inf
+        self.n_items_ = 0
+        self._analyzer: Analyzer | None = None
+
+    # -- public API -------------------------------------------------------------------------
+
+    @property
+    def analyzer(self) -> Analyzer:
+        if self._analyzer is None:
+            self._analyzer = default_analyzer(self.config.sentiment_model)
+        return self._analyzer
+
+    def partial_fit(self, batch: Iterable[Item]) -> BatchResult:
+        """Process one batch of items in order; return their assignments and the touched events."""
+        items = list(batch)
+        errors: list[RecordError] = []
+        prepared = [self._prepare(it) for it in items]
+        probs = self._sentiment(prepared)
+        touched: dict[int, _Event] = {}
+        assignments = []
+        for prep, prob in zip(prepared, probs, strict=True):
+            a = self._assign(prep, prob, touched)
+            assignments.append(a)
+        retired = self._retire()
+        summaries = [self._summary(ev) for ev in touched.values() if ev.id in self.events_]
+        return BatchResult(tuple(assignments), tuple(summaries + retired), tuple(errors))
+
+    def events(self) -> list[EventSummary]:
+        """Summaries of all live events and the most recently retired ones."""
+        return [self._summary(ev) for ev in self.events_.values()] + list(self.retired_.values())
+
+    def snapshot(self) -> bytes:
+        """The whole learned state as bytes (compressed pickle; only restore your own snapshots)."""
+        state = {k: v for k, v in self.__dict__.items() if k != "_analyzer"}
+        return SNAPSHOT_MAGIC + zlib.compress(pickle.dumps(state, protocol=5), 3)
+
+    @classmethod
+    def restore(cls, blob: bytes) -> Pipeline:
+        """A pipeline that continues exactly where the one that made ``blob`` stopped."""
+        if not blob.startswith(SNAPSHOT_MAGIC):
+            raise ValueError("not a Qingting pipeline snapshot (bad header)")
+        state = pickle.loads(zlib.decompress(blob[len(SNAPSHOT_MAGIC) :]))
+        self = cls.__new__(cls)
+        self.__dict__.update(state)
+        self._analyzer = None
+        return self
+
+    # -- steps ------------------------------------------------------------------------------
+
+    def _prepare(self, item: Item) -> _Prepared:
+        notes: list[str] = []
+        t = item.time
+        if t is None or not math.isfinite(t):
+            notes.append("time-missing")
+            t = self.now_ if self.now_ > -math.inf else 0.0
+        elif t < self.now_:
+            notes.append("time-out-of-order")
+        text = item.text if isinstance(item.text, str) else ""
+        if item.title and item.title not in text:
+            text = f"{item.title}\n{text}" if text else item.title
+        norm = normalize(text)
+        match = norm.match
+        own_empty = norm.is_repost and not match
+        if own_empty and norm.repost_of_text:
+            # a bare repost of a parent we do not know: match it by what it reposts
+            match = normalize(norm.repost_of_text).match
+        lang = item.lang or detect_language(match)
+        if not text.strip():
+            notes.append("empty-text")
+        elif not match:
+            notes.append("no-content")
+        own = norm.own.strip() or (norm.repost_of_text or "").strip()
+        return _Prepared(item, t, match, own, lang, own_empty, tuple(notes))
+
+    def _sentiment(self, prepared: Sequence[_Prepared]) -> list[float]:
+        texts = [p.match for p in prepared]
+        langs = [p.lang for p in prepared]
+        return [float(x) for x in self.analyzer.predict_proba(texts, langs)]
+
+    def _assign(self, p: _Prepared, prob: float, touched: dict[int, _Event]) -> Assignment:
+        item, t = p.item, p.time
+        self.now_ = max(self.now_, t)
+        self.n_items_ += 1
+        dup_of: str | None = None
+        kind: DuplicateKind | None = None
+        sim = 0.0
+        event_id: int | None = None
+        notes = p.notes
+        parent_event = self.item_event_.get(item.parent) if item.parent else None
+        if p.own_empty and parent_event is not None:
+            # a repost that adds nothing: it joins what it reposts
+            dup_of = self.item_canon_.get(item.parent, item.parent)
+            kind, sim, event_id = DuplicateKind.REPOST, 1.0, parent_event
+        elif p.match:
+            m = self.deduper_.add(item.id, p.match, t)
+            if m is not None and m.canonical_id in self.item_event_:
+                dup_of, sim = m.canonical_id, m.similarity
+                kind = DuplicateKind.EXACT if m.kind == "exact" else DuplicateKind.NEAR
+                event_id = self.item_event_[m.canonical_id]
+                self.clusterer_.touch(event_id, t)
+            else:
+                tokens = tokenize(p.match, p.lang)
+                if tokens:
+                    hit = self.clusterer_.add(tokens, t)
+                    event_id, sim = hit.event_id, hit.similarity
+                elif parent_event is not None:
+                    event_id = parent_event
+                else:
+                    notes = (*notes, "no-tokens")
+        elif parent_event is not None:
+            event_id = parent_event
+        label = self._label(prob)
+        if event_id is not None:
+            ev = self.events_.get(event_id)
+            if ev is None:
+                ev = self.events_[event_id] = _Event(event_id, t, self.config.bucket_seconds)
+            self._count(ev, p, prob, label, kind, sim)
+            touched[event_id] = ev
+            self.item_event_[item.id] = event_id
+            if dup_of is not None:
+                self.item_canon_[item.id] = dup_of
+            self.recent_.append((t, item.id))
+        return Assignment(
+            item_id=item.id,
+            event_id=event_id,
+            duplicate_of=dup_of,
+            duplicate_kind=kind,
+            similarity=round(sim, 4),
+            lang=p.lang,
+            sentiment=round(prob, 4),
+            sentiment_label=label,
+            time=t,
+            notes=notes,
+        )
+
+    def _label(self, prob: float) -> SentimentLabel:
+        lo, hi = self.config.neutral_band
+        if prob < lo:
+            return SentimentLabel.NEGATIVE
+        if prob > hi:
+            return SentimentLabel.POSITIVE
+        return SentimentLabel.NEUTRAL
+
+    def _count(
+        self,
+        ev: _Event,
+        p: _Prepared,
+        prob: float,
+        label: SentimentLabel,
+        kind: DuplicateKind | None,
+        sim: float,
+    ) -> None:
+        item = p.item
+        ev.item_count += 1
+        if kind is not None:
+            ev.dup_count += 1
+        ev.first_seen = min(ev.first_seen, p.time)
+        ev.last_seen = max(ev.last_seen, p.time)
+        if item.source and len(ev.sources) < 10_000:  # bounded: diversity saturates long before
+            ev.sources.add(item.source)
+        if item.mainstream:
+            ev.mainstream += 1
+        ev.engagement += max(item.engagement, 0)
+        ev.sent_sum += prob
+        if label is SentimentLabel.NEGATIVE:
+            ev.negative += 1
+        ev.langs[p.lang] = ev.langs.get(p.lang, 0) + 1
+        ev.activity.add(p.time, self.baseline_)
+        if kind is None and p.match:
+            # representative: an original item close to the event's centre, preferring mainstream
+            # sources and engagement; the first item wins ties, so titles are stable
+            score = sim + (0.5 if item.mainstream else 0.0) + 0.05 * math.log1p(max(item.engagement, 0))
+            if score > ev.rep_score + 1e-9:
+                ev.rep_score, ev.rep_id = score, item.id
+                ev.rep_title = _title(item.title or p.own)
+
+    def _retire(self) -> list[EventSummary]:
+        """Forget items beyond the window and retire events idle beyond it."""
+        horizon = self.now_ - self.config.window_seconds
+        recent, item_event, item_canon = self.recent_, self.item_event_, self.item_canon_
+        while recent and recent[0][0] < horizon:
+            _, iid = recent.popleft()
+            item_event.pop(iid, None)
+            item_canon.pop(iid, None)
+        out = []
+        for eid in self.clusterer_.retire(self.now_):
+            ev = self.events_.pop(eid, None)
+            if ev is None:
+                continue
+            s = self._summary(ev, retired=True)
+            self.retired_[eid] = s
+            out.append(s)
+        # events created only through reposts/duplicates of retired ones are not in the clusterer
+        for eid in [e for e, ev in self.events_.items() if ev.last_seen < horizon]:
+            s = self._summary(self.events_.pop(eid), retired=True)
+            self.retired_[eid] = s
+            out.append(s)
+        while len(self.retired_) > MAX_RETIRED:
+            self.retired_.pop(next(iter(self.retired_)))
+        return out
+
+    def _summary(self, ev: _Event, retired: bool = False) -> EventSummary:
+        act = ev.activity
+        act.advance(self.now_, self.baseline_)
+        rate_per_hour = act.rate() * 3600.0 / self.config.bucket_seconds
+        keywords = tuple(self.clusterer_.keywords(ev.id, 10)) if ev.id in self.clusterer_ else ()
+        n = max(ev.item_count, 1)
+        return EventSummary(
+            event_id=ev.id,
+            title=ev.rep_title or (keywords[0] if keywords else ""),
+            keywords=keywords,
+            first_seen=ev.first_seen,
+            last_seen=ev.last_seen,
+            item_count=ev.item_count,
+            duplicate_count=ev.dup_count,
+            source_count=len(ev.sources),
+            mainstream_count=ev.mainstream,
+            engagement=ev.engagement,
+            buckets=act.recent_buckets(),
+            heat=heat_score(
+                items=ev.item_count - ev.dup_count,
+                duplicates=ev.dup_count,
+                rate_per_hour=rate_per_hour,
+                sources=len(ev.sources),
+                engagement=ev.engagement,
+                mainstream=ev.mainstream,
+            ),
+            trend=act.trend(self.now_, self.baseline_),
+            burst_z=round(act.burst_z(self.baseline_), 3),
+            sentiment=round(ev.sent_sum / n, 4),
+            negative_share=round(ev.negative / n, 4),
+            lang=max(ev.langs, key=ev.langs.__getitem__) if ev.langs else "und",
+            retired=retired,
+            representative_id=ev.rep_id,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    item: Item
+    time: float
+    match: str  # the matching form used for dedupe, tokens and sentiment
+    own: str  # what the poster wrote, original script (for titles)
+    lang: str
+    own_empty: bool  # a repost that adds nothing of its own
+    notes: tuple[str, ...]
+
+
+def _title(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1] + "…"
