@@ -1,0 +1,1 @@
+"""Units (the organisation tree), users, memberships with roles, sign-in and API tokens."""
