@@ -40,3 +40,65 @@ def org(db: Any) -> dict[str, Any]:
         services.membership_grant(actor=None, user=user, unit=unit, role=role)
         users[name] = user
     return {"office": office, "east": east, "west": west, "east_community": east_c, **users}
+
+
+@pytest.fixture
+def engine(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The real core pipeline when importable, else the contract stand-in in fake_pipeline.py."""
+    import sys
+
+    from qingting.web.monitoring.services import pipeline_cache
+
+    pipeline_cache.clear()
+    try:
+        import qingting.core.pipeline  # noqa: F401
+    except ImportError:
+        from . import fake_pipeline
+
+        monkeypatch.setitem(sys.modules, "qingting.core.pipeline", fake_pipeline)
+        return "fake"
+    return "real"
+
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def stream(
+    prefix: str, n: int, *, start: float = 1_767_225_600.0, text: str = "柳湾镇停水，什么时候恢复供水"
+) -> list[dict[str, Any]]:
+    """``n`` records of one story, a minute apart, with distinct ids."""
+    return [
+        {
+            "id": f"{prefix}-{i}",
+            "text": f"{text}（第{i}条）",
+            "time": start + 60 * i,
+            "author": f"user{i % 3}",
+            "region": "柳湾镇",
+        }
+        for i in range(n)
+    ]
+
+
+@pytest.fixture
+def monitored(org: dict[str, Any], engine: str) -> dict[str, Any]:
+    """A source and a scheme in each township, with items ingested; east has a hostile post."""
+    from qingting.web.monitoring import services
+    from qingting.web.monitoring.models import SourceKind
+
+    out = dict(org)
+    for side in ("east", "west"):
+        unit = org[side]
+        source = services.source_create(actor=None, unit=unit, name=f"{side}-论坛", kind=SourceKind.FORUM)
+        scheme = services.scheme_create(actor=None, unit=unit, name=f"{side}-方案", sources=[source])
+        out[f"{side}_source"], out[f"{side}_scheme"] = source, scheme
+    services.ingest_items(
+        scheme=out["east_scheme"],
+        source=out["east_source"],
+        records=[*stream("e", 6), {"id": "evil", "title": HOSTILE, "text": "停水 " + HOSTILE, "time": 1_767_226_000}],
+    )
+    services.ingest_items(
+        scheme=out["west_scheme"],
+        source=out["west_source"],
+        records=stream("w", 4, text="西街道学校招生争议，家长不满意"),
+    )
+    return out

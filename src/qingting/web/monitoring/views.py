@@ -1,32 +1,94 @@
-"""Pages."""
+"""Pages: dashboard, event board, event page, search, sources.
+
+Function views in the django-htmx pattern: one URL serves the whole page and, for an HTMX
+request, only the fragment that changes. Views validate and call selectors; nothing else.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+
+from qingting.web.monitoring import search as search_lib
+from qingting.web.monitoring import selectors
+from qingting.web.monitoring.forms import EventFilterForm, SearchForm
+from qingting.web.monitoring.models import SentimentChoice, SourceKind
+
+PAGE_SIZE = 25
+
+
+def _page(request: HttpRequest, qs: Any) -> Any:
+    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "monitoring/dashboard.html", {})
+    data = selectors.dashboard(request.user)
+    kind_labels = dict(SourceKind.choices)
+    sentiment_labels = dict(SentimentChoice.choices)
+    charts = {
+        "volume": data["volume"],
+        "sentiment": [
+            [str(sentiment_labels.get(k, k)), data["sentiment"].get(k, 0)] for k in ("negative", "neutral", "positive")
+        ],
+        "sources": [[str(kind_labels.get(k, k)), n] for k, n in data["sources"]],
+        "regions": data["regions"],
+    }
+    return render(request, "monitoring/dashboard.html", {"nav": "dashboard", "data": data, "charts": charts})
 
 
 @login_required
 def event_board(request: HttpRequest) -> HttpResponse:
-    return render(request, "monitoring/dashboard.html", {})
+    form = EventFilterForm(request.GET or None, user=request.user)
+    page = _page(request, selectors.event_board(request.user, form.filters()))
+    context = {"nav": "events", "form": form, "page": page, "query": _query_without_page(request)}
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "monitoring/_event_rows.html", context)
+    return render(request, "monitoring/event_board.html", context)
 
 
 @login_required
 def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "monitoring/dashboard.html", {})
+    event = selectors.event_get(request.user, pk)
+    context = {
+        "nav": "events",
+        "event": event,
+        "posts": selectors.event_posts(event),
+        "sources": selectors.event_sources(event),
+        "timeline": selectors.event_timeline(event),
+    }
+    return render(request, "monitoring/event_detail.html", context)
 
 
 @login_required
 def search(request: HttpRequest) -> HttpResponse:
-    return render(request, "monitoring/dashboard.html", {})
+    form = SearchForm(request.GET or None, user=request.user)
+    filters = form.filters()
+    page = None
+    if form.is_bound and form.is_valid():
+        page = _page(request, selectors.item_search(request.user, filters))
+        for item in page.object_list:
+            # highlight() escapes the outside text first, then adds <mark>.
+            item.title_html = search_lib.highlight(item.title, filters.q) if item.title else ""
+            item.snippet_html = search_lib.highlight(item.text, filters.q, width=160)
+    context = {"nav": "search", "form": form, "page": page, "q": filters.q, "query": _query_without_page(request)}
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "monitoring/_search_results.html", context)
+    return render(request, "monitoring/search.html", context)
 
 
 @login_required
 def source_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "monitoring/dashboard.html", {})
+    return render(
+        request, "monitoring/sources.html", {"nav": "sources", "sources": selectors.source_health(request.user)}
+    )

@@ -1,0 +1,147 @@
+"""Chinese-aware full-text search: segmentation for the index and the query, and highlighting.
+
+The index (SQLite FTS5, migration 0002) holds each item's title and text already segmented into
+space-separated tokens. Segmentation is the core engine's (``qingting.core.text.tokenize`` over
+``fold``-ed text, so Traditional and Simplified match each other); until that module is
+importable, CJK runs are indexed as overlapping character bigrams. Index and query always use the
+same function, and :func:`qingting.web.monitoring.services.search_index_rebuild` re-indexes
+everything after the segmenter changes.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_WORD = re.compile(r"[\w\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", re.UNICODE)
+MAX_QUERY_TERMS = 12
+
+
+def _fallback_fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def _fallback_tokenize(text: str, lang: str | None = None) -> list[str]:
+    tokens: list[str] = []
+    for word in _WORD.findall(text):
+        if _CJK.fullmatch(word):
+            tokens.extend(word[i : i + 2] for i in range(len(word) - 1)) if len(word) > 1 else tokens.append(word)
+        else:
+            # Mixed runs: split CJK parts out so "APP停水" indexes both parts.
+            for part in re.split(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)", word):
+                if not part:
+                    continue
+                if _CJK.fullmatch(part):
+                    tokens.extend(_fallback_tokenize(part))
+                else:
+                    tokens.append(part)
+    return tokens
+
+
+@functools.cache
+def _engine() -> tuple[Callable[[str], str], Callable[[str, str | None], list[str]], str]:
+    """(fold, tokenize, name) — the core's when importable, the bigram fallback otherwise."""
+    try:
+        from qingting.core.text import fold, tokenize  # type: ignore[attr-defined]
+    except ImportError:
+        return _fallback_fold, _fallback_tokenize, "bigram"
+
+    def core_tokenize(text: str, lang: str | None) -> list[str]:
+        return [str(t) for t in tokenize(text, lang)]
+
+    return fold, core_tokenize, "core"
+
+
+def fold(text: str) -> str:
+    """Text folded for matching (NFKC, lower case, Traditional → Simplified when available)."""
+    return _engine()[0](text)
+
+
+def segmenter_name() -> str:
+    """Which segmenter is in use: ``"core"`` or ``"bigram"``."""
+    return _engine()[2]
+
+
+def segment(text: str, lang: str | None = None) -> list[str]:
+    """Tokens of ``text`` for the index, words only (punctuation dropped)."""
+    tokens = _engine()[1](fold(text), lang)
+    return [t for t in tokens if _WORD.search(t)]
+
+
+def index_body(title: str, text: str, lang: str | None = None) -> str:
+    """The string stored in the FTS index for one item."""
+    return " ".join(segment(f"{title}\n{text}", lang))
+
+
+def match_expression(query: str) -> str | None:
+    """An FTS5 MATCH expression requiring every query token, or ``None`` for an empty query.
+
+    Every token is double-quoted (quotes doubled inside), so user input can never use FTS5
+    operators or column filters.
+    """
+    terms = list(dict.fromkeys(segment(query)))[:MAX_QUERY_TERMS]
+    if not terms:
+        return None
+    return " AND ".join('"' + t.replace('"', '""') + '"' for t in terms)
+
+
+def query_terms(query: str) -> list[str]:
+    """Surface forms to highlight: the folded query's tokens and its whitespace-separated words."""
+    folded = fold(query)
+    terms = set(segment(query)) | {w for w in folded.split() if _WORD.search(w)}
+    return sorted(terms, key=len, reverse=True)
+
+
+def _spans(haystack: str, terms: Iterable[str]) -> list[tuple[int, int]]:
+    found: list[tuple[int, int]] = []
+    for term in terms:
+        if not term:
+            continue
+        start = 0
+        while (i := haystack.find(term, start)) >= 0:
+            found.append((i, i + len(term)))
+            start = i + len(term)
+    found.sort()
+    merged: list[tuple[int, int]] = []
+    for a, b in found:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def highlight(text: str, query: str, *, width: int | None = None) -> SafeString:
+    """``text`` HTML-escaped, with query matches wrapped in ``<mark>``; optionally a snippet.
+
+    Escaping happens piece by piece *before* the marks are added, so nothing in ``text`` can
+    become markup. Matching runs on the folded text (so 「停水」 also marks 「停水」 written in
+    Traditional) when folding keeps positions, else on the text as written.
+    """
+    folded = fold(text)
+    haystack = folded if len(folded) == len(text) else text
+    spans = _spans(haystack, query_terms(query)) if query.strip() else []
+    lo, hi = 0, len(text)
+    if width is not None and len(text) > width:
+        centre = spans[0][0] if spans else 0
+        lo = max(0, centre - width // 3)
+        hi = min(len(text), lo + width)
+    out: list[str] = ["…" if lo > 0 else ""]
+    pos = lo
+    for a, b in spans:
+        if b <= lo or a >= hi:
+            continue
+        a, b = max(a, lo), min(b, hi)
+        out.append(escape(text[pos:a]))
+        out.append("<mark>" + escape(text[a:b]) + "</mark>")
+        pos = b
+    out.append(escape(text[pos:hi]))
+    if hi < len(text):
+        out.append("…")
+    return mark_safe("".join(out))  # every piece of outside text above went through escape()

@@ -1,0 +1,218 @@
+"""Reads for monitoring. Every function takes the user and applies the one scoping rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, Max, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import TruncDate
+from django.http import Http404
+from django.utils import timezone
+
+from qingting.web.accounts.selectors import scope
+from qingting.web.monitoring import search
+from qingting.web.monitoring.models import Event, Item, Scheme, Source
+
+EVENT_SORTS = {"heat": ("-heat", "-last_seen"), "trend": ("-burst_z", "-heat"), "recent": ("-last_seen", "-heat")}
+
+
+def sources_for(user: Any) -> QuerySet[Source]:
+    """Sources of the units the user may see."""
+    return scope(Source.objects.select_related("unit"), user, unit_field="unit")
+
+
+def schemes_for(user: Any) -> QuerySet[Scheme]:
+    """Schemes of the units the user may see."""
+    return scope(Scheme.objects.select_related("unit"), user, unit_field="unit")
+
+
+def events_for(user: Any) -> QuerySet[Event]:
+    """Events of schemes the user may see."""
+    return scope(Event.objects.select_related("scheme"), user, unit_field="scheme__unit")
+
+
+def items_for(user: Any) -> QuerySet[Item]:
+    """Items of sources the user may see."""
+    return scope(Item.objects.select_related("source"), user, unit_field="source__unit")
+
+
+def _day_start(d: date) -> datetime:
+    return timezone.make_aware(datetime.combine(d, time.min))
+
+
+@dataclass(frozen=True)
+class EventFilters:
+    """The event board's filters; every field optional."""
+
+    scheme: int | None = None
+    source_kind: str = ""
+    sentiment: str = ""
+    trend: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = "heat"
+
+
+def event_board(user: Any, filters: EventFilters) -> QuerySet[Event]:
+    """Events for the board: scoped, filtered, sorted by heat, trend (burst) or recency."""
+    qs = events_for(user)
+    if filters.scheme:
+        qs = qs.filter(scheme_id=filters.scheme)
+    if filters.source_kind:
+        qs = qs.filter(Exists_items_of_kind(filters.source_kind))
+    if filters.sentiment == "negative":
+        qs = qs.filter(negative_share__gte=0.5)
+    elif filters.sentiment == "positive":
+        qs = qs.filter(negative_share__lt=0.5, sentiment__gte=0.6)
+    elif filters.sentiment == "neutral":
+        qs = qs.filter(negative_share__lt=0.5, sentiment__lt=0.6)
+    if filters.trend:
+        qs = qs.filter(trend=filters.trend)
+    if filters.date_from:
+        qs = qs.filter(last_seen__gte=_day_start(filters.date_from))
+    if filters.date_to:
+        qs = qs.filter(first_seen__lt=_day_start(filters.date_to + timedelta(days=1)))
+    return qs.order_by(*EVENT_SORTS.get(filters.sort, EVENT_SORTS["heat"]))
+
+
+def Exists_items_of_kind(kind: str) -> Q:
+    """Events with at least one item from a source of ``kind``."""
+    from django.db.models import Exists, OuterRef
+
+    return Q(Exists(Item.objects.filter(event=OuterRef("pk"), source__kind=kind)))
+
+
+def event_get(user: Any, pk: int) -> Event:
+    """One event the user may see, else 404 (never 403: do not confirm that it exists)."""
+    event = events_for(user).filter(pk=pk).first()
+    if event is None:
+        raise Http404("no such event")
+    return event
+
+
+def event_posts(event: Event, *, limit: int = 20) -> list[Item]:
+    """Representative posts: originals (not duplicates) with how many copies each has, busiest first."""
+    return list(
+        Item.objects.filter(event=event, duplicate_of__isnull=True)
+        .select_related("source")
+        .annotate(copies=Count("duplicates"))
+        .order_by("-copies", "-engagement", "published_at")[:limit]
+    )
+
+
+def event_sources(event: Event) -> list[dict[str, Any]]:
+    """The event's sources with their item counts."""
+    return list(
+        Item.objects.filter(event=event)
+        .values("source__name", "source__kind")
+        .annotate(n=Count("id"))
+        .order_by("-n")[:20]
+    )
+
+
+def event_timeline(event: Event) -> list[list[Any]]:
+    """``[[iso time, count], ...]``: the engine's buckets, else item counts per day."""
+    if event.buckets:
+        return [
+            [datetime.fromtimestamp(t, tz=timezone.get_current_timezone()).isoformat(), c] for t, c in event.buckets
+        ]
+    rows = (
+        Item.objects.filter(event=event)
+        .annotate(d=TruncDate("published_at"))
+        .values("d")
+        .annotate(n=Count("id"))
+        .order_by("d")
+    )
+    return [[r["d"].isoformat(), r["n"]] for r in rows]
+
+
+def dashboard(user: Any, *, days: int = 14) -> dict[str, Any]:
+    """Figures for the dashboard over the last ``days`` days of data the user may see."""
+    items = items_for(user)
+    latest = items.aggregate(m=Max("published_at"))["m"]
+    end = latest or timezone.now()
+    start = end - timedelta(days=days)
+    recent = items.filter(published_at__gte=start)
+    volume = [
+        [r["d"].isoformat(), r["n"]]
+        for r in recent.annotate(d=TruncDate("published_at")).values("d").annotate(n=Count("id")).order_by("d")
+    ]
+    sentiment = {
+        r["sentiment_label"] or "unknown": r["n"] for r in recent.values("sentiment_label").annotate(n=Count("id"))
+    }
+    sources = [
+        [r["source__kind"], r["n"]] for r in recent.values("source__kind").annotate(n=Count("id")).order_by("-n")
+    ]
+    regions = [
+        [r["region"], r["n"]]
+        for r in recent.exclude(region="").values("region").annotate(n=Count("id")).order_by("-n")[:10]
+    ]
+    events = events_for(user).filter(last_seen__gte=start)
+    return {
+        "start": start,
+        "end": end,
+        "total": sum(n for _, n in volume),
+        "volume": volume,
+        "sentiment": sentiment,
+        "sources": sources,
+        "regions": regions,
+        "top_events": list(events.order_by("-heat")[:8]),
+        "rising_events": list(events.filter(trend__in=["new", "rising"]).order_by("-burst_z", "-heat")[:8]),
+    }
+
+
+@dataclass(frozen=True)
+class ItemFilters:
+    """Search filters; every field optional."""
+
+    q: str = ""
+    source: int | None = None
+    source_kind: str = ""
+    sentiment: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def item_search(user: Any, filters: ItemFilters) -> QuerySet[Item]:
+    """Items matching the query (full text over segmented text) and filters, newest first."""
+    qs = items_for(user)
+    q = filters.q.strip()
+    if q:
+        expr = search.match_expression(q)
+        if expr is None:
+            return qs.none()
+        if connection.vendor == "sqlite":
+            qs = qs.filter(
+                pk__in=RawSQL("SELECT rowid FROM monitoring_item_fts WHERE monitoring_item_fts MATCH %s", [expr])
+            )
+        else:
+            # Server-mode full text (PostgreSQL) arrives with server mode; substring match until then.
+            qs = qs.filter(Q(text__icontains=q) | Q(title__icontains=q))
+    if filters.source:
+        qs = qs.filter(source_id=filters.source)
+    if filters.source_kind:
+        qs = qs.filter(source__kind=filters.source_kind)
+    if filters.sentiment:
+        qs = qs.filter(sentiment_label=filters.sentiment)
+    if filters.date_from:
+        qs = qs.filter(published_at__gte=_day_start(filters.date_from))
+    if filters.date_to:
+        qs = qs.filter(published_at__lt=_day_start(filters.date_to + timedelta(days=1)))
+    return qs.order_by("-published_at", "-pk")
+
+
+def source_health(user: Any) -> list[Source]:
+    """Sources with their latest item time and ``health`` (ok, failing, paused, idle)."""
+    sources = list(sources_for(user).annotate(latest=Max("items__published_at")).order_by("unit__path", "name"))
+    for s in sources:
+        if not s.is_active:
+            s.health = "paused"  # type: ignore[attr-defined]
+        elif s.last_error_at and (s.last_success_at is None or s.last_error_at > s.last_success_at):
+            s.health = "failing"  # type: ignore[attr-defined]
+        else:
+            s.health = "ok" if s.last_success_at else "idle"  # type: ignore[attr-defined]
+    return sources

@@ -1,0 +1,483 @@
+"""Writes for monitoring: sources, schemes, and ingestion (store items, run the engine, persist).
+
+:func:`ingest_items` is the one way items enter the database. It is idempotent (an item is unique
+by (source, external id); a re-run batch stores nothing new) and atomic: items, their assignments,
+the events and the engine snapshot are written in ONE transaction, so a crash mid-batch loses
+nothing that was reported as stored and a restart continues the same events.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import math
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from qingting.core.types import Assignment, EventSummary, RecordError
+from qingting.core.types import Item as CoreItem
+from qingting.web.accounts.models import Unit
+from qingting.web.audit.services import audit_record
+from qingting.web.monitoring import search
+from qingting.web.monitoring.models import Event, Item, PipelineState, Scheme, Source, SourceKind
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 20_000
+_CHUNK = 500  # rows per IN (...) lookup; SQLite limits bound parameters
+
+
+# --- sources and schemes ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def source_create(
+    *, actor: Any, unit: Unit, name: str, kind: str = SourceKind.OTHER, url: str = "", mainstream: bool = False
+) -> Source:
+    """Create a source owned by ``unit``."""
+    if kind not in SourceKind.values:
+        raise ValueError(f"unknown source kind {kind!r}; expected one of {', '.join(SourceKind.values)}")
+    source = Source.objects.create(unit=unit, name=name, kind=kind, url=url, mainstream=mainstream)
+    audit_record(actor=actor, action="source.create", obj=source, new={"name": name, "kind": kind, "url": url})
+    return source
+
+
+@transaction.atomic
+def scheme_create(*, actor: Any, unit: Unit, name: str, expression: str = "", sources: Sequence[Source] = ()) -> Scheme:
+    """Create a scheme (监测方案) of ``unit`` following ``sources``."""
+    scheme = Scheme.objects.create(unit=unit, name=name, expression=expression)
+    if sources:
+        scheme.sources.set(sources)
+    PipelineState.objects.create(scheme=scheme)
+    audit_record(
+        actor=actor,
+        action="scheme.create",
+        obj=scheme,
+        new={"name": name, "expression": expression, "sources": [s.pk for s in sources]},
+    )
+    return scheme
+
+
+# --- pseudonyms ---------------------------------------------------------------------------------
+
+
+def author_pseudonym(handle: str) -> str:
+    """A keyed HMAC-SHA256 of the author's handle (32 hex digits); the handle is never stored.
+
+    The same handle always gives the same pseudonym under one key, so "how many distinct people
+    wrote about this" can be counted without knowing who they are.
+    """
+    handle = handle.strip()
+    if not handle:
+        return ""
+    key = hashlib.sha256(("qingting-pseudonym:" + settings.QINGTING_PSEUDONYM_KEY).encode()).digest()
+    return hmac.new(key, handle.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+# --- ingestion ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What one call of :func:`ingest_items` did."""
+
+    created: int
+    skipped: int  # already stored (same source and external id), or repeated within the batch
+    errors: tuple[RecordError, ...] = ()
+    events_touched: int = 0
+    item_ids: tuple[int, ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True)
+class _Record:
+    external_id: str
+    text: str
+    title: str
+    url: str
+    published_at: datetime
+    author_pseudonym: str
+    engagement: int
+    region: str
+    lang: str
+    parent: str | None
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if timezone.is_aware(value) else timezone.make_aware(value, UTC)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ValueError("not a finite number")
+        return datetime.fromtimestamp(float(value), tz=UTC)
+    if isinstance(value, str):
+        parsed = parse_datetime(value.strip())
+        if parsed is None:
+            raise ValueError(f"not an ISO 8601 date-time: {value[:40]!r}")
+        return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
+    raise ValueError(f"unsupported time value of type {type(value).__name__}")
+
+
+def _normalise(position: int, raw: Mapping[str, Any], now: datetime) -> _Record | RecordError:
+    """One incoming record checked and cleaned, or the reason it cannot be stored."""
+    ext = raw.get("external_id", raw.get("id"))
+    label = str(ext) if ext not in (None, "") else f"record {position}"
+    if ext is None or str(ext).strip() == "":
+        return RecordError(label, "external_id", "missing: every item needs the id its source gives it")
+    ext = str(ext).strip()
+    if len(ext) > 200:
+        return RecordError(label, "external_id", "longer than 200 characters")
+    text = str(raw.get("text") or "")[:MAX_TEXT]
+    title = str(raw.get("title") or "")[:500]
+    if not text.strip() and not title.strip():
+        return RecordError(label, "text", "empty: an item needs a text or a title")
+    try:
+        published = _parse_time(raw.get("published_at", raw.get("time"))) or now
+    except ValueError as exc:
+        return RecordError(label, "published_at", str(exc))
+    try:
+        engagement = max(0, int(raw.get("engagement") or 0))
+    except (TypeError, ValueError):
+        return RecordError(label, "engagement", "not a whole number")
+    url = str(raw.get("url") or "")[:1000]
+    if url and not url.startswith(("http://", "https://")):
+        return RecordError(label, "url", "only http and https addresses are kept")
+    parent = raw.get("parent")
+    return _Record(
+        external_id=ext,
+        text=text,
+        title=title,
+        url=url,
+        published_at=min(published, now),  # a clock in the future must not pin events there
+        author_pseudonym=author_pseudonym(str(raw.get("author") or "")),
+        engagement=min(engagement, 2**31 - 1),
+        region=str(raw.get("region") or "")[:100],
+        lang=str(raw.get("lang") or "")[:16],
+        parent=str(parent) if parent not in (None, "") else None,
+    )
+
+
+class _PipelineCache:
+    """The live engine per scheme, valid only for the state version it was restored at.
+
+    Restoring a snapshot for every batch costs time; keeping the engine in memory is safe because
+    the cache key includes the persisted version, and any failure drops the entry (the engine has
+    then seen items the database never stored).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._engines: dict[int, tuple[int, Any]] = {}
+
+    def get(self, state: PipelineState) -> Any:
+        with self._lock:
+            cached = self._engines.pop(state.scheme_id, None)
+        if cached is not None and cached[0] == state.version:
+            return cached[1]
+        from qingting.core.pipeline import Pipeline, PipelineConfig
+
+        if state.snapshot:
+            return Pipeline.restore(bytes(state.snapshot))
+        return Pipeline(PipelineConfig())
+
+    def put(self, state: PipelineState, engine: Any) -> None:
+        with self._lock:
+            self._engines[state.scheme_id] = (state.version, engine)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._engines.clear()
+
+
+pipeline_cache = _PipelineCache()
+
+
+def _key(source_id: int, external_id: str) -> str:
+    # The engine's item id: unique across the scheme's sources, and decodable without a lookup.
+    return f"{source_id}:{external_id}"
+
+
+def _from_unix(t: float) -> datetime:
+    return datetime.fromtimestamp(t, tz=UTC)
+
+
+def _chunks(seq: Sequence[Any], n: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(seq), n):
+        yield seq[i : i + n]
+
+
+def _resolve_keys(keys: Iterable[str], known: Mapping[str, int]) -> dict[str, int]:
+    """Engine item ids → Item primary keys (this batch's from ``known``, earlier ones from the DB)."""
+    out: dict[str, int] = {}
+    missing: dict[int, list[str]] = {}
+    for key in keys:
+        if key in known:
+            out[key] = known[key]
+            continue
+        source_id, _, ext = key.partition(":")
+        if source_id.isdigit():
+            missing.setdefault(int(source_id), []).append(ext)
+    for source_id, exts in missing.items():
+        for part in _chunks(exts):
+            for pk, ext in Item.objects.filter(source_id=source_id, external_id__in=part).values_list(
+                "pk", "external_id"
+            ):
+                out[_key(source_id, ext)] = pk
+    return out
+
+
+def _event_fields(summary: EventSummary) -> dict[str, Any]:
+    return {
+        "title": summary.title[:300],
+        "keywords": list(summary.keywords),
+        "first_seen": _from_unix(summary.first_seen),
+        "last_seen": _from_unix(summary.last_seen),
+        "item_count": summary.item_count,
+        "duplicate_count": summary.duplicate_count,
+        "source_count": summary.source_count,
+        "mainstream_count": summary.mainstream_count,
+        "engagement": summary.engagement,
+        "heat": float(summary.heat),
+        "trend": str(summary.trend),
+        "burst_z": float(summary.burst_z) if math.isfinite(summary.burst_z) else 0.0,
+        "sentiment": float(summary.sentiment),
+        "negative_share": float(summary.negative_share),
+        "lang": summary.lang[:16],
+        "buckets": [[float(t), int(c)] for t, c in summary.buckets],
+        "retired": summary.retired,
+    }
+
+
+def _persist_events(scheme: Scheme, summaries: Sequence[EventSummary]) -> dict[int, Event]:
+    """Create or update the scheme's events from the engine's summaries; engine id → Event."""
+    by_id = {s.event_id: s for s in summaries}
+    existing: dict[int, Event] = {}
+    for part in _chunks(list(by_id)):
+        for event in Event.objects.filter(scheme=scheme, engine_event_id__in=part):
+            existing[event.engine_event_id] = event
+    to_update: list[Event] = []
+    to_create: list[Event] = []
+    for engine_id, summary in by_id.items():
+        fields = _event_fields(summary)
+        event = existing.get(engine_id)
+        if event is None:
+            to_create.append(Event(scheme=scheme, engine_event_id=engine_id, **fields))
+        else:
+            for name, value in fields.items():
+                setattr(event, name, value)
+            to_update.append(event)
+    if to_create:
+        Event.objects.bulk_create(to_create, batch_size=_CHUNK)
+        for event in to_create:
+            existing[event.engine_event_id] = event
+    if to_update:
+        now = timezone.now()
+        for event in to_update:
+            event.updated_at = now
+        Event.objects.bulk_update(to_update, [*_event_fields(summaries[0]).keys(), "updated_at"], batch_size=_CHUNK)
+    return existing
+
+
+def _index(items: Sequence[Item]) -> None:
+    if connection.vendor != "sqlite" or not items:
+        return
+    rows = [(item.pk, search.index_body(item.title, item.text, item.lang or None)) for item in items]
+    with connection.cursor() as cursor:
+        cursor.executemany("INSERT INTO monitoring_item_fts(rowid, body) VALUES (%s, %s)", rows)
+
+
+def ingest_items(
+    *, scheme: Scheme, source: Source, records: Iterable[Mapping[str, Any]], actor: Any = None
+) -> IngestResult:
+    """Store new items of ``source`` for ``scheme``, run the engine on them, persist everything.
+
+    ``records`` are mappings with ``external_id`` (or ``id``), ``text``, and optionally
+    ``title``, ``url``, ``published_at`` (or ``time``: datetime, ISO 8601 or unix seconds),
+    ``author`` (a handle: only its keyed pseudonym is stored), ``engagement``, ``region``, ``lang``,
+    ``parent`` (the external id of the item this one reposts). Records already stored, or repeated
+    within the batch, are skipped; invalid ones are reported in ``errors`` and not stored.
+
+    >>> ingest_items(scheme=s, source=src, records=[{"id": "1", "text": "柳湾镇停水了"}])  # doctest: +SKIP
+    IngestResult(created=1, skipped=0, errors=(), events_touched=1)
+    """
+    if source.unit_id is None:
+        raise ValueError("the source has no unit")
+    now = timezone.now()
+    records_ok: list[_Record] = []
+    errors: list[RecordError] = []
+    seen: set[str] = set()
+    skipped = 0
+    for position, raw in enumerate(records, start=1):
+        rec = _normalise(position, raw, now)
+        if isinstance(rec, RecordError):
+            errors.append(rec)
+        elif rec.external_id in seen:
+            skipped += 1
+        else:
+            seen.add(rec.external_id)
+            records_ok.append(rec)
+    try:
+        return _ingest_atomic(scheme, source, records_ok, errors, skipped, actor)
+    except BaseException:
+        # The engine may have seen items the database did not keep: never reuse it.
+        pipeline_cache.clear()
+        raise
+
+
+@transaction.atomic
+def _ingest_atomic(
+    scheme: Scheme,
+    source: Source,
+    records: list[_Record],
+    errors: list[RecordError],
+    skipped: int,
+    actor: Any,
+) -> IngestResult:
+    # Lock the scheme's engine state first: concurrent batches of one scheme run one at a time
+    # (PostgreSQL row lock; SQLite's IMMEDIATE transaction already holds the write lock).
+    state, _ = PipelineState.objects.select_for_update().get_or_create(scheme=scheme)
+    stored: set[str] = set()
+    for part in _chunks([r.external_id for r in records]):
+        stored.update(Item.objects.filter(source=source, external_id__in=part).values_list("external_id", flat=True))
+    new = [r for r in records if r.external_id not in stored]
+    skipped += len(records) - len(new)
+    if not new:
+        if errors:
+            audit_record(
+                actor=actor, action="ingest.batch", obj=source,
+                new={"scheme": scheme.pk, "created": 0, "skipped": skipped, "errors": len(errors)},
+            )  # fmt: skip
+        return IngestResult(created=0, skipped=skipped, errors=tuple(errors))
+
+    # Time order within the batch: the engine's buckets and trends assume a stream.
+    new.sort(key=lambda r: r.published_at)
+    engine = pipeline_cache.get(state)
+    core_items = [
+        CoreItem(
+            id=_key(source.pk, r.external_id),
+            text=r.text,
+            time=r.published_at.timestamp(),
+            source=str(source.pk),
+            lang=r.lang or None,
+            title=r.title,
+            engagement=r.engagement,
+            mainstream=source.mainstream,
+            parent=_key(source.pk, r.parent) if r.parent else None,
+        )
+        for r in new
+    ]
+    result = engine.partial_fit(core_items)
+    assignments: tuple[Assignment, ...] = result.assignments
+    if len(assignments) != len(new):
+        raise RuntimeError(f"the engine returned {len(assignments)} assignments for {len(new)} items")
+    events = _persist_events(scheme, result.events)
+    missing = {a.event_id for a in assignments if a.event_id is not None and a.event_id not in events}
+    if missing:
+        for event in Event.objects.filter(scheme=scheme, engine_event_id__in=list(missing)):
+            events[event.engine_event_id] = event
+
+    items = [
+        Item(
+            source=source,
+            external_id=r.external_id,
+            url=r.url,
+            title=r.title,
+            text=r.text,
+            lang=(a.lang or r.lang)[:16],
+            published_at=r.published_at,
+            author_pseudonym=r.author_pseudonym,
+            engagement=r.engagement,
+            region=r.region,
+            scheme=scheme,
+            event=events.get(a.event_id) if a.event_id is not None else None,
+            duplicate_kind=str(a.duplicate_kind) if a.duplicate_kind else "",
+            sentiment=float(a.sentiment),
+            sentiment_label=str(a.sentiment_label),
+        )
+        for r, a in zip(new, assignments, strict=True)
+    ]
+    Item.objects.bulk_create(items, batch_size=_CHUNK)
+    known = {_key(source.pk, item.external_id): item.pk for item in items}
+
+    # Links to other items need their primary keys, known only now.
+    dup_keys = {a.duplicate_of for a in assignments if a.duplicate_of}
+    rep_keys = {s.representative_id for s in result.events if s.representative_id}
+    pks = _resolve_keys(dup_keys | rep_keys, known)
+    with_dup = []
+    for item, a in zip(items, assignments, strict=True):
+        if a.duplicate_of and a.duplicate_of in pks and pks[a.duplicate_of] != item.pk:
+            item.duplicate_of_id = pks[a.duplicate_of]
+            with_dup.append(item)
+    if with_dup:
+        Item.objects.bulk_update(with_dup, ["duplicate_of"], batch_size=_CHUNK)
+    reps = []
+    for summary in result.events:
+        event = events.get(summary.event_id)
+        rep = pks.get(summary.representative_id)
+        if event is not None and rep is not None and event.representative_id != rep:
+            event.representative_id = rep
+            reps.append(event)
+    if reps:
+        Event.objects.bulk_update(reps, ["representative"], batch_size=_CHUNK)
+
+    _index(items)
+    Source.objects.filter(pk=source.pk).update(item_count=F("item_count") + len(items), last_success_at=timezone.now())
+    state.snapshot = engine.snapshot()
+    state.version += 1
+    state.last_item_id = max(state.last_item_id, max(item.pk for item in items))
+    state.items_ingested += len(items)
+    state.save()
+    audit_record(
+        actor=actor,
+        action="ingest.batch",
+        obj=source,
+        new={"scheme": scheme.pk, "created": len(items), "skipped": skipped, "errors": len(errors)},
+    )
+    # Hand the engine to the next batch only once this transaction has really committed.
+    transaction.on_commit(lambda: pipeline_cache.put(state, engine))
+    return IngestResult(
+        created=len(items),
+        skipped=skipped,
+        errors=tuple(errors),
+        events_touched=len(result.events),
+        item_ids=tuple(item.pk for item in items),
+    )
+
+
+def ingest_items_by_ids(*, scheme_id: int, source_id: int, records: Iterable[Mapping[str, Any]]) -> IngestResult:
+    """:func:`ingest_items` for a task queue: takes ids, loads the rows itself."""
+    scheme = Scheme.objects.get(pk=scheme_id)
+    source = Source.objects.get(pk=source_id)
+    return ingest_items(scheme=scheme, source=source, records=records)
+
+
+def search_index_rebuild() -> int:
+    """Re-segment every item into the full-text index (after the segmenter changed); returns rows."""
+    if connection.vendor != "sqlite":
+        return 0
+    count = 0
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            # Contentless FTS5 tables cannot DELETE rows by rowid; 'delete-all' empties them.
+            cursor.execute("INSERT INTO monitoring_item_fts(monitoring_item_fts) VALUES ('delete-all')")
+        batch: list[Item] = []
+        for item in Item.objects.only("pk", "title", "text", "lang").iterator(chunk_size=2000):
+            batch.append(item)
+            if len(batch) >= 2000:
+                _index(batch)
+                count += len(batch)
+                batch = []
+        _index(batch)
+        count += len(batch)
+    return count

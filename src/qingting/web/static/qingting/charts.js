@@ -1,0 +1,56 @@
+/* Draws the page's charts from JSON embedded with Django's json_script (never from HTML).
+   Tooltips use ECharts' richText mode: names from outside (regions) are never parsed as HTML. */
+(function () {
+  "use strict";
+  if (typeof echarts === "undefined") return;
+  var palette = ["#1f6f8b", "#b3423a", "#7a8591", "#2f7d4f", "#b7791f", "#6b5b95", "#3d8eb9", "#a0522d"];
+  var base = { color: palette, tooltip: { renderMode: "richText", confine: true }, grid: { left: 48, right: 16, top: 24, bottom: 32 } };
+
+  function read(id) {
+    var el = document.getElementById(id);
+    return el ? JSON.parse(el.textContent) : null;
+  }
+  function draw(el, option) {
+    var chart = echarts.init(el, null, { renderer: "canvas" });
+    chart.setOption(Object.assign({}, base, option));
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
+  function line(points, area) {
+    return {
+      tooltip: Object.assign({}, base.tooltip, { trigger: "axis" }),
+      xAxis: { type: "category", data: points.map(function (p) { return p[0].slice(0, 16).replace("T", " "); }) },
+      yAxis: { type: "value", minInterval: 1 },
+      series: [{ type: "line", smooth: true, showSymbol: false, areaStyle: area ? { opacity: 0.15 } : undefined,
+                 data: points.map(function (p) { return p[1]; }) }]
+    };
+  }
+  function pie(pairs) {
+    return {
+      tooltip: Object.assign({}, base.tooltip, { trigger: "item" }),
+      legend: { bottom: 0 },
+      series: [{ type: "pie", radius: ["40%", "68%"], label: { formatter: "{b}: {d}%" },
+                 data: pairs.map(function (p) { return { name: String(p[0]), value: p[1] }; }) }]
+    };
+  }
+  function bars(pairs) {
+    return {
+      tooltip: Object.assign({}, base.tooltip, { trigger: "axis" }),
+      grid: { left: 110, right: 24, top: 8, bottom: 24 },
+      xAxis: { type: "value", minInterval: 1 },
+      yAxis: { type: "category", inverse: true, data: pairs.map(function (p) { return String(p[0]); }) },
+      series: [{ type: "bar", barMaxWidth: 18, data: pairs.map(function (p) { return p[1]; }) }]
+    };
+  }
+
+  var data = read("chart-data");
+  var timeline = read("timeline-data");
+  document.querySelectorAll("[data-chart]").forEach(function (el) {
+    var name = el.getAttribute("data-chart");
+    if (name === "timeline" && timeline) draw(el, line(timeline, true));
+    else if (!data) return;
+    else if (name === "volume") draw(el, line(data.volume, true));
+    else if (name === "sentiment") draw(el, Object.assign(pie(data.sentiment), { color: ["#b3423a", "#7a8591", "#2f7d4f"] }));
+    else if (name === "sources") draw(el, pie(data.sources));
+    else if (name === "regions") draw(el, bars(data.regions));
+  });
+})();
