@@ -24,6 +24,7 @@ DEFAULT_THRESHOLD = 0.6
 DEFAULT_NUM_PERM = 64
 DEFAULT_WINDOW_SECONDS = 3 * 24 * 3600.0
 DEFAULT_MIN_SHINGLES = 5
+DEFAULT_MAX_CHARS = 100_000
 
 # Rows of the signature store are allocated in blocks; it grows by doubling.
 _INITIAL_CAPACITY = 1024
@@ -46,11 +47,6 @@ class DuplicateMatch:
 @lru_cache(maxsize=64)
 def _cached_bands(threshold: float, num_perm: int) -> tuple[int, int]:
     return optimal_bands(threshold, num_perm)
-
-
-def _text_key(text: str) -> int:
-    """Stable 128-bit key of a text (the builtin ``hash`` is salted per process: not picklable)."""
-    return xxhash.xxh3_128_intdigest(text.encode("utf-8", "surrogatepass"))
 
 
 class Deduper:
@@ -78,6 +74,11 @@ class Deduper:
         one changed character moves the Jaccard estimate by a large step, and short texts such as
         ``"转发微博"``, ``"哈哈哈哈"`` or ``"支持！"`` coincide without anyone having copied
         anything — a near match on them would be noise.
+    max_chars:
+        Longer texts are signed on their first and last ``max_chars // 2`` characters, so one
+        huge post (a 10 MB paste, a whole document) costs milliseconds, not seconds, and cannot
+        stall the stream; edits at either end still count. Exact matching always uses the whole
+        text.
     seed:
         Seed of the hash functions; results are identical for identical seeds and inputs.
 
@@ -103,6 +104,7 @@ class Deduper:
         window_seconds: float = DEFAULT_WINDOW_SECONDS,
         max_items: int | None = None,
         min_shingles: int = DEFAULT_MIN_SHINGLES,
+        max_chars: int = DEFAULT_MAX_CHARS,
         seed: int = 0,
     ) -> None:
         if isinstance(threshold, bool) or not isinstance(threshold, int | float):
@@ -113,6 +115,7 @@ class Deduper:
             ("shingle", shingle, 1),
             ("num_perm", num_perm, 2),
             ("min_shingles", min_shingles, 1),
+            ("max_chars", max_chars, 64),
         ):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be an integer ≥ {low}, got {value!r}")
@@ -121,16 +124,12 @@ class Deduper:
         if (bands is None) != (rows is None):
             raise ValueError("give both bands and rows, or neither (they are then chosen from threshold)")
         if bands is not None and rows is not None and (bands < 1 or rows < 1 or bands * rows > num_perm):
-            raise ValueError(
-                f"need bands·rows ≤ num_perm, both ≥ 1: bands={bands}, rows={rows}, num_perm={num_perm}"
-            )
+            raise ValueError(f"need bands·rows ≤ num_perm, both ≥ 1: bands={bands}, rows={rows}, num_perm={num_perm}")
         if isinstance(window_seconds, bool) or not isinstance(window_seconds, int | float):
             raise ValueError(f"window_seconds must be a positive number, got {window_seconds!r}")
         if math.isnan(window_seconds) or window_seconds <= 0:
             raise ValueError(f"window_seconds must be > 0 (math.inf for no window), got {window_seconds!r}")
-        if max_items is not None and (
-            isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 1
-        ):
+        if max_items is not None and (isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 1):
             raise ValueError(f"max_items must be None or an integer ≥ 1, got {max_items!r}")
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
@@ -140,6 +139,7 @@ class Deduper:
         self.window_seconds = float(window_seconds)
         self.max_items = max_items
         self.min_shingles = min_shingles
+        self.max_chars = max_chars
         self.seed = seed
         if bands is None or rows is None:
             bands, rows = _cached_bands(self.threshold, num_perm)
@@ -165,7 +165,9 @@ class Deduper:
         # text key → (row of the root, kind, similarity): a repeat of any text seen in the window
         # gets the same answer as its first copy did, in one dictionary lookup.
         self.exact_: dict[int, tuple[int, Literal["exact", "near"], float]] = {}
-        self.lsh_: dict[int, list[int]] = {}  # band key → rows of canonical items
+        # band key → row of the canonical item, or a list of rows when several share the band
+        # (rare: a bare int saves a list per band of every item, in memory and in time).
+        self.lsh_: dict[int, int | list[int]] = {}
         self.heap_: list[tuple[float, int, int]] = []  # (time, arrival number, row)
         self.max_time_ = -math.inf
         self.n_seen_ = 0
@@ -208,10 +210,15 @@ class Deduper:
         lsh = self.lsh_
         for band in self.row_bands_[row]:
             bucket = lsh.get(band)
-            if bucket is not None:
-                bucket.remove(row)
-                if not bucket:
+            if bucket is None:
+                continue
+            if isinstance(bucket, int):
+                if bucket == row:
                     del lsh[band]
+            else:
+                bucket.remove(row)
+                if len(bucket) == 1:
+                    lsh[band] = bucket[0]
         self.ids_[row] = None
         self.row_bands_[row] = ()
         self.row_dups_[row] = []
@@ -237,9 +244,7 @@ class Deduper:
         """
         return self.add_many([item_id], [text], [time])[0]
 
-    def add_many(
-        self, ids: Sequence[str], texts: Sequence[str], times: Sequence[float]
-    ) -> list[DuplicateMatch | None]:
+    def add_many(self, ids: Sequence[str], texts: Sequence[str], times: Sequence[float]) -> list[DuplicateMatch | None]:
         """Add a batch of items in order; same result as calling :meth:`add` on each in turn.
 
         Item ``k`` can match item ``j < k`` of the same batch. Signatures for the whole batch are
@@ -251,6 +256,14 @@ class Deduper:
         for pos, t in enumerate(times):
             if isinstance(t, bool) or not isinstance(t, int | float) or math.isnan(t):
                 raise ValueError(f"item {ids[pos]!r}: time must be a number (unix seconds), got {t!r}")
+        # Stable 128-bit text keys (the builtin ``hash`` is salted per process: not picklable).
+        tkeys = [
+            xxhash.xxh3_128_intdigest(t.encode("utf-8", "surrogatepass")) if t and not t.isspace() else 0 for t in texts
+        ]
+        cap = self.max_chars
+        if any(len(t) > cap for t in texts):
+            half = cap // 2
+            texts = [t if len(t) <= cap else t[:half] + t[-half:] for t in texts]
         sigs, signed = self._hasher.signatures(texts, self.min_shingles)
         keys = band_keys(sigs, self._band_mult, self._band_salt).tolist()
         signed_l = signed.tolist()
@@ -260,17 +273,16 @@ class Deduper:
         min_equal = self._min_equal
         num_perm = self.num_perm
         for k in range(n):
-            text = texts[k]
             time = float(times[k])
             if time > self.max_time_:
                 self.max_time_ = time
                 if self.heap_ and self.heap_[0][0] < time - self.window_seconds:
                     self._evict()
             self.n_seen_ += 1
-            if not text or text.isspace():
+            tkey = tkeys[k]
+            if tkey == 0:  # empty or blank (a real text hashing to 0 has odds of 2**-128)
                 out.append(None)
                 continue
-            tkey = _text_key(text)
             hit = exact.get(tkey)
             if hit is not None:
                 row, kind, sim = hit
@@ -280,24 +292,29 @@ class Deduper:
             if signed_l[k]:
                 bands = tuple(keys[k])
                 cands: set[int] = set()
-                for band in bands:
-                    bucket = lsh.get(band)
-                    if bucket is not None:
+                for bucket in map(lsh.get, bands):
+                    if bucket is None:
+                        continue
+                    if isinstance(bucket, int):
+                        cands.add(bucket)
+                    else:
                         cands.update(bucket)
                 if cands:
-                    rows = list(cands)
-                    equal = np.count_nonzero(self.sigs_[rows] == sigs[k], axis=1).tolist()
-                    top = max(equal)
+                    sig = sigs[k]
+                    store = self.sigs_
+                    # Per-row comparisons: cheaper than one fancy-indexed comparison for the one or
+                    # two candidates a text usually has.
+                    best_row, top = -1, -1
+                    for row in sorted(cands, key=self.row_seq_.__getitem__):
+                        # Earliest first, strict ">": a tie goes to the earliest-seen canonical.
+                        eq = int(np.count_nonzero(store[row] == sig))
+                        if eq > top:
+                            best_row, top = row, eq
                     if top >= min_equal:
-                        # Most similar wins; a tie goes to the earliest-seen canonical item.
-                        seq = self.row_seq_
-                        row = min(
-                            (r for r, e in zip(rows, equal, strict=True) if e == top), key=seq.__getitem__
-                        )
                         sim = top / num_perm
-                        exact[tkey] = (row, "near", sim)
-                        self.row_dups_[row].append(tkey)
-                        out.append(DuplicateMatch(self.ids_[row] or "", "near", sim))
+                        exact[tkey] = (best_row, "near", sim)
+                        self.row_dups_[best_row].append(tkey)
+                        out.append(DuplicateMatch(self.ids_[best_row] or "", "near", sim))
                         continue
             # A new canonical item.
             if not self.free_rows_:
@@ -311,9 +328,11 @@ class Deduper:
                 self.sigs_[row] = sigs[k]
                 self.row_bands_[row] = bands
                 for band in bands:
-                    bucket = lsh.get(band)
-                    if bucket is None:
-                        lsh[band] = [row]
+                    bucket = lsh.setdefault(band, row)
+                    if bucket is row:
+                        continue
+                    if isinstance(bucket, int):
+                        lsh[band] = [bucket, row]
                     else:
                         bucket.append(row)
             heapq.heappush(self.heap_, (time, self.n_seen_, row))

@@ -84,9 +84,7 @@ def read_pairs(path: str | Path, *, positive_min: int = 1) -> Iterator[tuple[str
                 continue
             parts = line.split("\t")
             if len(parts) != 3:
-                raise ValueError(
-                    f"{path}, line {lineno}: expected s1<TAB>s2<TAB>label, got {len(parts)} fields"
-                )
+                raise ValueError(f"{path}, line {lineno}: expected s1<TAB>s2<TAB>label, got {len(parts)} fields")
             s1, s2, label = parts
             try:
                 value = float(label)
