@@ -91,6 +91,7 @@ class Scenario:
     late_news_titles: tuple[str, ...] = ()
     late_paragraphs: tuple[str, ...] = ()
     late_wechat_titles: tuple[str, ...] = ()
+    late_repost_comments: tuple[str, ...] = ()
     extra: dict[str, float] = field(default_factory=dict)
 
 
@@ -149,9 +150,9 @@ WATER = Scenario(
         "什么时候恢复供水？",
         "{pls}{mention}给个说法",
         "抢修辛苦了",
-        "终于来水了",
         "{need}都难",
     ),
+    late_repost_comments=("终于来水了", "来水了", "感谢抢修师傅"),
     news_titles=(
         "柳湾镇部分片区停水 抢修工作连夜进行",
         "供水主管道爆裂 柳湾镇数千户居民用水受影响",
@@ -286,8 +287,8 @@ SCHOOL = Scenario(
         "{pls}{mention}公开划片依据",
         "太难了",
         "支持均衡教育",
-        "过渡政策还算合理",
     ),
+    late_repost_comments=("过渡政策还算合理", "总算有个说法"),
     news_titles=(
         "青禾县公布今年义务教育学区划分方案",
         "学区调整引关注 家长盼过渡政策",
@@ -359,9 +360,9 @@ ROAD = Scenario(
     n=620,
     onset=0.05,
     onset_hour=7,
-    rise=25,
-    tau=30.0,
-    peak=45.0,
+    rise=12,
+    tau=16.0,
+    peak=60.0,
     topics=("#滨河路施工#", "#滨河路施工#", "#青禾堵车#", "#白鹭镇交通#"),
     mention="@青禾交警",
     slots={
@@ -430,7 +431,7 @@ ROAD = Scenario(
     late_paragraphs=("县交警大队已发布绕行指引，早晚高峰在{road}安排警力疏导，夜间22时后停止高噪音作业。",),
     officials=(
         Official(
-            hours=4.0,
+            hours=14.0,
             source="青禾交警官方微博",
             source_kind="weibo",
             author="青禾交警",
@@ -438,7 +439,7 @@ ROAD = Scenario(
             "建议过往车辆经白鹭大道、环城北路绕行。#滨河路施工#",
         ),
         Official(
-            hours=20.0,
+            hours=30.0,
             source="青禾发布",
             source_kind="weibo",
             author="青禾发布",
@@ -616,9 +617,8 @@ RUMOUR = Scenario(
         "真的假的？",
         "{pls}{mention}核实",
         "别信谣",
-        "辟谣了，别再传了",
-        "原来是谣言",
     ),
+    late_repost_comments=("辟谣了，别再传了", "原来是谣言", "造谣的该罚"),
     news_titles=("石桥农贸市场“问题食品”传言引关注",),
     late_news_titles=(
         "县市场监管局：网传石桥农贸市场销售问题食品系谣言",

@@ -49,7 +49,7 @@ NEWS_SOURCES: tuple[tuple[str, bool, float], ...] = (
     ("青禾日报", True, 4.0),
     ("青禾融媒", True, 3.0),
     ("青禾生活网", False, 2.0),
-    ("江畔晚报", True, 1.0),
+    ("青禾晚报", True, 1.0),
 )
 WECHAT_SOURCES: tuple[str, ...] = ("青禾身边事", "青禾吃喝玩乐", "柳湾那些事", "青禾头条号")
 
@@ -346,7 +346,7 @@ def _story(
             else:
                 kind = rng.choices(SOURCE_KINDS, weights=(0.68, 0.02 if phase == "early" else 0.06, 0.1, 0.04, 0.05))[0]
                 if kind == "weibo":
-                    _weibo(post, rng, writer, pool, mood, repostable, originals, sc)
+                    _weibo(post, rng, writer, pool, mood, repostable, originals, sc, phase == "late")
                 elif kind == "news":
                     _news(post, rng, writer, sc, phase, pool, news)
                 elif kind == "forum":
@@ -383,7 +383,7 @@ def _story(
 
 def _weibo(
     post: _Post, rng: random.Random, writer: _Writer, pool: Sequence[str], mood: str,
-    repostable: list[_Post], originals: list[_Post], sc: Scenario,
+    repostable: list[_Post], originals: list[_Post], sc: Scenario, late: bool,
 ) -> None:  # fmt: skip
     """Make ``post`` a Weibo original, a hand-made near-copy, or a repost of an earlier post."""
     roll = rng.random()
@@ -391,7 +391,10 @@ def _weibo(
         # Popular posts (official accounts, big originals) attract most reposts; recent ones too.
         recent = repostable[-300:]
         parent = rng.choices(recent, weights=[p.popularity for p in recent])[0]
-        comment = writer.fill(rng.choice(COMMON_REPOST_COMMENTS + sc.repost_comments))
+        comments = COMMON_REPOST_COMMENTS + sc.repost_comments
+        if late:
+            comments += sc.late_repost_comments * 2
+        comment = writer.fill(rng.choice(comments))
         post.parent = parent
         if parent.parent is not None:
             post.text = f"{'' if comment == '转发微博' else comment}//@{parent.author}:{parent.text}"
