@@ -76,7 +76,7 @@ def test_ids_are_unique_and_every_field_is_present_and_typed(records: Records) -
     assert len({r["id"] for r in records}) == len(records)
     for r in records:
         assert set(r) == FIELDS, r["id"]
-        assert r["text"].strip(), r["id"]
+        assert r["text"].strip() and "~" not in r["text"], r["id"]  # "~" marks templates only
         assert r["source_kind"] in SOURCE_KINDS
         assert r["scenario"] in (*SCENARIO_KEYS, "background")
         assert r["region"] in (*REGIONS, "全县")
@@ -133,6 +133,13 @@ def test_the_rumour_is_refuted_by_market_regulation_and_talk_changes_after(recor
     assert not any("辟谣了" in r["text"] or "原来是谣言" in r["text"] for r in before)
     assert sum("扩散" in r["text"] for r in before) > 20  # the rumour spread first
     assert sum("谣" in r["text"] for r in after) > 10
+
+
+def test_no_post_spreads_the_rumour_and_calls_it_a_rumour_at_once(records: Records) -> None:
+    story = [r for r in records if r["scenario"] == "food_rumour" and r["kind"] == "original"]
+    spreading = [r for r in story if "紧急扩散！石桥" in r["text"]]
+    assert spreading
+    assert not any("别乱传" in r["text"] or "不信谣" in r["text"] for r in spreading)
 
 
 def test_festival_is_mostly_positive_and_the_outage_mostly_negative(records: Records) -> None:

@@ -3,7 +3,9 @@
 Everything here is FICTIONAL. 青禾县 (Qinghe County), its townships, estates, markets, schools,
 accounts and media are invented for the demo; any resemblance to a real place or body is
 accidental. Templates use ``{slot}`` placeholders filled from :data:`COMMON_SLOTS` and the
-scenario's own slots, a fresh choice for every occurrence.
+scenario's own slots, a fresh choice for every occurrence. A leading ``~`` marks a sentence that
+goes against the crowd of its phase (calming, sceptical, still complaining after the fix); a post
+of several sentences never mixes it with the crowd's own, so that no post contradicts itself.
 """
 
 from __future__ import annotations
@@ -140,7 +142,7 @@ WATER = Scenario(
         "送水车到{estate}门口了，工作人员挺辛苦的，点个赞",
         "恢复供水了，但希望以后停水能提前通知",
         "管网老化的问题什么时候彻底解决？每年夏天都来一次",
-        "{estate}还是没水，别的小区都来了，我们这是被忘了吗？",
+        "~{estate}还是没水，别的小区都来了，我们这是被忘了吗？",
         "终于可以{need}了，这两天{very}煎熬",
     ),
     repost_comments=(
@@ -269,15 +271,15 @@ SCHOOL = Scenario(
         "理解要均衡教育资源，但不能让已经买了房的家庭承担全部代价",
         "同一条街，一边是{school}，另一边划到新学校，这个线是怎么画的？",
         "{kid}户口早就落在{estate}了，今年突然不算数，我想不通",
-        "其实新学校师资也不差，大家不要太焦虑，先看看教育局怎么说",
-        "学区房炒成这样，早该调整了，支持均衡划片",
+        "~其实新学校师资也不差，大家不要太焦虑，先看看教育局怎么说",
+        "~学区房炒成这样，早该调整了，支持均衡划片",
     ),
     late=(
         "教育局发了说明，已经落户满三年的可以按原学区入学，还算合理",
         "过渡期政策出来了，{estate}的家长们可以松口气了",
         "新学校的校长是从{school}调过去的，希望真能办好",
         "教育局的回应来得有点晚，但总算有个说法",
-        "还是觉得划片不透明，应该公开划分依据",
+        "~还是觉得划片不透明，应该公开划分依据",
         "参加了教育局的家长座谈会，解释得比较清楚，{kid}的事算定了",
     ),
     repost_comments=(
@@ -392,7 +394,7 @@ ROAD = Scenario(
         "{road}早高峰有交警疏导了，比前几天顺畅",
         "听说{road}施工是为了改造雨污管网，忍一忍吧",
         "夜间施工改到十点前结束了，感谢回应",
-        "{road}还是堵，绕行的路也堵了",
+        "~{road}还是堵，绕行的路也堵了",
         "工期说一个月，希望能按时完成",
     ),
     repost_comments=(
@@ -595,11 +597,11 @@ RUMOUR = Scenario(
         "扩散！石桥农贸市场发现{food}，{kid}千万别吃！",
         "石桥农贸市场的{food}到底有没有人管？{very}吓人了{emo_neg}",
         "昨天刚在石桥市场买了虾，{kid}都吃了，现在好慌",
-        "不信谣不传谣，等官方通报，别看到什么就转",
-        "我在石桥市场卖了十年菜，从来没见过{food}，别乱传了",
-        "这种视频一看就是别的地方的，配的字是石桥而已",
+        "~不信谣不传谣，等官方通报，别看到什么就转",
+        "~我在石桥市场卖了十年菜，从来没见过{food}，别乱传了",
+        "~这种视频一看就是别的地方的，配的字是石桥而已",
         "市场里今天人少了一大半，摊主们都在叹气",
-        "有没有懂行的说说，{food}能看出来吗？",
+        "~有没有懂行的说说，{food}能看出来吗？",
         "监管部门能不能出来说句话，现在谣言满天飞",
     ),
     late=(

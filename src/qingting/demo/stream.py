@@ -170,7 +170,7 @@ class _Writer:
                 return self.rng.choice(self.topics)
             return self.rng.choice(self.slots[name])
 
-        return _SLOT.sub(one, template)
+        return _SLOT.sub(one, template.removeprefix("~"))
 
     def url(self) -> str:
         return "http://t.cn/A6" + "".join(self.rng.choice(_URL_CHARS) for _ in range(6))
@@ -185,7 +185,7 @@ class _Writer:
         if rng.random() < 0.4:
             text = _end(text) + rng.choice(_CLOSERS[mood])
         if rng.random() < 0.3:
-            second = rng.choice(pool)
+            second = rng.choice(_same_stance(pool, first))
             if second != first:
                 text = _end(text) + self.fill(second)
         if rng.random() < 0.45:
@@ -215,6 +215,12 @@ def _english_title(text: str) -> str:
 def _english_handle(rng: random.Random) -> str:
     names = ("lotus_lover", "riverwalker", "tea_and_trails", "expat_in_qinghe", "slowtraveller", "noodlehunter")
     return f"{rng.choice(names)}{rng.randrange(10, 99)}"
+
+
+def _same_stance(pool: Sequence[str], first: str) -> list[str]:
+    """The sentences of ``pool`` on the same side as ``first`` (``~`` marks the dissenting side)."""
+    side = first.startswith("~")
+    return [t for t in pool if t.startswith("~") == side]
 
 
 def _end(text: str) -> str:
@@ -352,9 +358,10 @@ def _story(
                 elif kind == "forum":
                     post.source, post.source_kind = FORUM_SOURCE, "forum"
                     post.title = writer.fill(rng.choice(sc.forum_titles))
-                    k = rng.randrange(2, 4)
+                    said = _same_stance(pool, rng.choice(pool))
+                    k = min(rng.randrange(2, 4), len(said))
                     post.text = writer.fill(rng.choice(_OPENERS[mood])) + "".join(
-                        _end(writer.fill(s)) for s in rng.sample(list(pool), min(k, len(pool)))
+                        _end(writer.fill(s)) for s in rng.sample(said, k)
                     )
                     if rng.random() < 0.5:
                         post.text += rng.choice(_CLOSERS[mood])
@@ -422,7 +429,8 @@ _SPEAKERS = ("一位居民", "一位市民", "一位家长", "一位老人", "�
 def _letter(rng: random.Random, writer: _Writer, sc: Scenario, pool: Sequence[str]) -> str:
     """A formal letter to the county mailbox (县长信箱), in the register people use for it."""
     body = re.sub(r"^(尊敬的县长：|县长您好：)(您好！)?|此致 敬礼！$", "", writer.fill(rng.choice(sc.mailbox_letters)))
-    said = "".join(_end(writer.fill(s)) for s in rng.sample(list(pool), min(rng.randrange(1, 3), len(pool))))
+    same = _same_stance(pool, rng.choice(pool))
+    said = "".join(_end(writer.fill(s)) for s in rng.sample(same, min(rng.randrange(1, 3), len(same))))
     return rng.choice(_SALUTATIONS) + body + "具体情况是：" + said + rng.choice(_SIGN_OFFS)
 
 
