@@ -1,0 +1,78 @@
+"""Property tests for text normalisation: idempotence, script folding, never raising."""
+
+from __future__ import annotations
+
+import opencc
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from qingting.core.text import MAX_MATCH_CHARS, detect_language, fold, normalize, tokenize
+
+_S2T = opencc.OpenCC("s2t")
+_S2TW = opencc.OpenCC("s2twp")  # Taiwan forms and phrases: 软件 → 軟體
+
+# Text that looks like Weibo: Chinese, ASCII, full-width forms, entity markers and emoji, plus
+# anything else Unicode has (surrogates included) so odd inputs are exercised too.
+_WEIBO_PIECES = st.sampled_from(
+    [
+        "//@新华社:", "//@a:", "转发微博", "轉發微博", "回复@张三:", "@人民日报 ", "#台风#", "#flood ",
+        "[哈哈]", "[淚]", "http://t.cn/zWy", "www.gov.cn", "RT @bbc: ", "😭", "👨\u200d👩\u200d👧",
+        "ＡＢＣ１２３", "，", "！", "\u3000", "\u200b", " ", "\n", "臺灣", "台湾", "乾隆", "乾淨",
+    ]
+)  # fmt: skip
+_TEXT = st.lists(
+    st.one_of(_WEIBO_PIECES, st.text(max_size=8), st.text(alphabet=st.characters(codec="utf-8"), max_size=8)),
+    max_size=12,
+).map("".join)
+_ANY = st.text(alphabet=st.characters(), max_size=60)  # includes lone surrogates and controls
+
+_COMMON_HAN = (
+    "的一是不了人我在有他这为之大来以个中上们到说国和地也子时道出而要于就下得可你年生自会那后能对着"
+    "事其里所去行过家十用发天如然作方成者多日都三小军二无同么经法当起与好看学进种将还分此心前面又定见只"
+    "主没公从知道台湾风灾区政府警察医院学校新闻记者网友发现视频图片北京上海广州深圳香港澳门电话手机价格"
+    "问题工作社会经济发展领导干部书记市长县乡镇村居民群众反映投诉处理回复调查结果通报关注转发评论点赞"
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_TEXT)
+@example("İ@x")
+@example("[[哈]哈]")
+@example("转发 [哈哈]")
+@example("转发微博#flood ")
+@example("#台风##flood ")
+@example("#flood 回复@张三:#台风#")
+@example("#加油😭 http://t.cn/x#")
+def test_fold_and_match_are_idempotent(text: str) -> None:
+    once = fold(text)
+    assert fold(once) == once
+    match = normalize(text).match
+    assert normalize(match).match == match
+    assert fold(match) == match
+
+
+@settings(max_examples=300, deadline=None)
+@given(_ANY)
+def test_never_raises_and_results_are_storable(text: str) -> None:
+    n = normalize(text)
+    assert n.original == text
+    for value in (n.own, n.match, *n.urls, *n.mentions, *n.topics, *n.emoticons, *n.emoji):
+        value.encode("utf-8")  # never a lone surrogate
+    assert len(n.match) <= MAX_MATCH_CHARS
+    lang = detect_language(text)
+    assert lang == "und" or (len(lang) == 2 and lang.isascii() and lang.islower())
+    assert all(tok and not tok.isspace() for tok in tokenize(n.match, lang))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=_COMMON_HAN + "，。！？ 、", min_size=1, max_size=40))
+def test_traditional_and_simplified_forms_give_the_same_match(simplified: str) -> None:
+    expected = normalize(simplified).match
+    assert normalize(_S2T.convert(simplified)).match == expected
+    assert fold(_S2T.convert(simplified)) == fold(simplified)
+
+
+def test_taiwan_phrasing_folds_at_least_character_by_character() -> None:
+    # Regional vocabulary (軟體 vs 软件) is a different word, not a different script; only the
+    # script is folded.
+    assert fold(_S2TW.convert("台湾的软件")) == "台湾的软体"
