@@ -1,0 +1,446 @@
+"""Single-pass event clustering of a time-ordered stream of tokenised items.
+
+The algorithm (see ``docs/decisions/0004-online-clustering.md`` for the measurements behind it):
+
+1. **Term weights, learned as the stream goes.** A term's weight is an *event-level* IDF,
+   ``log((live_events + 1) / (events_with_term + 1))``: a word spread over many live events says
+   little about which event an item belongs to, however rare it is among items. It needs no
+   vocabulary fixed in advance and forgets retired events.
+2. **Candidates through an inverted index.** ``term -> live events containing it``, each posting list
+   kept in order of the events' last use of the term; only the ``max_scan`` most recent events of a
+   term are scanned, so the cost per item is bounded whatever the stream's size.
+3. **Similarity.** The item's TF-IDF vector (unit length) against each candidate's centroid (the sum
+   of its members' unit vectors, weighted when they joined): cosine, multiplied by a time decay
+   ``exp(-Δposition / decay_items) * exp(-Δseconds / decay_seconds)``. Decay in stream *position*
+   works when every item has the same time (MStream); decay in seconds is optional.
+4. **Decision.** Best candidate at or above ``threshold``: join it; otherwise open a new event.
+5. **Second chance for young events.** When an event reaches 2, 4, 8, … ≤ ``young_size`` members, its
+   centroid is compared to other live events; at or above ``merge_threshold`` the smaller is merged
+   into the larger (the hit reports the absorbed ids; :meth:`OnlineClusterer.resolve` maps an
+   absorbed id to its survivor). This repairs a story that opened twice before its vocabulary settled.
+6. **Retirement.** An event idle for more than ``window_seconds`` or ``window_items`` positions is
+   removed from the index and reported once as a :class:`RetiredEvent` (in
+   :attr:`ClusterHit.retired`, or from :meth:`OnlineClusterer.retire`), so memory stays bounded.
+   A centroid keeps at most ``2 * max_terms`` terms (pruned to the ``max_terms`` heaviest).
+
+Items without tokens get ``event_id=None`` (nothing to compare; the caller routes them, e.g. a
+repost by its parent). The algorithm draws no random numbers: the same stream always gives the same
+events, and a pickled clusterer continues exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+
+
+@dataclass(frozen=True, slots=True)
+class RetiredEvent:
+    """The compact summary an event leaves behind when it retires (idle beyond the window)."""
+
+    event_id: int
+    keywords: tuple[str, ...]
+    size: int
+    first_time: float
+    last_time: float
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterHit:
+    """Where :meth:`OnlineClusterer.add` put one item.
+
+    ``event_id`` is ``None`` only for an item without tokens. ``similarity`` is the decayed cosine
+    to the chosen event (0.0 when the item opened a new event). ``merged`` lists events absorbed
+    into ``event_id`` during this call; ``retired`` lists events that retired during this call.
+    """
+
+    event_id: int | None
+    similarity: float
+    created: bool
+    merged: tuple[int, ...] = ()
+    retired: tuple[RetiredEvent, ...] = ()
+
+
+@dataclass(slots=True)
+class _Event:
+    """Mutable state of one live event (private: callers see ids and summaries)."""
+
+    centroid: dict[str, float]  # the same weights are mirrored in the postings, for fast scoring
+    norm2: float
+    norm: float
+    size: int
+    first_time: float
+    last_time: float
+    last_pos: int
+    absorbed: list[int] = field(default_factory=list)
+
+
+def _positive(name: str, value: float) -> float:
+    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
+class OnlineClusterer:
+    """Group a time-ordered stream of tokenised items into events, in one pass.
+
+    Parameters (keyword-only; defaults chosen for robustness, see the decision record):
+
+    - ``threshold``: minimum decayed cosine for an item to join an existing event, in (0, 1].
+    - ``merge_threshold``: minimum centroid cosine for a young event to merge into another, in
+      (0, 1]; ``None`` disables merging.
+    - ``decay_items``: e-folding length of the similarity decay in stream positions.
+    - ``decay_seconds``: e-folding time of the decay in seconds, or ``None`` for no decay in time.
+    - ``window_seconds`` / ``window_items``: an event idle longer than either retires.
+    - ``young_size``: largest size at which an event still gets a merge check.
+    - ``max_scan``: events scanned per term (the most recently active ones).
+    - ``max_terms``: terms a centroid keeps after pruning.
+    - ``seed``: accepted for API uniformity; the algorithm is deterministic and draws no randoms.
+
+    Example:
+        >>> c = OnlineClusterer()
+        >>> a = c.add(["flood", "river", "bridge"], time=0.0)
+        >>> b = c.add(["river", "flood", "rescue"], time=60.0)
+        >>> a.created, b.event_id == a.event_id
+        (True, True)
+        >>> c.keywords(a.event_id, k=2)
+        ['flood', 'river']
+    """
+
+    def __init__(
+        self,
+        *,
+        threshold: float = 0.14,
+        merge_threshold: float | None = 0.2,
+        decay_items: float = 5000.0,
+        decay_seconds: float | None = None,
+        window_seconds: float = 7 * 86400.0,
+        window_items: int = 50_000,
+        young_size: int = 256,
+        max_scan: int = 64,
+        max_terms: int = 300,
+        seed: int = 0,
+    ) -> None:
+        if not (isinstance(threshold, int | float) and 0.0 < threshold <= 1.0):
+            raise ValueError(f"threshold must be in (0, 1], got {threshold!r}")
+        if merge_threshold is not None and not (
+            isinstance(merge_threshold, int | float) and 0.0 < merge_threshold <= 1.0
+        ):
+            raise ValueError(f"merge_threshold must be in (0, 1] or None, got {merge_threshold!r}")
+        for name, ivalue in (
+            ("window_items", window_items),
+            ("young_size", young_size),
+            ("max_scan", max_scan),
+            ("max_terms", max_terms),
+        ):
+            if not isinstance(ivalue, int) or isinstance(ivalue, bool) or ivalue < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {ivalue!r}")
+        if not isinstance(seed, int):
+            raise ValueError(f"seed must be an integer, got {seed!r}")
+        self.threshold = float(threshold)
+        self.merge_threshold = None if merge_threshold is None else float(merge_threshold)
+        self.decay_items = _positive("decay_items", decay_items)
+        self.decay_seconds = None if decay_seconds is None else _positive("decay_seconds", decay_seconds)
+        self.window_seconds = _positive("window_seconds", window_seconds)
+        self.window_items = window_items
+        self.young_size = young_size
+        self.max_scan = max_scan
+        self.max_terms = max_terms
+        self.seed = seed
+
+        # Learned state.
+        self.events_: dict[int, _Event] = {}  # live events, oldest activity first (LRU order)
+        # term -> {event: centroid weight}, least recently updated first
+        self.postings_: dict[str, dict[int, float]] = {}
+        self.aliases_: dict[int, int] = {}  # absorbed event -> live survivor
+        self.next_id_: int = 0
+        self.position_: int = 0  # items seen, including empty ones
+        self.now_: float = -math.inf  # latest time seen; time never runs backwards inside
+        self.n_merges_: int = 0
+        self.n_retired_: int = 0
+
+    # ------------------------------------------------------------------ public API
+
+    def add(self, tokens: Sequence[str], time: float) -> ClusterHit:
+        """Assign one item (its tokens, and its time in unix seconds) to an event.
+
+        Times earlier than the latest time seen are treated as that latest time (streams arrive
+        slightly out of order; events never move back in time). Returns the :class:`ClusterHit`.
+        """
+        if not math.isfinite(time):
+            raise ValueError(f"time must be a finite number of seconds, got {time!r}")
+        if time > self.now_:
+            self.now_ = time
+        now = self.now_
+        pos = self.position_
+        self.position_ = pos + 1
+        retired = self._retire_due(now, pos) if self.events_ else ()
+        if not tokens:
+            return ClusterHit(None, 0.0, False, (), retired)
+
+        vector = self._vector(tokens)
+        best, best_sim = self._best(self._scores(vector), 1.0, self.threshold, pos, now)
+        if best < 0:
+            eid = self._open(vector, now, pos)
+            return ClusterHit(eid, 0.0, True, (), retired)
+
+        event = self._join(best, vector, now, pos)
+        merged: tuple[int, ...] = ()
+        size = event.size
+        if self.merge_threshold is not None and size <= self.young_size and size & (size - 1) == 0:
+            survivor, absorbed = self._second_chance(best, now, pos)
+            if absorbed >= 0:
+                best, merged = survivor, (absorbed,)
+        return ClusterHit(best, best_sim, False, merged, retired)
+
+    def touch(self, event_id: int, time: float) -> None:
+        """Keep a live event alive (a duplicate joined it) without changing its term profile.
+
+        Counts the item in the event's size and last activity. Raises ``KeyError`` for an event
+        that is not live (never existed, or retired); an absorbed id is resolved to its survivor.
+        """
+        eid = self.resolve(event_id)
+        if eid is None:
+            raise KeyError(f"event {event_id} is not live (unknown or retired)")
+        if math.isfinite(time) and time > self.now_:
+            self.now_ = time
+        pos = self.position_
+        self.position_ = pos + 1
+        event = self.events_.pop(eid)
+        event.size += 1
+        event.last_time = self.now_
+        event.last_pos = pos
+        self.events_[eid] = event  # re-insert: most recent activity last
+
+    def keywords(self, event_id: int, k: int = 10) -> list[str]:
+        """The ``k`` heaviest terms of a live event's profile, heaviest first (for titles, boards).
+
+        Raises ``KeyError`` if the event is not live.
+        """
+        eid = self.resolve(event_id)
+        if eid is None:
+            raise KeyError(f"event {event_id} is not live (unknown or retired)")
+        return _top_terms(self.events_[eid].centroid, k)
+
+    def resolve(self, event_id: int) -> int | None:
+        """The live event that ``event_id`` is now part of (itself, or its merge survivor), else None."""
+        eid = self.aliases_.get(event_id, event_id)
+        return eid if eid in self.events_ else None
+
+    def retire(self, now: float) -> list[RetiredEvent]:
+        """Retire every event idle beyond the window at time ``now``; return their summaries.
+
+        :meth:`add` already retires as the stream advances; call this when time passes without items.
+        """
+        if math.isfinite(now) and now > self.now_:
+            self.now_ = now
+        return list(self._retire_due(self.now_, self.position_))
+
+    @property
+    def n_events_(self) -> int:
+        """Number of live events."""
+        return len(self.events_)
+
+    def size(self, event_id: int) -> int:
+        """Items in a live event (joined, merged or touched)."""
+        eid = self.resolve(event_id)
+        if eid is None:
+            raise KeyError(f"event {event_id} is not live (unknown or retired)")
+        return self.events_[eid].size
+
+    # ------------------------------------------------------------------ internals
+
+    def _vector(self, tokens: Sequence[str]) -> dict[str, float]:
+        """Unit-length TF-IDF vector with event-level IDF over the live events."""
+        tf: dict[str, int] = {}
+        for t in tokens:
+            tf[t] = tf.get(t, 0) + 1
+        postings = self.postings_
+        # +2: smoothed so that a term in every live event keeps a small positive weight
+        n = len(self.events_) + 2.0
+        log = math.log
+        vec: dict[str, float] = {}
+        norm2 = 0.0
+        for t, c in tf.items():
+            p = postings.get(t)
+            w = c * log(n / (len(p) + 1.0) if p else n)
+            vec[t] = w
+            norm2 += w * w
+        inv = 1.0 / math.sqrt(norm2)
+        for t in vec:
+            vec[t] *= inv
+        return vec
+
+    def _scores(self, vector: dict[str, float], exclude: int = -1) -> dict[int, float]:
+        """Dot products with the centroids of events sharing a term (inverted index, bounded scan)."""
+        postings = self.postings_
+        cap = self.max_scan
+        acc: dict[int, float] = {}
+        get = acc.get
+        for t, w in vector.items():
+            p = postings.get(t)
+            if not p:
+                continue
+            # Most recently active events first; an old event beyond the cap is unlikely to win.
+            items = reversed(p.items())
+            for e, cw in items if len(p) <= cap else islice(items, cap):
+                acc[e] = get(e, 0.0) + w * cw
+        acc.pop(exclude, None)
+        return acc
+
+    def _best(self, scores: dict[int, float], norm: float, floor: float, pos: int, now: float) -> tuple[int, float]:
+        """The candidate with the highest decayed cosine at or above ``floor``, or ``(-1, 0.0)``."""
+        events = self.events_
+        best, best_sim = -1, floor
+        exp = math.exp
+        tau = self.decay_items
+        tau_s = self.decay_seconds
+        for e, dot in scores.items():
+            event = events[e]
+            cos = dot / (norm * event.norm)
+            if cos < best_sim:
+                continue  # decay only lowers it: cannot win
+            sim = cos * exp((event.last_pos - pos) / tau)
+            if tau_s is not None:
+                sim *= exp((event.last_time - now) / tau_s)
+            if sim > best_sim or (sim == best_sim and (best < 0 or e < best)):
+                best, best_sim = e, sim
+        return (best, best_sim) if best >= 0 else (-1, 0.0)
+
+    def _open(self, vector: dict[str, float], now: float, pos: int) -> int:
+        eid = self.next_id_
+        self.next_id_ = eid + 1
+        norm2 = 0.0
+        postings = self.postings_
+        for t, w in vector.items():
+            norm2 += w * w
+            p = postings.get(t)
+            if p is None:
+                postings[t] = {eid: w}
+            else:
+                p[eid] = w
+        self.events_[eid] = _Event(dict(vector), norm2, math.sqrt(norm2), 1, now, now, pos)
+        return eid
+
+    def _join(self, eid: int, vector: dict[str, float], now: float, pos: int) -> _Event:
+        event = self.events_.pop(eid)
+        self.events_[eid] = event  # most recent activity last
+        self._add_into(eid, event, vector)
+        event.size += 1
+        event.last_time = now
+        event.last_pos = pos
+        return event
+
+    def _add_into(self, eid: int, event: _Event, vector: dict[str, float]) -> None:
+        """Add a weighted term vector into an event's centroid and its postings."""
+        centroid = event.centroid
+        postings = self.postings_
+        norm2 = event.norm2
+        for t, w in vector.items():
+            old = centroid.get(t, 0.0)
+            new = old + w
+            centroid[t] = new
+            norm2 += new * new - old * old
+            p = postings.get(t)
+            if p is None:
+                postings[t] = {eid: new}
+            else:
+                p.pop(eid, None)
+                p[eid] = new  # move to the recent end of the posting list
+        event.norm2 = norm2
+        event.norm = math.sqrt(norm2)
+        if len(centroid) > 2 * self.max_terms:
+            self._prune(eid, event)
+
+    def _prune(self, eid: int, event: _Event) -> None:
+        """Keep the ``max_terms`` heaviest terms of a centroid, so a huge event stays small."""
+        keep = _top_terms(event.centroid, self.max_terms)
+        kept = {t: event.centroid[t] for t in keep}
+        for t in event.centroid:
+            if t not in kept:
+                self._unpost(t, eid)
+        event.centroid = kept
+        event.norm2 = sum(w * w for w in kept.values())
+        event.norm = math.sqrt(event.norm2)
+
+    def _unpost(self, term: str, eid: int) -> None:
+        p = self.postings_.get(term)
+        if p is not None:
+            p.pop(eid, None)
+            if not p:
+                del self.postings_[term]
+
+    def _second_chance(self, eid: int, now: float, pos: int) -> tuple[int, int]:
+        """Compare a young event's centroid with the others; merge with the best if close enough.
+
+        Returns ``(survivor, absorbed)``, or ``(eid, -1)`` when nothing merged.
+        """
+        assert self.merge_threshold is not None
+        events = self.events_
+        event = events[eid]
+        # The heaviest terms carry the profile; scanning them all would cost as much as the event.
+        top = _top_terms(event.centroid, 20)
+        query = {t: event.centroid[t] for t in top}
+        scores = self._scores(query, exclude=eid)
+        best, _ = self._best(scores, event.norm, self.merge_threshold, pos, now)
+        if best < 0:
+            return eid, -1
+        other = events[best]
+        # The larger event survives (the older one on a tie): its id is the one users have seen most.
+        if (other.size, -best) > (event.size, -eid):
+            survivor, absorbed = best, eid
+        else:
+            survivor, absorbed = eid, best
+        self._merge(survivor, absorbed)
+        return survivor, absorbed
+
+    def _merge(self, survivor: int, absorbed: int) -> None:
+        events = self.events_
+        gone = events.pop(absorbed)
+        for t in gone.centroid:
+            self._unpost(t, absorbed)
+        keep = events.pop(survivor)
+        events[survivor] = keep  # the merge is activity: most recent last
+        self._add_into(survivor, keep, gone.centroid)
+        keep.size += gone.size
+        keep.first_time = min(keep.first_time, gone.first_time)
+        keep.last_time = max(keep.last_time, gone.last_time)
+        keep.last_pos = max(keep.last_pos, gone.last_pos)
+        for a in (absorbed, *gone.absorbed):
+            self.aliases_[a] = survivor
+            keep.absorbed.append(a)
+        self.n_merges_ += 1
+
+    def _retire_due(self, now: float, pos: int) -> tuple[RetiredEvent, ...]:
+        """Retire events idle beyond the window; the LRU order means we only look at the front."""
+        events = self.events_
+        out: list[RetiredEvent] = []
+        min_time = now - self.window_seconds
+        min_pos = pos - self.window_items
+        while events:
+            eid = next(iter(events))
+            event = events[eid]
+            if event.last_time >= min_time and event.last_pos >= min_pos:
+                break
+            del events[eid]
+            for t in event.centroid:
+                self._unpost(t, eid)
+            for a in event.absorbed:
+                self.aliases_.pop(a, None)
+            out.append(
+                RetiredEvent(eid, tuple(_top_terms(event.centroid, 10)), event.size, event.first_time, event.last_time)
+            )
+        self.n_retired_ += len(out)
+        return tuple(out)
+
+
+def _top_terms(centroid: dict[str, float], k: int) -> list[str]:
+    """Heaviest terms first; ties by the term itself so the order is deterministic."""
+    if k <= 0:
+        return []
+    if len(centroid) <= k:
+        return sorted(centroid, key=lambda t: (-centroid[t], t))
+    return [t for _, t in heapq.nsmallest(k, ((-w, t) for t, w in centroid.items()))]
