@@ -1,4 +1,4 @@
-"""The platform's ``qingting`` sub-commands: ``serve``, ``migrate``, ``createadmin``, ``manage``.
+"""The platform's ``qingting`` sub-commands: ``serve``, ``migrate``, ``createadmin``, ``demo``, ``manage``.
 
 :func:`register` adds them to the main ``qingting`` group. Commands are thin: they configure
 Django, call services, and turn known failures into one clear line instead of a stack trace.
@@ -112,7 +112,81 @@ def manage_command(args: tuple[str, ...]) -> None:
     run(list(args))
 
 
-COMMANDS: tuple[click.Command, ...] = (migrate_command, createadmin_command, serve_command, manage_command)
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--days", default=14, show_default=True, type=int, help="Length of the demo stream.")
+@click.option("--scale", default=1.0, show_default=True, type=float, help="Multiply the number of items.")
+@click.option(
+    "--live-hours",
+    default=36.0,
+    show_default=True,
+    type=float,
+    help="The last HOURS of the stream are replayed live after the server starts (0: load all now).",
+)
+@click.option("--speed", default=120.0, show_default=True, type=float, help="Stream seconds per real second.")
+@click.option("--no-serve", is_flag=True, help="Set up and load, then exit.")
+@_friendly_errors
+def demo_command(
+    host: str, port: int, days: int, scale: float, live_hours: float, speed: float, no_serve: bool
+) -> None:
+    """Install a FICTIONAL demo (青禾县) with a user per role, load its stream and serve it."""
+    _setup()
+    import threading
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
+
+    from qingting.web import demo
+
+    click.echo(f"data directory: {settings.DATA_DIR}")
+    _migrate(verbosity=0)
+    setup = demo.demo_setup()
+    records = demo.demo_records(days=days, scale=scale)
+    cut = timezone.now() - timedelta(hours=live_hours)
+    history = [r for r in records if (parse_datetime(str(r["time"])) or cut) < cut] if live_hours > 0 else records
+    live = records[len(history) :]
+    with click.progressbar(length=len(history), label=f"loading {len(history)} demo items") as bar:
+        done = [0]
+
+        def progress(created: int) -> None:
+            bar.update(created - done[0])
+            done[0] = created
+
+        demo.demo_ingest(setup, history, on_batch=progress)
+    click.echo("")
+    click.echo("Demo users (fictional organisation 青禾县; passwords are new on every run):")
+    for username, password, role in setup.credentials:
+        click.echo(f"  {username:<16} {password:<20} {role}")
+    if no_serve:
+        if live:
+            demo.demo_ingest(setup, live)
+        click.echo(f"loaded {len(records)} items")
+        return
+    stop = threading.Event()
+    if live:
+        click.echo(f"replaying the last {len(live)} items live ({speed:g}× speed)")
+        demo.replay_in_background(setup, live, speed=speed, stop=stop)
+    import waitress
+
+    from qingting.web.config.wsgi import application
+
+    click.echo(f"Qingting demo on http://{host}:{port}/  (Ctrl+C to stop)")
+    try:
+        waitress.serve(application, host=host, port=port, threads=8, ident="qingting")
+    finally:
+        stop.set()
+
+
+COMMANDS: tuple[click.Command, ...] = (
+    migrate_command,
+    createadmin_command,
+    serve_command,
+    demo_command,
+    manage_command,
+)
 
 
 def register(group: click.Group) -> None:

@@ -1,0 +1,183 @@
+"""The demo installation: a fictional organisation, a user per role, and the demo stream.
+
+Used by ``qingting demo``. Everything here is invented (see ``docs/demo.md``): the county
+青禾县, its townships, sources and posts. Running it again is safe: units, users and sources are
+reused, items are ingested idempotently, and demo users get fresh passwords printed again.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from qingting.web.accounts import services as accounts
+from qingting.web.accounts.models import Role, Unit, UnitKind, User
+from qingting.web.monitoring import services as monitoring
+from qingting.web.monitoring.models import Scheme, Source, SourceKind
+
+log = logging.getLogger(__name__)
+
+OFFICE = ("qinghe", "青禾县委网信办（演示）")
+TOWNSHIPS = [
+    ("liuwan", "柳湾镇"),
+    ("shiqiao", "石桥乡"),
+    ("chengguan", "城关镇"),
+    ("bailu", "白鹭镇"),
+    ("hetang", "荷塘乡"),
+    ("guixi", "桂溪乡"),
+    ("yunling", "云岭镇"),
+]
+DEPARTMENTS = [("water", "县水务局"), ("education", "县教育局"), ("market", "县市场监管局")]
+SCHEME_NAME = "青禾县全县舆情（演示）"
+KIND_MAP = {
+    "weibo": SourceKind.SOCIAL,
+    "wechat": SourceKind.SOCIAL,
+    "news": SourceKind.NEWS,
+    "forum": SourceKind.FORUM,
+    "mailbox": SourceKind.MAILBOX,
+}
+
+
+@dataclass(frozen=True)
+class DemoSetup:
+    """What :func:`demo_setup` created or found."""
+
+    office: Unit
+    scheme: Scheme
+    credentials: tuple[tuple[str, str, str], ...]  # (username, password, role)
+
+
+def _unit(code: str, name: str, kind: str, parent: Unit | None) -> Unit:
+    existing = Unit.objects.filter(code=code).first()
+    return existing or accounts.unit_create(actor=None, code=code, name=name, kind=kind, parent=parent)
+
+
+@transaction.atomic
+def demo_setup() -> DemoSetup:
+    """Create (or find) the demo organisation, one user per role, and the demo scheme."""
+    office = _unit(*OFFICE, UnitKind.OFFICE, None)
+    for code, name in DEPARTMENTS:
+        _unit(f"qinghe-{code}", name, UnitKind.DEPARTMENT, office)
+    townships = {name: _unit(f"qinghe-{code}", name, UnitKind.TOWNSHIP, office) for code, name in TOWNSHIPS}
+    _unit("qinghe-liuwan-1", "柳湾镇河西社区", UnitKind.COMMUNITY, townships["柳湾镇"])
+    credentials = []
+    members: list[tuple[str, Unit, str]] = [(f"demo_{role}", office, role) for role in Role.values]
+    members.append(("demo_liuwan", townships["柳湾镇"], Role.ANALYST))  # sees only 柳湾镇's data
+    for username, unit, role in members:
+        password = "Qt-" + secrets.token_urlsafe(9)
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = accounts.user_create(actor=None, username=username, password=password, is_staff=(role == Role.ADMIN))
+        else:
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        accounts.membership_grant(actor=None, user=user, unit=unit, role=role, reason="demo")
+        credentials.append((username, password, role))
+    scheme = Scheme.objects.filter(unit=office, name=SCHEME_NAME).first()
+    if scheme is None:
+        scheme = monitoring.scheme_create(actor=None, unit=office, name=SCHEME_NAME, expression="")
+    return DemoSetup(office=office, scheme=scheme, credentials=tuple(credentials))
+
+
+def _source_for(record: Mapping[str, Any], office: Unit, scheme: Scheme, cache: dict[str, Source]) -> Source:
+    name = str(record.get("source") or "演示来源")
+    source = cache.get(name)
+    if source is None:
+        source = Source.objects.filter(unit=office, name=name).first()
+        if source is None:
+            source = monitoring.source_create(
+                actor=None,
+                unit=office,
+                name=name,
+                kind=KIND_MAP.get(str(record.get("source_kind")), SourceKind.OTHER),
+                mainstream=bool(record.get("mainstream")),
+            )
+            scheme.sources.add(source)
+        cache[name] = source
+    return source
+
+
+def _windows(records: Sequence[Mapping[str, Any]], seconds: float) -> Iterator[list[Mapping[str, Any]]]:
+    batch: list[Mapping[str, Any]] = []
+    edge: datetime | None = None
+    for record in records:
+        t = parse_datetime(str(record["time"]))
+        assert t is not None
+        if edge is None:
+            edge = t + timedelta(seconds=seconds)
+        if t >= edge and batch:
+            yield batch
+            batch = []
+            edge = t + timedelta(seconds=seconds)
+        batch.append(record)
+    if batch:
+        yield batch
+
+
+def demo_ingest(
+    setup: DemoSetup,
+    records: Sequence[Mapping[str, Any]],
+    *,
+    window_seconds: float = 3600.0,
+    on_batch: Callable[[int], None] | None = None,
+) -> int:
+    """Ingest ``records`` (time-ordered) in time windows, one call per source and window."""
+    cache: dict[str, Source] = {}
+    created = 0
+    for window in _windows(records, window_seconds):
+        by_source: dict[int, tuple[Source, list[Mapping[str, Any]]]] = {}
+        for record in window:
+            source = _source_for(record, setup.office, setup.scheme, cache)
+            by_source.setdefault(source.pk, (source, []))[1].append(record)
+        for source, batch in by_source.values():
+            created += monitoring.ingest_items(scheme=setup.scheme, source=source, records=batch).created
+        if on_batch is not None:
+            on_batch(created)
+    return created
+
+
+def demo_records(*, days: int = 14, scale: float = 1.0, seed: int = 7) -> list[dict[str, Any]]:
+    """The fictional demo stream, shifted so that it ends now."""
+    from qingting.demo import generate
+
+    start = timezone.now().replace(microsecond=0) - timedelta(days=days)
+    return generate(seed=seed, start=start, days=days, scale=scale)
+
+
+def replay_in_background(
+    setup: DemoSetup, records: Sequence[Mapping[str, Any]], *, speed: float, stop: threading.Event
+) -> threading.Thread:
+    """Feed ``records`` in a thread, ``speed`` stream-seconds per real second, as a live stream."""
+
+    def run() -> None:
+        from django.db import connection
+
+        try:
+            first = parse_datetime(str(records[0]["time"])) if records else None
+            began = time.monotonic()
+            for window in _windows(records, 600.0):
+                if first is not None:
+                    t = parse_datetime(str(window[0]["time"]))
+                    assert t is not None
+                    due = (t - first).total_seconds() / speed
+                    if stop.wait(max(0.0, due - (time.monotonic() - began))):
+                        return
+                demo_ingest(setup, window, window_seconds=600.0)
+        except Exception:  # a demo feed must not take the server down; say what happened
+            log.exception("demo replay stopped")
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run, name="qingting-demo-replay", daemon=True)
+    thread.start()
+    return thread
