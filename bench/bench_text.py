@@ -2,9 +2,16 @@
 
 Reads a JSONL stream of posts (default: the CED stream made by
 ``python3 ../shared/tools/ced_stream.py > /tmp/ced.jsonl``), runs each stage on every post's text
-on one core, and prints posts/s and µs/post per stage and for the three together.
+on one core, and prints posts/s and µs/post per stage and for the three together (CPU time of
+this process, so that other load on a shared machine disturbs the figures less).
 
     .venv/bin/python bench/bench_text.py [--input /tmp/ced.jsonl] [--limit N] [--field text]
+    .venv/bin/python bench/bench_text.py --input ../shared/data/weibo2018/train.txt
+    .venv/bin/python bench/bench_text.py --segmenters --limit 50000   # jieba vs rjieba
+
+An input that is not ``.jsonl`` is read as ``id,label,text`` lines (the weibo2018 layout).
+With ``--segmenters`` it also times jieba and rjieba on the same matching-form texts (HMM on and
+off) and reports their token agreement (boundary F1, share of identical segmentations).
 """
 
 from __future__ import annotations
@@ -26,10 +33,57 @@ def _load(path: Path, field: str, limit: int | None) -> list[str]:
     texts: list[str] = []
     with path.open(encoding="utf-8") as handle:
         for line in itertools.islice(handle, limit):
-            value = json.loads(line).get(field)
+            # JSONL, or "id,label,text" lines (weibo2018), whose text may itself hold commas.
+            jsonl = path.suffix == ".jsonl"
+            value = json.loads(line).get(field) if jsonl else line.rstrip("\n").split(",", 2)[-1]
             if isinstance(value, str):
                 texts.append(value)
     return texts
+
+
+def _spans(tokens: list[str]) -> set[tuple[int, int]]:
+    spans: set[tuple[int, int]] = set()
+    start = 0
+    for tok in tokens:
+        spans.add((start, start + len(tok)))
+        start += len(tok)
+    return spans
+
+
+def _compare_segmenters(texts: list[str]) -> None:
+    """Time jieba and rjieba on the same texts; report their agreement."""
+    import logging
+
+    import jieba  # a dev dependency, only needed for this comparison
+    import rjieba
+
+    jieba.setLogLevel(logging.WARNING)
+    t = time.process_time()
+    jieba.initialize()
+    print(f"segmenters on {len(texts):,} matching-form texts (jieba dictionary load {time.process_time() - t:.2f} s)")
+    chars = sum(map(len, texts))
+    cuts: dict[str, list[list[str]]] = {}
+    for name, cut in (
+        ("rjieba HMM on", lambda s: rjieba.cut(s, True)),
+        ("rjieba HMM off", lambda s: rjieba.cut(s, False)),
+        ("jieba HMM on", lambda s: jieba.lcut(s, HMM=True)),
+        ("jieba HMM off", lambda s: jieba.lcut(s, HMM=False)),
+    ):
+        t = time.process_time()
+        cuts[name] = [cut(text) for text in texts]
+        dt = time.process_time() - t
+        print(f"  {name:<16} {dt / len(texts) * 1e6:>8.2f} µs/post {chars / dt / 1e6:>6.2f} M chars/s")
+    for hmm in ("on", "off"):
+        a, b = cuts[f"rjieba HMM {hmm}"], cuts[f"jieba HMM {hmm}"]
+        tp = fa = fb = same = 0
+        for x, y in zip(a, b, strict=True):
+            sx, sy = _spans(x), _spans(y)
+            tp += len(sx & sy)
+            fa += len(sx)
+            fb += len(sy)
+            same += sx == sy
+        f1 = 2 * tp / max(fa + fb, 1)
+        print(f"  agreement HMM {hmm:<3}  token boundary F1 {f1:.4f}, identical posts {same / len(texts):.2%}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--input", type=Path, default=Path("/tmp/ced.jsonl"))
     parser.add_argument("--field", default="text")
     parser.add_argument("--limit", type=int, default=None, help="first N posts only (default: all)")
+    parser.add_argument("--segmenters", action="store_true", help="also compare jieba and rjieba")
     args = parser.parse_args(argv)
     if not args.input.is_file():
         print(
@@ -52,13 +107,13 @@ def main(argv: list[str] | None = None) -> int:
         tokenize(normalize(text).match, detect_language(text))
 
     gc.disable()
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     normed = [normalize(text) for text in texts]
-    t1 = time.perf_counter()
+    t1 = time.process_time()
     langs = [detect_language(item.match) for item in normed]
-    t2 = time.perf_counter()
+    t2 = time.process_time()
     tokens = [tokenize(item.match, lang) for item, lang in zip(normed, langs, strict=True)]
-    t3 = time.perf_counter()
+    t3 = time.process_time()
     gc.enable()
 
     def line(stage: str, seconds: float) -> str:
@@ -83,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
         f" tokens/post {sum(map(len, tokens)) / max(n, 1):.1f}"
     )
     print("languages:", ", ".join(f"{k} {v:,}" for k, v in Counter(langs).most_common(8)))
+    if args.segmenters:
+        del tokens
+        _compare_segmenters([item.match for item in normed if item.match])
     return 0
 
 

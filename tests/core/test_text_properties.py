@@ -76,3 +76,10 @@ def test_taiwan_phrasing_folds_at_least_character_by_character() -> None:
     # Regional vocabulary (軟體 vs 软件) is a different word, not a different script; only the
     # script is folded.
     assert fold(_S2TW.convert("台湾的软件")) == "台湾的软体"
+
+
+def test_a_dropped_joiner_does_not_leave_a_composable_pair() -> None:
+    # "e" + ZWJ + combining acute: once the joiner goes, NFKC composes é; match must be stable.
+    match = normalize("cafe\u200d\u0301").match
+    assert match == "café"
+    assert normalize(match).match == match

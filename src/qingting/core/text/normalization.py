@@ -6,6 +6,7 @@ rules, search) uses the *matching form* produced by :func:`fold`.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -144,15 +145,29 @@ def fold(text: str) -> str:
     text = _clean(_as_text(text)[:MAX_MATCH_CHARS])
     if text.isascii():  # most non-Chinese text: no width, script or compatibility forms to fold
         return " ".join(text.lower().split())
-    text = _nfkc(text).lower()
-    text = _T2S.convert(text)
-    # Lower-casing and T→S can, for a few rare characters, yield a non-NFKC or invisible
-    # character; a second NFKC (a no-op quick check in the common case) keeps fold idempotent.
-    text = _clean(unicodedata.normalize("NFKC", text))
+    return _fold_nfkc(_nfkc(text))
+
+
+def _fold_nfkc(text: str) -> str:
+    """The rest of :func:`fold`, for text that is already cleaned and in NFKC."""
+    if text.isascii():
+        return " ".join(text.lower().split())
+    # Emoji joiners may be left over, and lower-casing and T→S can, for a few rare characters,
+    # yield a non-NFKC character: dropping the one and then re-checking the other keeps fold
+    # idempotent, at the cost of a quick check in the common case.
+    text = _clean(_T2S.convert(text.lower()))
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
     text = " ".join(text.split())
     if len(text) > MAX_MATCH_CHARS:  # NFKC can expand a character (e.g. ㈱ → (株)); keep the cap
         text = text[:MAX_MATCH_CHARS].rstrip()
     return text
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_emoticon(name: str) -> str:
+    """Emoticon names are a small vocabulary: fold each once."""
+    return fold(name)
 
 
 def _split_repost(text: str) -> tuple[str, str | None, bool]:
@@ -208,7 +223,7 @@ def _take_entities(
             pieces.append(" " + word + " ")
             continue
         elif kind == "emoticon":
-            emoticons.append(fold(m.group("emoticon")))  # [淚] and [泪] are one emoticon
+            emoticons.append(_fold_emoticon(m.group("emoticon")))  # [淚] and [泪] are one emoticon
         elif kind == "emoji":
             emoji.append(m.group())
         pieces.append(" ")
@@ -252,7 +267,7 @@ def normalize(text: str) -> Normalized:
         rest = " " + nf[reply.end() :]
     if _MAYBE_ENTITY.search(rest) is not None:
         rest = _take_entities(rest, urls, mentions, topics, emoticons, emoji)
-    match = fold(rest)
+    match = _fold_nfkc(rest)  # rest is cleaned and NFKC: entity removal only inserted spaces
     # Boilerplate is removed after folding, so 轉發微博 and mixed forms go too and a second
     # normalisation finds nothing more to remove.
     if "转发微博" in match:
