@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import xxhash
 
-from qingting.core.dedupe.minhash import U32, MinHasher, band_keys, band_params, optimal_bands
+from qingting.core.dedupe.minhash import U32, U64, MinHasher, band_keys, band_params, optimal_bands
 
 DEFAULT_THRESHOLD = 0.6
 DEFAULT_NUM_PERM = 64
@@ -27,7 +27,7 @@ DEFAULT_MIN_SHINGLES = 5
 DEFAULT_MAX_CHARS = 100_000
 
 # Rows of the signature store are allocated in blocks; it grows by doubling.
-_INITIAL_CAPACITY = 1024
+_INITIAL_CAPACITY = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,13 @@ class DuplicateMatch:
     canonical_id: str
     kind: Literal["exact", "near"]
     similarity: float
+
+
+@lru_cache(maxsize=16)
+def _hash_params(num_perm: int, shingle: int, seed: int, bands: int, rows: int) -> tuple[MinHasher, U64, U64]:
+    """Hash functions are a pure function of the parameters: built once per process, shared."""
+    mult, salt = band_params(bands, rows, seed)
+    return MinHasher(num_perm, shingle, seed), mult, salt
 
 
 @lru_cache(maxsize=64)
@@ -152,8 +159,7 @@ class Deduper:
     # -- state ---------------------------------------------------------------------------------
 
     def _init_state(self) -> None:
-        self._hasher = MinHasher(self.num_perm, self.shingle, self.seed)
-        self._band_mult, self._band_salt = band_params(self.bands, self.rows, self.seed)
+        self._set_hash_params()
         self.sigs_: U32 = np.zeros((_INITIAL_CAPACITY, self.num_perm), dtype=np.uint32)
         self.free_rows_: list[int] = list(range(_INITIAL_CAPACITY - 1, -1, -1))
         self.ids_: list[str | None] = [None] * _INITIAL_CAPACITY
@@ -161,7 +167,7 @@ class Deduper:
         self.row_seq_: list[int] = [0] * _INITIAL_CAPACITY  # arrival number of each row's item
         self.row_bands_: list[tuple[int, ...]] = [()] * _INITIAL_CAPACITY
         # Exact keys of the near duplicates that point at each row (forgotten with their root).
-        self.row_dups_: list[list[int]] = [[] for _ in range(_INITIAL_CAPACITY)]
+        self.row_dups_: dict[int, list[int]] = {}
         # text key → (row of the root, kind, similarity): a repeat of any text seen in the window
         # gets the same answer as its first copy did, in one dictionary lookup.
         self.exact_: dict[int, tuple[int, Literal["exact", "near"], float]] = {}
@@ -185,8 +191,12 @@ class Deduper:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._hasher = MinHasher(self.num_perm, self.shingle, self.seed)
-        self._band_mult, self._band_salt = band_params(self.bands, self.rows, self.seed)
+        self._set_hash_params()
+
+    def _set_hash_params(self) -> None:
+        self._hasher, self._band_mult, self._band_salt = _hash_params(
+            self.num_perm, self.shingle, self.seed, self.bands, self.rows
+        )
 
     def _grow(self) -> None:
         old = self.sigs_.shape[0]
@@ -199,13 +209,12 @@ class Deduper:
         self.text_keys_.extend([0] * old)
         self.row_seq_.extend([0] * old)
         self.row_bands_.extend([()] * old)
-        self.row_dups_.extend([] for _ in range(old))
 
     def _forget(self, row: int) -> None:
         """Drop one canonical item (and the exact keys of its duplicates) from every index."""
         exact = self.exact_
         exact.pop(self.text_keys_[row], None)
-        for key in self.row_dups_[row]:
+        for key in self.row_dups_.pop(row, ()):
             exact.pop(key, None)
         lsh = self.lsh_
         for band in self.row_bands_[row]:
@@ -221,7 +230,6 @@ class Deduper:
                     lsh[band] = bucket[0]
         self.ids_[row] = None
         self.row_bands_[row] = ()
-        self.row_dups_[row] = []
         self.free_rows_.append(row)
 
     def _evict(self) -> None:
@@ -313,7 +321,7 @@ class Deduper:
                     if top >= min_equal:
                         sim = top / num_perm
                         exact[tkey] = (best_row, "near", sim)
-                        self.row_dups_[best_row].append(tkey)
+                        self.row_dups_.setdefault(best_row, []).append(tkey)
                         out.append(DuplicateMatch(self.ids_[best_row] or "", "near", sim))
                         continue
             # A new canonical item.

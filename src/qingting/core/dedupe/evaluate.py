@@ -6,13 +6,12 @@ folded the same way the pipeline folds text for matching before they reach the d
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from qingting.core.dedupe.deduper import Deduper
+from qingting.core.text import fold
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,27 +47,10 @@ class PairScores:
         return 2 * p * r / (p + r) if p + r else 0.0
 
 
-@lru_cache(maxsize=1)
 def default_fold() -> Callable[[str], str]:
-    """The matching form of a text: ``qingting.core.text.fold`` when present, else a fallback.
-
-    The fallback is NFKC, lower case and OpenCC Traditional→Simplified: the essentials of the
-    pipeline's folding, so pairs are compared as the pipeline would compare them.
-    """
-    try:
-        from qingting.core.text import fold  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        pass
-    else:
-        return fold  # type: ignore[no-any-return, unused-ignore]
-    import opencc
-
-    converter = opencc.OpenCC("t2s")
-
-    def _fold(text: str) -> str:
-        return str(converter.convert(unicodedata.normalize("NFKC", text).lower()))
-
-    return _fold
+    """The matching form the pipeline uses: :func:`qingting.core.text.fold` (NFKC, lower case,
+    Traditional → Simplified, whitespace collapsed)."""
+    return fold
 
 
 def read_pairs(path: str | Path, *, positive_min: int = 1) -> Iterator[tuple[str, str, int]]:
@@ -112,9 +94,8 @@ def evaluate_pairs(
     fold_fn = fold if fold is not None else default_fold()
     tp = fp = fn = tn = 0
     for s1, s2, label in pairs:
-        deduper = deduper_factory()
-        deduper.add("s1", fold_fn(s1), 0.0)
-        predicted = deduper.add("s2", fold_fn(s2), 1.0) is not None
+        # One batch of two: the same as add(s1) then add(s2), at half the per-call overhead.
+        predicted = deduper_factory().add_many(["s1", "s2"], [fold_fn(s1), fold_fn(s2)], [0.0, 1.0])[1] is not None
         if predicted and label:
             tp += 1
         elif predicted:
