@@ -119,3 +119,17 @@ def test_language_switch(monitored: dict[str, Any], language: str, expected: str
 def test_chinese_is_the_default_language(monitored: dict[str, Any]) -> None:
     html = _client("east_analyst").get(reverse("monitoring:dashboard")).content.decode()
     assert 'lang="zh-hans"' in html and "仪表盘" in html
+
+
+def test_search_finds_traditional_text_with_a_simplified_query(monitored: dict[str, Any]) -> None:
+    from qingting.web.monitoring import search, services
+
+    if search.segmenter_name() != "core":
+        pytest.skip("Traditional→Simplified folding comes from qingting.core.text")
+    services.ingest_items(
+        scheme=monitored["east_scheme"],
+        source=monitored["east_source"],
+        records=[{"id": "hant", "text": "東街道學校門口又在施工，噪音很大", "time": 1_767_230_000}],
+    )
+    html = _client("east_analyst").get(reverse("monitoring:search"), {"q": "学校施工"}).content.decode()
+    assert "<mark>學校</mark>" in html and "<mark>施工</mark>" in html

@@ -53,7 +53,8 @@ def _engine() -> tuple[Callable[[str], str], Callable[[str, str | None], list[st
         return _fallback_fold, _fallback_tokenize, "bigram"
 
     def core_tokenize(text: str, lang: str | None) -> list[str]:
-        return [str(t) for t in tokenize(text, lang)]
+        # "und" lets the core pick: Han characters are segmented as Chinese.
+        return [str(t) for t in tokenize(text, lang or "und")]
 
     return fold, core_tokenize, "core"
 
@@ -98,6 +99,25 @@ def query_terms(query: str) -> list[str]:
     return sorted(terms, key=len, reverse=True)
 
 
+_SPACE = re.compile(r"(\s+)")
+
+
+def _matching_form(text: str) -> str:
+    """``text`` folded piece by piece so that it keeps its length (positions map back 1:1).
+
+    ``fold`` collapses whitespace and may change length; folding each non-space run on its own
+    and keeping runs whose length changed as plain lower case keeps every position in place.
+    """
+    out: list[str] = []
+    for part in _SPACE.split(text):
+        if not part or part.isspace():
+            out.append(part)
+            continue
+        folded = fold(part)
+        out.append(folded if len(folded) == len(part) else part.lower() if len(part.lower()) == len(part) else part)
+    return "".join(out)
+
+
 def _spans(haystack: str, terms: Iterable[str]) -> list[tuple[int, int]]:
     found: list[tuple[int, int]] = []
     for term in terms:
@@ -121,11 +141,10 @@ def highlight(text: str, query: str, *, width: int | None = None) -> SafeString:
     """``text`` HTML-escaped, with query matches wrapped in ``<mark>``; optionally a snippet.
 
     Escaping happens piece by piece *before* the marks are added, so nothing in ``text`` can
-    become markup. Matching runs on the folded text (so 「停水」 also marks 「停水」 written in
-    Traditional) when folding keeps positions, else on the text as written.
+    become markup. Matching runs on the folded text (so a search for 「停水」 also marks it written
+    in Traditional), folded in a way that keeps positions.
     """
-    folded = fold(text)
-    haystack = folded if len(folded) == len(text) else text
+    haystack = _matching_form(text)
     spans = _spans(haystack, query_terms(query)) if query.strip() else []
     lo, hi = 0, len(text)
     if width is not None and len(text) > width:
