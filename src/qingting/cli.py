@@ -272,5 +272,11 @@ def sentiment_train(
     click.echo(f"trained on {len(rows)} rows → {output}")
 
 
+# The platform's commands (serve, migrate, createadmin, demo, manage); Django loads only when one runs.
+from qingting.web.cli import register as _register_web  # noqa: E402
+
+_register_web(main)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
