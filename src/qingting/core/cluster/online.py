@@ -120,7 +120,7 @@ class OnlineClusterer:
         window_seconds: float = 7 * 86400.0,
         window_items: int = 50_000,
         young_size: int = 256,
-        max_scan: int = 64,
+        max_scan: int = 16,
         max_terms: int = 300,
         seed: int = 0,
     ) -> None:
@@ -161,6 +161,9 @@ class OnlineClusterer:
         self.now_: float = -math.inf  # latest time seen; time never runs backwards inside
         self.n_merges_: int = 0
         self.n_retired_: int = 0
+        # When the least recently active event can first be due to retire (conservative bounds).
+        self.due_time_: float = -math.inf
+        self.due_pos_: float = -math.inf
 
     # ------------------------------------------------------------------ public API
 
@@ -177,7 +180,8 @@ class OnlineClusterer:
         now = self.now_
         pos = self.position_
         self.position_ = pos + 1
-        retired = self._retire_due(now, pos) if self.events_ else ()
+        # Cheap test first: nothing can be due before the oldest event's deadline.
+        retired = self._retire_due(now, pos) if now > self.due_time_ or pos > self.due_pos_ else ()
         if not tokens:
             return ClusterHit(None, 0.0, False, (), retired)
 
@@ -434,6 +438,12 @@ class OnlineClusterer:
                 RetiredEvent(eid, tuple(_top_terms(event.centroid, 10)), event.size, event.first_time, event.last_time)
             )
         self.n_retired_ += len(out)
+        if events:
+            front = events[next(iter(events))]
+            self.due_time_ = front.last_time + self.window_seconds
+            self.due_pos_ = front.last_pos + self.window_items
+        else:
+            self.due_time_ = self.due_pos_ = -math.inf
         return tuple(out)
 
 
