@@ -204,7 +204,7 @@ def test_truncated_body_is_reported(server: LoopbackServer) -> None:
         h.close_connection = True
 
     server.routes["/short"] = short
-    with pytest.raises(TransportError, match="before the whole body|IncompleteRead"):
+    with pytest.raises(TransportError, match=r"before the whole body|IncompleteRead"):
         make_fetcher(retries=0).get(server.url("/short"))
 
 
