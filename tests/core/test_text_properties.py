@@ -41,6 +41,8 @@ _COMMON_HAN = (
 @example("转发 [哈哈]")
 @example("转发微博#flood ")
 @example("#台风##flood ")
+@example("@0@0")
+@example("@x#tag x@y")
 @example("#flood 回复@张三:#台风#")
 @example("#加油😭 http://t.cn/x#")
 def test_fold_and_match_are_idempotent(text: str) -> None:

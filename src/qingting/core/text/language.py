@@ -69,7 +69,10 @@ def _lingua() -> Any:
                 from lingua import IsoCode639_1, LanguageDetectorBuilder
 
                 codes = [getattr(IsoCode639_1, code.upper()) for code in LINGUA_LANGUAGES]
-                _detector = LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_low_accuracy_mode().build()
+                builder = LanguageDetectorBuilder.from_iso_codes_639_1(*codes)
+                # Low accuracy mode (trigrams only) is ~5× faster; preloading the models makes the
+                # first call pay for all of them instead of each new language's first post.
+                _detector = builder.with_low_accuracy_mode().with_preloaded_language_models().build()
     return _detector
 
 

@@ -51,16 +51,25 @@ _EMOJI_BASE = (
     "\U0001f000-\U0001faff\u2600-\u27bf\u2300-\u23ff\u2b00-\u2bff\u2190-\u21ff\u25a0-\u25ff\u2934\u2935\u3030\u303d"
 )
 _EMOJI_MOD = "\ufe0f\u20e3\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f"
-# Every alternative starts with a literal or a character class, so the regex engine can skip
-# quickly to candidate positions (a lookbehind in front would be tried at every character).
+# Every alternative starts with a literal character, so the regex engine skips quickly to
+# candidate positions (a character class or lookbehind in front would be tried at every position);
+# emoji, which need a class, are found by a second pass only when a post has any.
 _ENTITY = re.compile(
-    r"(?P<url>(?:[hH][tT][tT][pP][sS]?:(?://)?|[wW]{3}\.)[^\s\u3000-\u303f\u4e00-\u9fff\uff00-\uffef<>\"'\[\]]*)"
-    r"|@(?<![A-Za-z0-9_.]@)(?P<mention>[\w\-]{1,30})"
+    r"(?P<url>(?:h[tT][tT][pP][sS]?:(?://)?|H[tT][tT][pP][sS]?:(?://)?|w[wW][wW]\.|W[wW][wW]\.)"
+    r"[^\s\u3000-\u303f\u4e00-\u9fff\uff00-\uffef<>\"'\[\]]*)"
+    r"|@(?P<mention>[\w\-]{1,30})"
     r"|#(?P<topic>[^#\s](?:[^#\n]{0,58}[^#\s])?)#"
-    r"|#(?<![A-Za-z0-9_&]#)(?P<hashtag>\w{1,60})"
+    r"|#(?P<hashtag>\w{1,60})"
     r"|\[(?P<emoticon>[\u4e00-\u9fffA-Za-z]{1,8})\]"
-    rf"|(?P<emoji>[{_EMOJI_BASE}][{_EMOJI_MOD}]*(?:\u200d[{_EMOJI_BASE}][{_EMOJI_MOD}]*)*)"
 )  # no IGNORECASE: with it, [A-Za-z] also matches İ ı ſ K, which lower-casing changes
+# An @ or # right after these (unconsumed) characters is an e-mail address, "C#", "&#123;" …, not
+# a mention or hashtag. Checked in code, not by lookbehind, because a character that an earlier
+# entity consumed must count as a boundary: it becomes a space in the matching form.
+_NOT_AFTER = {
+    "mention": frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_."),
+    "hashtag": frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_&"),
+}
+_EMOJI = re.compile(rf"[{_EMOJI_BASE}][{_EMOJI_MOD}]*(?:\u200d[{_EMOJI_BASE}][{_EMOJI_MOD}]*)*")
 # A comment's reply prefix "回复@name:" is a mention, not words of the comment.
 _REPLY = re.compile(r"\s*回[复覆]\s*@([\w\-]{1,30})\s*:?")
 # Cheap pre-check: most posts hold none of these, and then the entity pass is skipped.
@@ -205,9 +214,12 @@ def _take_entities(
     pieces: list[str] = []
     pos = 0
     for m in _ENTITY.finditer(text):
-        pieces.append(text[pos : m.start()])
-        pos = m.end()
+        start = m.start()
         kind = m.lastgroup
+        if kind in _NOT_AFTER and start > pos and text[start - 1] in _NOT_AFTER[kind]:
+            continue  # not an entity: its text goes out with the next piece
+        pieces.append(text[pos:start])
+        pos = m.end()
         if kind == "url":
             urls.append(m.group())
         elif kind == "mention":
@@ -224,11 +236,13 @@ def _take_entities(
             continue
         elif kind == "emoticon":
             emoticons.append(_fold_emoticon(m.group("emoticon")))  # [淚] and [泪] are one emoticon
-        elif kind == "emoji":
-            emoji.append(m.group())
         pieces.append(" ")
     pieces.append(text[pos:])
-    return "".join(pieces)
+    text = "".join(pieces)
+    if topics is not None and _EMOJI.search(text) is not None:
+        emoji.extend(_EMOJI.findall(text))
+        text = _EMOJI.sub(" ", text)
+    return text
 
 
 def normalize(text: str) -> Normalized:

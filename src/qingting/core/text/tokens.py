@@ -42,24 +42,25 @@ def tokenize(match_text: str, lang: str, *, drop_stopwords: bool = True) -> list
     if not isinstance(match_text, str) or not match_text:
         return []
     text = match_text[:MAX_MATCH_CHARS]
+    text = text.lower()  # a no-op on the matching form, needed for any other text
     lang = lang if isinstance(lang, str) else "und"
     if lang[:2] in _SEGMENTED or (lang[:2] not in ("en",) and _HAS_HAN.search(text) is not None):
         try:
             raw: list[str] = rjieba.cut(text, True)
         except Exception:  # a compiled extension: fall back rather than stop the stream
-            raw = _WORD.findall(text.lower())
+            raw = _WORD.findall(text)
         stop = ALL_STOPWORDS
     else:
-        raw = _WORD.findall(text.lower())
+        raw = _WORD.findall(text)
         stop = EN_STOPWORDS
+    # The text is already lower-case (matching form, or lowered above), so tokens are too.
     fullmatch = _NO_LETTER.fullmatch
     if not drop_stopwords:
-        return [tok.lower() for tok in raw if fullmatch(tok) is None]
-    out: list[str] = []
-    for tok in raw:
-        if tok in stop or fullmatch(tok) is not None:
-            continue
-        if len(tok) == 1 and tok.isascii():  # single Latin letters: "a", "s" of "it's"
-            continue
-        out.append(tok.lower())
-    return out
+        return [t for t in raw if (t.isalnum() and not t.isdecimal()) or (not t.isalnum() and fullmatch(t) is None)]
+    return [
+        t
+        for t in raw
+        if t not in stop
+        and ((t.isalnum() and not t.isdecimal()) or (not t.isalnum() and fullmatch(t) is None))
+        and not (len(t) == 1 and t.isascii())  # single Latin letters: "a", "s" of "it's"
+    ]
