@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -26,14 +27,19 @@ from qingting.reports.model import (
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-def need_tool(*names: str) -> None:
-    """Skip when a command-line tool is missing, except under CI=true where that is a failure."""
+def _need_tool(*names: str) -> None:
     missing = [n for n in names if shutil.which(n) is None]
     if missing:
         reason = f"{', '.join(missing)} not installed (apt-get install libreoffice-writer-nogui poppler-utils)"
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def need_tool() -> Callable[..., None]:
+    """Skip when a command-line tool is missing, except under CI=true where that is a failure."""
+    return _need_tool
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +50,7 @@ def artifacts() -> Path:
     return path
 
 
-@pytest.fixture()
+@pytest.fixture(scope="session")
 def bulletin() -> Document:
     return Document(
         kind=DocumentKind.BULLETIN,

@@ -355,15 +355,16 @@ def _body(docx: Any, blocks: tuple[Block, ...]) -> None:
             _figure(docx, block, figures)
 
 
-def _caption(docx: Any, text: str) -> None:
+def _caption(docx: Any, text: str, *, keep_with_next: bool = False) -> None:
     p = docx.add_paragraph()
+    p.paragraph_format.keep_with_next = keep_with_next
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _font(p.add_run(text), FONT_HEI, SIZE_SMALL)
 
 
 def _table(docx: Any, block: Table, number: int) -> None:
     if block.caption:
-        _caption(docx, f"表{number}　{block.caption}")
+        _caption(docx, f"表{number}　{block.caption}", keep_with_next=True)
     table = docx.add_table(rows=1 + len(block.rows), cols=len(block.header))
     table.style = docx.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -397,6 +398,7 @@ def _figure(docx: Any, block: Figure, number: int) -> None:
     _no_grid(p)
     # A picture in an exact-height line is clipped to that line: let this paragraph grow.
     p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+    p.paragraph_format.keep_with_next = True  # the caption stays under its picture
     p.add_run().add_picture(io.BytesIO(png), width=Emu(Mm(140)))
     _caption(docx, f"图{number}　{block.caption or block.chart.title}")
 
