@@ -116,7 +116,7 @@ class OnlineClusterer:
         threshold: float = 0.14,
         merge_threshold: float | None = 0.2,
         decay_items: float = 5000.0,
-        decay_seconds: float | None = None,
+        decay_seconds: float | None = 86400.0,
         window_seconds: float = 7 * 86400.0,
         window_items: int = 50_000,
         young_size: int = 256,
