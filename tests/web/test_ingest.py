@@ -120,3 +120,32 @@ def test_ingestion_is_audited(setup: tuple[Any, Any]) -> None:
     services.ingest_items(scheme=scheme, source=source, records=stream("a", 2))
     entry = AuditEntry.objects.filter(action="ingest.batch").latest("id")
     assert entry.new == {"scheme": scheme.pk, "created": 2, "skipped": 0, "errors": 0}
+
+
+def test_with_the_real_engine(org: dict[str, Any]) -> None:
+    """The real core pipeline through the web layer: one story becomes one event, repeats collapse."""
+    pytest.importorskip("qingting.core.pipeline")
+    services.pipeline_cache.clear()
+    source = services.source_create(actor=None, unit=org["east"], name="微博")
+    scheme = services.scheme_create(actor=None, unit=org["east"], name="供水", sources=[source])
+    texts = [
+        "柳湾镇今天全镇停水，什么时候恢复供水？",
+        "柳湾镇今天全镇停水，什么时候恢复供水？",
+        "柳湾镇停水一整天了，水务局能不能给个说法",
+        "柳湾镇还是没有水，小区里老人孩子怎么办",
+    ]
+    records = [{"id": f"r{i}", "text": t, "time": 1_767_225_600 + 300 * i} for i, t in enumerate(texts)]
+    result = services.ingest_items(scheme=scheme, source=source, records=records)
+    assert result.created == 4 and not result.errors
+    copy = Item.objects.get(external_id="r1")
+    assert copy.duplicate_of is not None and copy.duplicate_of.external_id == "r0"
+    event = Event.objects.get(pk=Item.objects.get(external_id="r0").event_id)
+    assert event.item_count >= 2 and event.title
+    services.pipeline_cache.clear()
+    more = services.ingest_items(
+        scheme=scheme,
+        source=source,
+        records=[{"id": "r9", "text": "柳湾镇今天全镇停水，什么时候恢复供水？", "time": 1_767_227_000}],
+    )
+    assert more.created == 1
+    assert Item.objects.get(external_id="r9").event_id == event.pk  # restored engine, same event

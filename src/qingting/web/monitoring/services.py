@@ -29,7 +29,7 @@ from qingting.core.types import Item as CoreItem
 from qingting.web.accounts.models import Unit
 from qingting.web.audit.services import audit_record
 from qingting.web.monitoring import search
-from qingting.web.monitoring.models import Event, Item, PipelineState, Scheme, Source, SourceKind
+from qingting.web.monitoring.models import DailyCount, Event, Item, PipelineState, Scheme, Source, SourceKind
 
 log = logging.getLogger(__name__)
 
@@ -312,6 +312,46 @@ def _persist_events(scheme: Scheme, summaries: Sequence[EventSummary]) -> dict[i
     return existing
 
 
+def _count_daily(items: Sequence[Item]) -> None:
+    """Add the items to the dashboard's daily counts (an upsert that works on SQLite and PostgreSQL)."""
+    counts: dict[tuple[int, str, str, str], int] = {}
+    for item in items:
+        key = (
+            item.source_id,
+            timezone.localtime(item.published_at).date().isoformat(),
+            item.sentiment_label,
+            item.region,
+        )
+        counts[key] = counts.get(key, 0) + 1
+    if not counts:
+        return
+    table = connection.ops.quote_name(DailyCount._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (source_id, day, sentiment_label, region, n) VALUES (%s, %s, %s, %s, %s) "
+        f"ON CONFLICT (source_id, day, sentiment_label, region) DO UPDATE SET n = {table}.n + excluded.n"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(*key, n) for key, n in counts.items()])
+
+
+def daily_counts_rebuild() -> int:
+    """Recompute the daily counts from the items (after a bulk load that bypassed ingestion)."""
+    with transaction.atomic():
+        DailyCount.objects.all().delete()
+        batch: list[Item] = []
+        total = 0
+        for item in Item.objects.only("source_id", "published_at", "sentiment_label", "region").iterator(
+            chunk_size=5000
+        ):
+            batch.append(item)
+            if len(batch) >= 5000:
+                _count_daily(batch)
+                total += len(batch)
+                batch = []
+        _count_daily(batch)
+        return total + len(batch)
+
+
 def _index(items: Sequence[Item]) -> None:
     if connection.vendor != "sqlite" or not items:
         return
@@ -455,6 +495,7 @@ def _ingest_atomic(
         _fast_update(reps, ["representative"])
 
     _index(items)
+    _count_daily(items)
     Source.objects.filter(pk=source.pk).update(item_count=F("item_count") + len(items), last_success_at=timezone.now())
     state.snapshot = engine.snapshot()
     state.version += 1
