@@ -74,9 +74,9 @@ _EMOJI = re.compile(rf"[{_EMOJI_BASE}][{_EMOJI_MOD}]*(?:\u200d[{_EMOJI_BASE}][{_
 _REPLY = re.compile(r"\s*回[复覆]\s*@([\w\-]{1,30})\s*:?")
 # Cheap pre-check: most posts hold none of these, and then the entity pass is skipped.
 _MAYBE_ENTITY = re.compile(rf"[@#\[{_EMOJI_BASE}]|[hH][tT][tT][pP]|[wW]{{3}}\.")
-# The full-width punctuation of everyday Chinese; replacing it first lets most posts pass NFKC's
+# The most frequent full-width punctuation of everyday Chinese; replacing it first lets most posts pass NFKC's
 # quick check, ~5× faster than a full NFKC (which still runs when anything else needs it).
-_FULL_WIDTH = tuple((ch, unicodedata.normalize("NFKC", ch)) for ch in "，！？：；（）～＂＇％＃＠［］＋－／．\u3000")
+_FULL_WIDTH = tuple((ch, unicodedata.normalize("NFKC", ch)) for ch in "，！？：；（）～\u3000")
 _SURROGATE = re.compile("[\ud800-\udfff]+")
 
 
