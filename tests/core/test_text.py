@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -257,3 +259,26 @@ def test_tokenize_traditional_and_simplified_give_the_same_tokens() -> None:
     a = tokenize(normalize("臺灣颱風造成嚴重災情").match, "zh")
     b = tokenize(normalize("台湾台风造成严重灾情").match, "zh")
     assert a == b and "台风" in a
+
+
+# --- real Weibo posts ----------------------------------------------------------------------------
+
+
+def test_real_weibo_posts(shared_data: Path) -> None:
+    """On 2,000 labelled Weibo posts: Chinese is recognised, words come out, nothing is lost."""
+    lines = (shared_data / "weibo2018" / "train.txt").read_text(encoding="utf-8").splitlines()[:2000]
+    langs: Counter[str] = Counter()
+    with_words = 0
+    for line in lines:
+        text = line.split(",", 2)[-1]
+        n = normalize(text)
+        assert n.original == text
+        assert normalize(n.match).match == n.match
+        lang = detect_language(n.match)
+        langs[lang] += 1
+        if lang == "zh":
+            tokens = tokenize(n.match, lang)
+            with_words += bool(tokens)  # "我是谁，我在哪" is all function words
+            assert not set(tokens) & ZH_STOPWORDS
+    assert langs["zh"] >= 0.99 * len(lines)
+    assert with_words >= 0.98 * langs["zh"]

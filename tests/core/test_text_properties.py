@@ -35,7 +35,7 @@ _COMMON_HAN = (
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_TEXT)
+@given(st.one_of(_TEXT, _ANY))
 @example("İ@x")
 @example("[[哈]哈]")
 @example("转发 [哈哈]")
@@ -54,8 +54,8 @@ def test_fold_and_match_are_idempotent(text: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(_ANY)
-def test_never_raises_and_results_are_storable(text: str) -> None:
+@given(_ANY, st.one_of(st.sampled_from(["zh", "en", "ja", "und", "zh-Hant"]), st.text(max_size=5)))
+def test_never_raises_and_results_are_storable(text: str, any_lang: str) -> None:
     n = normalize(text)
     assert n.original == text
     for value in (n.own, n.match, *n.urls, *n.mentions, *n.topics, *n.emoticons, *n.emoji):
@@ -64,6 +64,7 @@ def test_never_raises_and_results_are_storable(text: str) -> None:
     lang = detect_language(text)
     assert lang == "und" or (len(lang) == 2 and lang.isascii() and lang.islower())
     assert all(tok and not tok.isspace() for tok in tokenize(n.match, lang))
+    assert all(tok and not tok.isspace() for tok in tokenize(text, any_lang))
 
 
 @settings(max_examples=200, deadline=None)
