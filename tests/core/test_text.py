@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -166,6 +167,19 @@ def test_huge_text_is_capped_and_flagged() -> None:
     assert len(fold(text)) <= MAX_MATCH_CHARS
     assert detect_language(text) == "zh"
     assert "暴雨" in tokenize(n.match, "zh")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["转发" + " " * 9990 + "x", "#a" + " b" * 5000, "@" * 10_000, "//@" * 3000, "[" * 10_000, "😀\u200d" * 5000],
+)
+def test_pathological_long_inputs_take_linear_time(text: str) -> None:
+    # A regex that backtracks quadratically takes seconds on these; linear work takes milliseconds.
+    start = time.perf_counter()
+    n = normalize(text)
+    tokenize(n.match, detect_language(text))
+    fold(text)
+    assert time.perf_counter() - start < 0.5
 
 
 def test_lone_surrogates_controls_and_binary_junk() -> None:

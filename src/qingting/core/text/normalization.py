@@ -44,7 +44,8 @@ _INVISIBLE_BUT_JOINERS = re.compile(f"[{_INVISIBLE_CORE}]+")
 _CHAIN_SPLIT = re.compile(r"//\s*[@＠﹫]([^\s:：/@＠]{1,30})\s*[:：]?")
 _RT = re.compile(r"(?:^|\s)RT\s*[@＠﹫]([^\s:：@＠]{1,30})\s*[:：]?", re.IGNORECASE)
 # Weibo's default text when a user reposts without a comment (also "轉發微博", "Repost").
-_DEFAULT_REPOST = re.compile(r"^\s*(?:转发微博|轉發微博|转发|轉發|repost)\s*[。.!！~～]*\s*$", re.IGNORECASE)
+# One character class after the phrase: "\s*[…]*\s*$" backtracks quadratically on long blanks.
+_DEFAULT_REPOST = re.compile(r"\s*(?:转发微博|轉發微博|转发|轉發|repost)[\s。.!！~～]*$", re.IGNORECASE)
 
 # Entities, found on the NFKC form of the post's own content (so full-width ＠ ＃ ｈｔｔｐ are seen).
 _EMOJI_BASE = (
@@ -192,7 +193,7 @@ def _split_repost(text: str) -> tuple[str, str | None, bool]:
         if found is not None:
             inner = _RT.split(text)[-1].strip()
             return text[: found.start()].strip(), inner or None, True
-    if _DEFAULT_REPOST.match(text):
+    if len(text) < 64 and _DEFAULT_REPOST.match(text):
         return "", None, True
     return text, None, False
 
