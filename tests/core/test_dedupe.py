@@ -188,6 +188,24 @@ def test_add_many_gives_the_same_result_as_add_one_by_one() -> None:
     assert singles == many
 
 
+def test_one_text_and_a_batch_get_identical_signatures_and_band_keys() -> None:
+    d = Deduper(max_chars=200)
+    texts = [NEWS, NEWS_EDITED, OTHER, "短", "", "   ", "转发微博", NEWS * 20, "\ud800坏数据坏数据坏数据"]
+    batch = d.prepare(texts)
+    for k, text in enumerate(texts):
+        one = d._prepare_one(text)
+        assert one.text_keys[0] == batch.text_keys[k]
+        assert one.bands[0] == batch.bands[k]
+        if batch.bands[k]:
+            assert (one.sigs[0] == batch.sigs[k]).all()
+
+
+def test_add_prepared_refuses_a_batch_from_other_hash_parameters() -> None:
+    batch = Deduper(seed=1).prepare([NEWS])
+    with pytest.raises(ValueError, match="other hash parameters"):
+        Deduper(seed=2).add_prepared(batch, 0, "a", 0.0)
+
+
 def test_pickle_round_trip_continues_the_same_stream() -> None:
     d = Deduper(window_seconds=DAY)
     d.add("a", NEWS, 0.0)
