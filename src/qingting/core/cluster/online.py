@@ -282,16 +282,22 @@ class OnlineClusterer:
         """Dot products with the centroids of events sharing a term (inverted index, bounded scan)."""
         postings = self.postings_
         cap = self.max_scan
-        acc: dict[int, float] = {}
-        get = acc.get
+        acc: dict[int, float] | None = None
         for t, w in vector.items():
             p = postings.get(t)
             if not p:
                 continue
             # Most recently active events first; an old event beyond the cap is unlikely to win.
             items = reversed(p.items())
-            for e, cw in items if len(p) <= cap else islice(items, cap):
-                acc[e] = get(e, 0.0) + w * cw
+            scan = items if len(p) <= cap else islice(items, cap)
+            if acc is None:
+                acc = {e: w * cw for e, cw in scan}  # first term: a comprehension is much faster
+            else:
+                get = acc.get
+                for e, cw in scan:
+                    acc[e] = get(e, 0.0) + w * cw
+        if acc is None:
+            return {}
         acc.pop(exclude, None)
         return acc
 
