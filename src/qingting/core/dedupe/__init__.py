@@ -8,7 +8,15 @@ True
 '1'
 """
 
-from qingting.core.dedupe.deduper import DEFAULT_THRESHOLD, Deduper, DuplicateMatch
+from qingting.core.dedupe.deduper import DEFAULT_THRESHOLD, Deduper, DuplicateMatch, PreparedTexts
 from qingting.core.dedupe.evaluate import PairScores, evaluate_pairs, read_pairs
 
-__all__ = ["DEFAULT_THRESHOLD", "Deduper", "DuplicateMatch", "PairScores", "evaluate_pairs", "read_pairs"]
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "Deduper",
+    "DuplicateMatch",
+    "PairScores",
+    "PreparedTexts",
+    "evaluate_pairs",
+    "read_pairs",
+]
