@@ -297,3 +297,15 @@ def test_real_weibo_posts(shared_data: Path) -> None:
             assert not set(tokens) & ZH_STOPWORDS
     assert langs["zh"] >= 0.99 * len(lines)
     assert with_words >= 0.98 * langs["zh"]
+
+
+def test_tokenize_other_alphabetic_languages_with_the_regex_tokenizer() -> None:
+    text = normalize("Сегодня в Москве прошёл сильный дождь, метро закрыто").match
+    assert tokenize(text, "ru") == ["сегодня", "москве", "прошёл", "сильный", "дождь", "метро", "закрыто"]
+
+
+def test_tokenize_japanese_keeps_kanji_words_and_drops_single_kana() -> None:
+    text = normalize("東京で大雨が降りました").match
+    tokens = tokenize(text, "ja")
+    assert "大雨" in tokens
+    assert not any(len(t) == 1 and "\u3040" <= t <= "\u30ff" for t in tokens)

@@ -30,7 +30,7 @@ def tokenize(match_text: str, lang: str, *, drop_stopwords: bool = True) -> list
     tokenizer on the lower-cased text. Tokens without any letter (punctuation, emoji, digits-only
     and numbers like ``3.5``/``100%``) are always dropped; with ``drop_stopwords`` (default) the
     Chinese and English function words of :mod:`qingting.core.text.stopwords` — single-character
-    particles such as ``的``/``了`` included — and single Latin letters are dropped too. Sentiment
+    particles such as ``的``/``了`` included — and single letters and single kana are dropped too. Sentiment
     features may want ``drop_stopwords=False``: negations (``不``, ``not``) are stopwords.
 
     Never raises; empty text gives ``[]``; only the first :data:`MAX_MATCH_CHARS` characters are
@@ -51,7 +51,8 @@ def tokenize(match_text: str, lang: str, *, drop_stopwords: bool = True) -> list
             raw = _WORD.findall(text)
         stop = ALL_STOPWORDS
     else:
-        raw = _WORD.findall(text)
+        # A single letter is not a word in an alphabetic script ("в", "a", the "s" of "it's").
+        raw = [t for t in _WORD.findall(text) if len(t) > 1] if drop_stopwords else _WORD.findall(text)
         stop = EN_STOPWORDS
     # The text is already lower-case (matching form, or lowered above), so tokens are too.
     fullmatch = _NO_LETTER.fullmatch
@@ -62,5 +63,6 @@ def tokenize(match_text: str, lang: str, *, drop_stopwords: bool = True) -> list
         for t in raw
         if t not in stop
         and ((t.isalnum() and not t.isdecimal()) or (not t.isalnum() and fullmatch(t) is None))
-        and not (len(t) == 1 and t.isascii())  # single Latin letters: "a", "s" of "it's"
+        # Single Latin letters ("a", the "s" of "it's") and single kana (Japanese particles).
+        and not (len(t) == 1 and (t.isascii() or "\u3040" <= t <= "\u30ff"))
     ]
