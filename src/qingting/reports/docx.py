@@ -362,12 +362,43 @@ def _caption(docx: Any, text: str, *, keep_with_next: bool = False) -> None:
     _font(p.add_run(text), FONT_HEI, SIZE_SMALL)
 
 
+def column_widths(block: Table, total: int = TEXT_WIDTH, char: int = CHAR_SMALL) -> list[int]:
+    """Column widths in twips summing to ``total``: by content, numbers never wrapped.
+
+    Equal columns wrap a long event title into a column of single characters; widths follow the
+    longest cell instead (headers may wrap onto two lines), and when the table is too wide the text
+    columns give way, not the figures.
+    """
+    cells = [[format_cell(v) for v in row] for row in block.rows]
+    natural: list[float] = []
+    numeric: list[bool] = []
+    for c, head in enumerate(block.header):
+        body = max((_width(row[c]) for row in cells), default=0.0)
+        natural.append(max(2.0, body, (_width(head) + 1) // 2) + 1.5)  # cell margins and digit widths
+        numeric.append(bool(block.rows) and all(is_numeric_cell(row[c]) for row in block.rows))
+    available = total / char
+    if sum(natural) > available:
+        fixed = sum(w for w, n in zip(natural, numeric, strict=True) if n)
+        flexible = sum(w for w, n in zip(natural, numeric, strict=True) if not n)
+        if flexible and available > fixed:
+            scale = (available - fixed) / flexible
+            natural = [w if n else max(3.0, w * scale) for w, n in zip(natural, numeric, strict=True)]
+    factor = total / (sum(natural) * char)
+    widths = [int(w * char * factor) for w in natural]
+    widths[-1] += total - sum(widths)
+    return widths
+
+
 def _table(docx: Any, block: Table, number: int) -> None:
     if block.caption:
         _caption(docx, f"表{number}　{block.caption}", keep_with_next=True)
     table = docx.add_table(rows=1 + len(block.rows), cols=len(block.header))
     table.style = docx.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    widths = column_widths(block)
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = Twips(width)
     # Repeat the header row on every page a long table spans.
     trpr = table.rows[0]._tr.get_or_add_trPr()
     header_flag = OxmlElement("w:tblHeader")
@@ -375,6 +406,7 @@ def _table(docx: Any, block: Table, number: int) -> None:
     for r, values in enumerate((block.header, *block.rows)):
         for c, value in enumerate(values):
             cell = table.cell(r, c)
+            cell.width = Twips(widths[c])
             p = cell.paragraphs[0]
             _no_grid(p)
             _exact(p, Pt(20))
