@@ -262,12 +262,12 @@ def sentiment_train(
 ) -> None:
     """Train a sentiment model on your own labeled posts (label 0 negative / 1 positive, text)."""
     from qingting.core import sentiment as sent
-    from qingting.core.text import fold
+    from qingting.core.pipeline import sentiment_text
 
     rows = _labeled_rows(train_path, fields, columns, fmt)
     if len({y for _, y in rows}) < 2:
         _fail(f"{train_path}: training needs both labels, 0 and 1")
-    model = sent.train([fold(t) for t, _ in rows], [y for _, y in rows], seed=seed)
+    model = sent.train([sentiment_text(t) for t, _ in rows], [y for _, y in rows], seed=seed)
     model.save(Path(output))
     click.echo(f"trained on {len(rows)} rows → {output}")
 
@@ -276,6 +276,10 @@ def sentiment_train(
 from qingting.web.cli import register as _register_web  # noqa: E402
 
 _register_web(main)
+
+from qingting.commands.warnings import register as _register_warnings  # noqa: E402
+
+_register_warnings(main)
 
 
 if __name__ == "__main__":  # pragma: no cover

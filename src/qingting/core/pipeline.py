@@ -23,13 +23,14 @@ import pickle
 import zlib
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from qingting.core.cluster import OnlineClusterer
+from qingting.core.cluster import OnlineClusterer, RetiredEvent
 from qingting.core.dedupe import Deduper
+from qingting.core.dedupe.deduper import PreparedTexts
 from qingting.core.sentiment import Analyzer, default_analyzer
-from qingting.core.text import detect_language, normalize, tokenize
+from qingting.core.text import Normalized, detect_language, normalize, tokenize
 from qingting.core.trends import EventActivity, StreamBaseline, heat_score
 from qingting.core.types import (
     Assignment,
@@ -41,7 +42,7 @@ from qingting.core.types import (
     SentimentLabel,
 )
 
-__all__ = ["Pipeline", "PipelineConfig"]
+__all__ = ["Pipeline", "PipelineConfig", "sentiment_text"]
 
 SNAPSHOT_MAGIC = b"QTPIPE1\n"
 TITLE_CHARS = 60
@@ -160,12 +161,16 @@ class Pipeline:
         prepared = [self._prepare(it) for it in items]
         probs = self._sentiment(prepared)
         touched: dict[int, _Event] = {}
-        assignments = []
-        for prep, prob in zip(prepared, probs, strict=True):
-            a = self._assign(prep, prob, touched)
-            assignments.append(a)
-        retired = self._retire()
-        summaries = [self._summary(ev) for ev in touched.values() if ev.id in self.events_]
+        retired: list[EventSummary] = []
+        # signatures for the whole batch in one vectorised pass; matching stays item by item
+        signed = self.deduper_.prepare([p.match for p in prepared])
+        assignments = [
+            self._assign(prep, prob, signed, k, touched, retired)
+            for k, (prep, prob) in enumerate(zip(prepared, probs, strict=True))
+        ]
+        self._retire(retired)
+        live = {self.clusterer_.resolve(eid) for eid in touched}
+        summaries = [self._summary(self.events_[eid]) for eid in live if eid is not None and eid in self.events_]
         return BatchResult(tuple(assignments), tuple(summaries + retired), tuple(errors))
 
     def events(self) -> list[EventSummary]:
@@ -198,6 +203,7 @@ class Pipeline:
             t = self.now_ if self.now_ > -math.inf else 0.0
         elif t < self.now_:
             notes.append("time-out-of-order")
+        self.now_ = max(self.now_, t)  # a later item without a time takes this one's
         text = item.text if isinstance(item.text, str) else ""
         if item.title and item.title not in text:
             text = f"{item.title}\n{text}" if text else item.title
@@ -208,19 +214,33 @@ class Pipeline:
             # a bare repost of a parent we do not know: match it by what it reposts
             match = normalize(norm.repost_of_text).match
         lang = item.lang or detect_language(match)
+        if norm.truncated:
+            notes.append("truncated")
         if not text.strip():
             notes.append("empty-text")
         elif not match:
             notes.append("no-content")
         own = norm.own.strip() or (norm.repost_of_text or "").strip()
-        return _Prepared(item, t, match, own, lang, own_empty, tuple(notes))
+        return _Prepared(item, t, match, own, lang, own_empty, tuple(notes), _sentiment_input(norm, match))
 
     def _sentiment(self, prepared: Sequence[_Prepared]) -> list[float]:
-        texts = [p.match for p in prepared]
+        texts = [p.sentiment_text for p in prepared]
         langs = [p.lang for p in prepared]
         return [float(x) for x in self.analyzer.predict_proba(texts, langs)]
 
-    def _assign(self, p: _Prepared, prob: float, touched: dict[int, _Event]) -> Assignment:
+    def _live(self, event_id: int | None) -> int | None:
+        """The live event an old event id now stands for (merges followed), or None if retired."""
+        return None if event_id is None else self.clusterer_.resolve(event_id)
+
+    def _assign(
+        self,
+        p: _Prepared,
+        prob: float,
+        signed: PreparedTexts,
+        k: int,
+        touched: dict[int, _Event],
+        retired: list[EventSummary],
+    ) -> Assignment:
         item, t = p.item, p.time
         self.now_ = max(self.now_, t)
         self.n_items_ += 1
@@ -229,29 +249,36 @@ class Pipeline:
         sim = 0.0
         event_id: int | None = None
         notes = p.notes
-        parent_event = self.item_event_.get(item.parent) if item.parent else None
+        parent_event = self._live(self.item_event_.get(item.parent)) if item.parent else None
         if p.own_empty and parent_event is not None:
             # a repost that adds nothing: it joins what it reposts
-            dup_of = self.item_canon_.get(item.parent, item.parent)
+            dup_of = self.item_canon_.get(item.parent or "", item.parent)
             kind, sim, event_id = DuplicateKind.REPOST, 1.0, parent_event
+            self.clusterer_.touch(event_id, t)
         elif p.match:
-            m = self.deduper_.add(item.id, p.match, t)
-            if m is not None and m.canonical_id in self.item_event_:
+            m = self.deduper_.add_prepared(signed, k, item.id, t)
+            canon_event = self._live(self.item_event_.get(m.canonical_id)) if m is not None else None
+            if m is not None:
                 dup_of, sim = m.canonical_id, m.similarity
                 kind = DuplicateKind.EXACT if m.kind == "exact" else DuplicateKind.NEAR
-                event_id = self.item_event_[m.canonical_id]
+            if canon_event is not None:
+                event_id = canon_event
                 self.clusterer_.touch(event_id, t)
-            else:
+            else:  # new text, or a copy of an item whose event has retired: cluster it afresh
                 tokens = tokenize(p.match, p.lang)
-                if tokens:
-                    hit = self.clusterer_.add(tokens, t)
-                    event_id, sim = hit.event_id, hit.similarity
+                hit = self.clusterer_.add(tokens, t) if tokens else None
+                if hit is not None:
+                    self._apply(hit.retired, hit.merged, hit.event_id, retired)
+                if hit is not None and hit.event_id is not None:
+                    event_id, sim = hit.event_id, sim or hit.similarity
                 elif parent_event is not None:
                     event_id = parent_event
+                    self.clusterer_.touch(event_id, t)
                 else:
                     notes = (*notes, "no-tokens")
         elif parent_event is not None:
             event_id = parent_event
+            self.clusterer_.touch(event_id, t)
         label = self._label(prob)
         if event_id is not None:
             ev = self.events_.get(event_id)
@@ -275,6 +302,33 @@ class Pipeline:
             time=t,
             notes=notes,
         )
+
+    def _apply(
+        self,
+        gone: Sequence[RetiredEvent],
+        merged: Sequence[int],
+        survivor: int | None,
+        retired: list[EventSummary],
+    ) -> None:
+        """Follow the clusterer: fold absorbed events into the survivor, close retired ones."""
+        for absorbed in merged:
+            old = self.events_.pop(absorbed, None)
+            if old is None or survivor is None:
+                continue
+            ev = self.events_.get(survivor)
+            if ev is None:
+                old.id = survivor
+                self.events_[survivor] = old
+            else:
+                _absorb(ev, old, self.baseline_)
+            closed = self._summary(old, retired=True)
+            retired.append(_with_merge(closed, absorbed, survivor))
+        for r in gone:
+            ev = self.events_.pop(r.event_id, None)
+            if ev is not None:
+                s = self._summary(ev, retired=True, keywords=r.keywords)
+                self.retired_[r.event_id] = s
+                retired.append(s)
 
     def _label(self, prob: float) -> SentimentLabel:
         lo, hi = self.config.neutral_band
@@ -317,7 +371,7 @@ class Pipeline:
                 ev.rep_score, ev.rep_id = score, item.id
                 ev.rep_title = _title(item.title or p.own)
 
-    def _retire(self) -> list[EventSummary]:
+    def _retire(self, retired: list[EventSummary]) -> None:
         """Forget items beyond the window and retire events idle beyond it."""
         horizon = self.now_ - self.config.window_seconds
         recent, item_event, item_canon = self.recent_, self.item_event_, self.item_canon_
@@ -325,28 +379,19 @@ class Pipeline:
             _, iid = recent.popleft()
             item_event.pop(iid, None)
             item_canon.pop(iid, None)
-        out = []
-        for eid in self.clusterer_.retire(self.now_):
-            ev = self.events_.pop(eid, None)
-            if ev is None:
-                continue
-            s = self._summary(ev, retired=True)
-            self.retired_[eid] = s
-            out.append(s)
-        # events created only through reposts/duplicates of retired ones are not in the clusterer
-        for eid in [e for e, ev in self.events_.items() if ev.last_seen < horizon]:
-            s = self._summary(self.events_.pop(eid), retired=True)
-            self.retired_[eid] = s
-            out.append(s)
+        if math.isfinite(self.now_):
+            self._apply(self.clusterer_.retire(self.now_), (), None, retired)
         while len(self.retired_) > MAX_RETIRED:
             self.retired_.pop(next(iter(self.retired_)))
-        return out
 
-    def _summary(self, ev: _Event, retired: bool = False) -> EventSummary:
+    def _summary(self, ev: _Event, retired: bool = False, keywords: Sequence[str] | None = None) -> EventSummary:
         act = ev.activity
         act.advance(self.now_, self.baseline_)
         rate_per_hour = act.rate() * 3600.0 / self.config.bucket_seconds
-        keywords = tuple(self.clusterer_.keywords(ev.id, 10)) if ev.id in self.clusterer_ else ()
+        if keywords is None:
+            live = self.clusterer_.resolve(ev.id) == ev.id
+            keywords = self.clusterer_.keywords(ev.id, 10) if live else ()
+        keywords = tuple(keywords)
         n = max(ev.item_count, 1)
         return EventSummary(
             event_id=ev.id,
@@ -387,6 +432,41 @@ class _Prepared:
     lang: str
     own_empty: bool  # a repost that adds nothing of its own
     notes: tuple[str, ...]
+    sentiment_text: str
+
+
+def _sentiment_input(norm: Normalized, match: str) -> str:
+    # emoticons and emoji are removed from the matching text but carry much of a post's tone
+    extras = [f"[{e}]" for e in norm.emoticons] + list(norm.emoji)
+    return f"{match} {' '.join(extras)}" if extras else match
+
+
+def sentiment_text(text: str) -> str:
+    """The text the sentiment model sees for a raw post: the same in training and in the pipeline."""
+    norm = normalize(text)
+    return _sentiment_input(norm, norm.match)
+
+
+def _absorb(ev: _Event, old: _Event, base: StreamBaseline) -> None:
+    """Fold an absorbed event's book-keeping into the survivor."""
+    ev.item_count += old.item_count
+    ev.dup_count += old.dup_count
+    ev.first_seen = min(ev.first_seen, old.first_seen)
+    ev.last_seen = max(ev.last_seen, old.last_seen)
+    ev.sources |= old.sources
+    ev.mainstream += old.mainstream
+    ev.engagement += old.engagement
+    ev.sent_sum += old.sent_sum
+    ev.negative += old.negative
+    for lang, n in old.langs.items():
+        ev.langs[lang] = ev.langs.get(lang, 0) + n
+    if old.rep_score > ev.rep_score:
+        ev.rep_id, ev.rep_title, ev.rep_score = old.rep_id, old.rep_title, old.rep_score
+    ev.activity.absorb(old.activity, base)
+
+
+def _with_merge(s: EventSummary, event_id: int, survivor: int) -> EventSummary:
+    return replace(s, event_id=event_id, merged_into=survivor)
 
 
 def _title(text: str) -> str:

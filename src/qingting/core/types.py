@@ -83,7 +83,8 @@ class EventSummary:
 
     ``buckets`` are ``(bucket_start, count)`` pairs, oldest first, for the last buckets of the
     event's life (bounded). ``retired`` is true once the event has been idle beyond the window and
-    has been reduced to this summary.
+    has been reduced to this summary. ``merged_into`` names the event that absorbed this one (the
+    engine found they were one story); its items now count there, and this id is closed.
     """
 
     event_id: int
@@ -105,6 +106,7 @@ class EventSummary:
     lang: str
     retired: bool = False
     representative_id: str = ""
+    merged_into: int | None = None  # set when this event was absorbed into another live event
 
 
 @dataclass(frozen=True, slots=True)

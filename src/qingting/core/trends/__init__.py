@@ -141,6 +141,23 @@ class EventActivity:
         var = max(self.var_ if self.slow_ >= base.mean_ else base.var_, mean, MIN_VAR)
         return mean, var
 
+    def absorb(self, other: EventActivity, base: StreamBaseline) -> None:
+        """Take in another event's activity (the engine found both are one story)."""
+        if other.bucket_ < self.bucket_:
+            other.advance(self.bucket_ * self.bucket_seconds, base)
+        elif other.bucket_ > self.bucket_:
+            self.advance(other.bucket_ * self.bucket_seconds, base)
+        merged: dict[int, int] = {}
+        for b, c in (*self.buckets_, *other.buckets_):
+            merged[b] = merged.get(b, 0) + c
+        self.buckets_ = deque(sorted(merged.items())[-MAX_BUCKETS:], maxlen=MAX_BUCKETS)
+        self.count_ += other.count_
+        self.fast_ += other.fast_
+        self.slow_ += other.slow_
+        self.var_ += other.var_
+        self.peak_ += other.peak_
+        self.last_time_ = max(self.last_time_, other.last_time_)
+
     def burst_z(self, base: StreamBaseline) -> float:
         """z-score of the open bucket against the baseline (≥ 0 means above normal)."""
         mean, var = self.expected(base)
