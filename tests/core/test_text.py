@@ -309,3 +309,11 @@ def test_tokenize_japanese_keeps_kanji_words_and_drops_single_kana() -> None:
     tokens = tokenize(text, "ja")
     assert "大雨" in tokens
     assert not any(len(t) == 1 and "\u3040" <= t <= "\u30ff" for t in tokens)
+
+
+def test_stopword_lists_are_in_matching_form_and_hold_no_content_words() -> None:
+    # tokenize compares against the matching form: a Traditional or upper-case entry never matches.
+    assert all(fold(word) == word for word in ZH_STOPWORDS | EN_STOPWORDS)
+    assert not {"疫苗", "暴雨", "拆迁", "学校", "医院", "政府", "不满"} & ZH_STOPWORDS
+    assert {"的", "了", "是", "我们", "因为"} <= ZH_STOPWORDS
+    assert {"the", "and", "it's", "you"} <= EN_STOPWORDS
