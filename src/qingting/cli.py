@@ -281,6 +281,10 @@ from qingting.commands.warnings import register as _register_warnings  # noqa: E
 
 _register_warnings(main)
 
+from qingting.commands.warnings import register as _register_warnings  # noqa: E402
+
+_register_warnings(main)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

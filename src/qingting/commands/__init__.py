@@ -1,0 +1,1 @@
+"""Command-line groups that plug into ``qingting`` (each module has ``register(group)``)."""
