@@ -317,3 +317,12 @@ def test_stopword_lists_are_in_matching_form_and_hold_no_content_words() -> None
     assert not {"疫苗", "暴雨", "拆迁", "学校", "医院", "政府", "不满"} & ZH_STOPWORDS
     assert {"的", "了", "是", "我们", "因为"} <= ZH_STOPWORDS
     assert {"the", "and", "it's", "you"} <= EN_STOPWORDS
+
+
+@pytest.mark.parametrize("module", ["", ".normalization", ".language", ".tokens"])
+def test_docstring_examples_hold(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module("qingting.core.text" + module))
+    assert result.attempted > 0 and result.failed == 0
