@@ -247,6 +247,67 @@ def eval_sentiment(
     click.echo(f"items/s          {report.items_per_second:,.0f}")
 
 
+@eval_.command(name="dedupe")
+@click.argument("pairs", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=None,
+    help="Near-duplicate threshold (default: the engine's).",
+)
+@click.option(
+    "--positive-min",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Smallest label that counts as a duplicate (e.g. 5 for STS-B's 0–5 scale).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+def eval_dedupe(pairs: str, threshold: float | None, positive_min: int, as_json: bool) -> None:
+    """Precision/recall/F1 of the duplicate decision on PAIRS (s1<TAB>s2<TAB>label per line).
+
+    Each pair goes to a fresh detector: is s2 reported as a duplicate of s1? Texts are put in the
+    same matching form the pipeline uses.
+    """
+    import time
+
+    from qingting.core.dedupe import DEFAULT_THRESHOLD, Deduper, evaluate_pairs, read_pairs
+    from qingting.core.text import normalize
+
+    th = threshold if threshold is not None else DEFAULT_THRESHOLD
+    t0 = time.perf_counter()
+    try:
+        scores = evaluate_pairs(
+            read_pairs(pairs, positive_min=positive_min),
+            lambda: Deduper(threshold=th),
+            fold=lambda t: normalize(t).match,
+        )
+    except ValueError as e:
+        _fail(str(e))
+        raise
+    seconds = time.perf_counter() - t0
+    figures = {
+        "pairs": scores.n,
+        "threshold": th,
+        "precision": scores.precision,
+        "recall": scores.recall,
+        "f1": scores.f1,
+        "tp": scores.tp,
+        "fp": scores.fp,
+        "fn": scores.fn,
+        "tn": scores.tn,
+        "pairs_per_second": round(scores.n / seconds, 1) if seconds else 0.0,
+    }
+    if as_json:
+        click.echo(orjson.dumps(figures).decode())
+        return
+    click.echo(f"pairs            {scores.n} (threshold {th})")
+    click.echo(f"precision        {scores.precision:.4f}")
+    click.echo(f"recall           {scores.recall:.4f}")
+    click.echo(f"F1               {scores.f1:.4f}")
+    click.echo(f"confusion        tp {scores.tp}  fp {scores.fp}  fn {scores.fn}  tn {scores.tn}")
+
+
 @main.group()
 def sentiment() -> None:
     """Train and use sentiment models."""
@@ -276,10 +337,6 @@ def sentiment_train(
 from qingting.web.cli import register as _register_web  # noqa: E402
 
 _register_web(main)
-
-from qingting.commands.warnings import register as _register_warnings  # noqa: E402
-
-_register_warnings(main)
 
 from qingting.commands.warnings import register as _register_warnings  # noqa: E402
 
