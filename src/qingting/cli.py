@@ -343,5 +343,25 @@ from qingting.commands.warnings import register as _register_warnings  # noqa: E
 _register_warnings(main)
 
 
+def _register_interfaces() -> None:
+    """Add the commands of the other interfaces (web platform, sources, warnings) to ``main``.
+
+    Each lives beside its own code and exposes ``register(group)``; importing them costs little
+    (Django itself is imported only when one of its commands runs).
+    """
+    import importlib
+
+    for module in ("qingting.web.cli", "qingting.sources.cli", "qingting.commands.warnings"):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as e:
+            if e.name != module:  # the module exists but one of its dependencies is missing
+                raise
+            continue
+        mod.register(main)
+
+
+_register_interfaces()
+
 if __name__ == "__main__":  # pragma: no cover
     main()
