@@ -21,7 +21,8 @@ SQLITE_DOWN = ["DROP TRIGGER IF EXISTS audit_no_update", "DROP TRIGGER IF EXISTS
 
 POSTGRES_UP = [
     """CREATE OR REPLACE FUNCTION audit_refuse_change() RETURNS trigger AS $$
-    BEGIN RAISE EXCEPTION 'audit entries are append-only'; END; $$ LANGUAGE plpgsql""",
+    BEGIN RAISE EXCEPTION 'audit entries are append-only' USING ERRCODE = 'integrity_constraint_violation';
+    END; $$ LANGUAGE plpgsql""",
     f"CREATE TRIGGER audit_no_update BEFORE UPDATE OR DELETE ON {TABLE} "
     "FOR EACH ROW EXECUTE FUNCTION audit_refuse_change()",
     # TRUNCATE bypasses row triggers; refuse it too.

@@ -14,7 +14,13 @@ from .embedded import DATABASES
 
 # Argon2 with a small memory cost: the same algorithm as production, far less time per hash.
 PASSWORD_HASHERS = ["qingting.web.accounts.hashers.TestArgon2PasswordHasher"]
-DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
+if os.environ.get("QINGTING_DATABASE_URL"):
+    # The same suite against PostgreSQL (server mode); Django creates and drops test_<name>.
+    import dj_database_url
+
+    DATABASES = {"default": dj_database_url.parse(os.environ["QINGTING_DATABASE_URL"])}
+else:
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
