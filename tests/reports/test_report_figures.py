@@ -157,12 +157,12 @@ def test_work_figures_refuse_impossible_counts() -> None:
 def test_bulletin_sections_pseudonyms_and_masking() -> None:
     figures = sample_bulletin_figures()
     doc = build_bulletin(figures, sample_letterhead(bulletin=True))
-    assert doc.title == "关于青禾大道道路施工引发网民关注的舆情专报"
+    assert doc.title == "关于白鹭镇滨河路道路施工引发网民关注的舆情专报"
     d = _opened(doc)
     text = _text(d)
     assert "共监测到相关信息1427条，其中负面信息477条，占33.4%" in text
     assert "目前处于上升阶段，热度78.6" in text
-    assert "10月5日8时30分，网民在微博发帖反映青禾大道早高峰拥堵。" in text
+    assert "10月5日8时30分，网民在微博发帖反映滨河路早高峰拥堵。" in text
     assert "网民“a3f9c2e1”（微博，10月5日8时30分，互动532次）" in text
     assert "13812345678" not in text and "138****5678" in text
     assert "信息量在12时达到峰值（260条）" in text

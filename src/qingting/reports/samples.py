@@ -1,4 +1,4 @@
-"""Fictional figures for the demo county 青禾县: template previews, tests and benchmarks.
+"""Fictional figures for the demo county 青禾县 (docs/demo.md): template previews, tests, benchmarks.
 
 An administrator editing a report template needs a preview before any data exists; these figures
 fill one. They are deterministic (seeded), clearly fictional and never mixed with real data.
@@ -54,27 +54,15 @@ def sample_period_figures(period: str = "2026-10", seed: int = 7, daily_base: in
     negative = int(total * 0.18)
     positive = int(total * 0.27)
     events = (
-        EventFigure("青禾大道道路施工影响出行", int(total * 0.12), 86.4, "declining", peak_at, 0.41),
-        EventFigure("县医院夜间挂号排队", int(total * 0.05), 61.2, "rising", p.start + timedelta(days=9), 0.52),
-        EventFigure("青禾湖秋季灯光节", int(total * 0.04), 48.9, "peak", p.start + timedelta(days=20), 0.06),
-        EventFigure("老旧小区加装电梯意见征集", int(total * 0.02), 30.5, "new", p.start + timedelta(days=25), 0.18),
+        EventFigure("滨河路道路施工影响出行", int(total * 0.12), 86.4, "declining", peak_at, 0.41),
+        EventFigure("柳湾镇停水", int(total * 0.05), 61.2, "rising", p.start + timedelta(days=9), 0.52),
+        EventFigure("荷塘乡荷花节", int(total * 0.04), 48.9, "peak", p.start + timedelta(days=20), 0.06),
+        EventFigure("城关镇学区划分调整", int(total * 0.02), 30.5, "new", p.start + timedelta(days=25), 0.18),
     )
     share = (0.46, 0.22, 0.14, 0.1, 0.05, 0.03)
     names = ("微博", "微信公众号", "新闻网站", "抖音", "本地论坛", "政务留言板")
     sources = tuple((n, int(total * s)) for n, s in zip(names, share, strict=True))
-    towns = (
-        "城关镇",
-        "青禾镇",
-        "湖滨街道",
-        "东山乡",
-        "西岭镇",
-        "白沙镇",
-        "南湾乡",
-        "北坪镇",
-        "柳溪乡",
-        "石门镇",
-        "新村乡",
-    )
+    towns = ("城关镇", "白鹭镇", "柳湾镇", "荷塘乡", "石桥乡", "桂溪乡", "云岭镇", "县外", "省外", "境外", "未标注")
     regions = tuple((t, int(total * 0.4 / (i + 1))) for i, t in enumerate(towns))
     return PeriodFigures(
         scope="青禾县",
@@ -93,8 +81,8 @@ def sample_period_figures(period: str = "2026-10", seed: int = 7, daily_base: in
 def sample_work_figures(period: str = "2026-H1") -> WorkFigures:
     units = (
         UnitWork("县住建局", 412, 398, 371, 30.5),
-        UnitWork("县交通运输局", 268, 259, 244, 26.0),
-        UnitWork("县卫生健康局", 155, 150, 147, 18.2),
+        UnitWork("县水务局", 268, 259, 244, 26.0),
+        UnitWork("县教育局", 155, 150, 147, 18.2),
         UnitWork("城关镇", 97, 90, 81, 41.7),
         UnitWork("县市场监管局", 73, 73, 72, 12.4),
     )
@@ -122,25 +110,25 @@ def sample_bulletin_figures() -> BulletinFigures:
         (f"{(t0 + timedelta(hours=h)).hour}时", n) for h, n in enumerate((12, 40, 95, 180, 260, 210, 150, 120, 90, 70))
     )
     return BulletinFigures(
-        event_title="青禾大道道路施工引发网民关注",
+        event_title="白鹭镇滨河路道路施工引发网民关注",
         as_of=datetime(2026, 10, 5, 18, 0),
-        summary="10月5日，有网民在微博发帖反映青禾大道施工封闭半幅道路、绕行标识不清，早高峰拥堵严重",
+        summary="10月5日，有网民在微博发帖反映白鹭镇滨河路施工封闭半幅道路、绕行标识不清，早高峰拥堵严重",
         total_items=1427,
         sentiment=SentimentMix(96, 854, 477),
         trend="rising",
         heat=78.6,
         first_seen=t0,
         timeline=(
-            TimelineEntry(t0, "网民在微博发帖反映青禾大道早高峰拥堵"),
+            TimelineEntry(t0, "网民在微博发帖反映滨河路早高峰拥堵"),
             TimelineEntry(datetime(2026, 10, 5, 11, 0), "本地论坛出现多条同题帖子，部分附现场视频"),
-            TimelineEntry(datetime(2026, 10, 5, 14, 20), "县住建局在政务微博回应施工工期和绕行方案"),
+            TimelineEntry(datetime(2026, 10, 5, 14, 20), "青禾交警在政务微博发布绕行提示，县住建局回应施工工期"),
         ),
         posts=(
             RepresentativePost(
                 "微博",
                 "a3f9c2e1",
                 datetime(2026, 10, 5, 8, 30),
-                "青禾大道封了一半，绕行牌子都没有，堵了四十分钟！",
+                "滨河路封了一半，绕行牌子都没有，堵了四十分钟！",
                 532,
             ),
             RepresentativePost(
@@ -162,7 +150,7 @@ def sample_bulletin_figures() -> BulletinFigures:
         ),
         recommendations=(
             "由县住建局在今日晚高峰前发布施工进度和绕行示意图",
-            "由县交警大队在主要路口增设临时指引和疏导警力",
+            "由青禾交警在主要路口增设临时指引和疏导警力",
             "县委网信办持续监测，每日18时报送动态",
         ),
     )
