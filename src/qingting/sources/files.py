@@ -53,6 +53,8 @@ def record_to_item(record: Record, *, key: bytes) -> FetchedItem | FetchError:
     if isinstance(checked, RecordError):
         return FetchError(f"{checked.field}: {checked.message}", checked.record, "ParseError")
     assert isinstance(checked, Item)
+    if not checked.text.strip() and not checked.title.strip():
+        return FetchError("text: empty (and no title)", checked.id, "ParseError")
     author = record.data.get("author")
     url = record.data.get("url")
     return FetchedItem(

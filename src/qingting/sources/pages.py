@@ -148,7 +148,7 @@ class PageConnector:
         if not links:
             errors.append(FetchError(f"no link on the list page matches {self.link_pattern!r}", resp.url, "ParseError"))
         for url in new:
-            item, n = self._article(url)
+            item, n = self.fetch_article(url)
             requests += n
             if isinstance(item, FetchError):
                 errors.append(item)
@@ -168,7 +168,8 @@ class PageConnector:
             requests=requests,
         )
 
-    def _article(self, url: str) -> tuple[FetchedItem | FetchError, int]:
+    def fetch_article(self, url: str) -> tuple[FetchedItem | FetchError, int]:
+        """Fetch and extract one article page: the item (or the error) and the requests made."""
         if self.respect_robots and not self.fetcher.allowed_by_robots(url):
             return RobotsDisallowedError("robots.txt disallows this page", url).as_error(), 0
         try:
