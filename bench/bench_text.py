@@ -8,10 +8,13 @@ this process, so that other load on a shared machine disturbs the figures less).
     .venv/bin/python bench/bench_text.py [--input /tmp/ced.jsonl] [--limit N] [--field text]
     .venv/bin/python bench/bench_text.py --input ../shared/data/weibo2018/train.txt
     .venv/bin/python bench/bench_text.py --segmenters --limit 50000   # jieba vs rjieba
+    .venv/bin/python bench/bench_text.py --scripts --input ../shared/data/weibo2018/train.txt
 
 An input that is not ``.jsonl`` is read as ``id,label,text`` lines (the weibo2018 layout).
 With ``--segmenters`` it also times jieba and rjieba on the same matching-form texts (HMM on and
-off) and reports their token agreement (boundary F1, share of identical segmentations).
+off) and reports their token agreement (boundary F1, share of identical segmentations). With
+``--scripts`` it converts every post to Traditional (OpenCC s2t, s2tw, s2hk) and reports the share
+of posts whose matching form differs from the original's: script folding should make it ~0.
 """
 
 from __future__ import annotations
@@ -48,6 +51,17 @@ def _spans(tokens: list[str]) -> set[tuple[int, int]]:
         spans.add((start, start + len(tok)))
         start += len(tok)
     return spans
+
+
+def _script_folding(texts: list[str]) -> None:
+    """Share of posts whose Traditional conversions get another matching form than the original."""
+    import opencc
+
+    print(f"script folding on {len(texts):,} posts: share whose Traditional form has another match")
+    for config in ("s2t", "s2tw", "s2hk"):
+        converter = opencc.OpenCC(config)
+        differ = sum(normalize(converter.convert(text)).match != normalize(text).match for text in texts)
+        print(f"  OpenCC {config:<5} {differ / max(len(texts), 1):>7.2%} ({differ:,} posts)")
 
 
 def _compare_segmenters(texts: list[str]) -> None:
@@ -92,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--field", default="text")
     parser.add_argument("--limit", type=int, default=None, help="first N posts only (default: all)")
     parser.add_argument("--segmenters", action="store_true", help="also compare jieba and rjieba")
+    parser.add_argument("--scripts", action="store_true", help="also measure Traditional/Simplified folding")
     args = parser.parse_args(argv)
     if not args.input.is_file():
         print(
@@ -138,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         f" tokens/post {sum(map(len, tokens)) / max(n, 1):.1f}"
     )
     print("languages:", ", ".join(f"{k} {v:,}" for k, v in Counter(langs).most_common(8)))
+    if args.scripts:
+        _script_folding(texts)
     if args.segmenters:
         del tokens
         _compare_segmenters([item.match for item in normed if item.match])

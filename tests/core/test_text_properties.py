@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 from qingting.core.text import MAX_MATCH_CHARS, detect_language, fold, normalize, tokenize
 
 _S2T = opencc.OpenCC("s2t")
-_S2TW = opencc.OpenCC("s2twp")  # Taiwan forms and phrases: 软件 → 軟體
+_S2TW = opencc.OpenCC("s2tw")  # Taiwan character forms: 着 → 著, 么 → 麼
+_S2HK = opencc.OpenCC("s2hk")  # Hong Kong character forms: 卫 → 衞
+_S2TWP = opencc.OpenCC("s2twp")  # Taiwan forms and phrases: 软件 → 軟體
 
 # Text that looks like Weibo: Chinese, ASCII, full-width forms, entity markers and emoji, plus
 # anything else Unicode has (surrogates included) so odd inputs are exercised too.
@@ -31,6 +33,7 @@ _COMMON_HAN = (
     "事其里所去行过家十用发天如然作方成者多日都三小军二无同么经法当起与好看学进种将还分此心前面又定见只"
     "主没公从知道台湾风灾区政府警察医院学校新闻记者网友发现视频图片北京上海广州深圳香港澳门电话手机价格"
     "问题工作社会经济发展领导干部书记市长县乡镇村居民群众反映投诉处理回复调查结果通报关注转发评论点赞"
+    "着么卫叙"
 )
 
 
@@ -71,14 +74,21 @@ def test_never_raises_and_results_are_storable(text: str, any_lang: str) -> None
 @given(st.text(alphabet=_COMMON_HAN + "，。！？ 、", min_size=1, max_size=40))
 def test_traditional_and_simplified_forms_give_the_same_match(simplified: str) -> None:
     expected = normalize(simplified).match
-    assert normalize(_S2T.convert(simplified)).match == expected
-    assert fold(_S2T.convert(simplified)) == fold(simplified)
+    for converter in (_S2T, _S2TW, _S2HK):
+        assert normalize(converter.convert(simplified)).match == expected
+        assert fold(converter.convert(simplified)) == fold(simplified)
 
 
 def test_taiwan_phrasing_folds_at_least_character_by_character() -> None:
     # Regional vocabulary (軟體 vs 软件) is a different word, not a different script; only the
     # script is folded.
-    assert fold(_S2TW.convert("台湾的软件")) == "台湾的软体"
+    assert fold(_S2TWP.convert("台湾的软件")) == "台湾的软体"
+
+
+def test_taiwan_and_hong_kong_character_forms_fold() -> None:
+    assert fold("他們走著走著，說了甚麼") == fold("他们走着走着，说了甚么") == "他们走着走着,说了甚么"
+    assert fold("衞生署") == fold("卫生署") == "卫生署"
+    assert fold("著名作家") == "著名作家"  # 著 as "famous" stays
 
 
 def test_a_dropped_joiner_does_not_leave_a_composable_pair() -> None:
