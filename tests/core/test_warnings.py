@@ -185,3 +185,22 @@ def test_policy_validates() -> None:
         KeyDate(dt.date(2026, 1, 1), dt.date(2026, 1, 2), "x", factor=2.0)
     with pytest.raises(ValueError, match="before it starts"):
         KeyDate(dt.date(2026, 1, 3), dt.date(2026, 1, 2), "x")
+
+
+def test_policy_settings_round_trip_through_plain_json() -> None:
+    import json
+
+    policy = WarningPolicy(
+        key_dates=(KeyDate(dt.date(2026, 10, 1), dt.date(2026, 10, 7), "国庆", factor=0.6, annual=True),),
+        quiet_hours=QuietHours(dt.time(23, 0), dt.time(6, 30), Tier.I),
+        cooldown_seconds=7200.0,
+        min_tier=Tier.III,
+    )
+    data = json.loads(json.dumps(policy.to_dict(), ensure_ascii=False))
+    assert data["quiet_hours"] == {"start": "23:00", "end": "06:30", "min_tier": "I"}
+    assert data["ack_timeouts"] == {"I": 600.0, "II": 1800.0, "III": 14400.0, "IV": None}
+    assert WarningPolicy.from_dict(data) == policy
+    with pytest.raises(ValueError, match="unknown warning settings: window"):
+        WarningPolicy.from_dict({"window": 60})
+    edited = WarningPolicy.from_dict({"rules": [{"tier": "IV", "min_window_items": 5}]})
+    assert tier_of(event([1, 5], z=0.0), edited) is Tier.IV

@@ -284,6 +284,78 @@ class WarningPolicy:
     def with_rules(self, rules: Iterable[TierRule]) -> WarningPolicy:
         return replace(self, rules=tuple(rules))
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready settings (what the platform stores per scheme and the editor shows)."""
+        qh = self.quiet_hours
+        return {
+            "rules": [r.to_dict() for r in self.rules],
+            "window_seconds": self.window_seconds,
+            "bucket_seconds": self.bucket_seconds,
+            "cooldown_seconds": self.cooldown_seconds,
+            "key_dates": [
+                {
+                    "start": k.start.isoformat(),
+                    "end": k.end.isoformat(),
+                    "label": k.label,
+                    "factor": k.factor,
+                    "annual": k.annual,
+                    "watch_24h": k.watch_24h,
+                }
+                for k in self.key_dates
+            ],
+            "quiet_hours": None
+            if qh is None
+            else {"start": qh.start.strftime("%H:%M"), "end": qh.end.strftime("%H:%M"), "min_tier": qh.min_tier.name},
+            "ack_timeouts": {t.name: v for t, v in sorted(self.ack_timeouts.items(), key=lambda kv: -kv[0])},
+            "utc_offset_hours": self.utc_offset_hours,
+            "min_tier": self.min_tier.name,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> WarningPolicy:
+        """Settings from :meth:`to_dict` (missing keys take the defaults); ``ValueError`` if invalid."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown warning settings: {', '.join(sorted(unknown))}")
+        kw: dict[str, Any] = {
+            k: float(d[k])
+            for k in ("window_seconds", "bucket_seconds", "cooldown_seconds", "utc_offset_hours")
+            if k in d
+        }
+        if "rules" in d:
+            kw["rules"] = tuple(TierRule.from_dict(r) for r in d["rules"])
+        if "key_dates" in d:
+            kw["key_dates"] = tuple(
+                KeyDate(
+                    start=dt.date.fromisoformat(k["start"]),
+                    end=dt.date.fromisoformat(k["end"]),
+                    label=str(k["label"]),
+                    factor=float(k.get("factor", 0.5)),
+                    annual=bool(k.get("annual", False)),
+                    watch_24h=bool(k.get("watch_24h", True)),
+                )
+                for k in d["key_dates"]
+            )
+        if "quiet_hours" in d:
+            q = d["quiet_hours"]
+            kw["quiet_hours"] = (
+                None
+                if q is None
+                else QuietHours(
+                    dt.time.fromisoformat(q["start"]),
+                    dt.time.fromisoformat(q["end"]),
+                    Tier.parse(q.get("min_tier", "II")),
+                )
+            )
+        if "ack_timeouts" in d:
+            kw["ack_timeouts"] = {
+                Tier.parse(t): (None if v is None else float(v)) for t, v in d["ack_timeouts"].items()
+            }
+        if "min_tier" in d:
+            kw["min_tier"] = Tier.parse(d["min_tier"])
+        return cls(**kw)
+
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
