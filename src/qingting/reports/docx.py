@@ -450,10 +450,14 @@ def _ending(docx: Any, doc: Document) -> None:
                 p.paragraph_format.left_indent = Twips(5 * CHAR)  # aligned under the first name
                 text = f"{label}{name}"
             _font(p.add_run(text), FONT_BODY, SIZE_BODY)
-    _blank(docx)
+    # The signature and date never start a page alone: they travel with the last line above them.
+    if docx.paragraphs:
+        docx.paragraphs[-1].paragraph_format.keep_with_next = True
+    docx.add_paragraph().paragraph_format.keep_with_next = True
     signature = doc.signature_text
     date_text = format_date(doc.date)
     p = docx.add_paragraph()
+    p.paragraph_format.keep_with_next = True
     p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     p.paragraph_format.right_indent = Twips(2 * CHAR)
     _font(p.add_run(signature), FONT_BODY, SIZE_BODY)
@@ -462,6 +466,7 @@ def _ending(docx: Any, doc: Document) -> None:
     p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     indent = 2 + _width(signature) - 2 - _width(date_text)
     p.paragraph_format.right_indent = Twips(int(max(0.0, indent) * CHAR))
+    p.paragraph_format.keep_with_next = bool(doc.note)
     _font(p.add_run(date_text), FONT_BODY, SIZE_BODY)
     if doc.note:
         p = docx.add_paragraph()
