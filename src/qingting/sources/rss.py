@@ -73,7 +73,7 @@ def parse_feed(
         io.BytesIO(text.encode("utf-8")),
         # No base URL: feedparser would rewrite relative guids into URLs; links we resolve below.
         response_headers={"content-type": "application/xml; charset=utf-8"},
-        sanitize_html=True,
+        sanitize_html=False,  # we never render it: html_to_text keeps text only, scripts dropped
         resolve_relative_uris=False,
     )
     where = url or "feed"
