@@ -30,6 +30,9 @@ def test_jsonl_with_mapping_and_per_record_errors(tmp_path: Path) -> None:
     assert out[0].external_id == "a1" and out[0].text == "路灯坏了" and out[0].url == "http://x/1"
     assert out[0].published_at == 1793491200.0 and out[0].author_pseudonym == pseudonymise("张三", KEY)
     assert "张三" not in repr(out[0])
+    record = out[0].as_record()  # what the platform's ingestion service receives
+    assert record["external_id"] == "a1" and record["author_pseudonym"] == out[0].author_pseudonym
+    assert "张三" not in repr(record)
     errs = [o for o in out if isinstance(o, FetchError)]
     assert [(e.where, e.what.split(":")[0]) for e in errs] == [("a2", "text"), ("a3", "time"), ("line 4", "line")]
 

@@ -85,6 +85,23 @@ class FetchedItem:
     attachments: tuple[Attachment, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
+    def as_record(self) -> dict[str, Any]:
+        """The mapping the platform's ingestion service takes (``monitoring.services.ingest_items``).
+
+        The author goes as ``author_pseudonym``: it is already keyed here, the handle is gone.
+        """
+        return {
+            "external_id": self.external_id,
+            "text": self.text or self.title,
+            "title": self.title,
+            "url": self.url,
+            "published_at": self.published_at,
+            "author_pseudonym": self.author_pseudonym,
+            "engagement": self.engagement,
+            "lang": self.lang,
+            "attachments": [{"name": a.name, "content_type": a.content_type, "size": a.size} for a in self.attachments],
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class FetchError:
