@@ -28,12 +28,16 @@ _TEXT = st.lists(
 ).map("".join)
 _ANY = st.text(alphabet=st.characters(), max_size=60)  # includes lone surrogates and controls
 
+# Common characters whose Simplified form has one Traditional form in ordinary use. 干 (干/乾/幹)
+# and 着 (着/著) are left out: in a random string OpenCC's phrase matcher meets contexts real text never has
+# (干图 → 乾圖, 着于 → 著於: phrases of their own); bench/bench_text.py --scripts measures folding
+# on real posts.
 _COMMON_HAN = (
-    "的一是不了人我在有他这为之大来以个中上们到说国和地也子时道出而要于就下得可你年生自会那后能对着"
+    "的一是不了人我在有他这为之大来以个中上们到说国和地也子时道出而要于就下得可你年生自会那后能对"
     "事其里所去行过家十用发天如然作方成者多日都三小军二无同么经法当起与好看学进种将还分此心前面又定见只"
     "主没公从知道台湾风灾区政府警察医院学校新闻记者网友发现视频图片北京上海广州深圳香港澳门电话手机价格"
-    "问题工作社会经济发展领导干部书记市长县乡镇村居民群众反映投诉处理回复调查结果通报关注转发评论点赞"
-    "着么卫叙"
+    "问题工作社会经济发展领导书记市长县乡镇村居民群众反映投诉处理回复调查结果通报关注转发评论点赞"
+    "么卫叙"
 )
 
 
@@ -72,6 +76,7 @@ def test_never_raises_and_results_are_storable(text: str, any_lang: str) -> None
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=_COMMON_HAN + "，。！？ 、", min_size=1, max_size=40))
+@example("台面")
 def test_traditional_and_simplified_forms_give_the_same_match(simplified: str) -> None:
     expected = normalize(simplified).match
     for converter in (_S2T, _S2TW, _S2HK):

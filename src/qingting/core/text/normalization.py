@@ -31,9 +31,9 @@ _T2S = opencc.OpenCC("tw2s")
 # What tw2s leaves: Hong Kong and rare variants that Simplified text never uses, and two words
 # whose Traditional spelling is also accepted in Simplified (想像, 座标). Folding them makes a post
 # and its s2t/s2tw/s2hk conversion match (measured with bench/bench_text.py --scripts).
-_VARIANT_CHARS = str.maketrans("揹暱衞敍锺濬澂伕幺", "背昵卫叙钟浚澄夫么")
+_VARIANT_CHARS = str.maketrans("揹暱衞敍锺濬澂伕枱幺", "背昵卫叙钟浚澄夫台么")
 _VARIANT_WORDS = (("想像", "想象"), ("座标", "坐标"))
-_HAS_VARIANT = re.compile("[揹暱衞敍锺濬澂伕幺]|想像|座标")
+_HAS_VARIANT = re.compile("[揹暱衞敍锺濬澂伕枱幺]|想像|座标")
 
 # Control characters become spaces (a NUL or a vertical tab separates words); format characters
 # (zero-width space/joiner, BOM, bidi marks, soft hyphen, tags) and lone surrogates are dropped, so
