@@ -12,7 +12,8 @@ The algorithm (see ``docs/decisions/0004-online-clustering.md`` for the measurem
 3. **Similarity.** The item's TF-IDF vector (unit length) against each candidate's centroid (the sum
    of its members' unit vectors, weighted when they joined): cosine, multiplied by a time decay
    ``exp(-Δposition / decay_items) * exp(-Δseconds / decay_seconds)``. Decay in stream *position*
-   works when every item has the same time (MStream); decay in seconds is optional.
+   works when every item has the same time (MStream); decay in seconds (one day by default) follows
+   the news on streams with real timestamps.
 4. **Decision.** Best candidate at or above ``threshold``: join it; otherwise open a new event.
 5. **Second chance for young events.** When an event reaches 2, 4, 8, … ≤ ``young_size`` members, its
    centroid is compared to other live events; at or above ``merge_threshold`` the smaller is merged
@@ -120,7 +121,7 @@ class OnlineClusterer:
         window_seconds: float = 7 * 86400.0,
         window_items: int = 50_000,
         young_size: int = 256,
-        max_scan: int = 16,
+        max_scan: int = 8,
         max_terms: int = 300,
         seed: int = 0,
     ) -> None:
@@ -203,7 +204,8 @@ class OnlineClusterer:
     def touch(self, event_id: int, time: float) -> None:
         """Keep a live event alive (a duplicate joined it) without changing its term profile.
 
-        Counts the item in the event's size and last activity. Raises ``KeyError`` for an event
+        Counts the item in the event's size and last activity, and as one stream position (like
+        :meth:`add`, so position decay and ``window_items`` see duplicates). Raises ``KeyError`` for an event
         that is not live (never existed, or retired); an absorbed id is resolved to its survivor.
         """
         eid = self.resolve(event_id)
