@@ -22,11 +22,19 @@ from qingting.reports.pdf import (
 
 
 @pytest.fixture(scope="module")
-def converted(need_tool: Callable[..., None], artifacts: Path, bulletin: Document) -> tuple[PdfResult, Path]:
+def profile(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A LibreOffice profile kept across this module's conversions."""
+    return tmp_path_factory.mktemp("libreoffice") / "profile"
+
+
+@pytest.fixture(scope="module")
+def converted(
+    need_tool: Callable[..., None], artifacts: Path, bulletin: Document, profile: Path
+) -> tuple[PdfResult, Path]:
     need_tool("soffice", "pdftoppm", "pdftotext")
     out = artifacts
     docx_path = write_docx(bulletin, out / "bulletin-for-pdf.docx")
-    result = convert_docx_to_pdf(docx_path, out / "bulletin.pdf", timeout=180)
+    result = convert_docx_to_pdf(docx_path, out / "bulletin.pdf", timeout=180, profile_dir=profile)
     # Page 1 as PNG, kept for a person to look at.
     subprocess.run(
         [
@@ -115,3 +123,12 @@ def test_standard_fonts_can_be_required(tmp_path: Path, bulletin: Document, need
     with pytest.raises(StandardFontsMissingError, match="仿宋_GB2312"):
         convert_docx_to_pdf(docx_path, tmp_path / "b.pdf", require_standard_fonts=True)
     assert pdf_module.PREVIEW_LABEL == "仅供预览"
+
+
+def test_a_kept_profile_is_reused(
+    tmp_path: Path, bulletin: Document, converted: tuple[PdfResult, Path], profile: Path
+) -> None:
+    assert (profile / "user").is_dir()  # the first conversion created its profile where we asked
+    docx_path = write_docx(bulletin, tmp_path / "b.docx")
+    result = convert_docx_to_pdf(docx_path, tmp_path / "two.pdf", profile_dir=profile, timeout=180)
+    assert "青禾县委网信办舆情专报" in "".join(_text(result.path).split())

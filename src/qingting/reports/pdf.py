@@ -9,9 +9,12 @@ document an office would file with its licensed fonts.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,6 +90,21 @@ def _label_preview(docx: object, substituted: list[FontSubstitution]) -> None:
             )
 
 
+@contextlib.contextmanager
+def _profile_lock(profile_dir: str | Path | None) -> Iterator[None]:
+    if profile_dir is None:
+        yield
+        return
+    path = Path(profile_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.parent / f".{path.name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def convert_docx_to_pdf(
     docx_path: str | Path,
     pdf_path: str | Path,
@@ -94,6 +112,7 @@ def convert_docx_to_pdf(
     timeout: float = 120.0,
     require_standard_fonts: bool = False,
     label_preview: bool = True,
+    profile_dir: str | Path | None = None,
 ) -> PdfResult:
     """Convert a DOCX file to PDF with LibreOffice headless.
 
@@ -101,6 +120,11 @@ def convert_docx_to_pdf(
     rather than substitute; otherwise substitutes are used and, with ``label_preview``, the pages
     are marked 仅供预览. Raises :class:`LibreOfficeMissingError` when LibreOffice is absent and
     :class:`LibreOfficeError` when it fails or runs past ``timeout`` seconds.
+
+    ``profile_dir`` keeps LibreOffice's user profile between runs (about 1.3 s less per
+    conversion than creating one each time); conversions sharing it are serialised with a file
+    lock, because two LibreOffice processes must never use one profile at once. Without it every
+    conversion gets a fresh private profile.
     """
     docx_path, pdf_path = Path(docx_path), Path(pdf_path)
     soffice = find_soffice()
@@ -120,7 +144,8 @@ def convert_docx_to_pdf(
         env = fontconfig_env(fontconfig_file(work / "fontconfig"))
         env["HOME"] = str(work)  # LibreOffice writes caches under HOME even with a profile dir
         env.setdefault("SAL_USE_VCLPLUGIN", "svp")  # headless, never tries an X display
-        profile = (work / "profile").as_uri()
+        profile_path = Path(profile_dir) if profile_dir is not None else work / "profile"
+        profile = profile_path.resolve().as_uri()
         cmd = [
             soffice,
             f"-env:UserInstallation={profile}",
@@ -133,12 +158,13 @@ def convert_docx_to_pdf(
             str(work / "out"),
             str(source),
         ]
-        try:
-            proc = subprocess.run(
-                cmd, capture_output=True, text=True, timeout=timeout, env=env, check=False, start_new_session=True
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise LibreOfficeError(f"LibreOffice did not finish within {timeout:.0f} s") from exc
+        with _profile_lock(profile_dir):
+            try:
+                proc = subprocess.run(
+                    cmd, capture_output=True, text=True, timeout=timeout, env=env, check=False, start_new_session=True
+                )
+            except subprocess.TimeoutExpired as exc:
+                raise LibreOfficeError(f"LibreOffice did not finish within {timeout:.0f} s") from exc
         produced = work / "out" / "document.pdf"
         if proc.returncode != 0 or not produced.is_file():
             raise LibreOfficeError(
@@ -150,10 +176,21 @@ def convert_docx_to_pdf(
 
 
 def render_pdf(
-    doc: Document, pdf_path: str | Path, *, timeout: float = 120.0, require_standard_fonts: bool = False
+    doc: Document,
+    pdf_path: str | Path,
+    *,
+    timeout: float = 120.0,
+    require_standard_fonts: bool = False,
+    profile_dir: str | Path | None = None,
 ) -> PdfResult:
     """Render ``doc`` straight to PDF (via a DOCX in a temporary directory)."""
     with tempfile.TemporaryDirectory(prefix="qingting-docx-") as tmp:
         docx_path = Path(tmp) / "document.docx"
         build_docx(doc).save(str(docx_path))
-        return convert_docx_to_pdf(docx_path, pdf_path, timeout=timeout, require_standard_fonts=require_standard_fonts)
+        return convert_docx_to_pdf(
+            docx_path,
+            pdf_path,
+            timeout=timeout,
+            require_standard_fonts=require_standard_fonts,
+            profile_dir=profile_dir,
+        )
