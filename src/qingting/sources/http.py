@@ -75,6 +75,7 @@ class FetchPolicy:
     max_backoff: float = 8.0
     user_agent: str = DEFAULT_USER_AGENT
     verify_tls: bool = True
+    ca_file: str | None = None  # extra CA certificates (an intranet CA), added to the system ones
 
     def __post_init__(self) -> None:
         if self.max_bytes <= 0 or self.deadline <= 0 or self.timeout <= 0:
@@ -290,6 +291,8 @@ class SafeFetcher:
         self.sleep = sleep
         self.rng = rng or random.Random()
         self._tls = ssl.create_default_context()
+        if self.policy.ca_file:
+            self._tls.load_verify_locations(cafile=self.policy.ca_file)
         if not self.policy.verify_tls:
             self._tls.check_hostname = False
             self._tls.verify_mode = ssl.CERT_NONE
@@ -320,7 +323,12 @@ class SafeFetcher:
         seen = {url}
         current = url
         for _hop in range(p.max_redirects + 1):
-            status, resp_headers, body, n = self._with_retries(current, headers, deadline)
+            try:
+                status, resp_headers, body, n = self._with_retries(current, headers, deadline)
+            except SourceError as e:
+                if current != url:  # say which configured URL led there
+                    e.message += f"; reached by a redirect from {url}"
+                raise
             requests += n
             if status in _REDIRECTS and "location" in resp_headers:
                 nxt = urljoin(current, resp_headers["location"])
