@@ -5,7 +5,7 @@ ground-truth ``cluster`` per item (e.g. a CED cascade), :func:`summarize` report
 cluster that grows past ``big`` items, the lead time from its first item to its first warning and
 the share of its final volume seen by then, and the false-alarm rate on quiet periods.
 
-A warning is attributed to the cluster that holds most of its event's items at the moment it is
+Clusters are counted within the items the scheme matches. A warning is attributed to the cluster that holds most of its event's items at the moment it is
 raised. A *quiet period* is any time when no big cluster is in its growth phase (between its
 first item and the moment it reached 90 % of its final volume); false alarms per day are the
 warnings raised in quiet periods divided by the quiet days.
@@ -117,12 +117,11 @@ def replay(
         if t is not None:
             st.first_time = t if st.first_time is None else st.first_time
             st.last_time = t
-        if cluster is not None:
-            st.cluster_times[cluster].append(t if t is not None else (st.last_time or 0.0))
         if not matcher.match_item(item):
             continue
         st.matched += 1
-        if cluster is not None:
+        if cluster is not None:  # clusters are measured within what the scheme sees
+            st.cluster_times[cluster].append(t if t is not None else (st.last_time or 0.0))
             item_cluster[item.id] = cluster
             cluster_count[cluster] += 1
         if batch and (len(batch) >= max_batch or (t is not None and t - batch_start >= batch_seconds)):
