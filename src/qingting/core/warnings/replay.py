@@ -5,10 +5,11 @@ ground-truth ``cluster`` per item (e.g. a CED cascade), :func:`summarize` report
 cluster that grows past ``big`` items, the lead time from its first item to its first warning and
 the share of its final volume seen by then, and the false-alarm rate on quiet periods.
 
-Clusters are counted within the items the scheme matches. A warning is attributed to the cluster that holds most of its event's items at the moment it is
-raised. A *quiet period* is any time when no big cluster is in its growth phase (between its
-first item and the moment it reached 90 % of its final volume); false alarms per day are the
-warnings raised in quiet periods divided by the quiet days.
+Clusters are counted within the items the scheme matches. A warning is attributed to the
+cluster that holds most of its event's items at the moment it is raised. A *quiet period* is any
+time when no big cluster is in its growth phase (between its first item and the moment it reached
+90 % of its final volume); false alarms per day are the warnings raised in quiet periods divided
+by the quiet days.
 """
 
 from __future__ import annotations
