@@ -183,3 +183,16 @@ def test_matching_many_items_is_fast() -> None:
     elapsed = time.perf_counter() - t0
     assert hits == 0
     assert elapsed < 1.0  # ~1 µs per item on an idle core; generous for a shared machine
+
+
+def test_preview_lists_matches_with_highlights() -> None:
+    matcher = compile_expression("停水 -演习")
+    items = [
+        Item("1", "柳灣鎮停水了"),
+        Item("2", "停水演习"),
+        Item("3", "天气晴"),
+        Item("4", "又停水"),
+        Item("5", "停水第三天"),
+    ]
+    got = matcher.preview(items, limit=2)
+    assert [(it.id, [(s.start, s.end) for s in spans]) for it, spans in got] == [("1", [(3, 5)]), ("4", [(1, 3)])]

@@ -113,6 +113,19 @@ class Matcher:
         """The items that match, in order."""
         return (it for it in items if self.match_item(it))
 
+    def preview(self, items: Iterable[Item], limit: int = 50) -> list[tuple[Item, list[Span]]]:
+        """The first ``limit`` matching items with the spans to highlight in their text.
+
+        For the scheme editor's live preview; spans index ``item.text`` (not the title).
+        """
+        out: list[tuple[Item, list[Span]]] = []
+        for it in items:
+            if len(out) >= limit:
+                break
+            if self.match_item(it):
+                out.append((it, self.spans(it.text)))
+        return out
+
     def spans(self, text: str) -> list[Span]:
         """Where the expression's positive terms occur in ``text`` (original positions), merged.
 
