@@ -48,6 +48,8 @@ def _dovecot() -> str:
 @dataclass
 class Mailbox:
     port: int
+    tls_port: int
+    ca_file: Path
     maildir: Path
     uid: int
     gid: int
@@ -87,7 +89,13 @@ def mailbox() -> Iterator[Mailbox]:
         (maildir / "new" / f"{i:06d}.qingting.test").write_bytes(p.read_bytes())
     for p in [root / "home", *root.joinpath("home").rglob("*")]:
         os.chown(p, uid, gid)
-    port = _free_port()
+    port, tls_port = _free_port(), _free_port()
+    cert, key = root / "cert.pem", root / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
     (root / "passwd").write_text("citizen:{PLAIN}test-password::::::\n")
     conf = root / "dovecot.conf"
     conf.write_text(
@@ -97,7 +105,9 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <{cert}
+ssl_key = <{key}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
@@ -118,7 +128,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -137,7 +148,7 @@ service anvil {{
                 raise RuntimeError(f"dovecot did not start: {(root / 'dovecot.log').read_text()}") from None
             time.sleep(0.05)
     try:
-        yield Mailbox(port, maildir, uid, gid, files)
+        yield Mailbox(port, tls_port, cert, maildir, uid, gid, files)
     finally:
         subprocess.run([exe, "-c", str(conf), "stop"], check=False)
         shutil.rmtree(root, ignore_errors=True)
@@ -252,3 +263,17 @@ def test_wrong_password_and_blocked_host_are_clear_failures(mailbox: Mailbox) ->
     blocked = ImapConnector("localhost", "citizen", "test-password", key=KEY, port=mailbox.port, security="plain")
     r = blocked.fetch(FetchState())
     assert r.failed and r.errors[0].kind == "BlockedAddressError"
+
+
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_tls_connections_verify_the_server(mailbox: Mailbox, full_poll: FetchResult, security: str) -> None:
+    validity = str(full_poll.cursor).split(":")[0]
+    state = FetchState(cursor=f"{validity}:{len(mailbox.files) - 2}")
+    port = mailbox.tls_port if security == "ssl" else mailbox.port
+    common = {"key": KEY, "port": port, "security": security, "allow_hosts": frozenset({"localhost"})}
+    ok = ImapConnector("localhost", "citizen", "test-password", ca_file=str(mailbox.ca_file), **common)  # type: ignore[arg-type]
+    r = ok.fetch(state)
+    assert not r.failed and len(r.items) + len(r.errors) >= 2
+    untrusted = ImapConnector("localhost", "citizen", "test-password", **common)  # type: ignore[arg-type]
+    bad = untrusted.fetch(state)
+    assert bad.failed and "CERTIFICATE_VERIFY_FAILED" in bad.errors[0].what

@@ -39,9 +39,10 @@ _SIZE = re.compile(rb"UID (\d+)[^)]*RFC822\.SIZE (\d+)|RFC822\.SIZE (\d+)[^)]*UI
 
 
 class _PinnedIMAP(imaplib.IMAP4):
-    def __init__(self, ips: list[str], port: int, timeout: float) -> None:
+    def __init__(self, ips: list[str], host: str, port: int, timeout: float) -> None:
         self._ips = ips
         super().__init__(ips[0], port, timeout=timeout)
+        self.host = host  # STARTTLS verifies the certificate against self.host: the name, not the IP
 
     def _create_socket(self, timeout: float | None = None) -> socket.socket:
         last: OSError | None = None
@@ -91,6 +92,7 @@ class ImapConnector:
     max_messages: int = 200
     limits: MailLimits = field(default_factory=MailLimits)
     verify_tls: bool = True
+    ca_file: str | None = None  # extra CA certificates (an intranet mail server's CA)
 
     def __post_init__(self) -> None:
         if self.security not in ("ssl", "starttls", "plain"):
@@ -106,6 +108,8 @@ class ImapConnector:
     def _connect(self) -> imaplib.IMAP4:
         ips = check_address(self.host, self.port, self.allow_hosts, where=self.where)
         context = ssl.create_default_context()
+        if self.ca_file:
+            context.load_verify_locations(cafile=self.ca_file)
         if not self.verify_tls:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
@@ -113,7 +117,7 @@ class ImapConnector:
         if self.security == "ssl":
             conn = _PinnedIMAPSSL(ips, self.host, self.port, self.timeout, context)
         else:
-            conn = _PinnedIMAP(ips, self.port, self.timeout)
+            conn = _PinnedIMAP(ips, self.host, self.port, self.timeout)
             if self.security == "starttls":
                 conn.starttls(ssl_context=context)
         return conn
