@@ -130,6 +130,8 @@ def test_ending_and_closing_block(opened: python_docx.document.Document) -> None
     assert "2026年10月6日" in texts
     assert texts.index("青禾县委网信办") < texts.index("2026年10月6日")
     assert "（联系人：王芳，电话：0000-1234567）" in texts
+    signature = next(p for p in opened.paragraphs if p.text == "青禾县委网信办")
+    assert signature.paragraph_format.keep_with_next  # the signature never opens a page alone
     assert "抄送：县委宣传部，县住建局。" in texts
     printed = next(p for p in opened.paragraphs if p.text.endswith("印发"))
     assert printed.text == "青禾县委网信办\t2026年10月6日印发"

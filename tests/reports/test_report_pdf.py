@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from qingting.reports import pdf as pdf_module
 from qingting.reports.docx import write_docx
 from qingting.reports.fonts import substitutions
-from qingting.reports.model import Document
+from qingting.reports.model import Document, Paragraph
 from qingting.reports.pdf import (
     PREVIEW_LABEL,
     LibreOfficeMissingError,
@@ -33,7 +34,9 @@ def converted(
 ) -> tuple[PdfResult, Path]:
     need_tool("soffice", "pdftoppm", "pdftotext")
     out = artifacts
-    docx_path = write_docx(bulletin, out / "bulletin-for-pdf.docx")
+    # A long run of one character fills whole pages, so the line grid can be counted in the PDF.
+    long_doc = replace(bulletin, body=(*bulletin.body, Paragraph(GRID_CHAR * 28 * 60)))
+    docx_path = write_docx(long_doc, out / "bulletin-for-pdf.docx")
     result = convert_docx_to_pdf(docx_path, out / "bulletin.pdf", timeout=180, profile_dir=profile)
     # Page 1 as PNG, kept for a person to look at.
     subprocess.run(
@@ -54,6 +57,9 @@ def converted(
         timeout=60,
     )
     return result, out / "bulletin-page1.png"
+
+
+GRID_CHAR = "国"
 
 
 def _text(pdf: Path) -> str:
@@ -132,3 +138,16 @@ def test_a_kept_profile_is_reused(
     docx_path = write_docx(bulletin, tmp_path / "b.docx")
     result = convert_docx_to_pdf(docx_path, tmp_path / "two.pdf", profile_dir=profile, timeout=180)
     assert "青禾县委网信办舆情专报" in "".join(_text(result.path).split())
+
+
+def test_a_full_page_has_22_lines_of_28_characters(converted: tuple[PdfResult, Path]) -> None:
+    result, _ = converted
+    pages = _text(result.path).split("\f")
+    grids = [
+        [ln.strip() for ln in page.splitlines() if ln.strip().strip(GRID_CHAR) == "" and ln.strip()] for page in pages
+    ]
+    full = [lines for lines in grids if len(lines) >= 20]
+    assert full, "no page filled by the long paragraph"
+    lines = full[0]
+    assert len(lines) == 22  # GB/T 9704-2012: 22 lines a page
+    assert sorted({len(ln) for ln in lines[1:-1]}) == [28]  # and 28 characters a line
