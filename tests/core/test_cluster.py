@@ -203,8 +203,15 @@ def test_invalid_parameters_raise_useful_errors(kwargs: dict[str, object], messa
 
 
 def test_non_finite_time_is_refused() -> None:
+    c = OnlineClusterer()
     with pytest.raises(ValueError, match="time"):
-        OnlineClusterer().add(["a"], time=float("nan"))
+        c.add(["a"], time=float("nan"))
+    eid = c.add(["a"], time=0.0).event_id
+    assert eid is not None
+    with pytest.raises(ValueError, match="time"):
+        c.touch(eid, time=float("inf"))
+    with pytest.raises(ValueError, match="now"):
+        c.retire(now=float("nan"))
 
 
 def test_keywords_order_is_heaviest_first() -> None:

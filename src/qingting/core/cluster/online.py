@@ -205,13 +205,16 @@ class OnlineClusterer:
         """Keep a live event alive (a duplicate joined it) without changing its term profile.
 
         Counts the item in the event's size and last activity, and as one stream position (like
-        :meth:`add`, so position decay and ``window_items`` see duplicates). Raises ``KeyError`` for an event
-        that is not live (never existed, or retired); an absorbed id is resolved to its survivor.
+        :meth:`add`, so position decay and ``window_items`` see duplicates). An absorbed id is
+        resolved to its survivor. Raises ``KeyError`` for an event that is not live (never existed,
+        or retired) and ``ValueError`` for a non-finite time.
         """
+        if not math.isfinite(time):
+            raise ValueError(f"time must be a finite number of seconds, got {time!r}")
         eid = self.resolve(event_id)
         if eid is None:
             raise KeyError(f"event {event_id} is not live (unknown or retired)")
-        if math.isfinite(time) and time > self.now_:
+        if time > self.now_:
             self.now_ = time
         pos = self.position_
         self.position_ = pos + 1
@@ -241,7 +244,9 @@ class OnlineClusterer:
 
         :meth:`add` already retires as the stream advances; call this when time passes without items.
         """
-        if math.isfinite(now) and now > self.now_:
+        if not math.isfinite(now):
+            raise ValueError(f"now must be a finite number of seconds, got {now!r}")
+        if now > self.now_:
             self.now_ = now
         return list(self._retire_due(self.now_, self.position_))
 
