@@ -85,3 +85,13 @@ def test_no_matching_link_and_robots_on_the_list_page(site: LoopbackServer) -> N
 def test_invalid_link_pattern_is_a_clear_value_error() -> None:
     with pytest.raises(ValueError, match="link_pattern"):
         PageConnector("http://x.example/", "([", key=KEY)
+
+
+def test_xhtml_list_page_with_an_xml_declaration(server: LoopbackServer) -> None:
+    xhtml = '<?xml version="1.0" encoding="gbk"?><html xmlns="http://www.w3.org/1999/xhtml"><body>'
+    server.routes["/list"] = lambda h: send(
+        h, 200, (xhtml + '<a href="/n/1.html">新闻</a></body></html>').encode("gbk")
+    )
+    server.routes["/n/1.html"] = lambda h: send(h, 200, article("停车难有回应", PARA, "gbk"), "text/html")
+    r = PageConnector(server.url("/list"), r"/n/", key=KEY, fetcher=make_fetcher()).fetch(FetchState())
+    assert r.encoding == "gb18030" and [i.title for i in r.items] == ["停车难有回应"]

@@ -37,6 +37,7 @@ from qingting.sources.types import (
 
 __all__ = ["PageConnector", "extract_article", "extract_links"]
 
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _REMEMBER = 2000  # article URLs remembered in the cursor (hashed), enough for a busy list page
 
 
@@ -48,7 +49,8 @@ def extract_links(html: str, base_url: str, pattern: re.Pattern[str], *, same_ho
     ['http://news.example/n/1.html']
     """
     try:
-        doc = lxml.html.fromstring(html)
+        # lxml refuses a str that still carries an XML encoding declaration (XHTML pages do)
+        doc = lxml.html.fromstring(_XML_DECL.sub("", html, count=1))
     except (etree.ParserError, ValueError):
         return []
     host = urlsplit(base_url).hostname
