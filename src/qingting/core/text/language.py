@@ -18,10 +18,15 @@ LANG_SAMPLE_CHARS = 400
 """Only this many leading characters are examined; the language of a post shows early."""
 
 LINGUA_LANGUAGES: tuple[str, ...] = (
-    "en", "fr", "de", "es", "pt", "it", "nl", "sv", "da", "nb", "fi", "pl", "cs", "ro", "hu",
-    "tr", "vi", "id", "ms", "tl", "ru", "uk", "be", "bg", "sr", "kk", "mn", "ar", "fa", "ur",
+    "en", "fr", "de", "es", "pt", "it", "nl", "ru", "uk", "vi", "id", "ms", "tr", "ar", "fa", "ur",
+    "kk", "mn",
 )  # fmt: skip
-"""Languages lingua chooses among (ISO 639-1), for Latin-, Cyrillic- and Arabic-script text."""
+"""Languages lingua chooses among (ISO 639-1), for Latin-, Cyrillic- and Arabic-script text.
+
+The major languages of international news and China's neighbours. Each language added costs time
+(lingua scores every candidate: 30 languages took 260 µs a tweet, these 18 about 130 µs) and adds
+false positives on short text (Tagalog and Danish for "wow", "mark").
+"""
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
 _KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9d]+")
