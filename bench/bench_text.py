@@ -135,7 +135,10 @@ def main(argv: list[str] | None = None) -> int:
         return f"  {stage:<22} {n / seconds:>12,.0f} posts/s {seconds / n * 1e6:>8.2f} µs/post"
 
     print("bench_text — core text processing, one core")
-    print(f"command:  {' '.join([Path(sys.executable).name, *sys.argv])}")
+    python = Path(sys.executable)
+    if python.is_relative_to(Path.cwd()):
+        python = python.relative_to(Path.cwd())
+    print(f"command:  {' '.join([str(python), *sys.argv])}")
     print(f"data:     {args.input} (field {args.field!r}, limit {args.limit})")
     print(f"posts:    {n:,}  mean length {chars / max(n, 1):.1f} chars  ({chars / 1e6:.1f} M chars)")
     print(f"settings: MAX_MATCH_CHARS={MAX_MATCH_CHARS}, segmenter rjieba HMM on, stopwords on")
