@@ -63,3 +63,38 @@ def test_database_errors_become_one_clear_line() -> None:
     assert result.exit_code == 1
     assert "cannot use the database: unable to open database file" in result.output
     assert "Traceback" not in result.output
+
+
+def _qingting(args: list[str], env: dict[str, str]) -> Any:
+    import os
+    import subprocess
+    import sys
+
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("QINGTING_", "DJANGO_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "qingting.cli", *args],
+        env={**full_env, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_unusable_data_directory_is_one_clear_line(tmp_path: Any) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    result = _qingting(["migrate"], {"QINGTING_DATA_DIR": str(blocker / "data")})
+    assert result.returncode == 1
+    assert "cannot create the data directory" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unreachable_database_is_one_clear_line(tmp_path: Any) -> None:
+    # Port 9 on loopback: nothing listens there, so the connection is refused at once.
+    result = _qingting(
+        ["migrate"],
+        {"QINGTING_DATA_DIR": str(tmp_path), "QINGTING_DATABASE_URL": "postgres://nobody@127.0.0.1:9/none"},
+    )
+    assert result.returncode == 1
+    assert "cannot use the database" in result.stderr or "configuration:" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -27,10 +27,13 @@ def _friendly_errors(func: F) -> F:
         except ConfigurationError as exc:
             raise click.ClickException(str(exc)) from exc
         except Exception as exc:
+            from django.core.exceptions import ImproperlyConfigured
             from django.db.utils import OperationalError
 
             if isinstance(exc, OperationalError):
-                raise click.ClickException(f"cannot use the database: {exc}") from exc
+                raise click.ClickException(f"cannot use the database: {str(exc).strip()}") from exc
+            if isinstance(exc, ImproperlyConfigured):
+                raise click.ClickException(f"configuration: {exc}") from exc
             raise
 
     return wrapper  # type: ignore[return-value]
