@@ -20,6 +20,8 @@ def test_source_test_prints_items_encoding_and_errors_without_storing(server: Lo
     assert "HTTP 200, encoding gb18030, 3 items, 0 errors" in r.output
     assert "2026-11-22 00:00  [gb18030]  市民反映道路拥堵 0" in r.output
     assert "Nothing was stored." in r.output
+    few = CliRunner().invoke(main, ["source", "test", server.url("/feed"), "--allow-host", "localhost", "--limit", "1"])
+    assert "3 items, 0 errors" in few.output and "… and 2 more" in few.output and "ERROR" not in few.output
 
 
 def test_source_test_refuses_loopback_unless_allowed(server: LoopbackServer) -> None:

@@ -101,7 +101,7 @@ def test_command(
     key = os.urandom(32)  # a throwaway key: nothing is stored, pseudonyms need not be stable
     connector: Any
     if kind == "rss":
-        connector = RssConnector(url, key=key, fetcher=fetcher, max_items=limit)
+        connector = RssConnector(url, key=key, fetcher=fetcher)  # all entries read, --limit printed
     else:
         try:
             connector = PageConnector(
