@@ -16,6 +16,7 @@ Layout figures (twips; 1 mm = 56.7 twips) — see docs/reports.md:
 from __future__ import annotations
 
 import io
+import zipfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -544,7 +545,20 @@ def render_docx(doc: Document) -> bytes:
     """
     buf = io.BytesIO()
     build_docx(doc).save(buf)
-    return buf.getvalue()
+    return _stable_zip(buf.getvalue(), (doc.date.year, doc.date.month, doc.date.day, 0, 0, 0))
+
+
+def _stable_zip(data: bytes, stamp: tuple[int, int, int, int, int, int]) -> bytes:
+    """The same archive with every member dated ``stamp``: python-docx stamps the wall clock,
+    and an archive of issued reports should be able to tell a changed document by its hash."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            member = zipfile.ZipInfo(info.filename, date_time=stamp)
+            member.compress_type = zipfile.ZIP_DEFLATED
+            member.external_attr = info.external_attr
+            dst.writestr(member, src.read(info.filename))
+    return out.getvalue()
 
 
 def write_docx(doc: Document, path: str | Path) -> Path:
