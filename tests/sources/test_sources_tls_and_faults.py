@@ -75,7 +75,16 @@ def _drip(h: BaseHTTPRequestHandler) -> None:
         time.sleep(0.05)
 
 
+def _header_drip(h: BaseHTTPRequestHandler) -> None:
+    h.wfile.write(b"HTTP/1.1 200 OK\r\n")
+    for _ in range(100):  # a header line that never ends, one byte at a time
+        h.wfile.write(b"X")
+        h.wfile.flush()
+        time.sleep(0.05)
+
+
 FAULTS = {
+    "header-drip": (_header_drip, "DeadlineExceededError"),
     "timeout": (lambda h: time.sleep(1.0), "TransportError"),
     "500": (lambda h: send(h, 500, b"boom"), "HTTPStatusError"),
     "redirect-loop": (lambda h: send(h, 302, headers={"Location": "/feed"}), "TooManyRedirectsError"),
