@@ -14,6 +14,7 @@ from qingting.reports.figures import (
     BulletinFigures,
     Period,
     PeriodFigures,
+    ReportTemplate,
     SentimentMix,
     UnitWork,
     build_bulletin,
@@ -199,3 +200,34 @@ def test_column_widths_follow_content_and_fill_the_block() -> None:
     widths = column_widths(table)
     assert sum(widths) == 8845
     assert widths[1] > widths[0] and widths[1] > widths[2]
+
+
+def test_template_chooses_orders_and_renames_sections() -> None:
+    template = ReportTemplate(
+        sections=("warnings", "overview", "sources"),
+        headings=(("warnings", "预警发布情况"),),
+        title="{scope}{period}舆情简报",
+    )
+    doc = build_period_report(sample_period_figures("2026-10"), sample_letterhead(), template)
+    assert doc.title == "青禾县2026年10月舆情简报"
+    headings = [b.text for b in doc.body if isinstance(b, Heading) and b.level == 1]
+    assert headings == ["预警发布情况", "总体态势", "信息来源"]
+    d = _opened(doc)
+    assert [p.text for p in d.paragraphs if p.style.name == "Heading 1"] == [
+        "一、预警发布情况",
+        "二、总体态势",
+        "三、信息来源",
+    ]
+    assert [t.rows[0].cells[0].text for t in d.tables] == ["预警等级", "来源"]
+    assert "表1　预警分级统计" in _text(d)  # numbering follows the new order
+
+
+def test_template_rejects_unknown_sections_and_keeps_title_placeholders_plain() -> None:
+    with pytest.raises(ValueError, match="unknown report sections"):
+        build_work_report(sample_work_figures(), sample_letterhead(), ReportTemplate(sections=("figures", "budget")))
+    doc = build_bulletin(
+        sample_bulletin_figures(), sample_letterhead(), ReportTemplate(title="关于{event}的情况报告{event.__class__}")
+    )
+    assert doc.title == "关于白鹭镇滨河路道路施工引发网民关注的情况报告{event.__class__}"
+    full = build_bulletin(sample_bulletin_figures(), sample_letterhead(), ReportTemplate())
+    assert full.body == build_bulletin(sample_bulletin_figures(), sample_letterhead()).body

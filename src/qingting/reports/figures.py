@@ -42,12 +42,16 @@ from qingting.reports.model import (
 )
 
 __all__ = [
+    "BULLETIN_SECTIONS",
+    "PERIOD_SECTIONS",
+    "WORK_SECTIONS",
     "BulletinFigures",
     "Count",
     "EventFigure",
     "Letterhead",
     "Period",
     "PeriodFigures",
+    "ReportTemplate",
     "RepresentativePost",
     "SentimentMix",
     "TimelineEntry",
@@ -181,6 +185,80 @@ class Letterhead:
             note=self.note,
             closing=Closing(self.printer or self.issuing_unit, self.date, self.copy_to),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ReportTemplate:
+    """What an administrator's template changes, within what the figures allow.
+
+    ``sections`` lists section keys (see :data:`PERIOD_SECTIONS`, :data:`WORK_SECTIONS`,
+    :data:`BULLETIN_SECTIONS`) in the order wanted; ``None`` keeps all in the default order.
+    ``headings`` renames sections by key. ``title`` replaces the default title; ``{scope}``,
+    ``{period}`` and ``{event}`` in it are filled in (plain replacement, not ``str.format``, so a
+    template cannot reach into objects). Numbers in sections are never editable.
+    """
+
+    sections: tuple[str, ...] | None = None
+    headings: tuple[tuple[str, str], ...] = ()
+    title: str = ""
+
+    def apply_title(self, default: str, **values: str) -> str:
+        if not self.title.strip():
+            return default
+        title = self.title
+        for key, value in values.items():
+            title = title.replace("{" + key + "}", value)
+        return title
+
+
+PERIOD_SECTIONS: dict[str, str] = {
+    "overview": "总体态势",
+    "sentiment": "情感倾向",
+    "events": "热点事件",
+    "sources": "信息来源",
+    "regions": "地域分布",
+    "warnings": "预警情况",
+    "assessment": "研判与建议",
+}
+WORK_SECTIONS: dict[str, str] = {
+    "figures": "主要工作数据",
+    "warnings": "预警情况",
+    "units": "各单位办理情况",
+    "summary": "存在问题和下一步工作",
+}
+BULLETIN_SECTIONS: dict[str, str] = {
+    "basic": "基本情况",
+    "spread": "传播情况",
+    "opinion": "网民观点",
+    "assessment": "研判",
+    "response": "处置建议",
+}
+
+
+def _apply_template(body: list[Block], sections: dict[str, str], template: ReportTemplate | None) -> tuple[Block, ...]:
+    """Split ``body`` at its level-1 headings, then keep, order and rename sections per ``template``."""
+    if template is None:
+        return tuple(body)
+    wanted = template.sections if template.sections is not None else tuple(sections)
+    unknown = [k for k in (*wanted, *(k for k, _ in template.headings)) if k not in sections]
+    if unknown:
+        raise ValueError(f"unknown report sections {unknown}; known: {', '.join(sections)}")
+    key_of = {heading: key for key, heading in sections.items()}
+    parts: dict[str, list[Block]] = {}
+    current: list[Block] | None = None
+    for block in body:
+        if isinstance(block, Heading) and block.level == 1:
+            current = parts.setdefault(key_of[block.text], [])
+        if current is not None:
+            current.append(block)
+    renamed = dict(template.headings)
+    out: list[Block] = []
+    for key in wanted:
+        blocks = parts.get(key, [])  # a section without figures (e.g. no assessment) stays out
+        if blocks and key in renamed:
+            blocks = [Heading(1, renamed[key]), *blocks[1:]]
+        out.extend(blocks)
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,7 +412,7 @@ def _change(now: int, before: int | None) -> str:
     return f"，环比{'上升' if delta > 0 else '下降'}{abs(delta):.1f}%"
 
 
-def build_period_report(figures: PeriodFigures, head: Letterhead) -> Document:
+def build_period_report(figures: PeriodFigures, head: Letterhead, template: ReportTemplate | None = None) -> Document:
     """舆情分析报告 for a period: volume trend, sentiment, top events, sources, regions, warnings.
 
     Sections without data say so in one sentence rather than show an empty table.
@@ -441,7 +519,9 @@ def build_period_report(figures: PeriodFigures, head: Letterhead) -> Document:
         body.append(Heading(1, "研判与建议"))
         body.extend(Paragraph(text) for text in f.assessment)
     title = f"{f.scope}{p.label}网络舆情分析报告"
-    return head.document(DocumentKind.PERIODIC, title, tuple(body))
+    if template is not None:
+        title = template.apply_title(title, scope=f.scope, period=p.label)
+    return head.document(DocumentKind.PERIODIC, title, _apply_template(body, PERIOD_SECTIONS, template))
 
 
 # --- work report ----------------------------------------------------------------------------------
@@ -502,7 +582,7 @@ def _hours(h: float | None) -> str:
     return "—" if h is None else f"{h:.1f}"
 
 
-def build_work_report(figures: WorkFigures, head: Letterhead) -> Document:
+def build_work_report(figures: WorkFigures, head: Letterhead, template: ReportTemplate | None = None) -> Document:
     """工作情况报告: the figures an office drops into its half-year or annual report."""
     f = figures
     warn_total = sum(c for _, c in f.warnings_by_tier)
@@ -600,7 +680,9 @@ def build_work_report(figures: WorkFigures, head: Letterhead) -> Document:
         body.append(Heading(1, "存在问题和下一步工作"))
         body.extend(Paragraph(text) for text in f.summary)
     title = f"{f.scope}{f.period.label}网络舆情工作情况报告"
-    return head.document(DocumentKind.WORK, title, tuple(body))
+    if template is not None:
+        title = template.apply_title(title, scope=f.scope, period=f.period.label)
+    return head.document(DocumentKind.WORK, title, _apply_template(body, WORK_SECTIONS, template))
 
 
 # --- bulletin -------------------------------------------------------------------------------------
@@ -657,7 +739,7 @@ def _sentence(text: str) -> str:
     return text if text.endswith(("。", "！", "？", "；", "”")) else text + "。"
 
 
-def build_bulletin(figures: BulletinFigures, head: Letterhead) -> Document:
+def build_bulletin(figures: BulletinFigures, head: Letterhead, template: ReportTemplate | None = None) -> Document:
     """舆情专报 on one event: summary, timeline, spread, sentiment, trend, voices, assessment, response."""
     f = figures
     neg = f.sentiment.negative
@@ -731,4 +813,6 @@ def build_bulletin(figures: BulletinFigures, head: Letterhead) -> Document:
             lead = _ORDINAL_LEADS[i] if i < len(_ORDINAL_LEADS) else f"第{i + 1}，"
             body.append(Paragraph(_sentence(text), lead=lead))
     title = f.event_title if f.event_title.startswith("关于") else f"关于{f.event_title}的舆情专报"
-    return head.document(DocumentKind.BULLETIN, title, tuple(body))
+    if template is not None:
+        title = template.apply_title(title, event=f.event_title)
+    return head.document(DocumentKind.BULLETIN, title, _apply_template(body, BULLETIN_SECTIONS, template))
