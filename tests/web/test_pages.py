@@ -137,3 +137,30 @@ def test_search_finds_traditional_text_with_a_simplified_query(monitored: dict[s
     )
     html = _client("east_analyst").get(reverse("monitoring:search"), {"q": "学校施工"}).content.decode()
     assert "<mark>學校</mark>" in html and "<mark>施工</mark>" in html
+
+
+def test_search_scope_and_filters_inside_the_index(monitored: dict[str, Any]) -> None:
+    from qingting.web.accounts.models import Unit
+    from qingting.web.monitoring import selectors, services
+
+    # A source of a community two levels below the office: the office leader finds its items
+    # (indexed with every ancestor unit), the west township does not.
+    community: Unit = monitored["east_community"]
+    source = services.source_create(actor=None, unit=community, name="社区信箱", kind="mailbox")
+    services.ingest_items(
+        scheme=monitored["east_scheme"],
+        source=source,
+        records=[{"id": "m1", "text": "社区路灯坏了好几天，晚上不安全", "time": 1_767_240_000}],
+    )
+    found = selectors.item_search(monitored["office_leader"], selectors.ItemFilters(q="路灯"))
+    assert [i.external_id for i in found[0:10]] == ["m1"] and found.count() == 1
+    assert selectors.item_search(monitored["west_analyst"], selectors.ItemFilters(q="路灯")).count() == 0
+    kind = selectors.item_search(monitored["office_leader"], selectors.ItemFilters(q="路灯", source_kind="forum"))
+    assert kind.count() == 0
+    label = Item.objects.get(external_id="m1").sentiment_label
+    same = selectors.item_search(monitored["office_leader"], selectors.ItemFilters(q="路灯", sentiment=label))
+    other = "positive" if label != "positive" else "negative"
+    assert same.count() == 1
+    assert (
+        selectors.item_search(monitored["office_leader"], selectors.ItemFilters(q="路灯", sentiment=other)).count() == 0
+    )

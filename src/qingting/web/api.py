@@ -298,25 +298,20 @@ def get_event(request: HttpRequest, event_id: int) -> Event:
 @api.get("/items", response=list[ItemOut], tags=["items"])
 @paginate(LimitOffsetPagination)
 def list_items(request: HttpRequest, filters: Query[ItemQuery]) -> Any:
-    """Items of your sources, newest first; ``q`` is a full-text query."""
-    qs = selectors.item_search(
+    """Items of your sources, newest first; ``q`` is a full-text query (all its words must occur)."""
+    return selectors.item_search(
         request.user,
         selectors.ItemFilters(
             q=filters.q or "",
             source=filters.source,
             source_kind=filters.source_kind or "",
             sentiment=filters.sentiment or "",
+            since=filters.since,
+            until=filters.until,
+            event=filters.event,
+            scheme=filters.scheme,
         ),
     )
-    if filters.event is not None:
-        qs = qs.filter(event_id=filters.event)
-    if filters.scheme is not None:
-        qs = qs.filter(scheme_id=filters.scheme)
-    if filters.since:
-        qs = qs.filter(published_at__gte=filters.since)
-    if filters.until:
-        qs = qs.filter(published_at__lt=filters.until)
-    return qs
 
 
 @api.get("/items/{item_id}", response=ItemOut, tags=["items"])

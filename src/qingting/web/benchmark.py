@@ -150,6 +150,13 @@ def _seed_direct(n: int, source: Any, scheme: Any) -> None:
         )
     event_ids = list(Event.objects.values_list("pk", flat=True))
     labels = ["negative", "neutral", "positive"]
+    units = [int(u) for u in source.unit.path.strip("/").split("/")]
+    facets = {
+        label: " ".join(
+            search.facet_tokens(unit_ids=units, source_id=source.pk, source_kind=source.kind, sentiment=label)
+        )
+        for label in labels
+    }
     regions = ["柳湾镇", "石桥乡", "城关镇", "白鹭镇", "荷塘乡", ""]
     step = 20000
     for offset in range(0, n, step):
@@ -174,9 +181,13 @@ def _seed_direct(n: int, source: Any, scheme: Any) -> None:
                 )
             Item.objects.bulk_create(items, batch_size=2000)
             with connection.cursor() as cursor:
+                # The same body ingestion writes: words, then facet tokens (units, source, kind, mood).
                 cursor.executemany(
                     "INSERT INTO monitoring_item_fts(rowid, body) VALUES (%s, %s)",
-                    [(it.pk, tokens[int(it.external_id[5:]) % len(tokens)]) for it in items],
+                    [
+                        (it.pk, f"{tokens[int(it.external_id[5:]) % len(tokens)]} {facets[it.sentiment_label]}")
+                        for it in items
+                    ],
                 )
         print(f"  seeded {min(n, offset + step):,} items", file=sys.stderr, end="\r")
     from qingting.web.monitoring.services import daily_counts_rebuild

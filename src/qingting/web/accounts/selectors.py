@@ -43,6 +43,19 @@ def visible_unit_ids(user: Any) -> frozenset[int] | None:
     return ids
 
 
+def scope_roots(user: Any) -> frozenset[int] | None:
+    """The units the user is a member of (the tops of what they see); ``None`` for a superuser.
+
+    Enough to scope anything indexed with all its ancestors' ids (the full-text index does this).
+    """
+    ids = visible_unit_ids(user)
+    if ids is None:
+        return None
+    if not ids:
+        return frozenset()
+    return frozenset(Membership.objects.filter(user=user).values_list("unit_id", flat=True))
+
+
 def scope(queryset: QuerySet[M], user: Any, *, unit_field: str = "unit") -> QuerySet[M]:
     """Restrict ``queryset`` to rows whose ``unit_field`` (a lookup path to a Unit) the user may see.
 

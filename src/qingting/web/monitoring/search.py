@@ -80,6 +80,36 @@ def index_body(title: str, text: str, lang: str | None = None) -> str:
     return " ".join(segment(f"{title}\n{text}", lang))
 
 
+# Facet tokens: letters and digits only (FTS5's unicode61 tokenizer splits on "_"), with a prefix
+# no Chinese or English word has, so that scoping and filters run inside the full-text index.
+FACET = "qqf"
+
+
+def facet_tokens(*, unit_ids: Iterable[int], source_id: int, source_kind: str, sentiment: str) -> list[str]:
+    """Tokens indexed with an item so a query can require its unit (or an ancestor), source, kind, mood."""
+    tokens = [f"{FACET}u{u}" for u in unit_ids]
+    tokens.append(f"{FACET}s{source_id}")
+    if source_kind.isalnum():
+        tokens.append(f"{FACET}k{source_kind}")
+    if sentiment.isalnum():
+        tokens.append(f"{FACET}m{sentiment}")
+    return tokens
+
+
+def facet_expression(*, unit_ids: Iterable[int] | None, source_id: int | None, source_kind: str, sentiment: str) -> str:
+    """The FTS5 conditions for the scope and filters (``unit_ids`` ``None``: no unit condition)."""
+    parts = []
+    if unit_ids is not None:
+        parts.append("(" + " OR ".join(f"{FACET}u{int(u)}" for u in unit_ids) + ")")
+    if source_id is not None:
+        parts.append(f"{FACET}s{int(source_id)}")
+    if source_kind.isalnum():
+        parts.append(f"{FACET}k{source_kind}")
+    if sentiment.isalnum():
+        parts.append(f"{FACET}m{sentiment}")
+    return " AND ".join(parts)
+
+
 def match_expression(query: str) -> str | None:
     """An FTS5 MATCH expression requiring every query token, or ``None`` for an empty query.
 

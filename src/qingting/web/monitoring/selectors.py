@@ -13,7 +13,7 @@ from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
 
-from qingting.web.accounts.selectors import scope
+from qingting.web.accounts.selectors import scope, scope_roots
 from qingting.web.monitoring import search
 from qingting.web.monitoring.models import DailyCount, Event, Item, Scheme, Source
 
@@ -182,7 +182,7 @@ def dashboard(user: Any, *, days: int = 14) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ItemFilters:
-    """Search filters; every field optional."""
+    """Search filters; every field optional. Dates are local days; ``since``/``until`` instants."""
 
     q: str = ""
     source: int | None = None
@@ -190,16 +190,81 @@ class ItemFilters:
     sentiment: str = ""
     date_from: date | None = None
     date_to: date | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    event: int | None = None
+    scheme: int | None = None
+
+    def only_indexed(self) -> bool:
+        """Whether every filter set can be answered by the full-text index alone."""
+        return not (self.date_from or self.date_to or self.since or self.until or self.event or self.scheme)
 
 
-def item_search(user: Any, filters: ItemFilters) -> QuerySet[Item]:
-    """Items matching the query (full text over segmented text) and filters, newest first."""
-    qs = items_for(user)
+class FtsResults:
+    """Full-text matches read straight from the FTS5 index, newest stored first.
+
+    Scope and the source/kind/sentiment filters are facet tokens in the index, so neither the
+    page nor the count joins the item table: a page costs the same for ten matches or a million.
+    Sliceable and countable, so Django's and django-ninja's paginators accept it.
+    """
+
+    def __init__(self, expression: str) -> None:
+        self.expression = expression
+        self._count: int | None = None
+
+    def count(self) -> int:
+        if self._count is None:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT COUNT(*) FROM monitoring_item_fts WHERE monitoring_item_fts MATCH %s", [self.expression]
+                )
+                self._count = int(cursor.fetchone()[0])
+        return self._count
+
+    def all(self) -> FtsResults:
+        return self
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[Item]:
+        if not isinstance(index, slice) or index.step not in (None, 1):
+            raise TypeError("FtsResults supports plain slices only")
+        start = max(0, index.start or 0)
+        stop = index.stop if index.stop is not None else start + 100
+        if stop <= start:
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT rowid FROM monitoring_item_fts WHERE monitoring_item_fts MATCH %s "
+                "ORDER BY rowid DESC LIMIT %s OFFSET %s",
+                [self.expression, stop - start, start],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+        found = Item.objects.select_related("source").in_bulk(ids)
+        return [found[pk] for pk in ids if pk in found]
+
+
+def item_search(user: Any, filters: ItemFilters) -> QuerySet[Item] | FtsResults:
+    """Items matching the query (full text over segmented text) and filters.
+
+    On SQLite, a query whose filters the index can answer is served from the index alone
+    (:class:`FtsResults`, newest stored first); otherwise a scoped queryset, newest published first.
+    """
     q = filters.q.strip()
-    if q:
-        expr = search.match_expression(q)
-        if expr is None:
-            return qs.none()
+    expr = search.match_expression(q) if q else None
+    if q and expr is None:
+        return items_for(user).none()
+    if expr is not None and connection.vendor == "sqlite" and filters.only_indexed():
+        roots = scope_roots(user)
+        if roots is not None and not roots:
+            return items_for(user).none()
+        facets = search.facet_expression(
+            unit_ids=roots, source_id=filters.source, source_kind=filters.source_kind, sentiment=filters.sentiment
+        )
+        return FtsResults(f"{expr} AND {facets}" if facets else expr)
+    qs = items_for(user)
+    if expr is not None:
         if connection.vendor == "sqlite":
             qs = qs.filter(
                 pk__in=RawSQL("SELECT rowid FROM monitoring_item_fts WHERE monitoring_item_fts MATCH %s", [expr])
@@ -217,6 +282,14 @@ def item_search(user: Any, filters: ItemFilters) -> QuerySet[Item]:
         qs = qs.filter(published_at__gte=_day_start(filters.date_from))
     if filters.date_to:
         qs = qs.filter(published_at__lt=_day_start(filters.date_to + timedelta(days=1)))
+    if filters.since:
+        qs = qs.filter(published_at__gte=filters.since)
+    if filters.until:
+        qs = qs.filter(published_at__lt=filters.until)
+    if filters.event is not None:
+        qs = qs.filter(event_id=filters.event)
+    if filters.scheme is not None:
+        qs = qs.filter(scheme_id=filters.scheme)
     return qs.order_by("-published_at", "-pk")
 
 

@@ -352,10 +352,29 @@ def daily_counts_rebuild() -> int:
         return total + len(batch)
 
 
-def _index(items: Sequence[Item]) -> None:
+def _unit_ids(path: str) -> list[int]:
+    return [int(part) for part in path.strip("/").split("/") if part.isdigit()]
+
+
+def _index(items: Sequence[Item], source: Source | None = None) -> None:
+    """Add items to the full-text index: segmented words plus facet tokens (unit ancestors, source,
+    kind, sentiment) so that search is scoped and filtered inside the index."""
     if connection.vendor != "sqlite" or not items:
         return
-    rows = [(item.pk, search.index_body(item.title, item.text, item.lang or None)) for item in items]
+    sources: dict[int, Source] = {source.pk: source} if source is not None else {}
+    missing = {item.source_id for item in items} - set(sources)
+    if missing:
+        sources.update(Source.objects.select_related("unit").in_bulk(list(missing)))
+    rows = []
+    for item in items:
+        src = sources[item.source_id]
+        facets = search.facet_tokens(
+            unit_ids=_unit_ids(src.unit.path),
+            source_id=src.pk,
+            source_kind=src.kind,
+            sentiment=item.sentiment_label or "",
+        )
+        rows.append((item.pk, search.index_body(item.title, item.text, item.lang or None) + " " + " ".join(facets)))
     with connection.cursor() as cursor:
         cursor.executemany("INSERT INTO monitoring_item_fts(rowid, body) VALUES (%s, %s)", rows)
 
@@ -494,7 +513,7 @@ def _ingest_atomic(
     if reps:
         _fast_update(reps, ["representative"])
 
-    _index(items)
+    _index(items, source)
     _count_daily(items)
     Source.objects.filter(pk=source.pk).update(item_count=F("item_count") + len(items), last_success_at=timezone.now())
     state.snapshot = engine.snapshot()
@@ -536,7 +555,9 @@ def search_index_rebuild() -> int:
             # Contentless FTS5 tables cannot DELETE rows by rowid; 'delete-all' empties them.
             cursor.execute("INSERT INTO monitoring_item_fts(monitoring_item_fts) VALUES ('delete-all')")
         batch: list[Item] = []
-        for item in Item.objects.only("pk", "title", "text", "lang").iterator(chunk_size=2000):
+        for item in Item.objects.only("pk", "title", "text", "lang", "source_id", "sentiment_label").iterator(
+            chunk_size=2000
+        ):
             batch.append(item)
             if len(batch) >= 2000:
                 _index(batch)
