@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qingting.core.evaluation import split_holdout
 from qingting.core.sentiment import (
     NEUTRAL_BAND,
     Analyzer,
@@ -168,17 +169,13 @@ def test_default_analyzer_loads_a_user_model(small_model: SentimentModel, tmp_pa
 
 @pytest.mark.data
 def test_weibo2018_split_accuracy(shared_data: Path) -> None:
-    """Seeded 80/20 split of weibo2018/train.txt (the bench's split); measured 0.859."""
+    """The bench's split: split_holdout(rows, 0.2, seed=0) of weibo2018/train.txt; measured 0.880."""
     rows = []
     for line in (shared_data / "weibo2018" / "train.txt").read_text(encoding="utf-8").splitlines():
         _mid, label, text = line.split(",", 2)
         rows.append((fold(text), int(label)))
-    order = list(range(len(rows)))
-    random.Random(0).shuffle(order)
-    cut = int(len(rows) * 0.8)
-    tr = [rows[i] for i in order[:cut]]
-    te = [rows[i] for i in order[cut:]]
+    tr, te = split_holdout(rows, 0.2, 0)
     model = train([t for t, _ in tr], [y for _, y in tr], seed=0)
     pred = model.predict([t for t, _ in te])
     accuracy = float(np.mean(pred == np.array([y for _, y in te])))
-    assert accuracy >= 0.845
+    assert accuracy >= 0.865
