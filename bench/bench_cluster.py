@@ -10,7 +10,8 @@ One command:  .venv/bin/python bench/bench_cluster.py [--sweep] [--ced N] [--thr
   on the first half of the stream, report the second half run on its own); a topic-split check
   (topics shuffled with a fixed seed into two disjoint halves, each run as its own stream).
 - ``--ced N``: the first N posts of the CED stream (/tmp/ced.jsonl from
-  ``python3 ../shared/tools/ced_stream.py``), tokenised with ``qingting.core.text``
+  ``python3 ../shared/tools/ced_stream.py``; ``--ced 1000000`` takes the whole stream, ≈ 4 min),
+  tokenised with ``qingting.core.text``
   (``normalize(text).match`` then ``tokenize(..., "zh")``), real timestamps; cascades are the gold
   events. Items without tokens (e.g. bare "转发微博" reposts, which the pipeline routes by parent)
   get no event and are excluded from the quality figures; their count is printed. N=0 skips it.
@@ -32,12 +33,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from qingting.core.cluster import OnlineClusterer
+from qingting.core.cluster import ClusterHit, OnlineClusterer
 from qingting.core.metrics import bcubed, completeness, homogeneity, nmi
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
 TWEETS = DATA / "mstream" / "Tweets.jsonl"
+PEAKS = [0, 0]  # most live events and most indexed terms seen by the last run(), every 10,000 items
 
 
 def load_tweets(path: Path) -> tuple[list[list[str]], list[int]]:
@@ -74,10 +76,18 @@ def run(
     """One pass; returns (online labels, labels resolved through merges, CPU seconds, clusterer)."""
     c = OnlineClusterer(**params)
     add = c.add
-    started = time.process_time()
     stamps = [0.0] * len(docs) if times is None else times
-    hits = [add(d, t) for d, t in zip(docs, stamps, strict=True)]
-    cpu = time.process_time() - started
+    hits: list[ClusterHit] = []
+    cpu = 0.0
+    PEAKS[:] = [0, 0]
+    # Chunks of 10,000 items: between chunks (outside the timed part) record the peak live state.
+    for start in range(0, len(docs), 10_000):
+        chunk = zip(docs[start : start + 10_000], stamps[start : start + 10_000], strict=True)
+        started = time.process_time()
+        hits += [add(d, t) for d, t in chunk]
+        cpu += time.process_time() - started
+        PEAKS[0] = max(PEAKS[0], c.n_events_)
+        PEAKS[1] = max(PEAKS[1], len(c.postings_))
     # Follow every merge the hits reported, also for survivors that retired since.
     alias: dict[int, int] = {}
     for h in hits:
@@ -133,6 +143,7 @@ def report(
         f"merges {c.n_merges_}  retired {c.n_retired_}  live events {c.n_events_}  "
         f"indexed terms {len(c.postings_)}  state {len(pickle.dumps(c)) / 1e6:.1f} MB pickled"
     )
+    print(f"bounded    at most {PEAKS[0]} live events and {PEAKS[1]} indexed terms at any 10,000-item mark")
 
 
 def sweep(docs: list[list[str]], gold: list[int], base: dict[str, Any]) -> None:
