@@ -48,7 +48,7 @@ def site(server: LoopbackServer) -> LoopbackServer:
 
 
 def test_list_page_articles_are_extracted_in_their_encodings(site: LoopbackServer) -> None:
-    c = PageConnector(site.url("/list"), r"/n/[^/]+\.html$", key=KEY, fetcher=make_fetcher(retries=0))
+    c = PageConnector(site.url("/list"), r"/n/[^/]+\.html$", key=KEY, fetcher=make_fetcher(retries=0), delay=0)
     r = c.fetch(FetchState())
     assert r.encoding == "gb18030"
     by_url = {i.external_id: i for i in r.items}
@@ -64,7 +64,7 @@ def test_list_page_articles_are_extracted_in_their_encodings(site: LoopbackServe
 
 
 def test_re_poll_fetches_only_new_articles(site: LoopbackServer) -> None:
-    c = PageConnector(site.url("/list"), r"/n/\d+\.html$", key=KEY, fetcher=make_fetcher(retries=0))
+    c = PageConnector(site.url("/list"), r"/n/\d+\.html$", key=KEY, fetcher=make_fetcher(retries=0), delay=0)
     first = c.fetch(FetchState())
     assert len(first.items) == 3
     site.routes["/list"] = lambda h: send(h, 200, list_page(["/n/4.html", "/n/1.html", "/n/2.html"]), "text/html")
@@ -75,10 +75,10 @@ def test_re_poll_fetches_only_new_articles(site: LoopbackServer) -> None:
 
 
 def test_no_matching_link_and_robots_on_the_list_page(site: LoopbackServer) -> None:
-    r = PageConnector(site.url("/list"), r"/nothing/", key=KEY, fetcher=make_fetcher()).fetch(FetchState())
+    r = PageConnector(site.url("/list"), r"/nothing/", key=KEY, fetcher=make_fetcher(), delay=0).fetch(FetchState())
     assert r.items == () and "no link on the list page matches" in r.errors[0].what
     site.routes["/robots.txt"] = lambda h: send(h, 200, b"User-agent: *\nDisallow: /\n")
-    r = PageConnector(site.url("/list"), r"/n/", key=KEY, fetcher=make_fetcher()).fetch(FetchState())
+    r = PageConnector(site.url("/list"), r"/n/", key=KEY, fetcher=make_fetcher(), delay=0).fetch(FetchState())
     assert r.failed and r.errors[0].kind == "RobotsDisallowedError" and site.hits["/list"] == 1
 
 
@@ -93,5 +93,19 @@ def test_xhtml_list_page_with_an_xml_declaration(server: LoopbackServer) -> None
         h, 200, (xhtml + '<a href="/n/1.html">新闻</a></body></html>').encode("gbk")
     )
     server.routes["/n/1.html"] = lambda h: send(h, 200, article("停车难有回应", PARA, "gbk"), "text/html")
-    r = PageConnector(server.url("/list"), r"/n/", key=KEY, fetcher=make_fetcher()).fetch(FetchState())
+    r = PageConnector(server.url("/list"), r"/n/", key=KEY, fetcher=make_fetcher(), delay=0).fetch(FetchState())
     assert r.encoding == "gb18030" and [i.title for i in r.items] == ["停车难有回应"]
+
+
+def test_articles_are_spaced_by_the_delay_or_the_robots_crawl_delay(site: LoopbackServer) -> None:
+    waits: list[float] = []
+    c = PageConnector(
+        site.url("/list"), r"/n/\d+\.html$", key=KEY, fetcher=make_fetcher(), delay=0.5, sleep=waits.append
+    )
+    assert len(c.fetch(FetchState()).items) == 3 and waits == [0.5, 0.5]
+    site.routes["/robots.txt"] = lambda h: send(h, 200, b"User-agent: *\nCrawl-delay: 4\n")
+    waits.clear()
+    c = PageConnector(
+        site.url("/list"), r"/n/\d+\.html$", key=KEY, fetcher=make_fetcher(), delay=0.5, sleep=waits.append
+    )
+    assert len(c.fetch(FetchState()).items) == 3 and waits == [4.0, 4.0]

@@ -467,20 +467,32 @@ class RobotsCache:
         self._cache: dict[str, tuple[float, urllib.robotparser.RobotFileParser | bool]] = {}
         self._lock = threading.Lock()
 
-    def allowed(self, url: str) -> bool:
+    def _rules(self, url: str) -> urllib.robotparser.RobotFileParser | bool:
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}".lower()
         with self._lock:
             cached = self._cache.get(origin)
-        if cached is None or self.clock() - cached[0] > self.ttl:
-            rules = self._load(origin)
-            with self._lock:
-                self._cache[origin] = (self.clock(), rules)
-        else:
-            rules = cached[1]
+        if cached is not None and self.clock() - cached[0] <= self.ttl:
+            return cached[1]
+        rules = self._load(origin)
+        with self._lock:
+            self._cache[origin] = (self.clock(), rules)
+        return rules
+
+    def allowed(self, url: str) -> bool:
+        """Whether our user agent may fetch ``url``."""
+        rules = self._rules(url)
         if isinstance(rules, bool):
             return rules
         return rules.can_fetch(self.fetcher.policy.user_agent, url)
+
+    def crawl_delay(self, url: str) -> float:
+        """The host's ``Crawl-delay`` for our user agent in seconds (0 when it sets none)."""
+        rules = self._rules(url)
+        if isinstance(rules, bool):
+            return 0.0
+        delay = rules.crawl_delay(self.fetcher.policy.user_agent)
+        return float(delay) if delay else 0.0
 
     def _load(self, origin: str) -> urllib.robotparser.RobotFileParser | bool:
         try:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -104,6 +106,8 @@ class PageConnector:
     max_articles: int = 30
     same_host: bool = True
     respect_robots: bool = True
+    delay: float = 1.0  # seconds between article requests to the host (robots.txt Crawl-delay wins if longer)
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
 
     def __post_init__(self) -> None:
         try:
@@ -149,7 +153,10 @@ class PageConnector:
         requests = resp.requests
         if not links:
             errors.append(FetchError(f"no link on the list page matches {self.link_pattern!r}", resp.url, "ParseError"))
-        for url in new:
+        pause = max(self.delay, self.fetcher.robots.crawl_delay(resp.url) if self.respect_robots else 0.0)
+        for k, url in enumerate(new):
+            if k and pause > 0:
+                self.sleep(min(pause, 60.0))  # polite to the site; a minute at most per article
             item, n = self.fetch_article(url)
             requests += n
             if isinstance(item, FetchError):
