@@ -241,3 +241,27 @@ def test_mstream_tweets_nmi(shared_data: Path) -> None:
     assert nmi(gold, pred) >= 0.92
     assert nmi(gold, raw) >= 0.915  # labels as first given, before later merges
     assert elapsed < 15.0
+
+
+def _assert_index_consistent(c: OnlineClusterer) -> None:
+    """Every posting names a live event holding that term with that weight, and vice versa."""
+    pairs = {(t, e): w for t, p in c.postings_.items() for e, w in p.items()}
+    expected = {(t, e): w for e, ev in c.events_.items() for t, w in ev.centroid.items()}
+    assert pairs == expected
+    for ev in c.events_.values():
+        assert ev.norm2 == pytest.approx(sum(w * w for w in ev.centroid.values()), rel=1e-6)
+    assert all(s in c.events_ for s in c.aliases_.values())
+
+
+def test_index_stays_consistent_through_merges_pruning_and_retirement() -> None:
+    rng = random.Random(5)
+    c = OnlineClusterer(max_terms=20, window_items=400, threshold=0.3, merge_threshold=0.15)
+    topics = [[f"t{k}w{j}" for j in range(40)] for k in range(12)]
+    for i in range(4000):
+        tokens = [*rng.sample(topics[(i // 300 + rng.randrange(2)) % 12], 6), f"n{rng.randrange(3000)}"]
+        c.add(tokens, time=float(i))
+        if i % 500 == 0:
+            _assert_index_consistent(c)
+    _assert_index_consistent(c)
+    assert c.n_merges_ > 0 and c.n_retired_ > 0
+    assert all(len(ev.centroid) <= 2 * 20 for ev in c.events_.values())  # pruned, never unbounded
