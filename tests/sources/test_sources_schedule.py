@@ -100,3 +100,18 @@ def test_health_verdicts() -> None:
     assert new.status is HealthStatus.NEW and new.normal_per_day is None
     never = assess_health(SourceStats(last_success=None, consecutive_failures=3), now=now)
     assert never.status is HealthStatus.FAILING and "never succeeded" in never.problems[0]
+
+
+def test_after_poll_counts_failures_backs_off_and_resets_on_success() -> None:
+    from qingting.sources.schedule import after_poll
+    from qingting.sources.types import FetchError
+
+    stats = SourceStats(last_success=100.0)
+    bad = FetchResult(errors=(FetchError("HTTP 503 Service Unavailable", "http://x/feed"),), failed=True)
+    for k in range(1, 4):
+        stats = after_poll(stats, bad, now=1000.0 * k, interval=600, jitter=0)
+        assert stats.consecutive_failures == k and stats.next_run == 1000.0 * k + 600 * 2**k
+    assert stats.last_success == 100.0 and stats.last_error == "http://x/feed: HTTP 503 Service Unavailable"
+    assert assess_health(stats, now=4000).status is HealthStatus.FAILING
+    stats = after_poll(stats, FetchResult(http_status=304, not_modified=True), now=5000, interval=600, jitter=0)
+    assert (stats.consecutive_failures, stats.last_success, stats.last_error, stats.next_run) == (0, 5000, "", 5600)

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from urllib.parse import urlsplit
 
@@ -26,6 +26,7 @@ __all__ = [
     "PollOutcome",
     "SourceHealth",
     "SourceStats",
+    "after_poll",
     "assess_health",
     "host_of",
     "next_run",
@@ -224,6 +225,39 @@ def assess_health(
         items_last_24h=stats.items_last_24h,
         normal_per_day=normal,
         next_run=stats.next_run,
+    )
+
+
+def after_poll(
+    stats: SourceStats,
+    result: FetchResult,
+    *,
+    now: float,
+    interval: float,
+    jitter: float = 0.1,
+    max_backoff: float = 6 * 3600.0,
+    rng: random.Random | None = None,
+) -> SourceStats:
+    """The source's stats after a poll: success resets the failure count, a failed poll adds one
+    and records its first error; the next run backs off accordingly. Item counts are the
+    platform's (it counts what it stored, per day).
+
+    >>> from qingting.sources.types import FetchError
+    >>> s = after_poll(SourceStats(last_success=None), FetchResult(errors=(FetchError("HTTP 503", "u"),),
+    ...                failed=True), now=0, interval=600, jitter=0)
+    >>> s.consecutive_failures, s.last_error, s.next_run
+    (1, 'u: HTTP 503', 1200.0)
+    """
+    failures = stats.consecutive_failures + 1 if result.failed else 0
+    error = (str(result.errors[0]) if result.errors else "failed") if result.failed else ""
+    return replace(
+        stats,
+        last_success=stats.last_success if result.failed else now,
+        consecutive_failures=failures,
+        last_error=error,
+        next_run=next_run(
+            now=now, interval=interval, consecutive_failures=failures, jitter=jitter, max_backoff=max_backoff, rng=rng
+        ),
     )
 
 
