@@ -160,3 +160,13 @@ def test_long_title_is_balanced(bulletin: Document) -> None:
     lines = title.text.split("\n")
     assert len(lines) == 2
     assert len(lines[0]) >= len(lines[1]) >= len(lines[0]) - 3  # a trapezoid, not a lone word
+
+
+def test_copy_number_secrecy_and_urgency_stack_above_the_mark(bulletin: Document) -> None:
+    doc = replace(bulletin, copy_number="000012", secrecy="内部", urgency="特急")
+    d = python_docx.Document(io.BytesIO(render_docx(doc)))
+    texts = [p.text for p in d.paragraphs]
+    assert texts[:4] == ["000012", "内部", "特急", "青禾县委网信办舆情专报"]
+    assert _east_asia(d.paragraphs[2].runs[0]) == "黑体"
+    with pytest.raises(ValueError, match="紧急程度"):
+        replace(bulletin, urgency="急")

@@ -261,9 +261,11 @@ def _blank(docx: Any, n: int = 1) -> None:
 def _head(docx: Any, doc: Document) -> None:
     """版头: 份号, the red 发文机关标志, 发文字号 (with 签发人 for 上行文) and the red rule."""
     used_mm = 0.0
-    if doc.copy_number:
-        _font(docx.add_paragraph().add_run(doc.copy_number), FONT_BODY, SIZE_BODY)
-        used_mm = LAYOUT["line_pitch"] / 56.7
+    # 份号 (仿宋), then 密级 and 紧急程度 (黑体), stacked top-left, one line each.
+    for text, font in ((doc.copy_number, FONT_BODY), (doc.secrecy, FONT_HEI), (doc.urgency, FONT_HEI)):
+        if text:
+            _font(docx.add_paragraph().add_run(text), font, SIZE_BODY)
+            used_mm += LAYOUT["line_pitch"] / 56.7
     mark = doc.mark_text
     # As large as fits on one line, at most 小初 (36 pt); the mark's width must stay in the block.
     size_pt = max(22.0, min(36.0, (TEXT_WIDTH / 20 - 8) / max(_width(mark), 1.0)))

@@ -167,6 +167,8 @@ class Letterhead:
     copy_to: tuple[str, ...] = ()  # 抄送
     printer: str = ""  # 印发机关; empty: the issuing unit
     attachments: tuple[str, ...] = ()
+    urgency: str = ""  # 特急 / 加急 (a bulletin on a breaking event)
+    secrecy: str = ""  # 密级, e.g. 内部 or 秘密★1年
 
     def document(self, kind: DocumentKind, title: str, body: tuple[Block, ...]) -> Document:
         """A :class:`Document` with this letterhead around ``body``."""
@@ -184,6 +186,8 @@ class Letterhead:
             signature=self.signature,
             note=self.note,
             closing=Closing(self.printer or self.issuing_unit, self.date, self.copy_to),
+            urgency=self.urgency,
+            secrecy=self.secrecy,
         )
 
 

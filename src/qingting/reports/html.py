@@ -38,6 +38,7 @@ STYLESHEET = """
   font:bold 36pt/1.3 "方正小标宋简体","Noto Serif CJK SC",serif}
 .qt-number{text-align:center;margin-top:57.9pt!important;padding-bottom:4mm;border-bottom:1.5pt solid #f00}
 .qt-number.qt-upward{display:flex;justify-content:space-between;padding:0 1em 4mm}
+.qt-secrecy,.qt-urgency{font-family:"黑体","SimHei","Noto Sans CJK SC",sans-serif}
 .qt-signer{font-family:"楷体_GB2312","KaiTi","LXGW WenKai","AR PL UKai CN",serif}
 .qt-title{text-align:center;font:bold 22pt/1.6 "方正小标宋简体","Noto Serif CJK SC",serif;margin:57.9pt 0 28.95pt}
 .qt-doc h2,.qt-doc h3,.qt-doc h4,.qt-doc h5{font-size:16pt;font-weight:normal;margin:0;text-indent:2em}
@@ -94,8 +95,9 @@ def render_html(
     """
     out: list[str] = [f'<article class="qt-doc qt-doc--{_e(str(doc.kind))}" lang="zh-CN">']
     out.append('<header class="qt-head">')
-    if doc.copy_number:
-        out.append(f'<p class="qt-copy">{_e(doc.copy_number)}</p>')
+    for text, css in ((doc.copy_number, "qt-copy"), (doc.secrecy, "qt-secrecy"), (doc.urgency, "qt-urgency")):
+        if text:
+            out.append(f'<p class="{css}">{_e(text)}</p>')
     out.append(f'<p class="qt-mark">{_e(doc.mark_text)}</p>')
     if doc.signer:
         out.append(

@@ -235,6 +235,8 @@ class Document:
     note: str = ""  # 附注, shown in （）
     closing: Closing | None = None
     copy_number: str = ""  # 份号, six digits
+    secrecy: str = ""  # 密级和保密期限, e.g. 秘密★1年
+    urgency: str = ""  # 紧急程度: 特急 or 加急
     metadata: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -248,6 +250,8 @@ class Document:
             )
         if self.copy_number and not re.fullmatch(r"\d{6}", self.copy_number):
             raise ValueError(f"份号 must be six digits, got {self.copy_number!r}")
+        if self.urgency not in ("", "特急", "加急"):
+            raise ValueError(f"紧急程度 must be 特急 or 加急 (GB/T 9704-2012 §7.2.3), got {self.urgency!r}")
         if not any(isinstance(b, Paragraph | ListBlock | Table) for b in self.body):
             # Page 1 must show body text (GB/T 9704-2012 §7.3.3); a document of headings is a mistake.
             raise ValueError("the body needs at least one paragraph, list or table")
