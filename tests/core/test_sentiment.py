@@ -18,10 +18,11 @@ from qingting.core.sentiment import (
     default_model,
     label_for,
     method_for,
+    sentiment_text,
     train,
 )
 from qingting.core.sentiment.features import hashed_features
-from qingting.core.text import fold
+from qingting.core.text import fold, normalize
 from qingting.core.types import SentimentLabel
 
 POSITIVE = [
@@ -126,6 +127,15 @@ def test_hashed_features_are_stable_and_per_text() -> None:
     # a fixed arithmetic hash: the same features in every process (a saved model relies on it)
     assert bucket[doc == 0].tolist() == hashed_features(["不满意"], bits=22)[1].tolist()
     assert len(bucket[doc == 0]) == len(set(bucket[doc == 0].tolist()))
+
+
+def test_sentiment_text_puts_emoticons_and_emoji_back() -> None:
+    norm = normalize("轉發理由：太感動了[淚]😭 http://t.cn/x //@新华社:原文")
+    text = sentiment_text(norm)
+    assert "[泪]" in text and "😭" in text and "感动" in text
+    assert "t.cn" not in text and "原文" not in text
+    assert sentiment_text(normalize("")) == ""
+    assert sentiment_text(normalize("[哈哈]")) == "[哈哈]"
 
 
 def test_neutral_band_maps_probabilities_to_labels() -> None:

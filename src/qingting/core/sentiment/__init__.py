@@ -15,7 +15,14 @@ The shipped model: ``default_model()``; users train their own with ``train(texts
 
 from __future__ import annotations
 
-from qingting.core.sentiment.analyzer import NEUTRAL_BAND, Analyzer, default_analyzer, label_for, method_for
+from qingting.core.sentiment.analyzer import (
+    NEUTRAL_BAND,
+    Analyzer,
+    default_analyzer,
+    label_for,
+    method_for,
+    sentiment_text,
+)
 from qingting.core.sentiment.default import (
     DEFAULT_MODEL_PATH,
     DefaultCorpusMissing,
@@ -39,6 +46,7 @@ __all__ = [
     "default_model",
     "label_for",
     "method_for",
+    "sentiment_text",
     "train",
     "train_default",
 ]
