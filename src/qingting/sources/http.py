@@ -439,6 +439,9 @@ class SafeFetcher:
             return resp.status, resp_headers, decoder.finish()
         except SourceError:
             raise
+        except ssl.SSLCertVerificationError as e:
+            # A certificate problem does not go away by retrying: report it at once.
+            raise SourceError(f"TLS certificate rejected: {e.verify_message or e}", url) from None
         except (OSError, http.client.HTTPException, ValueError) as e:
             if expired.is_set() or time.monotonic() >= deadline:
                 raise DeadlineExceededError(f"deadline of {p.deadline:g} s exceeded", url) from None
