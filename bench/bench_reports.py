@@ -8,7 +8,7 @@ median of ``--repeat`` runs in one process: what a web worker pays. The figures 
 samples in ``qingting.reports.samples`` (a 31-day month, 4 events, 6 sources, 11 regions); counting
 them from the database is the web layer's part and is not timed here.
 
-    .venv/bin/python bench/bench_reports.py [--repeat 5] [--pdf-repeat 2] [--no-pdf]
+    .venv/bin/python bench/bench_reports.py [--repeat 5] [--pdf-repeat 2] [--no-pdf] [--out bench/out/reports]
 
 Targets (issue 7): a bulletin in ≤ 3 s, a monthly report in ≤ 30 s (including the queries).
 """
@@ -69,6 +69,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5, help="warm runs per measurement (median)")
     parser.add_argument("--pdf-repeat", type=int, default=2, help="PDF conversions per document (median)")
     parser.add_argument("--no-pdf", action="store_true", help="skip LibreOffice")
+    parser.add_argument("--out", type=Path, default=None, help="keep the DOCX, PDF and HTML here for a look")
     args = parser.parse_args()
 
     docs: dict[str, tuple[Callable[[], Document], str, str]] = {
@@ -110,6 +111,10 @@ def main() -> int:
         docx_s = _median(lambda build=build: render_docx(build()), args.repeat)  # type: ignore[misc]
         html_s = _median(lambda build=build: render_html(build()), args.repeat)  # type: ignore[misc]
         data = render_docx(build())
+        if args.out:
+            args.out.mkdir(parents=True, exist_ok=True)
+            (args.out / f"{name}.docx").write_bytes(data)
+            (args.out / f"{name}.html").write_text(render_html(build()), encoding="utf-8")
         pdf_s = pdf_kept_s = float("nan")
         pages = "-"
         if soffice:
@@ -128,6 +133,8 @@ def main() -> int:
                     convert_docx_to_pdf(path, Path(tmp) / "warm.pdf", timeout=300, profile_dir=Path(tmp) / "profile")
                     kept.append(time.perf_counter() - t)
                 pdf_s = statistics.median(times)
+                if args.out:
+                    (args.out / f"{name}.pdf").write_bytes(result.path.read_bytes())
                 pdf_kept_s = statistics.median(kept)
                 info = subprocess.run(["pdfinfo", str(result.path)], capture_output=True, text=True, check=False)
                 pages = next((ln.split()[-1] for ln in info.stdout.splitlines() if ln.startswith("Pages:")), "?")
