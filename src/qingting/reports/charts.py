@@ -160,6 +160,8 @@ def _draw(ax: object, spec: ChartSpec) -> None:
         rotation=0 if len(labels) <= 12 else 30,
         ha="center" if len(labels) <= 12 else "right",
     )
+    # Counts start from zero: a truncated axis makes a 10 % rise look like a surge.
+    ax.set_ylim(bottom=0)
     if spec.y_label:
         ax.set_ylabel(spec.y_label)
     ax.grid(axis="y", color="#d9d9d9", linewidth=0.6)

@@ -279,7 +279,8 @@ class SentimentMix:
     def total(self) -> int:
         return self.positive + self.neutral + self.negative
 
-    def chart(self, title: str = "情感倾向分布") -> ChartSpec:
+    def chart(self, title: str = "") -> ChartSpec:
+        """A donut of the mix; the title is usually left to the figure's caption (图N …)."""
         values = (float(self.positive), float(self.neutral), float(self.negative))
         return ChartSpec(
             ChartKind.DONUT,
