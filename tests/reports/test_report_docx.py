@@ -170,3 +170,23 @@ def test_copy_number_secrecy_and_urgency_stack_above_the_mark(bulletin: Document
     assert _east_asia(d.paragraphs[2].runs[0]) == "黑体"
     with pytest.raises(ValueError, match="紧急程度"):
         replace(bulletin, urgency="急")
+
+
+def test_paragraph_and_run_properties_follow_schema_order(bulletin: Document) -> None:
+    # Word refuses documents whose pPr/rPr children are out of schema order; LibreOffice is lenient,
+    # so the PDF tests would not notice.
+    from qingting.reports.docx import _PPR_ORDER, _RPR_ORDER
+
+    d = python_docx.Document(io.BytesIO(render_docx(replace(bulletin, signer="李明"))))
+    parts = [d.element, d.styles.element]
+    section = d.sections[0]
+    parts += [section.footer._element, section.even_page_footer._element]
+    checked = 0
+    for part in parts:
+        for tag, order in (("w:pPr", _PPR_ORDER), ("w:rPr", _RPR_ORDER)):
+            for props in part.iter(qn(tag)):
+                names = [child.tag.rsplit("}", 1)[-1] for child in props]
+                known = [n for n in names if n in order]
+                assert known == sorted(known, key=order.index), f"{tag}: {names}"
+                checked += 1
+    assert checked > 100

@@ -74,6 +74,103 @@ _HEADING_FONTS = {1: FONT_HEI, 2: FONT_KAI, 3: FONT_BODY, 4: FONT_BODY}
 
 # --- low-level XML helpers ------------------------------------------------------------------------
 
+# Child order that the WordprocessingML schema requires (ECMA-376 §17.3.1.26, §17.3.2.28); Word
+# rejects a document whose pPr/rPr children are out of order, LibreOffice does not — so keep it.
+_PPR_ORDER = tuple(
+    [
+        "pStyle",
+        "keepNext",
+        "keepLines",
+        "pageBreakBefore",
+        "framePr",
+        "widowControl",
+        "numPr",
+        "suppressLineNumbers",
+        "pBdr",
+        "shd",
+        "tabs",
+        "suppressAutoHyphens",
+        "kinsoku",
+        "wordWrap",
+        "overflowPunct",
+        "topLinePunct",
+        "autoSpaceDE",
+        "autoSpaceDN",
+        "bidi",
+        "adjustRightInd",
+        "snapToGrid",
+        "spacing",
+        "ind",
+        "contextualSpacing",
+        "mirrorIndents",
+        "suppressOverlap",
+        "jc",
+        "textDirection",
+        "textAlignment",
+        "textboxTightWrap",
+        "outlineLvl",
+        "divId",
+        "cnfStyle",
+        "rPr",
+        "sectPr",
+        "pPrChange",
+    ]
+)
+_RPR_ORDER = tuple(
+    [
+        "rStyle",
+        "rFonts",
+        "b",
+        "bCs",
+        "i",
+        "iCs",
+        "caps",
+        "smallCaps",
+        "strike",
+        "dstrike",
+        "outline",
+        "shadow",
+        "emboss",
+        "imprint",
+        "noProof",
+        "snapToGrid",
+        "vanish",
+        "webHidden",
+        "color",
+        "spacing",
+        "w",
+        "kern",
+        "position",
+        "sz",
+        "szCs",
+        "highlight",
+        "u",
+        "effect",
+        "bdr",
+        "shd",
+        "fitText",
+        "vertAlign",
+        "rtl",
+        "cs",
+        "em",
+        "lang",
+        "eastAsianLayout",
+        "specVanish",
+        "oMath",
+    ]
+)
+
+
+def _insert_ordered(parent: Any, child: Any, order: tuple[str, ...]) -> None:
+    """Insert ``child`` before the first existing sibling that the schema puts after it."""
+    name = child.tag.rsplit("}", 1)[-1]
+    later = {qn(f"w:{tag}") for tag in order[order.index(name) + 1 :]}
+    for i, sibling in enumerate(parent):
+        if sibling.tag in later:
+            parent.insert(i, child)
+            return
+    parent.append(child)
+
 
 def _set_fonts(rpr: Any, name: str) -> None:
     """Name ``name`` for every script, East Asian included, and drop theme fonts that override it."""
@@ -103,7 +200,7 @@ def _char_spacing(rpr: Any, twentieths: int) -> None:
     spacing = rpr.find(qn("w:spacing"))
     if spacing is None:
         spacing = OxmlElement("w:spacing")
-        rpr.append(spacing)
+        _insert_ordered(rpr, spacing, _RPR_ORDER)
     spacing.set(qn("w:val"), str(twentieths))
 
 
@@ -113,7 +210,7 @@ def _border(paragraph: Any, side: str, *, size_eighths: int, colour: str = "0000
     borders = ppr.find(qn("w:pBdr"))
     if borders is None:
         borders = OxmlElement("w:pBdr")
-        ppr.append(borders)
+        _insert_ordered(ppr, borders, _PPR_ORDER)
     edge = OxmlElement(f"w:{side}")
     edge.set(qn("w:val"), "single")
     edge.set(qn("w:sz"), str(size_eighths))
@@ -135,7 +232,7 @@ def _no_grid(paragraph: Any) -> None:
     ppr = paragraph._p.get_or_add_pPr()
     snap = OxmlElement("w:snapToGrid")
     snap.set(qn("w:val"), "0")
-    ppr.append(snap)
+    _insert_ordered(ppr, snap, _PPR_ORDER)
 
 
 def _field(paragraph: Any, instr: str, placeholder: str, font: str, size: Any) -> None:
@@ -182,7 +279,7 @@ def _setup_styles(docx: Any) -> None:
     lang = OxmlElement("w:lang")
     lang.set(qn("w:val"), "en-US")
     lang.set(qn("w:eastAsia"), "zh-CN")
-    rpr.append(lang)
+    _insert_ordered(rpr, lang, _RPR_ORDER)
     fmt = normal.paragraph_format
     fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
     fmt.line_spacing = Twips(LAYOUT["line_pitch"])
