@@ -100,6 +100,17 @@ def test_training_is_deterministic_for_a_seed() -> None:
     assert np.array_equal(a.predict_proba(probe), b.predict_proba(probe))
 
 
+def test_duplicate_texts_count_once_with_their_majority_label() -> None:
+    texts = ["很好", "很好", "很好", "很差", "一般", "一般"]
+    model = train(texts, [1, 1, 0, 0, 1, 0])
+    assert model.info["n_train"] == 2  # "很好" → 1 (2 votes to 1), "很差" → 0, "一般" tied → dropped
+    assert model.info["n_duplicates_dropped"] == 4
+    good, bad = model.predict_proba(["很好", "很差"])
+    assert good > 0.5 > bad
+    with pytest.raises(ValueError, match="both labels"):
+        train(["好", "好", "坏"], [1, 0, 0])  # after collapsing, only label 0 is left
+
+
 def test_train_rejects_bad_input() -> None:
     with pytest.raises(ValueError, match="length"):
         train(["好"], [1, 0])
