@@ -266,24 +266,21 @@ class OnlineClusterer:
 
     def _vector(self, tokens: Sequence[str]) -> dict[str, float]:
         """Unit-length TF-IDF vector with event-level IDF over the live events."""
-        tf: dict[str, int] = {}
-        for t in tokens:
-            tf[t] = tf.get(t, 0) + 1
         postings = self.postings_
         # +2: smoothed so that a term in every live event keeps a small positive weight
         n = len(self.events_) + 2.0
         log = math.log
         vec: dict[str, float] = {}
-        norm2 = 0.0
-        for t, c in tf.items():
-            p = postings.get(t)
-            w = c * log(n / (len(p) + 1.0) if p else n)
-            vec[t] = w
-            norm2 += w * w
-        inv = 1.0 / math.sqrt(norm2)
-        for t in vec:
-            vec[t] *= inv
-        return vec
+        for t in tokens:
+            w = vec.get(t)
+            if w is None:
+                p = postings.get(t)
+                vec[t] = log(n / (len(p) + 1.0) if p else n)
+            else:  # a repeated term: one more IDF (term frequency times IDF)
+                p = postings.get(t)
+                vec[t] = w + log(n / (len(p) + 1.0) if p else n)
+        inv = 1.0 / math.sqrt(sum(w * w for w in vec.values()))
+        return {t: w * inv for t, w in vec.items()}
 
     def _scores(self, vector: dict[str, float], exclude: int = -1) -> dict[int, float]:
         """Dot products with the centroids of events sharing a term (inverted index, bounded scan)."""
@@ -437,6 +434,7 @@ class OnlineClusterer:
         out: list[RetiredEvent] = []
         min_time = now - self.window_seconds
         min_pos = pos - self.window_items
+        postings = self.postings_
         while events:
             eid = next(iter(events))
             event = events[eid]
@@ -444,7 +442,10 @@ class OnlineClusterer:
                 break
             del events[eid]
             for t in event.centroid:
-                self._unpost(t, eid)
+                p = postings[t]
+                del p[eid]
+                if not p:
+                    del postings[t]
             for a in event.absorbed:
                 self.aliases_.pop(a, None)
             out.append(
