@@ -54,6 +54,13 @@ def test_empty_and_unknown_texts_are_exactly_neutral(small_model: SentimentModel
     assert small_model.predict_proba([]).shape == (0,)
 
 
+def test_bad_input_never_crashes_prediction(small_model: SentimentModel) -> None:
+    huge = "很失望" * 3_500_000  # ~10 MB: only the first 10,000 characters are read
+    junk = "\ud800质量\udfff不错\x00\x07" + bytes(range(256)).decode("latin-1")
+    probs = small_model.predict_proba([huge, junk, None])  # type: ignore[list-item]
+    assert probs[0] < 0.5 and 0.0 <= probs[1] <= 1.0 and probs[2] == 0.5
+
+
 def test_prediction_of_a_text_does_not_depend_on_its_batch(small_model: SentimentModel) -> None:
     alone = small_model.predict_proba(["质量不错"])[0]
     batch = small_model.predict_proba(["", "很失望", "质量不错", "好评" * 50])

@@ -34,6 +34,7 @@ I64 = npt.NDArray[np.int64]
 _EMOTICON = re.compile(r"\[[^\[\]\s]{1,8}\]")
 # Control characters (among them NUL, our separator between texts) read as spaces.
 _CONTROL = str.maketrans({i: " " for i in range(32)})
+_SURROGATE = re.compile("[\ud800-\udfff]+")
 
 _P = 0x100000001B3  # odd, so it has an inverse modulo 2**64
 _P_INV = pow(_P, -1, 2**64)
@@ -61,8 +62,19 @@ def _powers(n: int) -> tuple[U64, U64]:
     return _pow, _pow_inv
 
 
+MAX_CHARS = 10_000
+"""Only a text's first ``MAX_CHARS`` characters are read (as ``qingting.core.text`` does): it bounds
+the work and memory for a 10 MB paste, and a post's tone is set long before that."""
+
+
 def _clean(text: str) -> str:
-    return text if text.isprintable() else text.translate(_CONTROL)
+    if not isinstance(text, str):  # defined fallback for a mistyped field: no features, p = 0.5
+        return ""
+    text = text[:MAX_CHARS]
+    if text.isprintable():
+        return text
+    # lone surrogates cannot be encoded for the segmenter; they carry no meaning anyway
+    return _SURROGATE.sub("", text.translate(_CONTROL))
 
 
 def hashed_features(
