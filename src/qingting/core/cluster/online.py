@@ -3,7 +3,7 @@
 The algorithm (see ``docs/decisions/0004-online-clustering.md`` for the measurements behind it):
 
 1. **Term weights, learned as the stream goes.** A term's weight is an *event-level* IDF,
-   ``log((live_events + 1) / (events_with_term + 1))``: a word spread over many live events says
+   ``log((live_events + 2) / (events_with_term + 1))``: a word spread over many live events says
    little about which event an item belongs to, however rare it is among items. It needs no
    vocabulary fixed in advance and forgets retired events.
 2. **Candidates through an inverted index.** ``term -> live events containing it``, each posting list
