@@ -214,6 +214,11 @@ def test_non_finite_time_is_refused() -> None:
         c.retire(now=float("nan"))
 
 
+def test_a_plain_string_is_not_taken_for_tokens() -> None:
+    with pytest.raises(TypeError, match="tokenize"):
+        OnlineClusterer().add("flood river", time=0.0)
+
+
 def test_keywords_order_is_heaviest_first() -> None:
     c = OnlineClusterer()
     eid = c.add(["flood", "flood", "flood", "river"], time=0.0).event_id

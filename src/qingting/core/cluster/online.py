@@ -173,9 +173,12 @@ class OnlineClusterer:
 
         Times earlier than the latest time seen are treated as that latest time (streams arrive
         slightly out of order; events never move back in time). Returns the :class:`ClusterHit`.
+        Raises ``ValueError`` for a non-finite time and ``TypeError`` for a plain string.
         """
         if not math.isfinite(time):
             raise ValueError(f"time must be a finite number of seconds, got {time!r}")
+        if isinstance(tokens, str):  # would silently cluster single characters
+            raise TypeError("tokens must be a sequence of tokens, not one string (tokenize the text first)")
         if time > self.now_:
             self.now_ = time
         now = self.now_
