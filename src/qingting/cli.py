@@ -323,12 +323,13 @@ def sentiment_train(
 ) -> None:
     """Train a sentiment model on your own labeled posts (label 0 negative / 1 positive, text)."""
     from qingting.core import sentiment as sent
-    from qingting.core.pipeline import sentiment_text
+    from qingting.core.sentiment import sentiment_text
+    from qingting.core.text import normalize
 
     rows = _labeled_rows(train_path, fields, columns, fmt)
     if len({y for _, y in rows}) < 2:
         _fail(f"{train_path}: training needs both labels, 0 and 1")
-    model = sent.train([sentiment_text(t) for t, _ in rows], [y for _, y in rows], seed=seed)
+    model = sent.train([sentiment_text(normalize(t)) for t, _ in rows], [y for _, y in rows], seed=seed)
     model.save(Path(output))
     click.echo(f"trained on {len(rows)} rows → {output}")
 

@@ -148,13 +148,14 @@ def evaluate_sentiment(
     uses; without it, the shipped default model is measured.
     """
     from qingting.core import sentiment
-    from qingting.core.pipeline import sentiment_text
+    from qingting.core.sentiment import sentiment_text
+    from qingting.core.text import normalize
 
     if train is not None:
-        model = sentiment.train([sentiment_text(t) for t, _ in train], [y for _, y in train], seed=seed)
+        model = sentiment.train([sentiment_text(normalize(t)) for t, _ in train], [y for _, y in train], seed=seed)
     else:
         model = sentiment.default_model()
-    texts = [sentiment_text(t) for t, _ in gold]
+    texts = [sentiment_text(normalize(t)) for t, _ in gold]
     t0 = time.perf_counter()
     probs = model.predict_proba(texts)
     seconds = time.perf_counter() - t0

@@ -29,8 +29,8 @@ from typing import Any
 from qingting.core.cluster import OnlineClusterer, RetiredEvent
 from qingting.core.dedupe import Deduper
 from qingting.core.dedupe.deduper import PreparedTexts
-from qingting.core.sentiment import Analyzer, default_analyzer
-from qingting.core.text import Normalized, detect_language, normalize, tokenize
+from qingting.core.sentiment import Analyzer, default_analyzer, sentiment_text
+from qingting.core.text import detect_language, normalize, tokenize
 from qingting.core.trends import EventActivity, StreamBaseline, heat_score
 from qingting.core.types import (
     Assignment,
@@ -42,7 +42,7 @@ from qingting.core.types import (
     SentimentLabel,
 )
 
-__all__ = ["Pipeline", "PipelineConfig", "sentiment_text"]
+__all__ = ["Pipeline", "PipelineConfig"]
 
 SNAPSHOT_MAGIC = b"QTPIPE1\n"
 TITLE_CHARS = 60
@@ -221,7 +221,9 @@ class Pipeline:
         elif not match:
             notes.append("no-content")
         own = norm.own.strip() or (norm.repost_of_text or "").strip()
-        return _Prepared(item, t, match, own, lang, own_empty, tuple(notes), _sentiment_input(norm, match))
+        # a bare repost carries the tone of what it reposts
+        sent = match if own_empty else sentiment_text(norm)
+        return _Prepared(item, t, match, own, lang, own_empty, tuple(notes), sent)
 
     def _sentiment(self, prepared: Sequence[_Prepared]) -> list[float]:
         texts = [p.sentiment_text for p in prepared]
@@ -433,18 +435,6 @@ class _Prepared:
     own_empty: bool  # a repost that adds nothing of its own
     notes: tuple[str, ...]
     sentiment_text: str
-
-
-def _sentiment_input(norm: Normalized, match: str) -> str:
-    # emoticons and emoji are removed from the matching text but carry much of a post's tone
-    extras = [f"[{e}]" for e in norm.emoticons] + list(norm.emoji)
-    return f"{match} {' '.join(extras)}" if extras else match
-
-
-def sentiment_text(text: str) -> str:
-    """The text the sentiment model sees for a raw post: the same in training and in the pipeline."""
-    norm = normalize(text)
-    return _sentiment_input(norm, norm.match)
 
 
 def _absorb(ev: _Event, old: _Event, base: StreamBaseline) -> None:
