@@ -6,9 +6,10 @@ One command:  .venv/bin/python bench/bench_cluster.py [--sweep] [--ced N] [--thr
   item at the same time): NMI, homogeneity, completeness, B-cubed P/R/F1, clusters, items/s, memory.
   Labels are scored twice: as ``add`` first gave them ("online"), and resolved through later
   merges ("final", what the pipeline shows after re-pointing items of a merged event).
-- ``--sweep``: NMI across thresholds and merge thresholds; the split-half check (choose the threshold
-  on the first half of the stream, report the second half run on its own); a topic-split check
-  (topics shuffled with a fixed seed into two disjoint halves, each run as its own stream).
+- ``--sweep``: NMI across thresholds, merge thresholds and decay; other stream orders; the
+  split-half check (choose the threshold on the first half of the stream, report the second half
+  run on its own); a topic-split check (topics shuffled with a fixed seed into two disjoint halves,
+  each run as its own stream).
 - ``--ced N``: the first N posts of the CED stream (/tmp/ced.jsonl from
   ``python3 ../shared/tools/ced_stream.py``; ``--ced 1000000`` takes the whole stream, ≈ 4 min),
   tokenised with ``qingting.core.text``
@@ -174,6 +175,15 @@ def sweep(docs: list[list[str]], gold: list[int], base: dict[str, Any]) -> None:
     for d in (1000.0, 2000.0, 5000.0, 10000.0, 20000.0, 1e9):
         _, whole, _, _ = run(docs, None, dict(base, decay_items=d))
         print(f"  decay_items {d:>12,.0f}: NMI {nmi(gold, whole):.4f}  clusters {len(set(whole))}")
+    print("\n== other stream orders (final labels, defaults): shuffled at random (seed 0) | sorted by topic")
+    order = list(range(len(docs)))
+    random.Random(0).shuffle(order)
+    by_topic = sorted(range(len(docs)), key=lambda i: gold[i])  # stable: stream order within a topic
+    cells = []
+    for idx in (order, by_topic):
+        _, fin, _, _ = run([docs[i] for i in idx], None, base)
+        cells.append(f"{nmi([gold[i] for i in idx], fin):.4f}")
+    print("  " + " | ".join(cells))
     print("\n== topic split: topics shuffled (seed 0) into two disjoint halves, each its own stream")
     topics = sorted(set(gold))
     random.Random(0).shuffle(topics)
@@ -199,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--merge-threshold", type=float, default=None)
     ap.add_argument("--no-merge", action="store_true")
     ap.add_argument("--decay-seconds", type=float, default=None)
+    ap.add_argument("--no-decay-seconds", action="store_true", help="decay in stream position only")
     args = ap.parse_args(argv)
 
     params: dict[str, Any] = {}
@@ -210,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
         params["merge_threshold"] = None
     if args.decay_seconds is not None:
         params["decay_seconds"] = args.decay_seconds
+    if args.no_decay_seconds:
+        params["decay_seconds"] = None
     defaults = OnlineClusterer(**params)
     settings = {
         k: getattr(defaults, k)
