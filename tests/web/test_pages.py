@@ -164,3 +164,11 @@ def test_search_scope_and_filters_inside_the_index(monitored: dict[str, Any]) ->
     assert (
         selectors.item_search(monitored["office_leader"], selectors.ItemFilters(q="路灯", sentiment=other)).count() == 0
     )
+
+
+def test_an_english_browser_still_gets_chinese_until_switching(monitored: dict[str, Any]) -> None:
+    east = _client("east_analyst")
+    html = east.get(reverse("monitoring:dashboard"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "仪表盘" in html
+    east.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert "Dashboard" in east.get(reverse("monitoring:dashboard")).content.decode()

@@ -17,6 +17,7 @@ from qingting.web.accounts.selectors import scope, scope_roots
 from qingting.web.monitoring import search
 from qingting.web.monitoring.models import DailyCount, Event, Item, Scheme, Source
 
+RISING_MIN_ITEMS = 3
 EVENT_SORTS = {"heat": ("-heat", "-last_seen"), "trend": ("-burst_z", "-heat"), "recent": ("-last_seen", "-heat")}
 
 
@@ -176,7 +177,12 @@ def dashboard(user: Any, *, days: int = 14) -> dict[str, Any]:
         "sources": sources,
         "regions": regions,
         "top_events": list(events.order_by("-heat")[:8]),
-        "rising_events": list(events.filter(trend__in=["new", "rising"]).order_by("-burst_z", "-heat")[:8]),
+        # A single post is not a rising event: require a few items before ranking by burst.
+        "rising_events": list(
+            events.filter(trend__in=["new", "rising"], item_count__gte=RISING_MIN_ITEMS).order_by("-burst_z", "-heat")[
+                :8
+            ]
+        ),
     }
 
 

@@ -4,7 +4,8 @@
   "use strict";
   if (typeof echarts === "undefined") return;
   var palette = ["#1f6f8b", "#b3423a", "#7a8591", "#2f7d4f", "#b7791f", "#6b5b95", "#3d8eb9", "#a0522d"];
-  var base = { color: palette, tooltip: { renderMode: "richText", confine: true }, grid: { left: 48, right: 16, top: 24, bottom: 32 } };
+  var font = '-apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif';
+  var base = { color: palette, textStyle: { fontFamily: font }, tooltip: { renderMode: "richText", confine: true }, grid: { left: 48, right: 16, top: 24, bottom: 32 } };
 
   function read(id) {
     var el = document.getElementById(id);
