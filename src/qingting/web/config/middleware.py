@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 
 class LanguageMiddleware:
@@ -27,6 +28,5 @@ class LanguageMiddleware:
         request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
-        patch = response.get("Vary")
-        response["Vary"] = f"{patch}, Cookie" if patch and "Cookie" not in patch else (patch or "Cookie")
+        patch_vary_headers(response, ("Cookie",))  # the page depends on the language cookie
         return response
