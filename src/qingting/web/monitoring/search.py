@@ -96,30 +96,53 @@ def facet_tokens(*, unit_ids: Iterable[int], source_id: int, source_kind: str, s
     return tokens
 
 
-def facet_expression(*, unit_ids: Iterable[int] | None, source_id: int | None, source_kind: str, sentiment: str) -> str:
-    """The FTS5 conditions for the scope and filters (``unit_ids`` ``None``: no unit condition)."""
-    parts = []
+# Query dialects: SQLite FTS5 MATCH, or PostgreSQL to_tsquery('simple', …).
+_DIALECTS = {
+    "sqlite": (" AND ", " OR ", lambda t: '"' + t.replace('"', '""') + '"'),
+    "postgresql": (" & ", " | ", lambda t: "'" + t.replace("\\", "\\\\").replace("'", "''") + "'"),
+}
+
+
+def _render(groups: list[list[str]], dialect: str) -> str:
+    and_, or_, quote = _DIALECTS[dialect]
+    rendered = []
+    for group in groups:
+        quoted = [quote(t) for t in group]
+        rendered.append(quoted[0] if len(quoted) == 1 else "(" + or_.join(quoted) + ")")
+    return and_.join(rendered)
+
+
+def facet_expression(
+    *,
+    unit_ids: Iterable[int] | None,
+    source_id: int | None,
+    source_kind: str,
+    sentiment: str,
+    dialect: str = "sqlite",
+) -> str:
+    """The index conditions for the scope and filters (``unit_ids`` ``None``: no unit condition)."""
+    groups: list[list[str]] = []
     if unit_ids is not None:
-        parts.append("(" + " OR ".join(f"{FACET}u{int(u)}" for u in unit_ids) + ")")
+        groups.append([f"{FACET}u{int(u)}" for u in sorted(unit_ids)])
     if source_id is not None:
-        parts.append(f"{FACET}s{int(source_id)}")
+        groups.append([f"{FACET}s{int(source_id)}"])
     if source_kind.isalnum():
-        parts.append(f"{FACET}k{source_kind}")
+        groups.append([f"{FACET}k{source_kind}"])
     if sentiment.isalnum():
-        parts.append(f"{FACET}m{sentiment}")
-    return " AND ".join(parts)
+        groups.append([f"{FACET}m{sentiment}"])
+    return _render(groups, dialect) if groups else ""
 
 
-def match_expression(query: str) -> str | None:
-    """An FTS5 MATCH expression requiring every query token, or ``None`` for an empty query.
+def match_expression(query: str, dialect: str = "sqlite") -> str | None:
+    """An index expression requiring every query token, or ``None`` for an empty query.
 
-    Every token is double-quoted (quotes doubled inside), so user input can never use FTS5
-    operators or column filters.
+    Every token is quoted for the dialect (quotes doubled inside), so user input can never use
+    FTS5 or tsquery operators or column filters.
     """
     terms = list(dict.fromkeys(segment(query)))[:MAX_QUERY_TERMS]
     if not terms:
         return None
-    return " AND ".join('"' + t.replace('"', '""') + '"' for t in terms)
+    return _render([[t] for t in terms], dialect)
 
 
 def query_terms(query: str) -> list[str]:

@@ -206,24 +206,30 @@ class ItemFilters:
         return not (self.date_from or self.date_to or self.since or self.until or self.event or self.scheme)
 
 
+_SEARCH_SQL = {
+    # (table, id column, condition) per database; the expression is the dialect's from search.py.
+    "sqlite": ("monitoring_item_fts", "rowid", "monitoring_item_fts MATCH %s"),
+    "postgresql": ("monitoring_item_search", "item_id", "tsv @@ to_tsquery('simple', %s)"),
+}
+
+
 class FtsResults:
-    """Full-text matches read straight from the FTS5 index, newest stored first.
+    """Full-text matches read straight from the index (FTS5 or PostgreSQL GIN), newest stored first.
 
     Scope and the source/kind/sentiment filters are facet tokens in the index, so neither the
-    page nor the count joins the item table: a page costs the same for ten matches or a million.
-    Sliceable and countable, so Django's and django-ninja's paginators accept it.
+    page nor the count joins the item table: a page costs about the same for ten matches or a
+    million. Sliceable and countable, so Django's and django-ninja's paginators accept it.
     """
 
     def __init__(self, expression: str) -> None:
         self.expression = expression
+        self.table, self.id_column, self.condition = _SEARCH_SQL[connection.vendor]
         self._count: int | None = None
 
     def count(self) -> int:
         if self._count is None:
             with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT COUNT(*) FROM monitoring_item_fts WHERE monitoring_item_fts MATCH %s", [self.expression]
-                )
+                cursor.execute(f"SELECT COUNT(*) FROM {self.table} WHERE {self.condition}", [self.expression])
                 self._count = int(cursor.fetchone()[0])
         return self._count
 
@@ -242,8 +248,8 @@ class FtsResults:
             return []
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT rowid FROM monitoring_item_fts WHERE monitoring_item_fts MATCH %s "
-                "ORDER BY rowid DESC LIMIT %s OFFSET %s",
+                f"SELECT {self.id_column} FROM {self.table} WHERE {self.condition} "
+                f"ORDER BY {self.id_column} DESC LIMIT %s OFFSET %s",
                 [self.expression, stop - start, start],
             )
             ids = [row[0] for row in cursor.fetchall()]
@@ -254,29 +260,33 @@ class FtsResults:
 def item_search(user: Any, filters: ItemFilters) -> QuerySet[Item] | FtsResults:
     """Items matching the query (full text over segmented text) and filters.
 
-    On SQLite, a query whose filters the index can answer is served from the index alone
+    A query whose filters the index can answer is served from the index alone
     (:class:`FtsResults`, newest stored first); otherwise a scoped queryset, newest published first.
     """
     q = filters.q.strip()
-    expr = search.match_expression(q) if q else None
+    dialect = connection.vendor if connection.vendor in _SEARCH_SQL else ""
+    expr = search.match_expression(q, dialect or "sqlite") if q else None
     if q and expr is None:
         return items_for(user).none()
-    if expr is not None and connection.vendor == "sqlite" and filters.only_indexed():
+    if expr is not None and dialect and filters.only_indexed():
         roots = scope_roots(user)
         if roots is not None and not roots:
             return items_for(user).none()
         facets = search.facet_expression(
-            unit_ids=roots, source_id=filters.source, source_kind=filters.source_kind, sentiment=filters.sentiment
+            unit_ids=roots,
+            source_id=filters.source,
+            source_kind=filters.source_kind,
+            sentiment=filters.sentiment,
+            dialect=dialect,
         )
-        return FtsResults(f"{expr} AND {facets}" if facets else expr)
+        joiner = " AND " if dialect == "sqlite" else " & "
+        return FtsResults(f"{expr}{joiner}{facets}" if facets else expr)
     qs = items_for(user)
     if expr is not None:
-        if connection.vendor == "sqlite":
-            qs = qs.filter(
-                pk__in=RawSQL("SELECT rowid FROM monitoring_item_fts WHERE monitoring_item_fts MATCH %s", [expr])
-            )
+        if dialect:
+            table, id_column, condition = _SEARCH_SQL[dialect]
+            qs = qs.filter(pk__in=RawSQL(f"SELECT {id_column} FROM {table} WHERE {condition}", [expr]))
         else:
-            # Server-mode full text (PostgreSQL) arrives with server mode; substring match until then.
             qs = qs.filter(Q(text__icontains=q) | Q(title__icontains=q))
     if filters.source:
         qs = qs.filter(source_id=filters.source)

@@ -419,10 +419,14 @@ def _unit_ids(path: str) -> list[int]:
     return [int(part) for part in path.strip("/").split("/") if part.isdigit()]
 
 
+# Where each database keeps the full-text rows (see migrations 0002 and 0004).
+SEARCH_TABLES = {"sqlite": ("monitoring_item_fts", "rowid"), "postgresql": ("monitoring_item_search", "item_id")}
+
+
 def _index(items: Sequence[Any], source: Source | None = None) -> None:
     """Add items to the full-text index: segmented words plus facet tokens (unit ancestors, source,
     kind, sentiment) so that search is scoped and filtered inside the index."""
-    if connection.vendor != "sqlite" or not items:
+    if connection.vendor not in SEARCH_TABLES or not items:
         return
     sources: dict[int, Source] = {source.pk: source} if source is not None else {}
     missing = {item.source_id for item in items} - set(sources)
@@ -438,8 +442,9 @@ def _index(items: Sequence[Any], source: Source | None = None) -> None:
             sentiment=item.sentiment_label or "",
         )
         rows.append((item.pk, search.index_body(item.title, item.text, item.lang or None) + " " + " ".join(facets)))
+    table, id_column = SEARCH_TABLES[connection.vendor]
     with connection.cursor() as cursor:
-        cursor.executemany("INSERT INTO monitoring_item_fts(rowid, body) VALUES (%s, %s)", rows)
+        cursor.executemany(f"INSERT INTO {table} ({id_column}, body) VALUES (%s, %s)", rows)
 
 
 def ingest_items(
@@ -614,13 +619,16 @@ def ingest_items_by_ids(*, scheme_id: int, source_id: int, records: Iterable[Map
 
 def search_index_rebuild() -> int:
     """Re-segment every item into the full-text index (after the segmenter changed); returns rows."""
-    if connection.vendor != "sqlite":
+    if connection.vendor not in SEARCH_TABLES:
         return 0
     count = 0
     with transaction.atomic():
         with connection.cursor() as cursor:
-            # Contentless FTS5 tables cannot DELETE rows by rowid; 'delete-all' empties them.
-            cursor.execute("INSERT INTO monitoring_item_fts(monitoring_item_fts) VALUES ('delete-all')")
+            if connection.vendor == "sqlite":
+                # Contentless FTS5 tables cannot DELETE rows by rowid; 'delete-all' empties them.
+                cursor.execute("INSERT INTO monitoring_item_fts(monitoring_item_fts) VALUES ('delete-all')")
+            else:
+                cursor.execute("DELETE FROM monitoring_item_search")
         batch: list[Item] = []
         for item in Item.objects.only("pk", "title", "text", "lang", "source_id", "sentiment_label").iterator(
             chunk_size=2000
