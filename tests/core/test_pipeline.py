@@ -134,6 +134,32 @@ def test_bare_repost_joins_its_parent() -> None:
     assert a[3].event_id is None and "no-content" in a[3].notes
 
 
+def test_repost_with_own_words_joins_its_parents_conversation() -> None:
+    a = (
+        Pipeline()
+        .partial_fit([Item("o", WATER[0], time=T0), Item("r", "太可怕了，支持尽快解决", time=T0 + 5, parent="o")])
+        .assignments
+    )
+    assert a[1].event_id == a[0].event_id
+    assert a[1].duplicate_kind is None  # it says something of its own: a voice, not a copy
+
+
+def test_short_copies_are_marked_but_do_not_glue_stories_together() -> None:
+    a = (
+        Pipeline()
+        .partial_fit(
+            [
+                Item("1", "支持", time=T0),
+                Item("2", WATER[0], time=T0 + 1),
+                Item("3", "支持", time=T0 + 2),
+            ]
+        )
+        .assignments
+    )
+    assert a[2].duplicate_of == "1" and a[2].duplicate_kind is DuplicateKind.EXACT
+    assert a[2].event_id != a[1].event_id
+
+
 def test_repost_chain_with_own_words_is_matched_on_them() -> None:
     a = (
         Pipeline()

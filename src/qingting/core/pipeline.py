@@ -46,6 +46,7 @@ __all__ = ["Pipeline", "PipelineConfig"]
 
 SNAPSHOT_MAGIC = b"QTPIPE1\n"
 TITLE_CHARS = 60
+MIN_JOIN_CHARS = 6  # a duplicate shorter than this is marked, but not joined to its original's event
 MAX_RETIRED = 10_000  # retired event summaries kept for lookups; older ones live in the caller's store
 
 
@@ -252,35 +253,35 @@ class Pipeline:
         event_id: int | None = None
         notes = p.notes
         parent_event = self._live(self.item_event_.get(item.parent)) if item.parent else None
-        if p.own_empty and parent_event is not None:
-            # a repost that adds nothing: it joins what it reposts
-            dup_of = self.item_canon_.get(item.parent or "", item.parent)
-            kind, sim, event_id = DuplicateKind.REPOST, 1.0, parent_event
+        if parent_event is not None:
+            # a repost or reply belongs to the conversation it joins, whatever its own words
+            event_id = parent_event
+            if p.own_empty:
+                dup_of = self.item_canon_.get(item.parent or "", item.parent)
+                kind, sim = DuplicateKind.REPOST, 1.0
             self.clusterer_.touch(event_id, t)
         elif p.match:
             m = self.deduper_.add_prepared(signed, k, item.id, t)
-            canon_event = self._live(self.item_event_.get(m.canonical_id)) if m is not None else None
+            canon_event = None
             if m is not None:
                 dup_of, sim = m.canonical_id, m.similarity
                 kind = DuplicateKind.EXACT if m.kind == "exact" else DuplicateKind.NEAR
+                # a copy joins its original's story, unless it is too short to carry one
+                # ("支持", "转发一下" are repeated everywhere without being the same story)
+                if len(p.match) >= MIN_JOIN_CHARS:
+                    canon_event = self._live(self.item_event_.get(m.canonical_id))
             if canon_event is not None:
                 event_id = canon_event
                 self.clusterer_.touch(event_id, t)
-            else:  # new text, or a copy of an item whose event has retired: cluster it afresh
+            else:  # new text, a short copy, or a copy of an item whose event has retired
                 tokens = tokenize(p.match, p.lang)
                 hit = self.clusterer_.add(tokens, t) if tokens else None
                 if hit is not None:
                     self._apply(hit.retired, hit.merged, hit.event_id, retired)
                 if hit is not None and hit.event_id is not None:
                     event_id, sim = hit.event_id, sim or hit.similarity
-                elif parent_event is not None:
-                    event_id = parent_event
-                    self.clusterer_.touch(event_id, t)
                 else:
                     notes = (*notes, "no-tokens")
-        elif parent_event is not None:
-            event_id = parent_event
-            self.clusterer_.touch(event_id, t)
         label = self._label(prob)
         if event_id is not None:
             ev = self.events_.get(event_id)
