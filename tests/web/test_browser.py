@@ -118,7 +118,8 @@ def test_sign_in_dashboard_event_search_language(server: dict[str, Any], artifac
         assert "停水" in page.locator("#results mark").first.inner_text()
         page.screenshot(path=str(artifacts / "3-search.png"), full_page=True)
 
-        with page.expect_navigation():  # the selector submits the language form on change
+        # The selector submits the language form on change; Django redirects back to this page.
+        with page.expect_navigation(url=re.compile(r".*/search/.*"), wait_until="load"):
             page.select_option("select[name=language]", "en")
         page.goto(base + "/")
         sync_api.expect(page.locator("h1")).to_have_text("Dashboard")
