@@ -44,6 +44,12 @@ def test_demo_sets_up_an_organisation_and_loads_the_stream(group: click.Group, d
         assert f"demo_{role}" in result.output
         assert User.objects.filter(username=f"demo_{role}").exists()
     assert Item.objects.count() > 5 and Event.objects.exists()
+    # The township analyst sees only the township's own source.
+    from qingting.web.monitoring.selectors import sources_for
+
+    liuwan = User.objects.get(username="demo_liuwan")
+    assert {s.name for s in sources_for(liuwan)} <= {"柳湾那些事"}
+    assert sources_for(User.objects.get(username="demo_analyst")).count() > 1
     # Idempotent: running it again stores nothing twice.
     count = Item.objects.count()
     again = CliRunner().invoke(group, ["demo", "--no-serve", "--days", "3", "--scale", "0.02", "--live-hours", "12"])

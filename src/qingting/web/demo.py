@@ -93,11 +93,17 @@ def _source_for(record: Mapping[str, Any], office: Unit, scheme: Scheme, cache: 
     name = str(record.get("source") or "演示来源")
     source = cache.get(name)
     if source is None:
-        source = Source.objects.filter(unit=office, name=name).first()
+        # A local account named after a township belongs to that township (柳湾那些事 → 柳湾镇),
+        # so the township's analyst (demo_liuwan) sees its items and nothing of the rest.
+        unit = next(
+            (u for u in Unit.objects.filter(parent=office, kind=UnitKind.TOWNSHIP) if name.startswith(u.name[:2])),
+            office,
+        )
+        source = Source.objects.filter(name=name).first()
         if source is None:
             source = monitoring.source_create(
                 actor=None,
-                unit=office,
+                unit=unit,
                 name=name,
                 kind=KIND_MAP.get(str(record.get("source_kind")), SourceKind.OTHER),
                 mainstream=bool(record.get("mainstream")),
