@@ -334,15 +334,6 @@ def sentiment_train(
     click.echo(f"trained on {len(rows)} rows → {output}")
 
 
-# The platform's commands (serve, migrate, createadmin, demo, manage); Django loads only when one runs.
-from qingting.web.cli import register as _register_web  # noqa: E402
-
-_register_web(main)
-
-from qingting.commands.warnings import register as _register_warnings  # noqa: E402
-
-_register_warnings(main)
-
 
 def _register_interfaces() -> None:
     """Add the commands of the other interfaces (web platform, sources, warnings) to ``main``.

@@ -38,7 +38,7 @@ def test_source_test_page_kind_with_and_without_a_link_pattern(server: LoopbackS
     listing = CliRunner().invoke(main, [*base, server.url("/list"), "--link-pattern", r"/n/\d+"])
     assert listing.exit_code == 0 and "[gb18030]  停车难有回应" in listing.output
     single = CliRunner().invoke(main, [*base, server.url("/n/1.html"), "--json"])
-    data = orjson.loads(single.output)
+    data = orjson.loads(single.stdout)  # logs may go to stderr; the JSON is on stdout
     assert single.exit_code == 0 and data["items"][0]["title"] == "停车难有回应" and data["encoding"] == "gb18030"
     bad = CliRunner().invoke(main, [*base, server.url("/list"), "--link-pattern", "(["])
     assert bad.exit_code == 2 and "link_pattern is not a valid regular expression" in bad.output

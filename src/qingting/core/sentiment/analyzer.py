@@ -100,19 +100,20 @@ class Analyzer:
         if len(texts) != len(langs):
             raise ValueError(f"texts and langs differ in length: {len(texts)} != {len(langs)}")
         out = [0.5] * len(texts)
-        groups: dict[str, list[int]] = {"zh": [], "en": []}
+        # each distinct text is scored once: streams repeat themselves (copies, "转发微博")
+        groups: dict[str, dict[str, list[int]]] = {"zh": {}, "en": {}}
         for i, lang in enumerate(langs):
             m = method_for(lang)
             if m != "none":
-                groups[m].append(i)
-        if groups["zh"]:
-            probs = self.model.predict_proba([texts[i] for i in groups["zh"]])
-            for i, p in zip(groups["zh"], probs, strict=True):
-                out[i] = float(p)
-        if groups["en"]:
-            probs_en = self.english.predict_proba([texts[i] for i in groups["en"]])
-            for i, p in zip(groups["en"], probs_en, strict=True):
-                out[i] = p
+                groups[m].setdefault(texts[i], []).append(i)
+        for method, by_text in groups.items():
+            if not by_text:
+                continue
+            unique = list(by_text)
+            scorer = self.model if method == "zh" else self.english
+            for text, p in zip(unique, scorer.predict_proba(unique), strict=True):
+                for i in by_text[text]:
+                    out[i] = float(p)
         return out
 
     def predict_label(self, texts: Sequence[str], langs: Sequence[str | None]) -> list[SentimentLabel]:
