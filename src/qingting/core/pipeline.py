@@ -394,7 +394,8 @@ class Pipeline:
         if keywords is None:
             live = self.clusterer_.resolve(ev.id) == ev.id
             keywords = self.clusterer_.keywords(ev.id, 10) if live else ()
-        keywords = tuple(keywords)
+        # for people, words read better than single characters (节, 乡): those go last
+        keywords = tuple(sorted(keywords, key=lambda w: len(w) < 2))
         n = max(ev.item_count, 1)
         return EventSummary(
             event_id=ev.id,
