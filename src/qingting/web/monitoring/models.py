@@ -35,6 +35,12 @@ class Source(models.Model):
     last_error = models.TextField(_("last error message"), blank=True)
     item_count = models.PositiveIntegerField(_("items"), default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Polling (workers): how often, when next, how many polls in a row failed, and the
+    # connector's conditional-GET state (etag, last_modified, cursor) carried between polls.
+    poll_interval = models.PositiveIntegerField(_("poll interval (seconds)"), default=900)
+    next_run_at = models.DateTimeField(_("next poll"), null=True, blank=True, db_index=True)
+    consecutive_failures = models.PositiveIntegerField(_("failed polls in a row"), default=0)
+    fetch_state = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("source")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
@@ -89,6 +90,16 @@ QINGTING_LOGIN_LOCK_SECONDS = 15 * 60
 # Key for author pseudonyms (keyed HMAC of the handle). Separate from SECRET_KEY so rotating
 # session keys does not change every pseudonym; derived from it unless set explicitly.
 QINGTING_PSEUDONYM_KEY = SECRET_KEY
+
+# Workers: host names a source may reach although they resolve to private addresses (an intranet
+# portal). Set by the operator only, never by a source's own config, so a source cannot reach
+# the internal network on its own (SSRF).
+QINGTING_FETCH_ALLOW_HOSTS = env_list("QINGTING_FETCH_ALLOW_HOSTS", [])
+# Embedded scheduler: seconds between looks for due sources, and polls at a time.
+QINGTING_SCHEDULER_TICK = 5.0
+QINGTING_SCHEDULER_CONCURRENCY = 4
+# Server mode: Celery over Redis (see qingting.workers.celery_app).
+QINGTING_BROKER_URL = os.environ.get("QINGTING_BROKER_URL", "redis://127.0.0.1:6379/0")
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
