@@ -89,18 +89,34 @@ def createadmin_command(username: str, password: str, unit_code: str) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int, help="Request threads.")
 @click.option("--no-migrate", is_flag=True, help="Do not apply pending migrations first.")
+@click.option(
+    "--scheduler/--no-scheduler",
+    default=None,
+    help="Poll due sources from a thread in this process (default: on in embedded mode, off in server mode).",
+)
 @_friendly_errors
-def serve_command(host: str, port: int, threads: int, no_migrate: bool) -> None:
+def serve_command(host: str, port: int, threads: int, no_migrate: bool, scheduler: bool | None) -> None:
     """Serve the platform (embedded mode: migrates first, then serves on http://HOST:PORT)."""
     _setup()
     if not no_migrate:
         _migrate(verbosity=0)
     import waitress
+    from django.conf import settings
 
     from qingting.web.config.wsgi import application
 
+    running = None
+    if scheduler if scheduler is not None else settings.QINGTING_MODE == "embedded":
+        from qingting.workers.embedded import start_embedded_scheduler
+
+        running = start_embedded_scheduler()
+        click.echo(f"polling due sources every {running.tick:g} s, {running.concurrency} at a time")
     click.echo(f"Qingting is serving on http://{host}:{port}/  (Ctrl+C to stop)")
-    waitress.serve(application, host=host, port=port, threads=threads, ident="qingting")
+    try:
+        waitress.serve(application, host=host, port=port, threads=threads, ident="qingting")
+    finally:
+        if running is not None:
+            running.stop()
 
 
 @click.command(

@@ -130,10 +130,11 @@ def _scheme_for(source: Source) -> Scheme | None:
     schemes = source.schemes.filter(is_active=True).order_by("pk")
     wanted = source.config.get("scheme") if isinstance(source.config, dict) else None
     if wanted is not None:
-        chosen = schemes.filter(pk=wanted).first()
+        chosen: Scheme | None = schemes.filter(pk=wanted).first()
         if chosen is not None:
             return chosen
-    return schemes.first()
+    first: Scheme | None = schemes.first()
+    return first
 
 
 def _failed(where: str, what: str, kind: str = "ConfigError") -> FetchResult:

@@ -95,9 +95,11 @@ QINGTING_PSEUDONYM_KEY = SECRET_KEY
 # portal). Set by the operator only, never by a source's own config, so a source cannot reach
 # the internal network on its own (SSRF).
 QINGTING_FETCH_ALLOW_HOSTS = env_list("QINGTING_FETCH_ALLOW_HOSTS", [])
+# "embedded" (SQLite, in-process scheduler) or "server" (PostgreSQL, Celery); server.py overrides.
+QINGTING_MODE = "embedded"
 # Embedded scheduler: seconds between looks for due sources, and polls at a time.
-QINGTING_SCHEDULER_TICK = 5.0
-QINGTING_SCHEDULER_CONCURRENCY = 4
+QINGTING_SCHEDULER_TICK = float(os.environ.get("QINGTING_SCHEDULER_TICK", "5"))
+QINGTING_SCHEDULER_CONCURRENCY = int(os.environ.get("QINGTING_SCHEDULER_CONCURRENCY", "4"))
 # Server mode: Celery over Redis (see qingting.workers.celery_app).
 QINGTING_BROKER_URL = os.environ.get("QINGTING_BROKER_URL", "redis://127.0.0.1:6379/0")
 

@@ -1,0 +1,96 @@
+"""``qingting serve`` in embedded mode polls due sources from its own thread, and stops cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from _loopback import LoopbackServer, send
+
+from web.conftest import _real_engine_works
+
+from .conftest import rss
+
+SETUP = textwrap.dedent(
+    """
+    import os, sys
+    os.environ["DJANGO_SETTINGS_MODULE"] = "qingting.web.config.settings.embedded"
+    import django
+    django.setup()
+    from django.core.management import call_command
+    call_command("migrate", verbosity=0, interactive=False)
+    from qingting.web.accounts import services as accounts
+    from qingting.web.monitoring import services
+    from qingting.web.monitoring.models import Source
+
+    unit = accounts.unit_create(actor=None, code="u", name="柳湾镇", kind="township")
+    source = services.source_create(actor=None, unit=unit, name="镇新闻", url=sys.argv[1])
+    Source.objects.filter(pk=source.pk).update(config={"connector": "rss"})
+    services.scheme_create(actor=None, unit=unit, name="供水", sources=[source])
+    """
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_serve_polls_a_due_source_and_stops_on_ctrl_c(tmp_path: Path, server: LoopbackServer) -> None:
+    if not _real_engine_works():
+        pytest.skip("the core pipeline does not run in this checkout")
+    server.routes["/feed"] = lambda h: send(h, 200, rss([1, 2, 3]), "application/rss+xml")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("QINGTING_", "DJANGO_"))}
+    env.update(
+        QINGTING_DATA_DIR=str(tmp_path / "data"),
+        QINGTING_FETCH_ALLOW_HOSTS="localhost",  # the operator's allow-list lets it reach the loopback feed
+        QINGTING_SCHEDULER_TICK="0.2",
+    )
+    setup = subprocess.run(
+        [sys.executable, "-c", SETUP, server.url("/feed")], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert setup.returncode == 0, setup.stderr[-2000:]
+
+    qingting = Path(sys.executable).parent / "qingting"
+    serve = subprocess.Popen(
+        [str(qingting), "serve", "--no-migrate", "--port", str(free_port())],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    db_path = tmp_path / "data" / "qingting.sqlite3"
+    try:
+        deadline = time.monotonic() + 60
+        count = 0
+        while time.monotonic() < deadline and serve.poll() is None:
+            db = sqlite3.connect(db_path, timeout=10)
+            count = db.execute("SELECT COUNT(*) FROM monitoring_item").fetchone()[0]
+            db.close()
+            if count == 3:
+                break
+            time.sleep(0.2)
+        assert count == 3, "the scheduler did not store the feed's items"
+        time.sleep(1.0)  # a few more ticks: the source is not due again, so no second request
+        assert server.hits["/feed"] == 1
+    finally:
+        serve.send_signal(signal.SIGINT)
+        out, err = serve.communicate(timeout=60)
+    assert serve.returncode == 0, err[-2000:]
+    assert "polling due sources every 0.2 s, 4 at a time" in out
+    db = sqlite3.connect(db_path)
+    failures, next_run, success = db.execute(
+        "SELECT consecutive_failures, next_run_at, last_success_at FROM monitoring_source"
+    ).fetchone()
+    db.close()
+    assert failures == 0 and next_run is not None and success is not None
