@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from qingting.core.cases.calendar import CHINA_TZ, LimitUnit, WorkingCalendar, WorkingHours
 
 CAL = WorkingCalendar.seeded()
+# chinesecalendar 1.11 stops at 2026; dropping 2027 keeps these tests true after an upgrade.
+NO2027 = CAL.without_year(2027)
 
 
 def cst(*args: int) -> datetime:
@@ -20,7 +22,7 @@ def cst(*args: int) -> datetime:
 
 def test_seeded_from_package_up_to_2026_only() -> None:
     assert CAL.has_schedule(2025) and CAL.has_schedule(2026)
-    assert not CAL.has_schedule(2027)
+    assert CAL.has_schedule(2004) and not CAL.has_schedule(2100)
 
 
 def test_spring_festival_2026_with_adjusted_saturdays() -> None:
@@ -88,20 +90,20 @@ def test_configurable_office_hours() -> None:
 
 
 def test_2027_falls_back_to_weekends_and_says_so() -> None:
-    d = CAL.add_working_days(date(2027, 3, 1), 5)
+    d = NO2027.add_working_days(date(2027, 3, 1), 5)
     assert d.due_date == date(2027, 3, 8)
     assert d.uses_fallback and d.fallback_years == (2027,)
     assert "2027 年尚无官方放假安排，按仅周末休息计算" in d.notices[0]
     assert "weekends only" in d.notices[0]
     # New Year's Day 2027 (Friday) counts as working: wrong in reality, hence the notice.
-    crossing = CAL.add_working_days(date(2026, 12, 30), 2)
+    crossing = NO2027.add_working_days(date(2026, 12, 30), 2)
     assert crossing.due_date == date(2027, 1, 1) and crossing.fallback_years == (2027,)
-    assert not CAL.add_working_days(date(2026, 3, 2), 5).uses_fallback
+    assert not NO2027.add_working_days(date(2026, 3, 2), 5).uses_fallback
 
 
 def test_admin_extends_2027_and_round_trips_through_json() -> None:
     # An illustrative 2027 schedule as an admin would enter it.
-    cal = CAL.with_year(
+    cal = NO2027.with_year(
         2027,
         holidays=[date(2027, 1, 1), date(2027, 1, 2), date(2027, 1, 3)],
         workdays=[date(2027, 1, 9)],
@@ -114,7 +116,7 @@ def test_admin_extends_2027_and_round_trips_through_json() -> None:
     assert again.years == cal.years and again.hours == cal.hours
     # Storage may keep only the admin's years; seeding fills in the rest.
     only_admin = {"years": {"2027": stored["years"]["2027"]}}
-    assert WorkingCalendar.from_dict(only_admin, seed=True).years == cal.years
+    assert WorkingCalendar.from_dict(only_admin, seed=True).years[2027] == cal.years[2027]
     assert not cal.without_year(2027).has_schedule(2027)
 
 
