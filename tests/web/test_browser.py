@@ -118,9 +118,10 @@ def test_sign_in_dashboard_event_search_language(server: dict[str, Any], artifac
         assert "停水" in page.locator("#results mark").first.inner_text()
         page.screenshot(path=str(artifacts / "3-search.png"), full_page=True)
 
-        # The selector submits the language form on change; Django redirects back to this page.
-        with page.expect_navigation(url=re.compile(r".*/search/.*"), wait_until="load"):
-            page.select_option("select[name=language]", "en")
+        # The selector submits the language form on change; Django redirects back to this page,
+        # now in English. Wait for that page (not just any navigation) before moving on.
+        page.select_option("select[name=language]", "en")
+        sync_api.expect(page.locator("nav.mainnav")).to_contain_text("Search", timeout=15_000)
         page.goto(base + "/")
         sync_api.expect(page.locator("h1")).to_have_text("Dashboard")
         page.screenshot(path=str(artifacts / "4-dashboard-en.png"), full_page=True)
