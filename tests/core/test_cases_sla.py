@@ -138,6 +138,9 @@ def test_emergency_same_day_even_on_a_holiday() -> None:
     )
     assert status.target(Stage.CLOSE).due.due_date == date(2026, 2, 16)  # type: ignore[union-attr]
     assert status.next_due == cst(2026, 2, 16, 23, 59, 59, 999999)
+    # Same-day limits remind at 75% of the hours left in the day: 20:00 + 0.75 × 4 h ≈ 23:00.
+    remind = status.target(Stage.CLOSE).remind_at
+    assert remind is not None and cst(2026, 2, 16, 22, 59) < remind < cst(2026, 2, 16, 23, 1)
 
 
 def test_2027_deadline_carries_fallback_notice() -> None:

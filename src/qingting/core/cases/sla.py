@@ -393,7 +393,13 @@ def compute_sla(
             extended = sum(e.amount for e in timeline if e.kind is EventKind.EXTENDED and e.at <= horizon)
         amount = target.amount + extended
         due_at, paused_for, deadline = _shifted(calendar, start, amount, target, pauses, exact_due=True)
-        remind_at, _, _ = _shifted(calendar, start, amount * policy.reminder_fraction, target, pauses, exact_due=False)
+        if amount == 0 and target.unit is not LimitUnit.WORKING_HOURS:
+            # "Same day": whole-day fractions would put the reminder at the due time; use the clock.
+            remind_at = start + (due_at - start) * policy.reminder_fraction
+        else:
+            remind_at, _, _ = _shifted(
+                calendar, start, amount * policy.reminder_fraction, target, pauses, exact_due=False
+            )
         assert deadline is not None
         is_paused = met is None and _open_pause(timeline)
         if met is not None:
