@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qingting.core.cases.calendar import CHINA_TZ, LimitUnit, WorkingCalendar
 from qingting.core.cases.sla import (
@@ -167,3 +169,25 @@ def test_target_validation() -> None:
         Target(1.5, LimitUnit.WORKING_DAYS)
     with pytest.raises(ValueError):
         SlaPolicy(name="x", reminder_fraction=0)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    policy=st.sampled_from(DEFAULT_POLICIES),
+    received=st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2026, 10, 1)),
+    gaps=st.lists(st.integers(min_value=1, max_value=6 * 24 * 60), min_size=0, max_size=6),
+)
+def test_pauses_never_bring_a_due_time_forward(policy: SlaPolicy, received: datetime, gaps: list[int]) -> None:
+    start = received.replace(tzinfo=CHINA_TZ)
+    events = [TimelineEvent(start, EventKind.RECEIVED), TimelineEvent(start, EventKind.ACKNOWLEDGED)]
+    t = start
+    for i, minutes in enumerate(gaps):  # alternate pause / resume
+        t += timedelta(minutes=minutes)
+        events.append(TimelineEvent(t, EventKind.PAUSED if i % 2 == 0 else EventKind.RESUMED))
+    now = t + timedelta(minutes=1)
+    plain = compute_sla(policy, events[:2], CAL, now=now)
+    paused = compute_sla(policy, events, CAL, now=now)
+    for stage in (Stage.ANSWER, Stage.CLOSE):
+        a, b = plain.target(stage), paused.target(stage)
+        assert a.due is not None and b.due is not None and b.due.due >= a.due.due
+        assert b.remind_at is not None and start <= b.remind_at <= b.due.due
