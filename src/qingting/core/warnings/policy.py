@@ -167,7 +167,7 @@ def default_rules() -> tuple[TierRule, ...]:
     and again; negative share, several sources and mainstream coverage raise the tier earlier.
     """
     return (
-        TierRule(Tier.IV, min_window_items=20, min_burst_z=3.0),
+        TierRule(Tier.IV, min_window_items=30, min_burst_z=3.0),
         TierRule(Tier.III, min_window_items=100, min_burst_z=4.0),
         TierRule(Tier.III, min_window_items=30, min_burst_z=3.0, min_negative_share=0.6, min_total_items=50),
         TierRule(Tier.III, min_window_items=30, min_burst_z=3.0, min_mainstream=2),
