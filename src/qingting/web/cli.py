@@ -7,6 +7,7 @@ Django, call services, and turn known failures into one clear line instead of a 
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -199,12 +200,71 @@ def demo_command(
         stop.set()
 
 
+def _celery_app() -> Any:
+    """The Celery app, after checking the database and broker answer (else one clear line)."""
+    _setup()
+    from qingting.workers.celery_app import ServiceUnavailable, app, check_services
+
+    try:
+        check_services()
+    except ServiceUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+    return app
+
+
+@click.command("worker")
+@click.option("--concurrency", default=2, show_default=True, type=int, help="Worker processes.")
+@click.option("--loglevel", default="INFO", show_default=True)
+@_friendly_errors
+def worker_command(concurrency: int, loglevel: str) -> None:
+    """Server mode: run a Celery worker (polls sources, ingests batches). Start any number of them."""
+    app = _celery_app()
+    app.worker_main(["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}", "--without-heartbeat"])
+
+
+@click.command("beat")
+@click.option("--loglevel", default="INFO", show_default=True)
+@_friendly_errors
+def beat_command(loglevel: str) -> None:
+    """Server mode: run Celery beat, which queues a poll for every due source (run exactly one)."""
+    app = _celery_app()
+    from django.conf import settings
+
+    schedule = settings.DATA_DIR / "celerybeat-schedule"
+    app.start(["beat", f"--loglevel={loglevel}", f"--schedule={schedule}"])
+
+
+@click.command("scheduler")
+@_friendly_errors
+def scheduler_command() -> None:
+    """Embedded mode without the web server: poll due sources from this process until Ctrl+C."""
+    _setup()
+    from django.db import connection
+
+    connection.ensure_connection()  # a missing database is one clear line, before any thread starts
+    connection.close()
+    from qingting.workers.embedded import start_embedded_scheduler
+
+    running = start_embedded_scheduler()
+    click.echo(f"polling due sources every {running.tick:g} s, {running.concurrency} at a time (Ctrl+C to stop)")
+    try:
+        while running.running:
+            threading.Event().wait(1.0)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.stop()
+
+
 COMMANDS: tuple[click.Command, ...] = (
     migrate_command,
     createadmin_command,
     serve_command,
     demo_command,
     manage_command,
+    worker_command,
+    beat_command,
+    scheduler_command,
 )
 
 

@@ -102,6 +102,22 @@ QINGTING_SCHEDULER_TICK = float(os.environ.get("QINGTING_SCHEDULER_TICK", "5"))
 QINGTING_SCHEDULER_CONCURRENCY = int(os.environ.get("QINGTING_SCHEDULER_CONCURRENCY", "4"))
 # Server mode: Celery over Redis (see qingting.workers.celery_app).
 QINGTING_BROKER_URL = os.environ.get("QINGTING_BROKER_URL", "redis://127.0.0.1:6379/0")
+CELERY_BROKER_URL = QINGTING_BROKER_URL
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("QINGTING_QUEUE", "qingting")
+# A task is acknowledged only after it finished, and a worker killed mid-task hands it back:
+# the services are idempotent, so running a task twice stores nothing twice and loses nothing.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis redelivers an unacknowledged task after this many seconds (a worker that died with it).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("QINGTING_VISIBILITY_TIMEOUT", "900"))}
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_ENABLE_UTC = True
+# Beat: look for due sources this often (seconds); each due source becomes one poll_source task.
+QINGTING_DISPATCH_INTERVAL = float(os.environ.get("QINGTING_DISPATCH_INTERVAL", "15"))
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

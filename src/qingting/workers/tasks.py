@@ -1,0 +1,44 @@
+"""Celery tasks: thin wrappers that take ids and plain data and call the platform's services.
+
+Every task is safe to run twice (late acknowledgement redelivers a task whose worker died):
+``source_poll`` commits items and fetch state together, ``ingest_items`` skips stored items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from qingting.workers.celery_app import app
+
+
+@app.task(name="qingting.poll_source")  # type: ignore[untyped-decorator]  # celery ships no types
+def poll_source(source_id: int) -> dict[str, Any]:
+    """Poll one source now (fetch, store new items, record health); returns the poll's report."""
+    from qingting.web.monitoring.polling import source_poll
+
+    return source_poll(source_id=source_id).as_dict()
+
+
+@app.task(name="qingting.ingest_batch")  # type: ignore[untyped-decorator]  # celery ships no types
+def ingest_batch(scheme_id: int, source_id: int, records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Store a batch of records (JSON mappings as ``ingest_items`` takes them) for a scheme and source."""
+    from qingting.web.monitoring.services import ingest_items_by_ids
+
+    result = ingest_items_by_ids(scheme_id=scheme_id, source_id=source_id, records=records)
+    return {
+        "created": result.created,
+        "skipped": result.skipped,
+        "errors": [f"{e.record}: {e.field}: {e.message}" for e in result.errors],
+    }
+
+
+@app.task(name="qingting.dispatch_due_sources")  # type: ignore[untyped-decorator]  # celery ships no types
+def dispatch_due_sources(limit: int = 500) -> int:
+    """Beat's periodic task: claim the sources whose next run has come and queue one poll each."""
+    from qingting.web.monitoring.polling import sources_claim_due
+
+    ids = sources_claim_due(limit=limit)
+    for source_id in ids:
+        poll_source.delay(source_id)
+    return len(ids)

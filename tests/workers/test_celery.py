@@ -1,0 +1,254 @@
+"""Server mode: a real Celery worker over the real Redis and PostgreSQL polls and ingests.
+
+Needs Redis (``QINGTING_TEST_BROKER_URL``, default redis://127.0.0.1:6379/14) and PostgreSQL
+(the server of ``QINGTING_DATABASE_URL``, default postgres://postgres@127.0.0.1:5432/postgres);
+each run uses its own database and queue. Skipped with the reason when they are not reachable,
+except under CI=true, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from _loopback import LoopbackServer, send
+
+from web.conftest import _real_engine_works
+
+from .conftest import rss
+
+pytestmark = pytest.mark.server
+
+BROKER = os.environ.get("QINGTING_TEST_BROKER_URL", "redis://127.0.0.1:6379/14")
+PG = os.environ.get("QINGTING_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+QINGTING = str(Path(sys.executable).parent / "qingting")
+
+SETUP = textwrap.dedent(
+    """
+    import os, sys
+    os.environ["DJANGO_SETTINGS_MODULE"] = "qingting.web.config.settings.server"
+    import django
+    django.setup()
+    from django.core.management import call_command
+    call_command("migrate", verbosity=0, interactive=False)
+    from qingting.web.accounts import services as accounts
+    from qingting.web.monitoring import services
+    from qingting.web.monitoring.models import Source
+    from qingting.workers.tasks import dispatch_due_sources, ingest_batch
+
+    unit = accounts.unit_create(actor=None, code="u", name="柳湾镇", kind="township")
+    feed = services.source_create(actor=None, unit=unit, name="镇新闻", url=sys.argv[1])
+    Source.objects.filter(pk=feed.pk).update(config={"connector": "rss"})
+    hotline = services.source_create(actor=None, unit=unit, name="热线", kind="hotline")
+    scheme = services.scheme_create(actor=None, unit=unit, name="供水", sources=[feed, hotline])
+    dispatch_due_sources.delay()  # beat's task: queues a poll of the feed, which is due
+    records = [{"id": f"h{i}", "text": f"柳湾镇停水第{i}天，热线打不通", "time": 1_795_300_000 + i} for i in range(2)]
+    ingest_batch.delay(scheme.pk, hotline.pk, records)
+    ingest_batch.delay(scheme.pk, hotline.pk, records)  # a repeated batch stores nothing twice
+    print(feed.pk, hotline.pk)
+    """
+)
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true but {reason}")
+    pytest.skip(reason)
+
+
+def _with_db(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="module")
+def services() -> Iterator[dict[str, str]]:
+    """A fresh PostgreSQL database and a private queue on the real Redis; dropped afterwards."""
+    try:
+        import redis
+
+        redis.Redis.from_url(BROKER, socket_connect_timeout=2).ping()
+    except Exception as exc:
+        _unavailable(f"Redis not reachable at {BROKER}: {exc}")
+    try:
+        import psycopg
+
+        admin = psycopg.connect(_with_db(PG, "postgres"), autocommit=True, connect_timeout=3)
+    except Exception as exc:
+        _unavailable(f"PostgreSQL not reachable at {PG}: {exc}")
+    name = f"qingting_workers_{uuid.uuid4().hex[:10]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield {"database": _with_db(PG, name), "queue": f"qingting-test-{name}"}
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+        queue = f"qingting-test-{name}"
+        redis.Redis.from_url(BROKER).delete(queue, f"_kombu.binding.{queue}")
+
+
+def _env(tmp_path: Path, services: dict[str, str], **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("QINGTING_", "DJANGO_"))}
+    env.update(
+        QINGTING_DATA_DIR=str(tmp_path / "data"),
+        QINGTING_DATABASE_URL=services["database"],
+        QINGTING_BROKER_URL=BROKER,
+        QINGTING_QUEUE=services["queue"],
+        QINGTING_FETCH_ALLOW_HOSTS="localhost",
+        **extra,
+    )
+    return env
+
+
+def _rows(database: str, sql: str) -> list[tuple[Any, ...]]:
+    import psycopg
+
+    with psycopg.connect(database) as conn:
+        return list(conn.execute(sql).fetchall())
+
+
+@pytest.mark.slow
+def test_worker_polls_due_sources_and_ingests_batches(
+    tmp_path: Path, services: dict[str, str], server: LoopbackServer
+) -> None:
+    if not _real_engine_works():
+        pytest.skip("the core pipeline does not run in this checkout")
+    server.routes["/feed"] = lambda h: send(h, 200, rss([1, 2, 3]), "application/rss+xml")
+    env = _env(tmp_path, services)
+    setup = subprocess.run(
+        [sys.executable, "-c", SETUP, server.url("/feed")], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert setup.returncode == 0, setup.stderr[-3000:]
+    feed_id, hotline_id = (int(x) for x in setup.stdout.split())
+
+    worker = subprocess.Popen(
+        [QINGTING, "worker", "--concurrency", "1", "--loglevel", "WARNING"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        counts: dict[int, int] = {}
+        while time.monotonic() < deadline and worker.poll() is None:
+            counts = dict(_rows(services["database"], "SELECT source_id, COUNT(*) FROM monitoring_item GROUP BY 1"))
+            if counts == {feed_id: 3, hotline_id: 2}:
+                break
+            time.sleep(0.3)
+        assert counts == {feed_id: 3, hotline_id: 2}
+        time.sleep(1.0)  # the repeated batch has run too (one worker process, tasks in order)
+    finally:
+        worker.send_signal(signal.SIGTERM)  # warm shutdown: finish the running task, then exit
+        _, err = worker.communicate(timeout=60)
+    assert worker.returncode == 0, err[-3000:]
+    assert _rows(services["database"], "SELECT COUNT(*) FROM monitoring_item") == [(5,)]
+    ((failures, next_run, success),) = _rows(
+        services["database"],
+        f"SELECT consecutive_failures, next_run_at, last_success_at FROM monitoring_source WHERE id = {feed_id}",
+    )
+    assert failures == 0 and next_run is not None and success is not None
+    assert server.hits["/feed"] == 1
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"QINGTING_BROKER_URL": "redis://:secret@127.0.0.1:1/0"}, "Error: cannot reach the broker at redis://:***@"),
+        ({"QINGTING_DATABASE_URL": "postgres://postgres@127.0.0.1:1/none"}, "Error: cannot use the database:"),
+    ],
+)
+def test_unreachable_broker_or_database_is_one_clear_line(
+    tmp_path: Path, services: dict[str, str], override: dict[str, str], message: str
+) -> None:
+    env = {**_env(tmp_path, services), **override}
+    done = subprocess.run([QINGTING, "worker"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip().startswith(message) and len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr and "secret" not in done.stderr
+
+
+KILL_SETUP = textwrap.dedent(
+    """
+    import os, sys
+    os.environ["DJANGO_SETTINGS_MODULE"] = "qingting.web.config.settings.server"
+    import django
+    django.setup()
+    from django.core.management import call_command
+    call_command("migrate", verbosity=0, interactive=False)
+    from qingting.web.accounts import services as accounts
+    from qingting.web.monitoring import services
+    from qingting.web.monitoring.models import Source
+    from qingting.workers.tasks import poll_source
+
+    unit = accounts.unit_create(actor=None, code="k", name="柳湾镇", kind="township")
+    feed = services.source_create(actor=None, unit=unit, name="慢新闻", url=sys.argv[1])
+    Source.objects.filter(pk=feed.pk).update(config={"connector": "rss"})
+    services.scheme_create(actor=None, unit=unit, name="供水", sources=[feed])
+    poll_source.delay(feed.pk)
+    print(feed.pk)
+    """
+)
+
+
+@pytest.mark.slow
+def test_a_worker_process_killed_mid_task_loses_nothing(
+    tmp_path: Path, services: dict[str, str], server: LoopbackServer
+) -> None:
+    if not _real_engine_works():
+        pytest.skip("the core pipeline does not run in this checkout")
+    first_request = threading.Event()
+
+    def slow_then_fast(h: Any) -> None:
+        if not first_request.is_set():
+            first_request.set()
+            time.sleep(3)  # the worker process is killed while it waits for this answer
+        send(h, 200, rss([7, 8, 9]), "application/rss+xml")
+
+    server.routes["/slow"] = slow_then_fast
+    env = _env(tmp_path, services)
+    # The module's database is shared with the first test: every query below names this source.
+    setup = subprocess.run(
+        [sys.executable, "-c", KILL_SETUP, server.url("/slow")], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert setup.returncode == 0, setup.stderr[-3000:]
+    feed_id = int(setup.stdout.split()[0])
+    worker = subprocess.Popen(
+        [QINGTING, "worker", "--concurrency", "1", "--loglevel", "WARNING"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert first_request.wait(60), "the worker never started the poll"
+        children = subprocess.run(["pgrep", "-P", str(worker.pid)], capture_output=True, text=True).stdout.split()
+        assert len(children) == 1
+        os.kill(int(children[0]), signal.SIGKILL)  # the pool process dies mid-task
+        deadline = time.monotonic() + 60
+        count = 0
+        while time.monotonic() < deadline and worker.poll() is None:
+            count = _rows(services["database"], f"SELECT COUNT(*) FROM monitoring_item WHERE source_id = {feed_id}")[0][
+                0
+            ]
+            if count == 3:
+                break
+            time.sleep(0.3)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, err = worker.communicate(timeout=60)
+    # The task was handed back and run again by the replacement process: stored once, nothing lost.
+    assert count == 3, err[-3000:]
+    assert server.hits["/slow"] == 2
+    ids = _rows(services["database"], f"SELECT external_id FROM monitoring_item WHERE source_id = {feed_id}")
+    assert sorted(i for (i,) in ids) == ["n-7", "n-8", "n-9"]
