@@ -94,3 +94,47 @@ def test_serve_polls_a_due_source_and_stops_on_ctrl_c(tmp_path: Path, server: Lo
     ).fetchone()
     db.close()
     assert failures == 0 and next_run is not None and success is not None
+
+
+@pytest.mark.slow
+def test_no_scheduler_flag_and_the_standalone_scheduler_command(tmp_path: Path, server: LoopbackServer) -> None:
+    if not _real_engine_works():
+        pytest.skip("the core pipeline does not run in this checkout")
+    server.routes["/feed"] = lambda h: send(h, 200, rss([1, 2]), "application/rss+xml")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("QINGTING_", "DJANGO_"))}
+    env.update(QINGTING_DATA_DIR=str(tmp_path / "data"), QINGTING_FETCH_ALLOW_HOSTS="localhost",
+               QINGTING_SCHEDULER_TICK="0.2")  # fmt: skip
+    setup = subprocess.run(
+        [sys.executable, "-c", SETUP, server.url("/feed")], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert setup.returncode == 0, setup.stderr[-2000:]
+    qingting = str(Path(sys.executable).parent / "qingting")
+
+    web_only = subprocess.Popen(
+        [qingting, "serve", "--no-migrate", "--no-scheduler", "--port", str(free_port())],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(3.0)  # ~15 ticks' worth: a scheduler would have polled by now
+    web_only.send_signal(signal.SIGINT)
+    out, err = web_only.communicate(timeout=60)
+    assert web_only.returncode == 0, err[-2000:]
+    assert "polling due sources" not in out and server.hits["/feed"] == 0
+
+    scheduler = subprocess.Popen(
+        [qingting, "scheduler"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    db_path = tmp_path / "data" / "qingting.sqlite3"
+    try:
+        deadline = time.monotonic() + 60
+        count = 0
+        while time.monotonic() < deadline and scheduler.poll() is None and count < 2:
+            db = sqlite3.connect(db_path, timeout=10)
+            count = db.execute("SELECT COUNT(*) FROM monitoring_item").fetchone()[0]
+            db.close()
+            time.sleep(0.2)
+        assert count == 2
+    finally:
+        scheduler.send_signal(signal.SIGINT)
+        out, err = scheduler.communicate(timeout=60)
+    assert scheduler.returncode == 0, err[-2000:]
+    assert "polling due sources every 0.2 s" in out and server.hits["/feed"] == 1
