@@ -43,6 +43,7 @@ def test_poll_stores_new_items_then_304_stores_nothing(feed_source: Any, server:
     assert src.last_success_at == now and src.consecutive_failures == 0 and src.item_count == 3
     assert src.fetch_state == {"etag": '"v1"'}
     assert now + timedelta(seconds=540) <= src.next_run_at <= now + timedelta(seconds=660)  # 600 s ± 10 %
+    assert report.next_run_at == src.next_run_at
     assert AuditEntry.objects.filter(action="source.poll", object_id=str(src.pk)).count() == 1
 
     # The stored ETag goes back as If-None-Match: a 304 stores nothing and is a success.

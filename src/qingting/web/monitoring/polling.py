@@ -183,7 +183,7 @@ def source_poll(*, source_id: int, now: datetime | None = None, fetcher: SafeFet
         try:
             with transaction.atomic():
                 ingested = ingest_items(scheme=scheme, source=source, records=[i.as_record() for i in result.items])
-                _record(source, result, now=now, created=ingested.created)
+                next_at = _record(source, result, now=now, created=ingested.created)
         except Exception as exc:
             # Nothing of this poll was kept (one transaction); the old fetch state stays, so the next
             # poll fetches the same items again. Recorded as a failure so it shows on the sources page.
@@ -194,8 +194,6 @@ def source_poll(*, source_id: int, now: datetime | None = None, fetcher: SafeFet
             return PollReport(source_id, True, True, 0, 0, False, tuple(errors), next_at)
         created, skipped = ingested.created, ingested.skipped
         errors += [f"{e.record}: {e.field}: {e.message}" for e in ingested.errors]
-        source.refresh_from_db(fields=["next_run_at"])
-        next_at = source.next_run_at
     else:
         with transaction.atomic():
             next_at = _record(source, result, now=now)
