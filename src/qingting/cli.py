@@ -334,7 +334,6 @@ def sentiment_train(
     click.echo(f"trained on {len(rows)} rows → {output}")
 
 
-
 def _register_interfaces() -> None:
     """Add the commands of the other interfaces (web platform, sources, warnings) to ``main``.
 

@@ -99,7 +99,5 @@ def test_bucket_seconds_validated() -> None:
 def test_heat_orders_events_sensibly() -> None:
     quiet = heat_score(items=10, duplicates=2, rate_per_hour=1, sources=1, engagement=5, mainstream=0)
     media = heat_score(items=10, duplicates=2, rate_per_hour=1, sources=1, engagement=5, mainstream=2)
-    viral = heat_score(
-        items=2000, duplicates=900, rate_per_hour=400, sources=30, engagement=10**5, mainstream=5
-    )
+    viral = heat_score(items=2000, duplicates=900, rate_per_hour=400, sources=30, engagement=10**5, mainstream=5)
     assert 0 < quiet < media < viral <= 100

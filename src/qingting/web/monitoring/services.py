@@ -161,8 +161,7 @@ def _normalise(position: int, raw: Mapping[str, Any], now: datetime) -> _Record 
         url=url,
         published_at=min(published, now),  # a clock in the future must not pin events there
         # A connector sends ``author_pseudonym`` already keyed (the handle never left it).
-        author_pseudonym=author_pseudonym(str(raw.get("author") or ""))
-        or str(raw.get("author_pseudonym") or "")[:32],
+        author_pseudonym=author_pseudonym(str(raw.get("author") or "")) or str(raw.get("author_pseudonym") or "")[:32],
         engagement=min(engagement, 2**31 - 1),
         region=str(raw.get("region") or "")[:100],
         lang=str(raw.get("lang") or "")[:16],

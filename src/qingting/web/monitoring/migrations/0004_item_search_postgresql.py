@@ -30,6 +30,6 @@ def _down(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("monitoring", "0003_daily_counts")]  # noqa: RUF012
+    dependencies = [("monitoring", "0003_daily_counts")]
 
-    operations = [migrations.RunPython(_up, _down)]  # noqa: RUF012
+    operations = [migrations.RunPython(_up, _down)]
