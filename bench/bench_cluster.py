@@ -10,7 +10,7 @@ One command:  .venv/bin/python bench/bench_cluster.py [--sweep] [--ced N] [--thr
   split-half check (choose the threshold on the first half of the stream, report the second half
   run on its own); a topic-split check (topics shuffled with a fixed seed into two disjoint halves,
   each run as its own stream).
-- ``--ced N``: the first N posts of the CED stream (/tmp/ced.jsonl from
+- ``--ced N``: the first N posts of the CED stream (bench/out/ced.jsonl from
   ``python3 ../shared/tools/ced_stream.py``; ``--ced 1000000`` takes the whole stream, ≈ 4 min),
   tokenised with ``qingting.core.text``
   (``normalize(text).match`` then ``tokenize(..., "zh")``), real timestamps; cascades are the gold
@@ -34,6 +34,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from _ced import ced_stream
 from qingting.core.cluster import ClusterHit, OnlineClusterer
 from qingting.core.metrics import bcubed, completeness, homogeneity, nmi
 
@@ -203,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tweets", type=Path, default=TWEETS)
     ap.add_argument("--ced", type=int, default=100_000, help="first N CED posts (0: skip)")
-    ap.add_argument("--ced-path", type=Path, default=Path("/tmp/ced.jsonl"))
+    ap.add_argument("--ced-path", type=Path, default=None, help="default: bench/out/ced.jsonl, made if missing")
     ap.add_argument("--sweep", action="store_true", help="threshold / merge / decay sweeps and split checks")
     ap.add_argument("--threshold", type=float, default=None)
     ap.add_argument("--merge-threshold", type=float, default=None)
@@ -260,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: {args.tweets} not found")
 
     if args.ced > 0:
+        args.ced_path = args.ced_path or ced_stream()
         if args.ced_path.is_file():
             t0 = time.perf_counter()
             cdocs, ctimes, cgold = load_ced(args.ced_path, args.ced)

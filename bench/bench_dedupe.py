@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_dedupe.py [--limit N] [--thresholds 0.5,0.6,0.7,0.8]
 
-1. CED (Chinese Weibo cascades, ``/tmp/ced.jsonl`` from ``../shared/tools/ced_stream.py``, created
+1. CED (Chinese Weibo cascades, ``bench/out/ced.jsonl`` from ``../shared/tools/ced_stream.py``, created
    when missing): the stream in time order through one :class:`Deduper`.
    Gold "copies": a repost whose own folded text (``//@…`` chain stripped) nearly equals the text
    of the post it reposts (its parent when the parent has text, else the cascade's original):
@@ -27,7 +27,6 @@ import difflib
 import gc
 import json
 import random
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -35,26 +34,16 @@ from pathlib import Path
 
 import numpy as np
 
+from _ced import ced_stream
 from qingting.core.dedupe import DEFAULT_THRESHOLD, Deduper, evaluate_pairs, read_pairs
 from qingting.core.dedupe.evaluate import default_fold
 from qingting.core.text import normalize
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
-CED = Path("/tmp/ced.jsonl")
 LCQMC = SHARED / "data" / "pairs" / "LCQMC_test.txt"
 BATCH = 1000
 GOLD_RATIO = 0.8
-
-
-def ensure_ced() -> None:
-    if CED.exists():
-        return
-    print(f"creating {CED} with ../shared/tools/ced_stream.py (about a minute)", flush=True)
-    tmp = CED.with_suffix(".part")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        subprocess.run([sys.executable, str(SHARED / "tools" / "ced_stream.py")], stdout=fh, check=True)
-    tmp.rename(CED)
 
 
 def load_ced(limit: int | None) -> tuple[list[str], list[str], list[float], list[str], list[str | None]]:
@@ -65,7 +54,7 @@ def load_ced(limit: int | None) -> tuple[list[str], list[str], list[float], list
     clusters: list[str] = []
     parents: list[str | None] = []
     seen: set[str] = set()
-    with open(CED, encoding="utf-8") as fh:
+    with open(ced_stream(), encoding="utf-8") as fh:
         for line in fh:
             r = json.loads(line)
             # The pipeline's matching form: own content (chain and "转发微博" dropped), URLs,
@@ -263,12 +252,11 @@ def main() -> int:
     )
 
     # -- 1. CED ----------------------------------------------------------------------------------
-    ensure_ced()
     t0 = time.perf_counter()
     data = load_ced(args.limit)
     ids, texts, times, _, parents = data
     print(
-        f"\n[1] CED stream {CED} ({len(ids)} posts with text, mean {np.mean([len(t) for t in texts]):.1f} "
+        f"\n[1] CED stream {ced_stream()} ({len(ids)} posts with text, mean {np.mean([len(t) for t in texts]):.1f} "
         f"chars after folding; loaded and folded in {time.perf_counter() - t0:.0f} s)"
     )
     index = {}

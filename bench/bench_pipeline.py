@@ -19,31 +19,12 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import platform
 import resource
-import subprocess
 import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-OUT = ROOT / "bench" / "out"
-
-
-def ced_stream() -> Path:
-    """The CED stream as JSONL, made once with the shared tool."""
-    path = OUT / "ced.jsonl"
-    if not path.exists():
-        tool = SHARED / "tools" / "ced_stream.py"
-        if not tool.exists():
-            sys.exit(f"CED tool not found at {tool}: this benchmark needs ../shared")
-        OUT.mkdir(parents=True, exist_ok=True)
-        print(f"making {path} with {tool} …", file=sys.stderr)
-        tmp = path.with_suffix(".tmp")
-        with tmp.open("wb") as f:
-            subprocess.run([sys.executable, str(tool)], stdout=f, check=True)
-        tmp.rename(path)
-    return path
+from _ced import ced_stream, parent_id
 
 
 def main() -> int:
@@ -96,11 +77,8 @@ def main() -> int:
             print(f"skipped: {it}", file=sys.stderr)
             continue
         assert rec is not None
-        if rec.data.get("kind") == "repost" and not a.no_parent:
-            # ced_stream.py gives the parent's raw mid ("" = the cascade's original); our ids are
-            # "r<mid>" and "o<cascade>" — the link Weibo's API gives as retweeted_status
-            parent = rec.data.get("parent")
-            it = replace(it, parent=f"r{parent}" if parent else f"o{rec.data['cluster']}")
+        if not a.no_parent:
+            it = replace(it, parent=parent_id(rec.data))
         batch.append(it)
         labels.append(str(rec.data.get("cluster")))
         n += 1

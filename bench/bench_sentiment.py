@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qingting.core.evaluation import split_holdout
+from qingting.core.evaluation import macro_f1, split_holdout
 from qingting.core.sentiment import SentimentModel, default_corpus, default_model, train
 from qingting.core.text import fold
 
@@ -69,16 +69,6 @@ def dedupe(rows: Rows) -> Rows:
     return out
 
 
-def macro_f1(truth: np.ndarray, pred: np.ndarray) -> float:
-    f1s = []
-    for c in (0, 1):
-        tp = float(np.sum((pred == c) & (truth == c)))
-        fp = float(np.sum((pred == c) & (truth != c)))
-        fn = float(np.sum((pred != c) & (truth == c)))
-        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    return sum(f1s) / 2
-
-
 def measure(name: str, predict: Predict, rows: Rows, train_seconds: float | None = None) -> None:
     texts = [fold(t) for t, _ in rows]
     truth = np.array([y for _, y in rows])
@@ -89,7 +79,7 @@ def measure(name: str, predict: Predict, rows: Rows, train_seconds: float | None
     acc = float(np.mean(pred == truth))
     trained = f"  train {train_seconds:5.1f}s" if train_seconds is not None else ""
     print(
-        f"{name:<58} n={len(rows):>5}  acc {acc:.4f}  macro-F1 {macro_f1(truth, pred):.4f}  "
+        f"{name:<58} n={len(rows):>5}  acc {acc:.4f}  macro-F1 {macro_f1(truth.tolist(), pred.tolist()):.4f}  "
         f"posts/s {len(texts) / max(cpu, 1e-9):>7,.0f} cpu ({len(texts) / max(wall, 1e-9):>7,.0f} wall){trained}",
         flush=True,
     )

@@ -1,11 +1,11 @@
 """Benchmark of core text processing: normalize, detect_language and tokenize per post.
 
 Reads a JSONL stream of posts (default: the CED stream made by
-``python3 ../shared/tools/ced_stream.py > /tmp/ced.jsonl``), runs each stage on every post's text
+``python3 ../shared/tools/ced_stream.py``, kept in ``bench/out/ced.jsonl``), runs each stage on every post's text
 on one core, and prints posts/s and µs/post per stage and for the three together (CPU time of
 this process, so that other load on a shared machine disturbs the figures less).
 
-    .venv/bin/python bench/bench_text.py [--input /tmp/ced.jsonl] [--limit N] [--field text]
+    .venv/bin/python bench/bench_text.py [--input bench/out/ced.jsonl] [--limit N] [--field text]
     .venv/bin/python bench/bench_text.py --input ../shared/data/weibo2018/train.txt
     .venv/bin/python bench/bench_text.py --segmenters --limit 50000   # jieba vs rjieba
     .venv/bin/python bench/bench_text.py --scripts --input ../shared/data/weibo2018/train.txt
@@ -29,6 +29,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from _ced import ced_stream
 from qingting.core.text import MAX_MATCH_CHARS, detect_language, normalize, tokenize
 
 
@@ -102,15 +103,16 @@ def _compare_segmenters(texts: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--input", type=Path, default=Path("/tmp/ced.jsonl"))
+    parser.add_argument("--input", type=Path, default=None, help="default: bench/out/ced.jsonl, made if missing")
     parser.add_argument("--field", default="text")
     parser.add_argument("--limit", type=int, default=None, help="first N posts only (default: all)")
     parser.add_argument("--segmenters", action="store_true", help="also compare jieba and rjieba")
     parser.add_argument("--scripts", action="store_true", help="also measure Traditional/Simplified folding")
     args = parser.parse_args(argv)
+    args.input = args.input or ced_stream()
     if not args.input.is_file():
         print(
-            f"input not found: {args.input}; make it with `python3 ../shared/tools/ced_stream.py > /tmp/ced.jsonl`",
+            f"input not found: {args.input}; make it with `python3 ../shared/tools/ced_stream.py > FILE`",
             file=sys.stderr,
         )
         return 0

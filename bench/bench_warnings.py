@@ -22,6 +22,7 @@ from pathlib import Path
 
 import orjson
 
+from _ced import ced_stream, parent_id
 from qingting.core.io import parse_time
 from qingting.core.pipeline import PipelineConfig
 from qingting.core.rules import compile_expression
@@ -29,30 +30,20 @@ from qingting.core.types import Item
 from qingting.core.warnings import Tier, WarningPolicy
 from qingting.core.warnings.replay import ReplayStats, format_summary, replay, summarize
 
-ROOT = Path(__file__).resolve().parent.parent
-CANDIDATES = (ROOT / "bench" / "out" / "ced.jsonl", Path("/tmp/ced.jsonl"))
 
-
-def ced_stream(path: Path, limit: int | None) -> Iterator[tuple[Item, str | None]]:
+def ced_items(path: Path, limit: int | None) -> Iterator[tuple[Item, str | None]]:
     with path.open("rb") as f:
         for n, line in enumerate(f):
             if limit is not None and n >= limit:
                 return
             d = orjson.loads(line)
             cluster = str(d["cluster"])
-            parent = d.get("parent")
-            if d.get("kind") == "original":
-                parent_id = None
-            elif parent:
-                parent_id = f"r{parent}"
-            else:
-                parent_id = f"o{cluster}"
             item = Item(
                 id=str(d["id"]),
                 text=d.get("text") or "",
                 time=parse_time(d["time"]),
                 source=str(d.get("source") or ""),
-                parent=parent_id,
+                parent=parent_id(d),
             )
             yield item, cluster
 
@@ -66,17 +57,14 @@ def main() -> int:
     ap.add_argument("--big", type=int, default=500)
     ap.add_argument("--show", type=int, default=5, help="print the first N warnings")
     args = ap.parse_args()
-    path = args.input or next((p for p in CANDIDATES if p.exists()), None)
-    if path is None or not path.exists():
-        print("CED stream not found; make it with: python3 ../shared/tools/ced_stream.py > bench/out/ced.jsonl")
-        return 0
+    path = args.input or ced_stream()
     policy = WarningPolicy()
     config = PipelineConfig(bucket_seconds=policy.bucket_seconds)
     stats = ReplayStats()
     raised = []
     tiers: dict[str, int] = {}
     for r in replay(
-        ced_stream(path, args.limit),
+        ced_items(path, args.limit),
         matcher=compile_expression(args.scheme),
         policy=policy,
         config=config,

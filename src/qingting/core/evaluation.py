@@ -20,6 +20,7 @@ __all__ = [
     "SentimentReport",
     "evaluate_clusters",
     "evaluate_sentiment",
+    "macro_f1",
     "split_holdout",
 ]
 
@@ -110,7 +111,8 @@ class SentimentReport:
         return self.items / self.seconds if self.seconds else 0.0
 
 
-def _macro_f1(gold: Sequence[int], pred: Sequence[int]) -> float:
+def macro_f1(gold: Sequence[int], pred: Sequence[int]) -> float:
+    """Mean over the classes present of each class's F1 (a class never predicted nor present is skipped)."""
     f1s = []
     for cls in sorted(set(gold) | set(pred)):
         tp = sum(1 for g, p in zip(gold, pred, strict=True) if g == cls and p == cls)
@@ -165,7 +167,7 @@ def evaluate_sentiment(
     return SentimentReport(
         items=len(gold),
         accuracy=correct / len(gold) if gold else 0.0,
-        macro_f1=_macro_f1(truth, pred),
+        macro_f1=macro_f1(truth, pred),
         seconds=seconds,
         trained_on=len(train) if train is not None else 0,
     )
