@@ -38,7 +38,6 @@ from qingting.core.types import (
     DuplicateKind,
     EventSummary,
     Item,
-    RecordError,
     SentimentLabel,
 )
 
@@ -158,7 +157,6 @@ class Pipeline:
     def partial_fit(self, batch: Iterable[Item]) -> BatchResult:
         """Process one batch of items in order; return their assignments and the touched events."""
         items = list(batch)
-        errors: list[RecordError] = []
         prepared = [self._prepare(it) for it in items]
         probs = self._sentiment(prepared)
         touched: dict[int, _Event] = {}
@@ -172,7 +170,7 @@ class Pipeline:
         self._retire(retired)
         live = {self.clusterer_.resolve(eid) for eid in touched}
         summaries = [self._summary(self.events_[eid]) for eid in live if eid is not None and eid in self.events_]
-        return BatchResult(tuple(assignments), tuple(summaries + retired), tuple(errors))
+        return BatchResult(tuple(assignments), tuple(summaries + retired))
 
     def events(self) -> list[EventSummary]:
         """Summaries of all live events and the most recently retired ones."""

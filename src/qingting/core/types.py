@@ -7,7 +7,7 @@ engine; interfaces convert at their edge.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -120,8 +120,11 @@ class RecordError:
 
 @dataclass(frozen=True, slots=True)
 class BatchResult:
-    """Returned by :meth:`qingting.core.pipeline.Pipeline.partial_fit`."""
+    """Returned by :meth:`qingting.core.pipeline.Pipeline.partial_fit`.
+
+    Records that could not become items never reach the pipeline: the reader
+    (:mod:`qingting.core.io`) reports them as :class:`RecordError`.
+    """
 
     assignments: tuple[Assignment, ...]
     events: tuple[EventSummary, ...]  # every event touched by the batch, plus those retired by it
-    errors: tuple[RecordError, ...] = field(default_factory=tuple)
