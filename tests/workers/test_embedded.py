@@ -106,3 +106,50 @@ def test_invalid_settings_are_refused() -> None:
 
 # Against a real source and database: tests/workers/test_serve.py runs `qingting serve` itself (a file
 # database; the in-memory test database locks whole tables across threads).
+
+
+# --- periodic jobs (qingting.web.periodic) ------------------------------------------------------
+
+CALLS: list[datetime] = []
+
+
+def record_call(now: datetime) -> int:
+    CALLS.append(now)
+    return len(CALLS)
+
+
+def fail_always(now: datetime) -> None:
+    raise RuntimeError("job broke")
+
+
+def test_periodic_jobs_run_when_due_once_at_a_time_and_failures_are_counted() -> None:
+    from qingting.web import periodic
+
+    CALLS.clear()
+    periodic.register("test.record", every=3600, target=f"{__name__}:record_call")
+    periodic.register("test.fail", every=3600, target=f"{__name__}:fail_always")
+    fake = FakeSources(0)
+    scheduler = EmbeddedScheduler(tick=0.01, concurrency=2, claim=fake.claim, poll=fake.poll).start()
+    try:
+        wait_for(lambda: len(CALLS) == 1 and scheduler.jobs_failed >= 1)
+        time.sleep(0.1)  # many ticks, but the interval (an hour) has not passed
+        assert len(CALLS) == 1 and scheduler.jobs_failed == 1
+        for future in scheduler.run_jobs(force=True):
+            future.result(5)
+        assert len(CALLS) == 2 and scheduler.jobs_failed == 2
+        assert periodic.run("test.record") == 3
+    finally:
+        scheduler.stop()
+        periodic._JOBS.pop("test.record", None)
+        periodic._JOBS.pop("test.fail", None)
+
+
+def test_periodic_register_refuses_bad_jobs() -> None:
+    from qingting.web import periodic
+
+    with pytest.raises(ValueError, match="positive"):
+        periodic.register("test.bad", every=0, target="a:b")
+    with pytest.raises(ValueError, match="module:function"):
+        periodic.register("test.bad", every=1, target="a.b")
+    with pytest.raises(KeyError, match="no periodic job"):
+        periodic.run("test.unknown")

@@ -321,3 +321,11 @@ def get_item(request: HttpRequest, item_id: int) -> Item:
     if item is None:
         raise Http404
     return item
+
+
+# --- the other apps' routers (each scoped by its own selectors, errors in the shape above) ------
+
+api.add_router("/warnings", "qingting.web.warnings.api.router", tags=["warnings"])
+api.add_router("/cases", "qingting.web.cases.api.router", tags=["cases"])
+api.add_router("/reports", "qingting.web.reporting.api.router", tags=["reports"])
+api.add_router("/intake", "qingting.web.collect.api.router", tags=["intake"])

@@ -177,6 +177,8 @@ def demo_command(
 
         demo.demo_ingest(setup, history, on_batch=progress)
     click.echo("")
+    for line in demo.demo_seed_apps(setup):
+        click.echo(line)
     click.echo("Demo users (fictional organisation 青禾县; passwords are new on every run):")
     for username, password, role in setup.credentials:
         click.echo(f"  {username:<16} {password:<20} {role}")
@@ -268,7 +270,18 @@ COMMANDS: tuple[click.Command, ...] = (
 )
 
 
+# Apps that add their own commands: each has a ``cli`` module with ``register(group)``.
+APP_CLIS = ("collect", "warnings", "cases", "reporting")
+
+
 def register(group: click.Group) -> None:
     """Add the platform commands to the ``qingting`` group (called from :mod:`qingting.cli`)."""
+    import importlib
+    import importlib.util
+
     for command in COMMANDS:
         group.add_command(command)
+    for app in APP_CLIS:
+        name = f"qingting.web.{app}.cli"
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name).register(group)

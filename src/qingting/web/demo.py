@@ -160,6 +160,25 @@ def demo_records(*, days: int = 14, scale: float = 1.0, seed: int = 7) -> list[d
     return generate(seed=seed, start=start, days=days, scale=scale)
 
 
+# Apps that add demo data of their own (warnings, cases, reports): each has a ``demo`` module with
+# ``seed(setup) -> str`` (idempotent; returns one line saying what it made). Run in this order,
+# after the stream is loaded, so cases can come from warnings and reports can count both.
+DEMO_APPS = ("collect", "warnings", "cases", "reporting")
+
+
+def demo_seed_apps(setup: DemoSetup) -> list[str]:
+    """Let each app that has a ``demo`` module add its demo data; returns what they said."""
+    import importlib
+    import importlib.util
+
+    lines = []
+    for app in DEMO_APPS:
+        name = f"qingting.web.{app}.demo"
+        if importlib.util.find_spec(name) is not None:
+            lines.append(str(importlib.import_module(name).seed(setup)))
+    return lines
+
+
 def replay_in_background(
     setup: DemoSetup, records: Sequence[Mapping[str, Any]], *, speed: float, stop: threading.Event
 ) -> threading.Thread:

@@ -26,11 +26,17 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 
 @app.on_after_configure.connect  # type: ignore[untyped-decorator]
 def _beat_schedule(sender: Celery, **_: Any) -> None:
+    import django
     from django.conf import settings
 
+    from qingting.web import periodic
+
+    django.setup()  # the apps register their periodic jobs in ready()
     sender.add_periodic_task(
         float(settings.QINGTING_DISPATCH_INTERVAL), app.signature("qingting.dispatch_due_sources"), name="dispatch"
     )
+    for job in periodic.jobs():
+        sender.add_periodic_task(job.every, app.signature("qingting.run_periodic", args=(job.name,)), name=job.name)
 
 
 class ServiceUnavailable(Exception):

@@ -1,10 +1,11 @@
-"""Embedded mode: an in-process scheduler thread that polls due sources (no other service).
+"""Embedded mode: an in-process scheduler thread that polls due sources and runs periodic jobs.
 
 Every ``tick`` seconds the thread claims the sources whose next run has come (at most as many as
 it has free slots) and polls each on a small thread pool, so at most ``concurrency`` polls run at
 once and a slow site never blocks the others. :meth:`EmbeddedScheduler.stop` lets running polls
 finish (each poll commits its items and health in one transaction; an interrupted one is simply
-repeated) and then returns.
+repeated) and then returns. The periodic jobs registered in :mod:`qingting.web.periodic` run on
+the same pool, each at most once at a time, when their interval has passed.
 
 >>> scheduler = EmbeddedScheduler(tick=5.0, concurrency=4).start()  # doctest: +SKIP
 >>> scheduler.stop()  # doctest: +SKIP
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
@@ -77,6 +79,9 @@ class EmbeddedScheduler:
         self.polls_started = 0
         self.polls_done = 0
         self.polls_failed = 0  # polls that raised (our faults: database, bugs), logged and counted
+        self._job_last: dict[str, float] = {}  # job name -> monotonic time it last started
+        self._job_running: dict[str, Future[Any]] = {}
+        self.jobs_failed = 0
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -135,6 +140,40 @@ class EmbeddedScheduler:
         self.polls_started += len(futures)
         return futures
 
+    def run_jobs(self, *, force: bool = False) -> list[Future[Any]]:
+        """Submit the periodic jobs whose interval has passed (all of them with ``force``)."""
+        from qingting.web import periodic
+
+        pool = self._pool
+        if pool is None:
+            raise RuntimeError("start() the scheduler first")
+        started = []
+        for job in periodic.jobs():
+            last = self._job_last.get(job.name)
+            running = self._job_running.get(job.name)
+            if running is not None and not running.done():
+                continue
+            if not force and last is not None and time.monotonic() - last < job.every:
+                continue
+            self._job_last[job.name] = time.monotonic()
+            future = pool.submit(self._job_one, job.name)
+            self._job_running[job.name] = future
+            started.append(future)
+        return started
+
+    def _job_one(self, name: str) -> Any:
+        from qingting.web import periodic
+
+        try:
+            return periodic.run(name, self.clock())
+        except Exception:
+            with self._lock:
+                self.jobs_failed += 1
+            log.exception("scheduler: periodic job %s failed", name)
+            return None
+        finally:
+            self._close_connection()
+
     def _poll_one(self, source_id: int, now: datetime) -> Any:
         try:
             return self.poll(source_id, now)
@@ -152,6 +191,7 @@ class EmbeddedScheduler:
         while not self._stop.is_set():
             try:
                 self.run_once()
+                self.run_jobs()
             except Exception:  # never let the thread die silently
                 log.exception("scheduler tick failed")
             # The claim ran on this thread; do not hold its connection between ticks.

@@ -42,3 +42,11 @@ def dispatch_due_sources(limit: int = 500) -> int:
     for source_id in ids:
         poll_source.delay(source_id)
     return len(ids)
+
+
+@app.task(name="qingting.run_periodic")  # type: ignore[untyped-decorator]  # celery ships no types
+def run_periodic(name: str) -> str:
+    """Beat's task for one registered periodic job (:mod:`qingting.web.periodic`); returns its result."""
+    from qingting.web import periodic
+
+    return str(periodic.run(name))

@@ -8,6 +8,10 @@ from qingting.web.api import api
 urlpatterns = [
     path("", include("qingting.web.monitoring.urls")),
     path("accounts/", include("qingting.web.accounts.urls")),
+    path("sources/", include("qingting.web.collect.urls")),
+    path("warnings/", include("qingting.web.warnings.urls")),
+    path("cases/", include("qingting.web.cases.urls")),
+    path("reports/", include("qingting.web.reporting.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

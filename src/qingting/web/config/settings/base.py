@@ -27,6 +27,10 @@ INSTALLED_APPS = [
     "qingting.web.accounts",
     "qingting.web.audit",
     "qingting.web.monitoring",
+    "qingting.web.collect",
+    "qingting.web.warnings",
+    "qingting.web.cases",
+    "qingting.web.reporting",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Cases (诉求办理) — see docs and the app's modules."""

@@ -1,0 +1,1 @@
+"""Collection (采集) — see docs and the app's modules."""

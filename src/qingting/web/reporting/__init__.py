@@ -1,0 +1,1 @@
+"""Reports (报告) — see docs and the app's modules."""

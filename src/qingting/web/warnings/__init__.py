@@ -1,0 +1,1 @@
+"""Warnings (预警) — see docs and the app's modules."""
