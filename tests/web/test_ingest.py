@@ -149,3 +149,31 @@ def test_with_the_real_engine(org: dict[str, Any]) -> None:
     )
     assert more.created == 1
     assert Item.objects.get(external_id="r9").event_id == event.pk  # restored engine, same event
+
+
+def test_batch_ingested_is_sent_after_commit_with_the_touched_events(
+    setup: tuple[Any, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    from qingting.web.monitoring.signals import batch_ingested
+
+    scheme, source = setup
+    seen: list[dict[str, Any]] = []
+
+    def receiver(sender: Any, **kwargs: Any) -> None:
+        seen.append({k: kwargs[k] for k in ("scheme_id", "event_ids", "item_ids")})
+
+    batch_ingested.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            result = services.ingest_items(scheme=scheme, source=source, records=stream("s", 4))
+        assert seen == []  # not before the commit
+        for callback in callbacks:
+            callback()
+        with django_capture_on_commit_callbacks(execute=True):
+            services.ingest_items(scheme=scheme, source=source, records=stream("s", 4))  # nothing new: no signal
+    finally:
+        batch_ingested.disconnect(receiver)
+    assert len(seen) == 1
+    assert seen[0]["scheme_id"] == scheme.pk
+    assert sorted(seen[0]["item_ids"]) == sorted(result.item_ids)
+    assert set(seen[0]["event_ids"]) == set(Item.objects.filter(pk__in=result.item_ids).values_list("event", flat=True))

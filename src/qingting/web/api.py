@@ -328,4 +328,5 @@ def get_item(request: HttpRequest, item_id: int) -> Item:
 api.add_router("/warnings", "qingting.web.warnings.api.router", tags=["warnings"])
 api.add_router("/cases", "qingting.web.cases.api.router", tags=["cases"])
 api.add_router("/reports", "qingting.web.reporting.api.router", tags=["reports"])
+api.add_router("/bulletins", "qingting.web.bulletins.api.router", tags=["bulletins"])
 api.add_router("/intake", "qingting.web.collect.api.router", tags=["intake"])

@@ -271,7 +271,7 @@ COMMANDS: tuple[click.Command, ...] = (
 
 
 # Apps that add their own commands: each has a ``cli`` module with ``register(group)``.
-APP_CLIS = ("collect", "warnings", "cases", "reporting")
+APP_CLIS = ("collect", "warnings", "cases", "reporting", "bulletins")
 
 
 def register(group: click.Group) -> None:

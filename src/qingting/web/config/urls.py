@@ -12,6 +12,7 @@ urlpatterns = [
     path("warnings/", include("qingting.web.warnings.urls")),
     path("cases/", include("qingting.web.cases.urls")),
     path("reports/", include("qingting.web.reporting.urls")),
+    path("bulletins/", include("qingting.web.bulletins.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

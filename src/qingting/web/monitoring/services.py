@@ -30,6 +30,7 @@ from qingting.web.accounts.models import Unit
 from qingting.web.audit.services import audit_record
 from qingting.web.monitoring import search
 from qingting.web.monitoring.models import DailyCount, Event, Item, PipelineState, Scheme, Source, SourceKind
+from qingting.web.monitoring.signals import batch_ingested
 
 log = logging.getLogger(__name__)
 
@@ -602,6 +603,13 @@ def _ingest_atomic(
     )
     # Hand the engine to the next batch only once this transaction has really committed.
     transaction.on_commit(lambda: pipeline_cache.put(state, engine))
+    touched = [events[s.event_id].pk for s in result.events if s.event_id in events]
+    item_ids = [item.pk for item in items]
+    transaction.on_commit(
+        lambda: batch_ingested.send_robust(
+            sender=Scheme, scheme_id=scheme.pk, event_ids=touched, item_ids=item_ids, now=now
+        )
+    )
     return IngestResult(
         created=len(items),
         skipped=skipped,

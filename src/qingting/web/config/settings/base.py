@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "qingting.web.warnings",
     "qingting.web.cases",
     "qingting.web.reporting",
+    "qingting.web.bulletins",
 ]
 
 MIDDLEWARE = [
@@ -94,6 +95,8 @@ QINGTING_LOGIN_LOCK_SECONDS = 15 * 60
 # Key for author pseudonyms (keyed HMAC of the handle). Separate from SECRET_KEY so rotating
 # session keys does not change every pseudonym; derived from it unless set explicitly.
 QINGTING_PSEUDONYM_KEY = SECRET_KEY
+# Key for credentials stored encrypted (qingting.web.crypto); falls back to the secret key.
+QINGTING_ENCRYPTION_KEY = os.environ.get("QINGTING_ENCRYPTION_KEY", "")
 
 # Workers: host names a source may reach although they resolve to private addresses (an intranet
 # portal). Set by the operator only, never by a source's own config, so a source cannot reach
