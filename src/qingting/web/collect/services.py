@@ -84,13 +84,14 @@ def source_save(
     is_active: bool = True,
     mainstream: bool = False,
     source: Source | None = None,
+    regenerate: bool = False,
 ) -> Source:
     """Create (``source=None``) or update a source with its connector options and credentials.
 
     ``secrets`` holds ``imap_password`` / ``push_token`` / ``push_secret``; an empty or missing
     value keeps the stored one (forms never show secrets back). A new push source gets a fresh
-    token and secret when none are given. Without ``scheme`` a new source joins the unit's
-    oldest active scheme, or a new scheme named after the source.
+    token and secret (``regenerate`` issues new ones). Without ``scheme`` a new source joins the
+    unit's oldest active scheme, or a new scheme named after the source.
     """
     require_admin(actor, unit)
     if source is not None:
@@ -124,7 +125,7 @@ def source_save(
             if value:
                 setattr(secret, key, value)
                 changed_secrets.append(key)
-        if connector == "push" and not secret.push_token:
+        if connector == "push" and (regenerate or not secret.push_token):
             secret.push_token, secret.push_secret = _random_token(), _random_token()
             changed_secrets += ["push_token", "push_secret"]
         secret.save()
