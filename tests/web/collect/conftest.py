@@ -56,3 +56,41 @@ def rss(ids: list[int], title: str = "柳湾镇停水", extra: str = "") -> byte
         '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>新闻</title>'
         f"<language>zh-cn</language>{items}</channel></rss>"
     ).encode()
+
+
+def serve_django(ssl_context: Any = None) -> Iterator[int]:
+    """Serve the Django app on 127.0.0.1 (optionally TLS-wrapped) in a thread; yields the port.
+
+    The server thread uses the test's own database connection, as Django's live server does for
+    in-memory SQLite, so it sees the test's data under the ``db`` fixture — on SQLite and
+    PostgreSQL alike — and the test's transaction is rolled back afterwards as usual.
+    """
+    import threading
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.db import connections
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = make_server("127.0.0.1", 0, StaticFilesHandler(WSGIHandler()), handler_class=Quiet)
+    if ssl_context is not None:
+        server.socket = ssl_context.wrap_socket(server.socket, server_side=True)
+    conn = connections["default"]
+    conn.inc_thread_sharing()
+
+    def serve() -> None:
+        connections["default"] = conn
+        server.serve_forever(0.05)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        conn.dec_thread_sharing()

@@ -7,21 +7,20 @@ import http.client
 import json
 import ssl
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
-from django.db import connections
 from django.test import Client
 
 from qingting.sources.push import SIGNATURE_HEADER, sign
 from qingting.web.collect import services
 from qingting.web.collect.models import MessageContact, PushReceipt, SourceSecret
 from qingting.web.monitoring.models import Item, Source
+
+from .conftest import serve_django
 
 
 @pytest.fixture()
@@ -115,15 +114,8 @@ def test_limits_unknown_and_disabled_sources(push: dict[str, Any], settings: Any
 # --- over real HTTPS -----------------------------------------------------------------------------
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture()
 def https_server(push: dict[str, Any], tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    from django.core.handlers.wsgi import WSGIHandler
-
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
@@ -132,25 +124,8 @@ def https_server(push: dict[str, Any], tmp_path: Path) -> Iterator[tuple[int, Pa
     )  # fmt: skip
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    server: WSGIServer = make_server("127.0.0.1", 0, WSGIHandler(), handler_class=_QuietHandler)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    # The server thread uses the test's database connection (as Django's live server does), so it
-    # sees the test's data, in-memory SQLite or PostgreSQL alike.
-    conn = connections["default"]
-    conn.inc_thread_sharing()
-
-    def serve() -> None:
-        connections["default"] = conn
-        server.serve_forever(0.05)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1], cert
-    finally:
-        server.shutdown()
-        server.server_close()
-        conn.dec_thread_sharing()
+    for port in serve_django(context):
+        yield port, cert
 
 
 def test_push_over_https_with_a_verified_certificate(push: dict[str, Any], https_server: tuple[int, Path],

@@ -96,8 +96,8 @@ class SourceForm(forms.Form):
         units = admin_units(user)
         self.fields["unit"].queryset = Unit.objects.filter(pk__in=[u.pk for u in units]).order_by("path")
         self.fields["scheme"].queryset = schemes_for(user).filter(is_active=True).order_by("name")
-        if len(units) == 1 and source is None:
-            self.fields["unit"].initial = units[0].pk
+        if units and source is None:
+            self.fields["unit"].initial = units[0].pk  # the top unit the user administers
 
     @staticmethod
     def initial_for(source: Source) -> dict[str, Any]:
