@@ -12,15 +12,17 @@ the next poll fetches the same items again, and :func:`ingest_items` skips what 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -219,7 +221,7 @@ def source_poll(*, source_id: int, now: datetime | None = None, fetcher: SafeFet
     errors = [str(e) for e in result.errors]
     if result.items and scheme is not None and not result.failed:
         try:
-            with transaction.atomic():
+            with _store_lock(), transaction.atomic():
                 ingested = ingest_items(scheme=scheme, source=source, records=[i.as_record() for i in result.items])
                 contacts_store(source, result.items)
                 next_at = _record(source, result, now=now, created=ingested.created)
@@ -276,6 +278,20 @@ def contacts_store(source: Source, items: Sequence[FetchedItem]) -> int:
             )
     MessageContact.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
+
+
+_SQLITE_STORE = threading.Lock()
+
+
+def _store_lock() -> Any:
+    """On SQLite (embedded mode) one process stores one poll's items at a time.
+
+    Polls fetch concurrently, but SQLite has one writer: threads that all wait on its file lock
+    time out ("database is locked") when the engine makes a batch slow. Queuing them here, in
+    the process, costs nothing (they would wait anyway) and never times out. PostgreSQL stores
+    concurrently (row locks per scheme).
+    """
+    return _SQLITE_STORE if connection.vendor == "sqlite" else contextlib.nullcontext()
 
 
 def _record(source: Source, result: FetchResult, *, now: datetime, created: int = 0) -> datetime:
