@@ -154,3 +154,12 @@ def test_push_over_https_with_a_verified_certificate(push: dict[str, Any], https
     with pytest.raises(ssl.SSLError):
         plain = http.client.HTTPSConnection("localhost", port, context=ssl.create_default_context(), timeout=5)
         plain.request("GET", "/")
+
+
+def test_an_oversized_body_is_refused_in_the_api_shape(push: dict[str, Any], settings: Any) -> None:
+    settings.QINGTING_PUSH_MAX_BYTES = 1000
+    body = _items({"id": "big", "text": "停水" * 600})
+    response = _post(Client(), push, body)
+    error = response.json()["error"]
+    assert response.status_code == 413 and error["code"] == "too_large" and "body" in error["fields"]
+    assert not Item.objects.filter(source=push["push_source"]).exists()

@@ -17,6 +17,7 @@ credentials.
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Router
 
@@ -32,8 +33,11 @@ def intake_items(request: HttpRequest, source_id: int) -> Any:
 
     auth = request.headers.get("Authorization", "")
     token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
-    limit = 5 * 1024 * 1024 + 1024
-    length = int(request.headers.get("Content-Length") or 0)
+    limit = int(getattr(settings, "QINGTING_PUSH_MAX_BYTES", 2 * 1024 * 1024))
+    try:
+        length = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        length = 0
     if length > limit:
         return _refused(IntakeRefused(413, f"body of {length} bytes exceeds the limit", "body"))
     try:

@@ -253,7 +253,7 @@ def push_receive(*, source_id: int, token: str, signature: str | None, body: byt
     scheme = polling._scheme_for(source)
     if scheme is None:
         raise IntakeRefused(409, "no active scheme follows this source, so its items have nowhere to go", "source_id")
-    max_bytes = int(getattr(settings, "QINGTING_PUSH_MAX_BYTES", 5 * 1024 * 1024))
+    max_bytes = int(getattr(settings, "QINGTING_PUSH_MAX_BYTES", 2 * 1024 * 1024))
     max_items = int(getattr(settings, "QINGTING_PUSH_MAX_ITEMS", 500))
     try:
         batch = validate_batch(
