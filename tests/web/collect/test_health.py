@@ -47,3 +47,13 @@ def test_a_disabled_source_is_never_a_problem(monitored: dict[str, Any]) -> None
     assert source_problems(timezone.now()) == []
     [health] = sources_health(timezone.now(), Source.objects.filter(pk=west.pk))
     assert health.state == "paused"
+
+
+@pytest.mark.django_db
+def test_a_young_source_is_not_judged_silent(monitored: dict[str, Any]) -> None:
+    now = timezone.now()
+    today = timezone.localtime(now).date()
+    east = monitored["east_source"]
+    # Three busy days only (created today, counts from 3 days ago): too little history to judge.
+    DailyCount.objects.bulk_create(DailyCount(source=east, day=today - timedelta(days=d), n=50) for d in (1, 2, 3))
+    assert source_problems(now) == []

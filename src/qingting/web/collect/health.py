@@ -4,8 +4,9 @@ A source is
 
 - ``failing`` when its last ``QINGTING_SOURCE_FAILURES`` polls or more failed in a row;
 - ``silent`` when it normally brings items (its *normal*: the median of its daily item counts
-  over the last 14 full days, at least ``QINGTING_SOURCE_SILENT_MIN_NORMAL``) but the last 24
-  hours brought less than ``QINGTING_SOURCE_SILENT_RATIO`` of that normal;
+  over the last 14 full days, judged once 7 days are known, at least
+  ``QINGTING_SOURCE_SILENT_MIN_NORMAL``) but the last 24 hours brought less than
+  ``QINGTING_SOURCE_SILENT_RATIO`` of that normal;
 - ``paused`` when disabled, ``new`` before its first successful poll, else ``ok``.
 
 Failing and silent are *problems*: :func:`source_problems` lists them for the sources page's
@@ -15,7 +16,6 @@ queries, so the page costs the same with ten sources or a thousand.
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -23,10 +23,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Sum
+from django.db.models import Count, Min, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from qingting.sources.schedule import SourceStats, assess_health
 from qingting.web.monitoring.models import DailyCount, Item, Source
 
 NORMAL_DAYS = 14
@@ -92,38 +93,67 @@ def _connector(source: Source) -> str:
     return str(config.get("connector") or "")
 
 
+def _first_days(source_ids: Sequence[int]) -> dict[int, date]:
+    rows = DailyCount.objects.filter(source_id__in=source_ids).values("source_id").annotate(first=Min("day"))
+    return {row["source_id"]: row["first"] for row in rows}
+
+
 def sources_health(now: datetime, sources: Iterable[Source]) -> list[SourceHealth]:
-    """The health of each of ``sources`` at ``now``, in the given order."""
+    """The health of each of ``sources`` at ``now``, in the given order.
+
+    The verdict is :func:`qingting.sources.schedule.assess_health` on the source's figures: its
+    normal is judged once 7 days of its history are known (counted from its first item or its
+    creation), so a new source is ``new``, not ``silent``.
+    """
     sources = list(sources)
     ids = [s.pk for s in sources]
-    daily = _daily(ids, _local_day(now))
+    today = _local_day(now)
+    daily = _daily(ids, today)
     last = _last_day(ids, now)
+    first = _first_days(ids)
     failures = int(_setting("QINGTING_SOURCE_FAILURES", 3))
     ratio = _setting("QINGTING_SOURCE_SILENT_RATIO", 0.2)
     min_normal = _setting("QINGTING_SOURCE_SILENT_MIN_NORMAL", 5)
     out = []
     for s in sources:
         days = daily.get(s.pk, [0] * NORMAL_DAYS)
-        normal = float(statistics.median(days))
+        start = min(filter(None, [first.get(s.pk), timezone.localtime(s.created_at).date() if s.created_at else None]),
+                    default=today)  # fmt: skip
+        known = max(0, min(NORMAL_DAYS, (today - start).days))
         n = last.get(s.pk, 0)
-        state, reason = "ok", ""
+        verdict = assess_health(
+            SourceStats(
+                last_success=s.last_success_at.timestamp() if s.last_success_at else None,
+                consecutive_failures=s.consecutive_failures,
+                items_last_24h=n,
+                # A file source is imported now and then: its "normal" says nothing about silence.
+                daily_counts=tuple(days[NORMAL_DAYS - known :]) if _connector(s) != "file" else (),
+                last_error=s.last_error,
+            ),
+            now=now.timestamp(),
+            failing_after=failures,
+            silent_ratio=ratio,
+            min_normal=min_normal,
+        )
+        normal = verdict.normal_per_day or 0.0
+        state, reason = verdict.status.value, ""
         if not s.is_active:
             state, reason = "paused", _("disabled by an administrator")
-        elif s.consecutive_failures >= failures:
-            error = (s.last_error or _("no error recorded")).strip().splitlines()[0][:300]
-            state = "failing"
+        elif state == "failing":
+            error = ((s.last_error or "").strip().splitlines() or [_("no error recorded")])[0][:300]
             reason = _("%(n)d polls in a row failed; last error: %(error)s") % {
                 "n": s.consecutive_failures,
                 "error": error,
             }
-        elif _connector(s) != "file" and normal >= min_normal and n < normal * ratio:
-            state = "silent"
+        elif state == "silent":
             reason = _("%(n)d items in the last 24 hours, normally about %(normal)s a day") % {
                 "n": n,
                 "normal": f"{normal:g}",
             }
         elif s.last_success_at is None and not s.item_count:
             state, reason = "new", _("not polled successfully yet")
+        elif state == "new":
+            state = "ok"  # working, just too young to judge its volume
         out.append(SourceHealth(s, state, reason, normal, n, tuple(days)))
     return out
 
