@@ -90,3 +90,13 @@ def test_a_wrong_password_is_a_recorded_failure(admins: dict[str, Any], box: Mai
     source.refresh_from_db()
     assert source.consecutive_failures == 1 and "login refused" in source.last_error
     assert "wrong" not in source.last_error
+
+
+def test_an_unreadable_stored_password_is_a_clear_failure(admins: dict[str, Any], settings: Any) -> None:
+    source = services.source_save(
+        actor=None, unit=admins["east"], name="换了密钥", connector="imap", scheme=admins["east_scheme"],
+        options={"host": "mail.example.cn", "username": "szxx"}, secrets={"imap_password": "pw"},
+    )  # fmt: skip
+    settings.QINGTING_ENCRYPTION_KEY = "another key entirely"
+    report = polling.source_poll(source_id=source.pk)
+    assert report.failed and "cannot be read" in report.errors[0]

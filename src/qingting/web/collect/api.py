@@ -23,7 +23,14 @@ from ninja import Router
 
 router = Router()
 
-_CODES = {400: "invalid", 401: "unauthenticated", 404: "not_found", 409: "conflict", 413: "too_large"}
+_CODES = {
+    400: "invalid",
+    401: "unauthenticated",
+    404: "not_found",
+    409: "conflict",
+    413: "too_large",
+    503: "unavailable",
+}
 
 
 @router.post("/{source_id}/items", auth=None, summary="Push items into a push source")

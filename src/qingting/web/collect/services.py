@@ -26,6 +26,7 @@ from qingting.web.accounts.models import Role, Unit
 from qingting.web.accounts.selectors import has_role
 from qingting.web.audit.services import audit_record
 from qingting.web.collect.models import ImportRun, ImportStatus, PushReceipt, SourceSecret
+from qingting.web.crypto import DecryptionError
 from qingting.web.monitoring import polling
 from qingting.web.monitoring.models import Item, Scheme, Source, SourceKind
 from qingting.web.monitoring.services import ingest_items, scheme_create
@@ -241,7 +242,13 @@ def push_receive(*, source_id: int, token: str, signature: str | None, body: byt
         raise IntakeRefused(404, "no push source with this id", "source_id")
     if not source.is_active:
         raise IntakeRefused(409, "this source is disabled", "source_id")
-    secret = SourceSecret.objects.filter(source=source).first()
+    try:
+        secret = SourceSecret.objects.filter(source=source).first()
+    except DecryptionError:
+        log.error("push source %s: its stored token cannot be decrypted (was the encryption key changed?)", source.pk)
+        raise IntakeRefused(
+            503, "this source's credentials cannot be read; ask its administrator", "source_id"
+        ) from None
     if secret is None or not secret.push_token or not hmac.compare_digest(token.encode(), secret.push_token.encode()):
         raise IntakeRefused(401, "wrong or missing token", "Authorization")
     tolerance = float(config.get("tolerance", 300))

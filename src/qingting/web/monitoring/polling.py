@@ -138,8 +138,12 @@ def _imap_connector(source: Source, config: dict[str, Any], password: str | None
 
     if password is None:
         from qingting.web.collect.models import SourceSecret
+        from qingting.web.crypto import DecryptionError
 
-        secret = SourceSecret.objects.filter(source_id=source.pk).first() if source.pk else None
+        try:
+            secret = SourceSecret.objects.filter(source_id=source.pk).first() if source.pk else None
+        except DecryptionError as exc:
+            raise SourceConfigError(f"the stored mailbox password cannot be read: {exc}") from exc
         password = secret.imap_password if secret else ""
     host, username = config.get("host"), config.get("username")
     if not isinstance(host, str) or not host or not isinstance(username, str) or not username:
