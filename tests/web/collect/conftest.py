@@ -79,8 +79,15 @@ def serve_django(ssl_context: Any = None) -> Iterator[int]:
     server = make_server("127.0.0.1", 0, StaticFilesHandler(WSGIHandler()), handler_class=Quiet)
     if ssl_context is not None:
         server.socket = ssl_context.wrap_socket(server.socket, server_side=True)
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
     conn = connections["default"]
     conn.inc_thread_sharing()
+    # Requests must not close the shared connection (it holds the test's transaction), as
+    # Django's test client also arranges.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
 
     def serve() -> None:
         connections["default"] = conn
@@ -94,3 +101,5 @@ def serve_django(ssl_context: Any = None) -> Iterator[int]:
         server.shutdown()
         server.server_close()
         conn.dec_thread_sharing()
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
