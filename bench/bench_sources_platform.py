@@ -1,6 +1,6 @@
 """Sources through the platform: a poll cycle over N feeds into the database, and a file import.
 
-    .venv/bin/python bench/bench_sources_platform.py poll [--feeds 500] [--workers 4]
+    .venv/bin/python bench/bench_sources_platform.py poll [--feeds 500] [--workers 4] [--engine core|none]
     .venv/bin/python bench/bench_sources_platform.py import [--mb 1000] [--batch 2000] [--engine core|none]
 
 ``poll``: N RSS sources in embedded mode (SQLite WAL, fresh data directory), their feeds served
@@ -73,6 +73,7 @@ def poll(args: argparse.Namespace) -> None:
     port, wire_bytes, xml_bytes = q.get(timeout=300)
     hosts = [f"feeds{h}.bench.test" for h in range(HOSTS)]
     data_dir = _setup(args.data_dir, hosts)
+    _engine(args.engine)
 
     from django.db import connection
     from django.utils import timezone
@@ -117,7 +118,8 @@ def poll(args: argparse.Namespace) -> None:
     proc.terminate()
     print("bench_sources_platform poll: one cycle over RSS sources through monitoring.polling.source_poll")
     print(f"command: {' '.join([sys.executable.rsplit('/', 1)[-1], *sys.argv])}")
-    print(f"settings: feeds={args.feeds} hosts={HOSTS} workers={args.workers} embedded SQLite in {data_dir}")
+    print(f"settings: feeds={args.feeds} hosts={HOSTS} workers={args.workers} engine={args.engine} "
+          f"embedded SQLite in {data_dir}")  # fmt: skip
     print(f"data: synthetic, seeded: {wire_bytes / 1e6:.1f} MB on the wire, {xml_bytes / 1e6:.1f} MB of XML")
     print(f"first cycle: {took:6.2f} s  {len(reports)} sources polled, {items} items stored (engine included), "
           f"{failed} failed, {errors} errors, {requests_first} requests  "
@@ -134,14 +136,18 @@ def _generate(path: Path, megabytes: int) -> int:
     return n
 
 
-def import_(args: argparse.Namespace) -> None:
-    data_dir = _setup(args.data_dir, [])
-    if args.engine == "none":
+def _engine(which: str) -> None:
+    if which == "none":
         # The same stand-in as the platform's ingest benchmark (bench_web.py ingest --engine none).
         import qingting.core.pipeline as module
         from qingting.web.benchmark import _NullEngine
 
         module.Pipeline = _NullEngine  # type: ignore[misc,assignment]
+
+
+def import_(args: argparse.Namespace) -> None:
+    data_dir = _setup(args.data_dir, [])
+    _engine(args.engine)
 
     from qingting.web.collect.services import ImportProgress, file_import, source_save
 
@@ -186,6 +192,7 @@ def main() -> None:
     p = sub.add_parser("poll")
     p.add_argument("--feeds", type=int, default=500)
     p.add_argument("--workers", type=int, default=4)
+    p.add_argument("--engine", choices=["core", "none"], default="core")
     p.add_argument("--data-dir", default=None)
     i = sub.add_parser("import")
     i.add_argument("--mb", type=int, default=1000)
