@@ -23,7 +23,7 @@ def source_warnings(now: datetime) -> int:
     does nothing: the problems still show on the sources page.
     """
     try:
-        from qingting.web.warnings.services import source_warning_raise  # type: ignore[attr-defined]
+        from qingting.web.warnings.services import source_warning_raise
     except ImportError:
         return 0
     from qingting.web.collect.health import source_problems
