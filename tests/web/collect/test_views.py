@@ -155,3 +155,27 @@ def test_credentials_are_write_only(admins: dict[str, Any], connector: str) -> N
     for entry in AuditEntry.objects.filter(object_id=str(source.pk)):
         text = f"{entry.old} {entry.new}"
         assert "S3cret-mail-pw" not in text and (not secret.push_token or secret.push_token not in text)
+
+
+def test_upload_import_summarises_and_is_idempotent(admins: dict[str, Any]) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from qingting.web.collect import services
+
+    source = services.source_save(actor=admins["east_admin"], unit=admins["east"], name="留言导出", connector="file",
+                                  options={"fields": {"id": "编号", "text": "内容"}})  # fmt: skip
+    body = "编号,内容\n1,路灯坏了\n2,\n3,<b>噪音</b>扰民\n".encode()
+    east = _client("east_admin")
+    url = reverse("collect:import", args=[source.pk])
+    response = east.post(url, {"file": SimpleUploadedFile("留言.csv", body), "fields": "id=编号,text=内容"})
+    html = response.content.decode()
+    assert response.status_code == 200 and 'id="import-result"' in html
+    assert response.context["run"].created == 2 and response.context["run"].failed == 1
+    assert "line 3 (id 2)" in html and "<b>噪音" not in html
+    again = east.post(url, {"file": SimpleUploadedFile("留言.csv", body), "fields": "id=编号,text=内容"})
+    assert again.context["run"].created == 0 and again.context["run"].skipped == 2
+    assert Item.objects.filter(source=source).count() == 2
+    bad = east.post(url, {"file": SimpleUploadedFile("x.csv", body), "fields": "body=内容"})
+    assert "fields" in bad.context["form"].errors
+    assert _client("east_analyst").post(url, {"file": SimpleUploadedFile("留言.csv", body)}).status_code == 403
+    assert _client("west_admin").get(url).status_code == 404
