@@ -100,3 +100,16 @@ def test_an_unreadable_stored_password_is_a_clear_failure(admins: dict[str, Any]
     settings.QINGTING_ENCRYPTION_KEY = "another key entirely"
     report = polling.source_poll(source_id=source.pk)
     assert report.failed and "cannot be read" in report.errors[0]
+
+
+def test_testing_a_mailbox_shows_messages_and_stores_nothing(admins: dict[str, Any], box: Mailbox,
+                                                              allow_loopback: str) -> None:  # fmt: skip
+    options = {"host": "localhost", "port": box.port, "security": "plain", "username": "citizen"}
+    before = (Item.objects.count(), MessageContact.objects.count(), Source.objects.count())
+    result = services.source_preview(connector="imap", options=options, password="test-password")
+    assert not result.failed and "旧信：路灯坏了" in [i.title for i in result.items]
+    assert (Item.objects.count(), MessageContact.objects.count(), Source.objects.count()) == before
+    wrong = services.source_preview(connector="imap", options=options, password="nope")
+    assert wrong.failed and "login refused" in wrong.errors[0].what
+    missing = services.source_preview(connector="imap", options=options)
+    assert missing.failed and "password" in missing.errors[0].what
