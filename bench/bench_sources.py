@@ -21,6 +21,7 @@ import random
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from qingting.sources.http import FetchPolicy, SafeFetcher
 from qingting.sources.rss import RssConnector
@@ -67,7 +68,7 @@ def _feed(i: int) -> tuple[bytes, str, bool]:
     return (gzip.compress(doc, 6) if zipped else doc), etag, zipped
 
 
-def _serve(n: int, port_out: mp.Queue, counts: mp.Array) -> None:  # type: ignore[type-arg]
+def _serve(n: int, port_out: mp.Queue, counts: Any) -> None:  # type: ignore[type-arg]
     feeds = [_feed(i) for i in range(n)]
 
     class H(BaseHTTPRequestHandler):

@@ -45,13 +45,17 @@ def test_source_test_page_kind_with_and_without_a_link_pattern(server: LoopbackS
 
 
 def test_import_streams_a_mapped_file_to_json_lines(tmp_path: Path) -> None:
+    # The connectors' stand-alone import (no database); `qingting import` itself stores into the
+    # platform (tests/web/collect/test_cli.py).
+    from qingting.sources.cli import import_command as main_import
+
     p = tmp_path / "留言.csv"
     p.write_text("编号,内容,网名\n1,路灯坏了,张三\n2,,李四\n", encoding="utf-8")
-    r = CliRunner().invoke(main, ["import", str(p), "--source", "board", "--fields", "id=编号,text=内容,author=网名"])
+    r = CliRunner().invoke(main_import, [str(p), "--source", "board", "--fields", "id=编号,text=内容,author=网名"])
     assert r.exit_code == 0
     lines = [orjson.loads(x) for x in r.stdout.splitlines() if x.startswith("{")]
     assert [(x["id"], x["text"], x["source"]) for x in lines] == [("1", "路灯坏了", "board")]
     assert "张三" not in r.output and len(lines[0]["author"]) == 32
-    assert ": 2: text: empty" in r.stderr and "1 items read, 1 records with errors" in r.stderr
-    bad = CliRunner().invoke(main, ["import", str(p), "--source", "b", "--fields", "body=内容"])
+    assert ": line 3 (id 2): text: empty" in r.stderr and "1 items read, 1 records with errors" in r.stderr
+    bad = CliRunner().invoke(main_import, [str(p), "--source", "b", "--fields", "body=内容"])
     assert bad.exit_code == 2 and "unknown field 'body'" in bad.output

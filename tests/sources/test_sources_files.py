@@ -34,7 +34,11 @@ def test_jsonl_with_mapping_and_per_record_errors(tmp_path: Path) -> None:
     assert record["external_id"] == "a1" and record["author_pseudonym"] == out[0].author_pseudonym
     assert "张三" not in repr(record)
     errs = [o for o in out if isinstance(o, FetchError)]
-    assert [(e.where, e.what.split(":")[0]) for e in errs] == [("a2", "text"), ("a3", "time"), ("line 4", "line")]
+    assert [(e.where, e.what.split(":")[0]) for e in errs] == [
+        ("line 2 (id a2)", "text"),
+        ("line 3 (id a3)", "time"),
+        ("line 4", "line"),
+    ]
 
 
 def test_csv_with_chinese_header(tmp_path: Path) -> None:
@@ -59,7 +63,7 @@ def test_excel_rows_with_dates_and_blank_rows(tmp_path: Path) -> None:
     wb.save(p)
     out = list(read_file_items(p, key=KEY, fields={"id": "编号", "text": "内容", "time": "时间", "engagement": "点赞"}))
     assert isinstance(out[0], FetchedItem) and out[0].engagement == 12 and out[0].published_at == 1793491200.0
-    assert isinstance(out[1], FetchError) and out[1].where == "m2" and "text" in out[1].what
+    assert isinstance(out[1], FetchError) and out[1].where == "row 4 (id m2)" and "text" in out[1].what
     assert len(out) == 2
     named = list(read_file_items(p, key=KEY, sheet="留言", fields={"id": "编号", "text": "内容"}))
     assert isinstance(named[0], FetchedItem) and named[0].external_id == "m1"

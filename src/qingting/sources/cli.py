@@ -1,9 +1,10 @@
 """``qingting source …`` and ``qingting import``: thin commands over the connectors.
 
 ``source test`` polls a URL once and prints exactly what would be ingested — each item's title,
-time and detected encoding, and every error — without storing anything. ``import`` streams a
-file through its field mapping and writes the items as JSON lines (the platform's ingestion
-service stores them once the web integration calls :func:`qingting.sources.files.read_file_items`).
+time and detected encoding, and every error — without storing anything. The platform adds
+``source add|run|list`` to the same group and its own ``import``, which stores into the database
+(:mod:`qingting.web.collect.cli`); the ``import`` here, which writes the items as JSON lines, is
+used only when the platform is not installed.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def _one_line(text: str, width: int = 70) -> str:
 
 @click.group("source")
 def source_group() -> None:
-    """Sources (来源): test a feed or a page before adding it."""
+    """Sources (来源): test a feed or page, add, list and run sources."""
 
 
 @source_group.command("test")

@@ -51,10 +51,10 @@ def record_to_item(record: Record, *, key: bytes) -> FetchedItem | FetchError:
     """One mapped record as an item, or an error naming the record and the field."""
     checked = to_item(record)
     if isinstance(checked, RecordError):
-        return FetchError(f"{checked.field}: {checked.message}", checked.record, "ParseError")
+        return FetchError(f"{checked.field}: {checked.message}", _where(record, checked.record), "ParseError")
     assert isinstance(checked, Item)
     if not checked.text.strip() and not checked.title.strip():
-        return FetchError("text: empty (and no title)", checked.id, "ParseError")
+        return FetchError("text: empty (and no title)", _where(record, checked.id), "ParseError")
     author = record.data.get("author")
     url = record.data.get("url")
     return FetchedItem(
@@ -68,6 +68,13 @@ def record_to_item(record: Record, *, key: bytes) -> FetchedItem | FetchError:
         lang=checked.lang,
         extra={"where": record.where},
     )
+
+
+def _where(record: Record, label: str) -> str:
+    """``line 7 (id 12)``: the line or row to look at, and the record's id when it has one."""
+    if not label or label == record.where:
+        return record.where
+    return f"{record.where} (id {label})"
 
 
 def _cell(value: Any) -> Any:

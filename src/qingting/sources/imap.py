@@ -93,6 +93,9 @@ class ImapConnector:
     limits: MailLimits = field(default_factory=MailLimits)
     verify_tls: bool = True
     ca_file: str | None = None  # extra CA certificates (an intranet mail server's CA)
+    # The first poll (no cursor yet) records where the mailbox stands and ingests nothing older:
+    # an existing mailbox's years of mail are not flooded into the stream on day one.
+    start_from_now: bool = False
 
     def __post_init__(self) -> None:
         if self.security not in ("ssl", "starttls", "plain"):
@@ -152,6 +155,8 @@ class ImapConnector:
         validity = _text(data[0]) if data and data[0] else "0"
         errors: list[FetchError] = []
         last = 0
+        if not state.cursor and self.start_from_now:
+            return FetchResult(cursor=f"{validity}:{self._uidnext(conn) - 1}", requests=1)
         if state.cursor:
             old_validity, _, old_uid = state.cursor.partition(":")
             if old_validity == validity and old_uid.isdigit():
@@ -200,6 +205,15 @@ class ImapConnector:
                 items.append(item)
             last = uid
         return FetchResult(items=tuple(items), errors=tuple(errors), cursor=f"{validity}:{last}", requests=fetches)
+
+    def _uidnext(self, conn: imaplib.IMAP4) -> int:
+        """The UID the next message will get (from SELECT's UIDNEXT, else the highest UID + 1)."""
+        _, data = conn.response("UIDNEXT")
+        if data and data[0] and _text(data[0]).strip().isdigit():
+            return int(_text(data[0]).strip())
+        typ, found = conn.uid("SEARCH", "ALL")
+        uids = [int(x) for x in b" ".join(d for d in found if d).split()] if typ == "OK" else []
+        return max(uids, default=0) + 1
 
     def _sizes(self, conn: imaplib.IMAP4, uids: list[int]) -> dict[int, int]:
         typ, data = conn.uid("FETCH", ",".join(str(u) for u in uids), "(UID RFC822.SIZE)")

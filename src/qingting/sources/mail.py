@@ -209,8 +209,13 @@ def parse_message(raw: bytes, *, key: bytes, external_id: str, limits: MailLimit
 
     subject = decode_header_value(msg.get("Subject"))
     sender = decode_header_value(msg.get("From"))
-    _name, address = email.utils.parseaddr(sender)
+    name, address = email.utils.parseaddr(sender)
     handle = address or sender
+    # Who to answer: Reply-To when the sender set one. Kept apart from the item (only the
+    # pseudonym goes into it); the platform stores it encrypted for the message's handlers.
+    reply_name, reply_address = email.utils.parseaddr(decode_header_value(msg.get("Reply-To")))
+    if not reply_address:
+        reply_name, reply_address = name, address
 
     plain: tuple[str, str] | None = None
     html: tuple[str, str] | None = None
@@ -271,5 +276,6 @@ def parse_message(raw: bytes, *, key: bytes, external_id: str, limits: MailLimit
             "content_type": msg.get_content_type(),
             "defects": sorted(defects),
             "size": len(raw),
+            "contact": {"name": reply_name[:200], "address": reply_address[:320], "subject": subject[:500]},
         },
     )

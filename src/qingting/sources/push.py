@@ -40,7 +40,20 @@ __all__ = [
 
 SIGNATURE_HEADER = "X-Qingting-Signature"
 _ALLOWED = frozenset(
-    {"id", "text", "title", "url", "published_at", "time", "author", "engagement", "lang", "attachments", "extra"}
+    {
+        "id",
+        "text",
+        "title",
+        "url",
+        "published_at",
+        "time",
+        "author",
+        "engagement",
+        "lang",
+        "attachments",
+        "extra",
+        "contact",
+    }
 )
 
 
@@ -189,6 +202,10 @@ def _item(raw: Any, key: bytes, max_text_chars: int) -> FetchedItem:
     extra = raw.get("extra", {})
     if not isinstance(extra, Mapping):
         raise ValueError("extra: expected an object")
+    extra = dict(extra)
+    contact = raw.get("contact")
+    if contact not in (None, {}):
+        extra["contact"] = _contact(contact, title)
     author, url, lang = raw.get("author"), raw.get("url", ""), raw.get("lang")
     if not isinstance(url, str) or (url and not url.lower().startswith(("http://", "https://"))):
         raise ValueError("url: an http(s) URL")
@@ -202,8 +219,23 @@ def _item(raw: Any, key: bytes, max_text_chars: int) -> FetchedItem:
         engagement=engagement,
         lang=str(lang) if lang else None,
         attachments=_attachments(raw.get("attachments")),
-        extra=dict(extra),
+        extra=extra,
     )
+
+
+def _contact(value: Any, title: str) -> dict[str, str]:
+    """The citizen's reply details (``{"name", "address"}``): kept apart from the item, encrypted."""
+    if not isinstance(value, Mapping):
+        raise ValueError("contact: expected an object with name and address")
+    unknown = set(value) - {"name", "address"}
+    if unknown:
+        raise ValueError(f"contact: unknown field(s) {', '.join(sorted(unknown))} (name, address)")
+    name, address = value.get("name", ""), value.get("address", "")
+    if not isinstance(name, str) or not isinstance(address, str):
+        raise ValueError("contact: name and address must be strings")
+    if len(name) > 200 or len(address) > 500:
+        raise ValueError("contact: name (200) or address (500 characters) too long")
+    return {"name": name.strip(), "address": address.strip(), "subject": title.strip()[:500]}
 
 
 def validate_batch(

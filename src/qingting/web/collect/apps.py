@@ -6,3 +6,9 @@ class CollectConfig(AppConfig):
     name = "qingting.web.collect"
     label = "collect"
     verbose_name = _("Collection")
+
+    def ready(self) -> None:
+        from qingting.web import periodic
+
+        periodic.register("collect.prune", every=3600, target="qingting.web.collect.jobs:prune")
+        periodic.register("collect.source_warnings", every=300, target="qingting.web.collect.jobs:source_warnings")

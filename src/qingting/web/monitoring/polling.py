@@ -12,27 +12,31 @@ the next poll fetches the same items again, and :func:`ingest_items` skips what 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from qingting.sources.http import FetchPolicy, SafeFetcher
 from qingting.sources.schedule import SourceStats, after_poll
-from qingting.sources.types import Connector, FetchError, FetchResult, FetchState
+from qingting.sources.types import Connector, FetchedItem, FetchError, FetchResult, FetchState
 from qingting.web.audit.services import audit_record
 from qingting.web.monitoring.models import Scheme, Source
 from qingting.web.monitoring.services import ingest_items
 
 log = logging.getLogger(__name__)
 
-CONNECTORS = ("rss", "page")
+CONNECTORS = ("rss", "page", "imap")  # polled on a schedule
+KINDS = (*CONNECTORS, "push", "file")  # push and file sources receive items; nothing to poll
 # While a poll is under way its source is "claimed": its next run is pushed this far out, so a
 # second scheduler tick (or beat) does not start the same poll again. The poll sets the real one.
 CLAIM_SECONDS = 600
@@ -80,12 +84,15 @@ def default_fetcher() -> SafeFetcher:
     return SafeFetcher(FetchPolicy(allow_hosts=frozenset(h.lower() for h in settings.QINGTING_FETCH_ALLOW_HOSTS)))
 
 
-def build_connector(source: Source, *, fetcher: SafeFetcher | None = None) -> Connector:
+def build_connector(source: Source, *, fetcher: SafeFetcher | None = None, password: str | None = None) -> Connector:
     """The connector ``source.config`` describes.
 
-    ``config["connector"]`` is ``"rss"`` (options ``max_items``) or ``"page"`` (``link_pattern``
-    required; ``max_articles``, ``same_host``, ``respect_robots``, ``delay``). The URL is the
-    source's ``url``. Raises :class:`SourceConfigError` with a sentence for the sources page.
+    ``config["connector"]`` is ``"rss"`` (options ``max_items``), ``"page"`` (``link_pattern``
+    required; ``max_articles``, ``same_host``, ``respect_robots``, ``delay``) — both poll the
+    source's ``url`` — or ``"imap"`` (``host``, ``port``, ``username``, ``security``, ``mailbox``,
+    ``max_messages``, ``start_from_now``; the password is the source's encrypted credential, or
+    ``password`` for a source not saved yet). Raises :class:`SourceConfigError` with a sentence
+    for the sources page.
 
     >>> build_connector(Source(url="https://x.example/rss.xml", config={"connector": "rss"}))  # doctest: +SKIP
     RssConnector(url='https://x.example/rss.xml', ...)
@@ -94,6 +101,8 @@ def build_connector(source: Source, *, fetcher: SafeFetcher | None = None) -> Co
     kind = config.get("connector")
     if kind not in CONNECTORS:
         raise SourceConfigError(f"config 'connector' must be one of {', '.join(CONNECTORS)}, not {kind!r}")
+    if kind == "imap":
+        return _imap_connector(source, config, password)
     if not source.url:
         raise SourceConfigError("the source has no URL to poll")
     fetcher = fetcher or default_fetcher()
@@ -122,6 +131,41 @@ def build_connector(source: Source, *, fetcher: SafeFetcher | None = None) -> Co
         if isinstance(exc, SourceConfigError):
             raise
         raise SourceConfigError(f"invalid connector options: {exc}") from exc
+
+
+def _imap_connector(source: Source, config: dict[str, Any], password: str | None) -> Connector:
+    from qingting.sources.imap import ImapConnector
+
+    if password is None:
+        from qingting.web.collect.models import SourceSecret
+        from qingting.web.crypto import DecryptionError
+
+        try:
+            secret = SourceSecret.objects.filter(source_id=source.pk).first() if source.pk else None
+        except DecryptionError as exc:
+            raise SourceConfigError(f"the stored mailbox password cannot be read: {exc}") from exc
+        password = secret.imap_password if secret else ""
+    host, username = config.get("host"), config.get("username")
+    if not isinstance(host, str) or not host or not isinstance(username, str) or not username:
+        raise SourceConfigError("a mailbox source needs config 'host' and 'username'")
+    if not password:
+        raise SourceConfigError("the mailbox password is not set")
+    try:
+        return ImapConnector(
+            host,
+            username,
+            password,
+            key=pseudonym_key(),
+            port=int(config.get("port", 993)),
+            mailbox=str(config.get("mailbox") or "INBOX"),
+            security=str(config.get("security") or "ssl"),
+            allow_hosts=frozenset(h.lower() for h in settings.QINGTING_FETCH_ALLOW_HOSTS),
+            max_messages=int(config.get("max_messages", 200)),
+            start_from_now=bool(config.get("start_from_now", False)),
+            ca_file=getattr(settings, "QINGTING_IMAP_CA_FILE", None) or None,
+        )
+    except (TypeError, ValueError) as exc:
+        raise SourceConfigError(f"invalid mailbox options: {exc}") from exc
 
 
 def _scheme_for(source: Source) -> Scheme | None:
@@ -181,8 +225,9 @@ def source_poll(*, source_id: int, now: datetime | None = None, fetcher: SafeFet
     errors = [str(e) for e in result.errors]
     if result.items and scheme is not None and not result.failed:
         try:
-            with transaction.atomic():
+            with _store_lock(), transaction.atomic():
                 ingested = ingest_items(scheme=scheme, source=source, records=[i.as_record() for i in result.items])
+                contacts_store(source, result.items)
                 next_at = _record(source, result, now=now, created=ingested.created)
         except Exception as exc:
             # Nothing of this poll was kept (one transaction); the old fetch state stays, so the next
@@ -207,6 +252,50 @@ def source_poll(*, source_id: int, now: datetime | None = None, fetcher: SafeFet
         errors=tuple(errors),
         next_run_at=next_at,
     )
+
+
+def contacts_store(source: Source, items: Sequence[FetchedItem]) -> int:
+    """Store the reply details of mailbox/push messages (``extra["contact"]``) for their stored items.
+
+    Called in the transaction that stored the items; items that already have contact details (a
+    re-poll) are left alone. Returns how many were stored.
+    """
+    from qingting.web.collect.models import MessageContact
+    from qingting.web.monitoring.models import Item
+
+    wanted = {i.external_id: i.extra["contact"] for i in items if isinstance(i.extra.get("contact"), dict)}
+    if not wanted:
+        return 0
+    rows = []
+    ids = list(wanted)
+    for start in range(0, len(ids), 500):
+        found = Item.objects.filter(source=source, external_id__in=ids[start : start + 500], contact__isnull=True)
+        for pk, external_id in found.values_list("pk", "external_id"):
+            c = wanted[external_id]
+            rows.append(
+                MessageContact(
+                    item_id=pk,
+                    name=str(c.get("name", ""))[:200],
+                    address=str(c.get("address", ""))[:500],
+                    subject=str(c.get("subject", ""))[:500],
+                )
+            )
+    MessageContact.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+_SQLITE_STORE = threading.Lock()
+
+
+def _store_lock() -> Any:
+    """On SQLite (embedded mode) one process stores one poll's items at a time.
+
+    Polls fetch concurrently, but SQLite has one writer: threads that all wait on its file lock
+    time out ("database is locked") when the engine makes a batch slow. Queuing them here, in
+    the process, costs nothing (they would wait anyway) and never times out. PostgreSQL stores
+    concurrently (row locks per scheme).
+    """
+    return _SQLITE_STORE if connection.vendor == "sqlite" else contextlib.nullcontext()
 
 
 def _record(source: Source, result: FetchResult, *, now: datetime, created: int = 0) -> datetime:

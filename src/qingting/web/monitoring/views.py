@@ -89,6 +89,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def source_list(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "monitoring/sources.html", {"nav": "sources", "sources": selectors.source_health(request.user)}
-    )
+    """The sources page lives in the collect app (health, add, test, run); this old URL shows it too."""
+    from qingting.web.collect.views import source_list as collect_source_list
+
+    return collect_source_list(request)

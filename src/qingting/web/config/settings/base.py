@@ -158,3 +158,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"qingting": {"handlers": ["console"], "level": "INFO"}},
 }
+
+# --- collect (sources): health thresholds, push intake limits, mailbox CA (docs/sources.md) ---
+QINGTING_SOURCE_FAILURES = int(os.environ.get("QINGTING_SOURCE_FAILURES", "3"))  # failed polls in a row = a problem
+QINGTING_SOURCE_SILENT_RATIO = float(os.environ.get("QINGTING_SOURCE_SILENT_RATIO", "0.2"))  # of its normal per day
+QINGTING_SOURCE_SILENT_MIN_NORMAL = float(os.environ.get("QINGTING_SOURCE_SILENT_MIN_NORMAL", "5"))
+QINGTING_PUSH_MAX_BYTES = 2 * 1024 * 1024  # below DATA_UPLOAD_MAX_MEMORY_SIZE, so our error shape answers
+QINGTING_PUSH_MAX_ITEMS = 500
+QINGTING_IMAP_CA_FILE = os.environ.get("QINGTING_IMAP_CA_FILE", "")  # an intranet mail server's CA
