@@ -149,7 +149,10 @@ def _cached(key: str, stamp: Any, build: Any) -> Any:
 
 
 def working_calendar() -> WorkingCalendar:
-    """The calendar from :class:`CalendarYear` rows (the package's years when the table is empty)."""
+    """The calendar from :class:`CalendarYear` rows (the package's years when the table is empty).
+
+    Cached per process until a row is added, removed or saved (``updated_at`` moves).
+    """
     stamp = tuple(CalendarYear.objects.aggregate(n=Count("pk"), t=Max("updated_at")).values())
 
     def build() -> WorkingCalendar:
@@ -168,11 +171,12 @@ def sla_policies() -> tuple[core_sla.SlaPolicy, ...]:
     """The active policies in match order; the core defaults when none are stored.
 
     A catch-all fallback (the core ``default``) is appended when no stored policy matches everything.
+    The few rows are read on every call (any edit counts at once); parsing is cached by content.
     """
-    stamp = tuple(SlaPolicy.objects.aggregate(n=Count("pk"), t=Max("updated_at")).values())
+    rows = [p.as_dict() for p in SlaPolicy.objects.filter(is_active=True).order_by("order", "pk")]
+    stamp = repr(rows)
 
     def build() -> tuple[core_sla.SlaPolicy, ...]:
-        rows = [p.as_dict() for p in SlaPolicy.objects.filter(is_active=True).order_by("order", "pk")]
         policies = core_sla.policies_from_list(rows) if rows else core_sla.DEFAULT_POLICIES
         if not any(not (p.categories or p.priorities or p.channels) for p in policies):
             policies = (*policies, core_sla.DEFAULT_POLICIES[-1])
