@@ -169,7 +169,7 @@ def test_figures_agree_with_the_core_metrics(people: dict[str, Any], monkeypatch
     rng = random.Random(7)
     clock = [at(2026, 9, 1, 9, 0)]
     monkeypatch.setattr(services, "_now", lambda: clock[0])
-    cases = []
+    cases: list[Case] = []
     for i in range(40):
         clock[0] = at(2026, 9, 1, 9, 0) + timedelta(hours=17 * i)
         unit = rng.choice(["east", "west", "east_c"])
