@@ -24,7 +24,6 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import ValidationError
-from ninja.pagination import LimitOffsetPagination, paginate
 
 from qingting.core.cases.workflow import CaseSnapshot, CaseState, allowed_actions
 from qingting.web.accounts import selectors as account_selectors
@@ -156,6 +155,8 @@ class CaseQuery(Schema):
     unit: int | None = None
     since: datetime | None = None
     until: datetime | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0)
 
 
 class FiguresQuery(Schema):
@@ -212,8 +213,12 @@ _ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
 # --- endpoints ----------------------------------------------------------------------------------
 
 
-@router.get("", response=list[CaseOut])
-@paginate(LimitOffsetPagination)
+class CasePage(Schema):
+    items: list[CaseOut]
+    count: int
+
+
+@router.get("", response=CasePage)
 def list_cases(request: HttpRequest, filters: Query[CaseQuery]) -> Any:
     """Cases of your units: a queue (mine, unit, overdue, all), most urgent first (all: newest first)."""
     qs = selectors.queue(request.user, filters.queue, now=timezone.now(), unit_id=filters.unit)
@@ -226,7 +231,8 @@ def list_cases(request: HttpRequest, filters: Query[CaseQuery]) -> Any:
         qs = qs.filter(received_at__gte=filters.since)
     if filters.until:
         qs = qs.filter(received_at__lt=filters.until)
-    return qs.select_related("unit")
+    items, count = selectors.page(qs, limit=filters.limit, offset=filters.offset)
+    return {"items": items, "count": count}
 
 
 @router.get("/figures", response=list[FiguresOut])
@@ -240,8 +246,7 @@ def figures(request: HttpRequest, q: Query[FiguresQuery]) -> Any:
         return []
     if q.end <= q.start:
         raise ValidationError([{"loc": ("query", "end"), "msg": "end must be after start"}])
-    per_unit = selectors.unit_figures(list(names), q.start, q.end)
-    total = selectors.case_figures(list(names), q.start, q.end)
+    per_unit, total = selectors.figures_by_unit(list(names), q.start, q.end)
     rows = [{**f.as_dict(), "unit_name": names.get(uid, str(uid))} for uid, f in sorted(per_unit.items())]
     return [*rows, {**total.as_dict(), "unit_name": "*"}]
 

@@ -45,6 +45,7 @@ from qingting.core.cases.workflow import (
     apply_action,
 )
 from qingting.core.cases.workflow import Role as CoreRole
+from qingting.web.accounts import selectors as account_selectors
 from qingting.web.accounts.models import Unit, User
 from qingting.web.audit.middleware import current_correlation_id
 from qingting.web.cases import selectors
@@ -402,7 +403,12 @@ def _unit(unit_id: int, field: str) -> Unit:
 
 
 def _may_see(actor: Any, case: Case) -> bool:
-    return actor is None or selectors.cases_for(actor).filter(pk=case.pk).exists()
+    if actor is None:
+        return True
+    ids = account_selectors.visible_unit_ids(actor)
+    if ids is None or case.unit_id in ids:
+        return True
+    return bool(ids) and CaseTask.objects.filter(case=case, unit_id__in=ids).exists()
 
 
 def _apply_core(
