@@ -25,7 +25,6 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import ValidationError
 
-from qingting.core.cases.workflow import CaseSnapshot, CaseState, allowed_actions
 from qingting.web.accounts import selectors as account_selectors
 from qingting.web.cases import selectors, services
 from qingting.web.cases.models import Case, CaseReply
@@ -190,20 +189,11 @@ def _error(request: HttpRequest, status: int, code: str, message: str, **extra: 
     )
 
 
-def _allowed(request: HttpRequest, case: Case) -> list[str]:
-    roles = selectors.case_roles(request.user, case.unit)
-    snapshot = CaseSnapshot(state=CaseState(case.status), closed_at=case.closed_at, version=case.version)
-    out = [a.value for a in allowed_actions(snapshot, roles)]
-    if case.is_open:
-        out += [a for a, need in services._PLATFORM_ROLES.items() if roles & need or a == "complete_task"]
-    return out
-
-
 def _detail(request: HttpRequest, case: Case) -> Case:
     # Extra attributes the detail schema reads (aliases api_*); the contact only for handlers.
     case.api_contact = selectors.contact_for(request.user, case)
     case.api_tasks = list(case.tasks.select_related("unit").order_by("pk"))
-    case.api_allowed_actions = _allowed(request, case)
+    case.api_allowed_actions = selectors.allowed_actions_for(request.user, case)
     return case
 
 

@@ -95,6 +95,27 @@ def contact_visible(user: Any, case: Case) -> bool:
     return bool(case_roles(user, case.unit) & CONTACT_ROLES)
 
 
+def allowed_actions_for(user: Any, case: Case) -> list[str]:
+    """The actions ``user`` could take on ``case`` now (for buttons; ``case_act`` still checks).
+
+    From the transition table and the user's roles, plus ``extend``/``add_task``/``complete_task``
+    on open cases where the roles allow. Sign-off and joint-task conditions are checked on submit.
+    """
+    from qingting.core.cases.workflow import CaseSnapshot, CaseState, allowed_actions
+
+    roles = case_roles(user, case.unit)
+    snapshot = CaseSnapshot(state=CaseState(case.status), closed_at=case.closed_at, version=case.version)
+    out = [a.value for a in allowed_actions(snapshot, roles)]
+    if case.is_open:
+        if roles & {CoreRole.DISPATCHER, CoreRole.ADMIN, CoreRole.LEADER}:
+            out.append("extend")
+        if roles & {CoreRole.DISPATCHER, CoreRole.ADMIN}:
+            out.append("add_task")
+        if case.tasks.filter(done_at__isnull=True).exists():
+            out.append("complete_task")
+    return out
+
+
 def contact_for(user: Any, case: Case) -> CaseContact | None:
     """The contact if the user may see it (and there is one), else ``None``."""
     if not contact_visible(user, case):
