@@ -296,7 +296,8 @@ def act(request: HttpRequest, case_id: int, action: str, payload: ActionIn) -> A
         )
     except services.CaseConflict as exc:
         return _error(request, 409, "conflict", str(exc), current_version=exc.current_version)
-    return _detail(request, selectors.case_get(request.user, case.pk))
+    # Not re-read through the selectors: after a transfer the actor may no longer see the case.
+    return _detail(request, case)
 
 
 @router.get("/{case_id}/replies", response=list[ReplyOut])
