@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, F, FloatField, Func, Max, Q, QuerySet
+from django.db.models import Count, F, FloatField, Func, Q, QuerySet
 from django.http import Http404
 
 from qingting.core.cases import sla as core_sla
@@ -195,41 +195,49 @@ def _cached(key: str, stamp: Any, build: Any) -> Any:
     return value
 
 
-def working_calendar() -> WorkingCalendar:
-    """The calendar from :class:`CalendarYear` rows (the package's years when the table is empty).
+def rules() -> tuple[tuple[core_sla.SlaPolicy, ...], WorkingCalendar]:
+    """The SLA policies (match order) and the working-day calendar in force — one query when unchanged.
 
-    Cached per process until a row is added, removed or saved (``updated_at`` moves).
-    """
-    stamp = tuple(CalendarYear.objects.aggregate(n=Count("pk"), t=Max("updated_at")).values())
-
-    def build() -> WorkingCalendar:
-        rows = list(CalendarYear.objects.values("year", "holidays", "workdays", "source"))
-        if not rows:
-            return WorkingCalendar.seeded()
-        return WorkingCalendar.from_dict(
-            {"years": {str(r["year"]): r for r in rows}},
-            seed=False,
-        )
-
-    return _cached("calendar", stamp, build)
-
-
-def sla_policies() -> tuple[core_sla.SlaPolicy, ...]:
-    """The active policies in match order; the core defaults when none are stored.
-
+    Both are cached per process and rebuilt when a row of their table is added, removed or saved
+    (the admin saves; a bare ``QuerySet.update`` does not move ``updated_at`` and is seen only at
+    the next save). No stored policies: the core defaults; no stored years: the package's years.
     A catch-all fallback (the core ``default``) is appended when no stored policy matches everything.
-    The few rows are read on every call (any edit counts at once); parsing is cached by content.
     """
-    rows = [p.as_dict() for p in SlaPolicy.objects.filter(is_active=True).order_by("order", "pk")]
-    stamp = repr(rows)
+    from django.db import connection
 
-    def build() -> tuple[core_sla.SlaPolicy, ...]:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT (SELECT COUNT(*) FROM cases_slapolicy), (SELECT MAX(updated_at) FROM cases_slapolicy),"
+            " (SELECT COUNT(*) FROM cases_calendaryear), (SELECT MAX(updated_at) FROM cases_calendaryear)"
+        )
+        p_n, p_t, c_n, c_t = cur.fetchone()
+
+    def build_policies() -> tuple[core_sla.SlaPolicy, ...]:
+        rows = [p.as_dict() for p in SlaPolicy.objects.filter(is_active=True).order_by("order", "pk")]
         policies = core_sla.policies_from_list(rows) if rows else core_sla.DEFAULT_POLICIES
         if not any(not (p.categories or p.priorities or p.channels) for p in policies):
             policies = (*policies, core_sla.DEFAULT_POLICIES[-1])
         return policies
 
-    return _cached("policies", stamp, build)
+    def build_calendar() -> WorkingCalendar:
+        years = list(CalendarYear.objects.values("year", "holidays", "workdays", "source"))
+        if not years:
+            return WorkingCalendar.seeded()
+        return WorkingCalendar.from_dict({"years": {str(r["year"]): r for r in years}}, seed=False)
+
+    policies = _cached("policies", (p_n, str(p_t)), build_policies)
+    calendar = _cached("calendar", (c_n, str(c_t)), build_calendar)
+    return policies, calendar
+
+
+def working_calendar() -> WorkingCalendar:
+    """The calendar in force (see :func:`rules`)."""
+    return rules()[1]
+
+
+def sla_policies() -> tuple[core_sla.SlaPolicy, ...]:
+    """The SLA policies in force, in match order (see :func:`rules`)."""
+    return rules()[0]
 
 
 def category_requires_sign_off(code: str) -> bool:
@@ -437,9 +445,8 @@ def sla_status(case: Case, *, now: datetime) -> core_sla.SlaStatus:
     """The case's SLA evaluated at ``now`` (the current cycle's clock)."""
     from qingting.web.cases.services import clock_events
 
-    policy = next((p for p in sla_policies() if p.name == case.sla_policy), None)
+    policies, calendar = rules()
+    policy = next((p for p in policies if p.name == case.sla_policy), None)
     if policy is None:
-        policy = core_sla.match_policy(
-            sla_policies(), category=case.category, priority=case.priority, channel=case.channel
-        )
-    return core_sla.compute_sla(policy, clock_events(case), working_calendar(), now=now)
+        policy = core_sla.match_policy(policies, category=case.category, priority=case.priority, channel=case.channel)
+    return core_sla.compute_sla(policy, clock_events(case), calendar, now=now)

@@ -170,8 +170,11 @@ def recompute_deadlines(case: Case, *, now: datetime, policy: core_sla.SlaPolicy
 
     Called on every change. Paused (pending) cases have no ``next_due``: they are not overdue.
     """
-    policy = policy or _policy_for(case)
-    status = core_sla.compute_sla(policy, clock_events(case), selectors.working_calendar(), now=now)
+    policies, calendar = selectors.rules()
+    policy = policy or core_sla.match_policy(
+        policies, category=case.category, priority=case.priority, channel=case.channel
+    )
+    status = core_sla.compute_sla(policy, clock_events(case), calendar, now=now)
     case.sla_policy = policy.name
     dues: dict[core_sla.Stage, datetime | None] = {s: None for s in core_sla.Stage}
     notices: list[str] = []
