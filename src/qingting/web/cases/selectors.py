@@ -404,7 +404,7 @@ def _bounds(start: datetime | date, end: datetime | date) -> tuple[datetime, dat
 
     def as_dt(x: datetime | date) -> datetime:
         if isinstance(x, datetime):
-            return x
+            return x if x.tzinfo is not None else x.replace(tzinfo=CHINA_TZ)  # naive: China time
         return datetime(x.year, x.month, x.day, tzinfo=CHINA_TZ)
 
     s, e = as_dt(start), as_dt(end)
@@ -416,7 +416,7 @@ def _bounds(start: datetime | date, end: datetime | date) -> tuple[datetime, dat
 def case_figures(unit_ids: Iterable[int], start: datetime | date, end: datetime | date) -> CaseFigures:
     """Figures over [start, end) for the cases of ``unit_ids`` **and their descendants**, together.
 
-    Dates are taken as midnight China time. Example::
+    Dates (and naive datetimes) are taken in China time. Example::
 
         case_figures([office.pk], date(2026, 10, 1), date(2026, 11, 1)).closure_rate
     """
