@@ -204,3 +204,31 @@ def test_the_deadline_job_is_registered() -> None:
 
     job = next(j for j in periodic.jobs() if j.name == "cases.deadlines")
     assert job.resolve() is jobs.deadline_alerts and job.every <= 300
+
+
+def test_overdue_queue_and_paging(people: dict[str, Any], clock: Clock) -> None:
+    from qingting.web.cases import selectors
+
+    clock.set(2026, 3, 2, 10, 0)  # enquiries: due Thu 5 March
+    late = _case(people, clock, category="enquiry")
+    paused = _case(people, clock, category="enquiry")
+    for case in (late, paused):
+        _act(people, case, "register")
+        _act(people, case, "assign", assignee_id=people["east_handler"].pk)
+        _act(people, case, "claim", "east_handler")
+    _act(people, paused, "pend", "east_handler", reason="等待市民补充材料")
+    clock.set(2026, 3, 3, 10, 0)
+    fresh = _case(people, clock, category="complaint")
+    unacknowledged = _case(people, clock, category="complaint")  # its 1-working-day acknowledgement lapses
+    _act(people, fresh, "register")
+    after_due = at(2026, 3, 6, 9, 0)
+    h = people["east_handler"]
+    # Overdue: past the earliest unmet due time; the paused one is not overdue.
+    assert list(selectors.queue(h, "overdue", now=after_due)) == [unacknowledged, late]
+    assert list(selectors.queue(h, "mine", now=after_due)) == [late, paused]  # most urgent first, paused last
+    assert selectors.queue_counts(h, now=after_due) == {"mine": 2, "unit": 4, "overdue": 2}
+    rows, count = selectors.page(selectors.queue(h, "all", now=after_due), limit=2, offset=2)
+    assert count == 4 and [c.pk for c in rows] == [paused.pk, late.pk]  # newest first, third and fourth
+    assert fresh.pk not in [c.pk for c in rows]
+    with pytest.raises(ValueError, match="unknown queue"):
+        selectors.queue(h, "everything", now=after_due)
