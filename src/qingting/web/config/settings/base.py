@@ -166,3 +166,7 @@ QINGTING_SOURCE_SILENT_MIN_NORMAL = float(os.environ.get("QINGTING_SOURCE_SILENT
 QINGTING_PUSH_MAX_BYTES = 2 * 1024 * 1024  # below DATA_UPLOAD_MAX_MEMORY_SIZE, so our error shape answers
 QINGTING_PUSH_MAX_ITEMS = 500
 QINGTING_IMAP_CA_FILE = os.environ.get("QINGTING_IMAP_CA_FILE", "")  # an intranet mail server's CA
+
+# cases (issue 6): attachment size limit and how long after closing a case may be reopened.
+QINGTING_CASE_ATTACHMENT_MAX_BYTES = int(os.environ.get("QINGTING_CASE_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+QINGTING_CASE_REOPEN_DAYS = int(os.environ.get("QINGTING_CASE_REOPEN_DAYS", "30"))
