@@ -342,7 +342,7 @@ def seed(setup: Any) -> str:
     categories = set(Category.objects.filter(is_active=True).values_list("code", flat=True))
     ctx = {
         "office": office,
-        "channels": {c.value for c in Channel},
+        "channels": set(Channel.values),
         "categories": categories,
         "fallback_category": next(iter(sorted(categories)), "other"),
     }
@@ -360,7 +360,4 @@ def seed(setup: Any) -> str:
     letters = _handle_letters(units, users, now)
     total = Case.objects.filter(unit__path__startswith=office.path).count()
     overdue = Case.objects.filter(unit__path__startswith=office.path, is_open=True, next_due__lt=now).count()
-    return (
-        f"cases: {made} demo cases made, {letters} mailbox letters handled; "
-        f"{total} cases in all, {overdue} overdue"
-    )
+    return f"cases: {made} demo cases made, {letters} mailbox letters handled; {total} cases in all, {overdue} overdue"

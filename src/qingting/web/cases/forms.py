@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 _ANY = [("", _("Any"))]
 
+
 def _choices(model_field: str, fallback: list[tuple[str, str]]) -> list[tuple[str, Any]]:
     """Choices of a Case field (from cases-core's model) or ``fallback`` when it has none."""
     try:
@@ -24,6 +25,13 @@ def _choices(model_field: str, fallback: list[tuple[str, str]]) -> list[tuple[st
     except Exception:
         choices = []
     return choices or list(fallback)
+
+
+def category_choices() -> list[tuple[str, str]]:
+    """The active case categories (an editable table of cases-core), in their order."""
+    from qingting.web.cases.models import Category
+
+    return [(c.code, c.name) for c in Category.objects.filter(is_active=True).order_by("order", "code")]
 
 
 class QueueFilterForm(forms.Form):
@@ -71,7 +79,7 @@ class CaseForm(forms.Form):
         self.fields["channel"].choices = [  # type: ignore[attr-defined]
             c for c in _choices("channel", [("phone", _("Phone"))]) if c[0] not in {"open311", "mailbox", "push"}
         ]
-        self.fields["category"].choices = _choices("category", [("other", _("Other"))])  # type: ignore[attr-defined]
+        self.fields["category"].choices = category_choices()  # type: ignore[attr-defined]
         self.fields["priority"].choices = _choices("priority", [("normal", _("Normal"))])  # type: ignore[attr-defined]
 
     def clean_summary(self) -> str:
@@ -188,5 +196,3 @@ class MetricsForm(forms.Form):
         if period == "year":
             return today.replace(month=1, day=1), today + timedelta(days=1)
         return today - timedelta(days=29), today + timedelta(days=1)
-
-

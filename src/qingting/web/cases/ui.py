@@ -12,9 +12,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -23,7 +22,7 @@ from qingting.web.accounts.models import Role, Unit
 
 # Platform roles that handle cases (see contact visibility and writing notes); the analyst and
 # reviewer read cases of their units but do not handle them.
-HANDLING_ROLES = {Role.ADMIN.value, Role.HANDLER.value, Role.LEADER.value}
+HANDLING_ROLES = {"admin", "handler", "leader"}
 
 ACTION_LABELS: dict[str, Any] = {
     "register": gettext_lazy("Register"),
@@ -44,7 +43,7 @@ ACTION_LABELS: dict[str, Any] = {
     "reply": gettext_lazy("Public reply"),
     "note": gettext_lazy("Internal note"),
     "attach": gettext_lazy("File attached"),
-    "remind": gettext_lazy("Reminder: 75% of the time used"),
+    "remind": gettext_lazy("Reminder: three quarters of the time used"),
     "escalate": gettext_lazy("Escalated: time limit passed"),
     "task_complete": gettext_lazy("Joint task done"),
 }
@@ -134,7 +133,7 @@ def _unit_ids_with_roles(user: Any, roles: set[str]) -> list[int]:
 
 def my_queue(user: Any) -> QuerySet[Any]:
     """Open cases assigned to me, and assigned-but-unclaimed cases of units where I am a handler."""
-    handler_units = _unit_ids_with_roles(user, {Role.HANDLER.value, Role.ADMIN.value})
+    handler_units = _unit_ids_with_roles(user, {"handler", "admin"})
     mine = Q(assignee=user) | Q(assignee__isnull=True, status="assigned", unit_id__in=handler_units)
     return _cases(user).filter(is_open=True).filter(mine).order_by("next_due", "received_at", "pk")
 
@@ -442,7 +441,9 @@ def sla_view(case: Any, now: datetime) -> tuple[list[dict[str, Any]], list[str]]
             if n not in notices:
                 notices.append(n)
         if t.state is ClockState.NOT_STARTED:
-            rows.append({"label": _STAGE_LABELS[t.stage.value], "due": None, "state": _("starts on acceptance"), "css": ""})
+            rows.append(
+                {"label": _STAGE_LABELS[t.stage.value], "due": None, "state": _("starts on acceptance"), "css": ""}
+            )
             continue
         if t.due is None:
             continue
@@ -450,8 +451,9 @@ def sla_view(case: Any, now: datetime) -> tuple[list[dict[str, Any]], list[str]]
         if t.state in (ClockState.MET_ON_TIME, ClockState.MET_LATE):
             met = t.met_at.astimezone(due.tzinfo) if t.met_at else None
             text = _("met on time") if t.state is ClockState.MET_ON_TIME else _("met late")
-            state, css = (f"{text} ({met:%Y-%m-%d %H:%M})" if met else text), (
-                "" if t.state is ClockState.MET_ON_TIME else "overdue"
+            state, css = (
+                (f"{text} ({met:%Y-%m-%d %H:%M})" if met else text),
+                ("" if t.state is ClockState.MET_ON_TIME else "overdue"),
             )
         elif t.state is ClockState.PAUSED:
             state, css = _("paused while pending (the date moves when work resumes)"), ""
@@ -483,7 +485,7 @@ def can_create_somewhere(user: Any) -> bool:
     if user.is_superuser:
         return True
     creating = {r for r, roles in selectors.ROLE_MAP.items() if roles & selectors.CREATE_ROLES}
-    return Membership.objects.filter(user=user, role__in=creating).exists()
+    return bool(Membership.objects.filter(user=user, role__in=creating).exists())
 
 
 def create(user: Any, **fields: Any) -> Any:
@@ -503,11 +505,11 @@ def _duration(td: timedelta | None, working_days: float | None = None) -> str:
     if td is None:
         return "—"
     if working_days is not None:
-        return _("%(n).1f working days") % {"n": working_days}
+        return str(_("%(n).1f working days") % {"n": working_days})
     hours = td.total_seconds() / 3600
     if hours < 48:
-        return _("%(n).1f hours") % {"n": hours}
-    return _("%(n).1f days") % {"n": hours / 24}
+        return str(_("%(n).1f hours") % {"n": hours})
+    return str(_("%(n).1f days") % {"n": hours / 24})
 
 
 def _fig_row(name: str, f: Any) -> dict[str, Any]:

@@ -26,8 +26,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from qingting.web.accounts import selectors as access
-from qingting.web.cases import forms
-from qingting.web.cases import ui
+from qingting.web.cases import forms, ui
 
 PAGE_SIZE = 25
 
@@ -39,7 +38,7 @@ def _page(request: HttpRequest, qs: Any) -> Any:
 def _query_without_page(request: HttpRequest) -> str:
     params = request.GET.copy()
     params.pop("page", None)
-    return params.urlencode()
+    return str(params.urlencode())
 
 
 def _tabs(user: Any) -> dict[str, Any]:
@@ -64,7 +63,9 @@ _QUEUES = {
     "overdue": _Queue(
         "overdue", "cases:overdue", gettext_lazy("Overdue"), gettext_lazy("Open cases past their time limit.")
     ),
-    "all": _Queue("all", "cases:all", gettext_lazy("All cases"), gettext_lazy("Every case you may see, open or closed.")),
+    "all": _Queue(
+        "all", "cases:all", gettext_lazy("All cases"), gettext_lazy("Every case you may see, open or closed.")
+    ),
 }
 
 
@@ -167,13 +168,17 @@ def _expected_version(request: HttpRequest) -> int | None:
         return None
 
 
-def _error_page(request: HttpRequest, case_id: int, message: str, *, status: int, conflict: bool = False, **extra: Any) -> HttpResponse:
+def _error_page(
+    request: HttpRequest, case_id: int, message: str, *, status: int, conflict: bool = False, **extra: Any
+) -> HttpResponse:
     case = ui.case_get(request.user, case_id)  # fresh: shows what the other person did
     context = _detail_context(request, case, error=message, conflict=conflict, **extra)
     return render(request, "cases/detail.html", context, status=status)
 
 
-CONFLICT_MESSAGE = gettext_lazy("Someone else changed this case while you were looking at it — reload to see what changed.")
+CONFLICT_MESSAGE = gettext_lazy(
+    "Someone else changed this case while you were looking at it — reload to see what changed."
+)
 
 
 @login_required
