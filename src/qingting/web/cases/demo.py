@@ -149,9 +149,9 @@ CASES: tuple[DemoCase, ...] = (
              "菜市场排水沟堵塞，污水外溢，气味很大。",
              18.0, (_REG, _ASSIGN), region="白鹭镇"),
     # --- transferred, declined, duplicate, reopened --------------------------------------------
-    DemoCase("城关镇", "hotline", "complaint", "城关镇自来水价格调整是否听证",
-             "听说水价要调整，想了解是否召开听证会。（应由县水务局答复）",
-             2.0, (_REG, ("transfer", 5.0)), region="城关镇"),
+    DemoCase("柳湾镇", "hotline", "complaint", "河西社区小区内部道路积水",
+             "河西社区一小区内部道路下雨积水，属小区内部管理问题，由社区协调物业处理。",
+             2.0, (_REG, ("transfer", 5.0)), region="柳湾镇"),
     DemoCase("桂溪乡", "web", "enquiry", "邻县高速出口何时开通",
              "咨询邻县高速公路新出口的开通时间。",
              6.0, (_REG, ("decline", 8.0)), region="桂溪乡"),
@@ -170,7 +170,7 @@ _REPLIES = {
 }
 _REASONS = {
     "pend": "已联系来信人补充材料，等待回复。",
-    "transfer": "水价调整属县水务局职责，转县水务局办理。",
+    "transfer": "属小区内部管理问题，转河西社区协调物业办理。",
     "decline": "所涉高速出口不在本县辖区，已告知来电人向邻县反映。",
     "merge": "与已受理工单内容相同，合并办理。",
     "reopen": "来电人反映问题再次出现，重新办理。",
@@ -243,7 +243,7 @@ def _one(spec: DemoCase, *, units: dict[str, Any], users: dict[str, Any], now: d
         if action == "assign" and users.get("demo_handler") is not None:
             payload["assignee_id"] = users["demo_handler"].pk
         elif action == "transfer":
-            payload["unit_id"] = (units.get("县水务局") or ctx["office"]).pk
+            payload["unit_id"] = (units.get("柳湾镇河西社区") or ctx["office"]).pk
         elif action == "merge":
             target = Case.objects.filter(unit=unit, is_open=False).exclude(pk=case.pk).order_by("pk").first()
             target = target or Case.objects.filter(unit=unit).exclude(pk=case.pk).order_by("pk").first()
@@ -294,6 +294,10 @@ def _handle_letters(units: dict[str, Any], users: dict[str, Any], now: datetime)
         if age < timedelta(hours=12):
             continue
         target = _route(case, units)
+        if target is not None and Case.objects.filter(unit=target, year=case.year, seq=case.seq).exists():
+            # cases-core keeps (unit, year, seq) unique while a moved case keeps its number: a
+            # letter whose sequence number the target unit already uses stays with the office.
+            target = None
         steps: list[tuple[str, float, dict[str, Any]]] = [("register", 3.0, {})]
         assign: dict[str, Any] = {"unit_id": target.pk} if target is not None else {}
         steps.append(("assign", 5.0, assign))

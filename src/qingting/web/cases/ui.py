@@ -15,7 +15,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from qingting.web.accounts import selectors as access
 from qingting.web.accounts.models import Role, Unit
@@ -246,7 +246,7 @@ def action_forms(user: Any, case: Any) -> list[dict[str, Any]]:
         }
         if name == "assign":
             form["choices"] = [("", _("— anyone in the unit may claim it —")), *_assignable_users(case)]
-            form["choices_label"] = _("Handler")
+            form["choices_label"] = pgettext("case", "Handler")
         elif name == "transfer":
             form["choices"] = _transfer_units(case)
             form["choices_label"] = _("To unit")
@@ -377,18 +377,33 @@ def timeline(case: Any) -> list[dict[str, Any]]:
     rows = selectors.case_timeline(case)
     out = []
     for r in rows:
+        label = action_label(r.action)
+        new = r.new if isinstance(r.new, dict) else {}
+        if new.get("stage") in _STAGE_NAMES:  # reminders and escalations name their target
+            label = f"{label}（{_STAGE_NAMES[new['stage']]}）"
+        if r.action == "transfer" and new.get("to_unit"):
+            label = f"{label} → {new['to_unit']}"
+        moved = bool(r.old_state) and r.old_state != r.new_state
         out.append(
             {
                 "at": r.at,
                 "actor": r.actor_label or (r.actor.username if r.actor else _("system")),
                 "action": r.action,
-                "label": action_label(r.action),
+                "label": label,
+                "moved": moved,
                 "old": _status_label(r.old_state),
                 "new": _status_label(r.new_state),
                 "reason": r.reason,
             }
         )
     return out
+
+
+_STAGE_NAMES: dict[str, Any] = {
+    "acknowledge": gettext_lazy("acknowledge"),
+    "answer": gettext_lazy("answer"),
+    "close": gettext_lazy("close"),
+}
 
 
 def _calendar() -> Any:

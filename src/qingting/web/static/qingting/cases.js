@@ -15,7 +15,7 @@
       textStyle: { fontFamily: font },
       tooltip: { renderMode: "richText", confine: true, trigger: "axis" },
       legend: { bottom: 0 },
-      grid: { left: 120, right: 24, top: 8, bottom: 40 },
+      grid: { left: 150, right: 24, top: 8, bottom: 40 },
       yAxis: { type: "category", inverse: true, data: names }
     }, option));
     window.addEventListener("resize", function () { chart.resize(); });
