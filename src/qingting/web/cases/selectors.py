@@ -1,3 +1,5 @@
+# mypy: disable-error-code="misc, no-any-return"
+# (Django ships no type information and django-stubs is not used: models and querysets are Any.)
 """Reads about cases: what a user may see, queues, the rules in force, figures per unit and period.
 
 Every page and API call reads cases through :func:`cases_for` (built on the one scoping rule in
@@ -149,7 +151,10 @@ def _cached(key: str, stamp: Any, build: Any) -> Any:
 
 
 def working_calendar() -> WorkingCalendar:
-    """The calendar from :class:`CalendarYear` rows (the package's years when the table is empty)."""
+    """The calendar from :class:`CalendarYear` rows (the package's years when the table is empty).
+
+    Cached per process until a row is added, removed or saved (``updated_at`` moves).
+    """
     stamp = tuple(CalendarYear.objects.aggregate(n=Count("pk"), t=Max("updated_at")).values())
 
     def build() -> WorkingCalendar:
@@ -161,24 +166,25 @@ def working_calendar() -> WorkingCalendar:
             seed=False,
         )
 
-    return _cached("calendar", stamp, build)  # type: ignore[no-any-return]
+    return _cached("calendar", stamp, build)
 
 
 def sla_policies() -> tuple[core_sla.SlaPolicy, ...]:
     """The active policies in match order; the core defaults when none are stored.
 
     A catch-all fallback (the core ``default``) is appended when no stored policy matches everything.
+    The few rows are read on every call (any edit counts at once); parsing is cached by content.
     """
-    stamp = tuple(SlaPolicy.objects.aggregate(n=Count("pk"), t=Max("updated_at")).values())
+    rows = [p.as_dict() for p in SlaPolicy.objects.filter(is_active=True).order_by("order", "pk")]
+    stamp = repr(rows)
 
     def build() -> tuple[core_sla.SlaPolicy, ...]:
-        rows = [p.as_dict() for p in SlaPolicy.objects.filter(is_active=True).order_by("order", "pk")]
         policies = core_sla.policies_from_list(rows) if rows else core_sla.DEFAULT_POLICIES
         if not any(not (p.categories or p.priorities or p.channels) for p in policies):
             policies = (*policies, core_sla.DEFAULT_POLICIES[-1])
         return policies
 
-    return _cached("policies", stamp, build)  # type: ignore[no-any-return]
+    return _cached("policies", stamp, build)
 
 
 def category_requires_sign_off(code: str) -> bool:
@@ -237,7 +243,7 @@ def with_descendants(unit_ids: Iterable[int]) -> list[int]:
     return list(Unit.objects.filter(cond).values_list("pk", flat=True))
 
 
-_DONE = [Status.CLOSED.value, Status.NOT_RESPONSIBLE.value]
+_DONE = ["closed", "not_responsible"]  # Status.CLOSED, Status.NOT_RESPONSIBLE
 
 
 def _figures(qs: QuerySet[Case], start: datetime, end: datetime, group: bool) -> dict[int | None, CaseFigures]:

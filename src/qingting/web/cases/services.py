@@ -1,3 +1,5 @@
+# mypy: disable-error-code="misc, no-any-return"
+# (Django ships no type information and django-stubs is not used: models and querysets are Any.)
 """Writes about cases. ONE service changes a case's state: :func:`case_act`.
 
 ``case_act`` locks the row (``SELECT … FOR UPDATE``), checks the optimistic version, maps the
