@@ -120,7 +120,7 @@ class ReplyForm(forms.Form):
         choices=[("note", _("Internal note")), ("public", _("Public reply (the citizen sees it)"))],
         initial="note",
     )
-    text = forms.CharField(label=_("Text"), widget=forms.Textarea, max_length=20_000)
+    text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 4}), max_length=20_000)
 
     def clean_text(self) -> str:
         text = str(self.cleaned_data["text"]).strip()
