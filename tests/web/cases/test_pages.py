@@ -160,14 +160,16 @@ def test_hostile_case_text_is_escaped_everywhere(people: dict[str, Any]) -> None
 def test_buttons_follow_the_transition_table_and_roles(people: dict[str, Any]) -> None:
     case = _case(people)
     url = reverse("cases:detail", args=[case.pk])
-    assert _buttons(_text(_client(people["dispatcher"]).get(url))) == {"register", "decline", "merge"}
+    assert _buttons(_text(_client(people["dispatcher"]).get(url))) == {
+        "register", "decline", "merge", "extend", "add_task",
+    }  # fmt: skip
     assert _buttons(_text(_client(people["east_handler"]).get(url))) == set()
     services.case_act(actor=people["dispatcher"], case_id=case.pk, action="register")
     services.case_act(
         actor=people["dispatcher"], case_id=case.pk, action="assign", assignee_id=people["east_handler"].pk
     )
     assert _buttons(_text(_client(people["east_handler"]).get(url))) == {"claim", "transfer"}
-    assert _buttons(_text(_client(people["leader"]).get(url))) == {"sign_off"}
+    assert _buttons(_text(_client(people["leader"]).get(url))) == {"sign_off", "extend"}
     assert _buttons(_text(_client(people["east_analyst"]).get(url))) == {"merge"}
     # Every form posts with the CSRF token and the version it was drawn from.
     html = _text(_client(people["east_handler"]).get(url))
@@ -383,3 +385,30 @@ def test_metrics_page_shows_figures_per_unit(people: dict[str, Any]) -> None:
     assert "西街道" not in east_only[east_only.index('id="unit-figures"') :]
     bad = _client(people["dispatcher"]).get(reverse("cases:metrics"), {"period": "custom", "date_from": "2026-02-01"})
     assert bad.status_code == 200 and "fielderror" in _text(bad)
+
+
+def test_joint_handling_and_extension_through_the_pages(people: dict[str, Any]) -> None:
+    case = _assigned(people)
+    dispatcher, handler = _client(people["dispatcher"]), _client(people["east_handler"])
+    west = _client(people["west_handler"])
+
+    def act(client: Client, action: str, **data: Any) -> Any:
+        version = Case.objects.get(pk=case.pk).version
+        return client.post(reverse("cases:act", args=[case.pk, action]), {"version": version, **data})
+
+    assert act(dispatcher, "add_task", target=people["west"].pk, reason="请西街道配合核查").status_code == 302
+    # The west handler now sees the case (a joint task) and may complete their part only.
+    page = _text(west.get(reverse("cases:detail", args=[case.pk])))
+    assert "联合办理" in page and "complete_task" in _buttons(page)
+    assert act(handler, "claim").status_code == 302
+    services.case_reply(actor=people["east_handler"], case_id=case.pk, body="已处理。", public=True)
+    refused = act(handler, "answer")
+    assert refused.status_code == 400 and "joint tasks still open" in _text(refused)
+    assert act(west, "complete_task", target=people["west"].pk, reason="已核查").status_code == 302
+    assert act(handler, "answer").status_code == 302
+    # An extension needs a reason and a number; then the close limit moves.
+    before = Case.objects.get(pk=case.pk).close_due
+    assert act(dispatcher, "extend", amount="abc", reason="需现场勘查").status_code == 400
+    assert act(dispatcher, "extend", amount="3", reason="需现场勘查").status_code == 302
+    after = Case.objects.get(pk=case.pk).close_due
+    assert before is not None and after is not None and after > before

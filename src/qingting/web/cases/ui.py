@@ -46,6 +46,8 @@ ACTION_LABELS: dict[str, Any] = {
     "remind": gettext_lazy("Reminder: three quarters of the time used"),
     "escalate": gettext_lazy("Escalated: time limit passed"),
     "task_complete": gettext_lazy("Joint task done"),
+    "complete_task": gettext_lazy("Joint task done"),
+    "add_task": gettext_lazy("Add a unit handling jointly"),
 }
 
 _PRIMARY = {"claim", "answer", "close", "register"}
@@ -285,7 +287,72 @@ def action_forms(user: Any, case: Any) -> list[dict[str, Any]]:
             form["text_label"] = _("Public reply (the citizen sees it)")
             form["text_required"] = False
         out.append(form)
+    return out + _platform_forms(user, case)
+
+
+def _platform_forms(user: Any, case: Any) -> list[dict[str, Any]]:
+    """Extension and joint tasks: no state change, same path (lock, version, audit) as the table."""
+    from qingting.core.cases.workflow import Role as CoreRole
+    from qingting.web.cases import selectors
+    from qingting.web.cases.models import CaseTask
+
+    if not case.is_open:
+        return []
+    roles = set(_case_roles(user, case))
+    dispatch = {CoreRole.DISPATCHER, CoreRole.ADMIN}
+    out: list[dict[str, Any]] = []
+    if roles & (dispatch | {CoreRole.LEADER}):
+        out.append(
+            {
+                "name": "extend",
+                "label": action_label("extend"),
+                "number_field": "amount",
+                "number_label": _("Extra time (in the close limit's unit: days or hours)"),
+                "reason": True,
+                "reason_required": True,
+                "reason_label": _REASON_LABELS["extend"],
+            }
+        )
+    tasks = list(CaseTask.objects.filter(case=case).select_related("unit"))
+    if roles & dispatch and case.status != "answered":
+        taken = {t.unit_id for t in tasks} | {case.unit_id}
+        units = [(str(u.pk), u.name) for u in Unit.objects.exclude(pk__in=taken).order_by("path")]
+        if units:
+            out.append(
+                {
+                    "name": "add_task",
+                    "label": action_label("add_task"),
+                    "choices": units,
+                    "choices_label": _("Unit handling jointly"),
+                    "reason": True,
+                    "reason_required": False,
+                    "reason_label": _("What this unit should do"),
+                }
+            )
+    mine = [
+        (str(t.unit_id), t.unit.name)
+        for t in tasks
+        if t.done_at is None and selectors.case_roles(user, t.unit) & (dispatch | {CoreRole.HANDLER})
+    ]
+    if mine:
+        out.append(
+            {
+                "name": "complete_task",
+                "label": action_label("task_complete"),
+                "choices": mine,
+                "choices_label": _("Joint task of"),
+                "reason": True,
+                "reason_required": False,
+                "reason_label": _("What was done"),
+            }
+        )
     return out
+
+
+def joint_tasks(case: Any) -> list[Any]:
+    from qingting.web.cases.models import CaseTask
+
+    return list(CaseTask.objects.filter(case=case).select_related("unit").order_by("-lead", "pk"))
 
 
 def act(user: Any, case_id: int, action: str, *, version: int, data: Mapping[str, Any]) -> Any:
@@ -304,6 +371,15 @@ def act(user: Any, case_id: int, action: str, *, version: int, data: Mapping[str
         payload["merge_into"] = _case_id_by_number(user, str(data.get("merge_into") or ""))
     elif action == "answer" and str(data.get("reply") or "").strip():
         payload["reply"] = str(data["reply"]).strip()
+    elif action == "extend":
+        try:
+            payload["amount"] = float(str(data.get("amount") or "").strip())
+        except ValueError:
+            raise ValidationError(_("Give the extra time as a number.")) from None
+    elif action in ("add_task", "complete_task"):
+        if not target:
+            raise ValidationError(_("Choose the unit."))
+        payload["unit_id"] = _int_or_error(target, _("No such unit."))
     try:
         return services.case_act(
             actor=user,
