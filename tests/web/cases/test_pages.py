@@ -412,3 +412,13 @@ def test_joint_handling_and_extension_through_the_pages(people: dict[str, Any]) 
     assert act(dispatcher, "extend", amount="3", reason="需现场勘查").status_code == 302
     after = Case.objects.get(pk=case.pk).close_due
     assert before is not None and after is not None and after > before
+
+
+def test_pages_in_english(people: dict[str, Any]) -> None:
+    case = _assigned(people)
+    client = _client(people["east_handler"])
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    queue = _text(client.get(reverse("cases:queue")))
+    assert "My queue" in queue and "我的待办" not in queue
+    detail = _text(client.get(reverse("cases:detail", args=[case.pk])))
+    assert "Deadlines" in detail and "working day" in detail and "Claim" in detail
