@@ -21,7 +21,7 @@ def _choices(model_field: str, fallback: list[tuple[str, str]]) -> list[tuple[st
         from qingting.web.cases.models import Case
 
         field = Case._meta.get_field(model_field)
-        choices = list(field.choices or [])  # type: ignore[union-attr]
+        choices = list(field.choices or [])
     except Exception:
         choices = []
     return choices or list(fallback)
@@ -34,7 +34,7 @@ def category_choices() -> list[tuple[str, str]]:
     return [(c.code, c.name) for c in Category.objects.filter(is_active=True).order_by("order", "code")]
 
 
-class QueueFilterForm(forms.Form):
+class QueueFilterForm(forms.Form):  # type: ignore[misc]
     q = forms.CharField(label=_("Number or words"), required=False, max_length=100)
     status = forms.ChoiceField(label=_("Status"), required=False)
     channel = forms.ChoiceField(label=_("Channel"), required=False)
@@ -43,16 +43,16 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = _ANY + _choices("status", [])  # type: ignore[attr-defined]
-        self.fields["channel"].choices = _ANY + _choices("channel", [])  # type: ignore[attr-defined]
-        self.fields["priority"].choices = _ANY + _choices("priority", [])  # type: ignore[attr-defined]
-        self.fields["unit"].choices = _ANY + [(u.pk, u.name) for u in units]  # type: ignore[attr-defined]
+        self.fields["status"].choices = _ANY + _choices("status", [])
+        self.fields["channel"].choices = _ANY + _choices("channel", [])
+        self.fields["priority"].choices = _ANY + _choices("priority", [])
+        self.fields["unit"].choices = _ANY + [(u.pk, u.name) for u in units]
 
     def filters(self) -> dict[str, Any]:
         return dict(self.cleaned_data) if self.is_valid() else {}
 
 
-class CaseForm(forms.Form):
+class CaseForm(forms.Form):  # type: ignore[misc]
     """Manual entry (人工登记) of a concern received by phone, in person or by letter."""
 
     unit = forms.TypedChoiceField(label=_("Unit"), coerce=int)
@@ -75,12 +75,12 @@ class CaseForm(forms.Form):
 
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].choices = [(u.pk, u.name) for u in units]  # type: ignore[attr-defined]
-        self.fields["channel"].choices = [  # type: ignore[attr-defined]
+        self.fields["unit"].choices = [(u.pk, u.name) for u in units]
+        self.fields["channel"].choices = [
             c for c in _choices("channel", [("phone", _("Phone"))]) if c[0] not in {"open311", "mailbox", "push"}
         ]
-        self.fields["category"].choices = category_choices()  # type: ignore[attr-defined]
-        self.fields["priority"].choices = _choices("priority", [("normal", _("Normal"))])  # type: ignore[attr-defined]
+        self.fields["category"].choices = category_choices()
+        self.fields["priority"].choices = _choices("priority", [("normal", _("Normal"))])
 
     def clean_summary(self) -> str:
         summary = " ".join(str(self.cleaned_data["summary"]).split())
@@ -112,7 +112,7 @@ class CaseForm(forms.Form):
         return contact or None
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(forms.Form):  # type: ignore[misc]
     """A public reply (what the citizen sees) or an internal note (only for the office)."""
 
     kind = forms.ChoiceField(
@@ -129,7 +129,7 @@ class ReplyForm(forms.Form):
         return text
 
 
-class UploadForm(forms.Form):
+class UploadForm(forms.Form):  # type: ignore[misc]
     """One file, checked by cases-core's rules (type by extension and first bytes, size limit)."""
 
     file = forms.FileField(label=_("File"))
@@ -169,7 +169,7 @@ PERIODS = [
 ]
 
 
-class MetricsForm(forms.Form):
+class MetricsForm(forms.Form):  # type: ignore[misc]
     period = forms.ChoiceField(label=_("Period"), choices=PERIODS, required=False, initial="30d")
     date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
