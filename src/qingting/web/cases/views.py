@@ -323,7 +323,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
     tz = timezone.get_current_timezone()
     start = datetime.combine(start_day, time.min, tzinfo=tz)
     end = datetime.combine(end_day, time.min, tzinfo=tz)
-    total, rows = ui.figures(request.user, start, end)
+    total, rows, counted_at = ui.figures(request.user, start, end)
     chart = {
         "units": [r["unit_name"] for r in rows],
         "received": [r["received"] for r in rows],
@@ -345,6 +345,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
         "end_shown": end_day - timedelta(days=1),
         "total": total,
         "rows": rows,
+        "counted_at": counted_at,
         "chart": chart,
         **_tabs(request.user),
     }
