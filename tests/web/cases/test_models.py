@@ -132,7 +132,9 @@ def test_editing_an_sla_policy_changes_new_deadlines(people: dict[str, Any], mon
     monkeypatch.setattr(services, "_now", lambda: at(2026, 3, 2, 9, 0))
     before = _case(people, category="enquiry", received_at=at(2026, 3, 2, 9, 0))
     assert before.close_due == at(2026, 3, 5, 23, 59, 59, 999999)
-    SlaPolicy.objects.filter(name="enquiry").update(close={"amount": 5, "unit": "working_days"})
+    policy = SlaPolicy.objects.get(name="enquiry")
+    policy.close = {"amount": 5, "unit": "working_days"}
+    policy.save()  # as the admin does
     after = _case(people, category="enquiry", received_at=at(2026, 3, 2, 9, 0))
     assert after.close_due == at(2026, 3, 9, 23, 59, 59, 999999)
 

@@ -138,7 +138,9 @@ def deadline_alerts(now: datetime) -> int:
     total = 0
     while True:
         with transaction.atomic():
-            qs = Case.objects.select_related("unit").filter(is_open=True, next_alert_at__lte=now)
+            qs = Case.objects.select_related("unit").filter(
+                is_open__in=[True], next_alert_at__lte=now
+            )  # IN: an index seek on SQLite
             if connection.features.has_select_for_update_skip_locked:
                 qs = qs.select_for_update(skip_locked=True, of=("self",))
             batch = list(qs.order_by("next_alert_at", "pk")[:BATCH])

@@ -158,3 +158,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"qingting": {"handlers": ["console"], "level": "INFO"}},
 }
+
+# cases (issue 6): attachment size limit and how long after closing a case may be reopened.
+QINGTING_CASE_ATTACHMENT_MAX_BYTES = int(os.environ.get("QINGTING_CASE_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+QINGTING_CASE_REOPEN_DAYS = int(os.environ.get("QINGTING_CASE_REOPEN_DAYS", "30"))
