@@ -1,0 +1,352 @@
+"""Case pages: the queues, a case with its timeline and actions, manual entry, attachments, figures.
+
+Function views in the django-htmx pattern (one URL serves the page and, for HTMX, the rows).
+Every read goes through ``selectors.cases_for(user)`` (scoped to the user's units: another unit's
+case is a 404); every write goes through ``services`` (which check roles, lock the row, compare the
+version and write the audit entry). Views only validate, call, and turn errors into messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any, cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from qingting.web.accounts import selectors as access
+from qingting.web.cases import forms, ui
+
+PAGE_SIZE = 25
+View = Callable[..., HttpResponse]
+
+
+def signed_in(view: View) -> View:
+    """``login_required``, typed."""
+    return cast(View, login_required(view))
+
+
+def post_only(view: View) -> View:
+    """``require_POST``, typed."""
+    return cast(View, require_POST(view))
+
+
+def _page(request: HttpRequest, qs: Any) -> Any:
+    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return str(params.urlencode())
+
+
+def _tabs(user: Any) -> dict[str, Any]:
+    return {"can_see_all": ui.is_case_admin(user), "can_create": ui.can_create_somewhere(user)}
+
+
+@dataclass(frozen=True)
+class _Queue:
+    name: str
+    url_name: str
+    title: Any
+    blurb: Any
+
+
+_QUEUES = {
+    "queue": _Queue(
+        "queue", "cases:queue", gettext_lazy("My queue"), gettext_lazy("Open cases you handle or may take on.")
+    ),
+    "unit": _Queue(
+        "unit", "cases:unit", gettext_lazy("My unit's queue"), gettext_lazy("Open cases of your units and those below.")
+    ),
+    "overdue": _Queue(
+        "overdue", "cases:overdue", gettext_lazy("Overdue"), gettext_lazy("Open cases past their time limit.")
+    ),
+    "all": _Queue(
+        "all", "cases:all", gettext_lazy("All cases"), gettext_lazy("Every case you may see, open or closed.")
+    ),
+}
+
+
+def _filtered(qs: QuerySet[Any], filters: dict[str, Any]) -> QuerySet[Any]:
+    q = str(filters.get("q") or "").strip()
+    if q:
+        qs = qs.filter(Q(number__icontains=ui.normalise_number(q)) | Q(summary__icontains=q))
+    for name in ("status", "channel", "priority"):
+        if filters.get(name):
+            qs = qs.filter(**{name: filters[name]})
+    if filters.get("unit"):
+        qs = qs.filter(unit_id=filters["unit"])
+    return qs
+
+
+def _render_queue(request: HttpRequest, queue: _Queue, qs: QuerySet[Any]) -> HttpResponse:
+    form = forms.QueueFilterForm(request.GET or None, units=access.units_for(request.user))
+    # Cut the page over ids (a narrow sort), then read only that page's rows.
+    page = _page(request, _filtered(qs, form.filters()).values_list("pk", flat=True))
+    page.object_list = ui.page_rows(list(page.object_list))
+    ui.decorate_rows(page.object_list, timezone.now())
+    context = {
+        "nav": "cases",
+        "view": queue.name,
+        "title": queue.title,
+        "blurb": queue.blurb,
+        "form": form,
+        "page": page,
+        "query": _query_without_page(request),
+        "url_name": queue.url_name,
+        **_tabs(request.user),
+    }
+    if request.htmx:
+        return render(request, "cases/_rows.html", context)
+    return render(request, "cases/queue.html", context)
+
+
+@signed_in
+def queue_mine(request: HttpRequest) -> HttpResponse:
+    return _render_queue(request, _QUEUES["queue"], ui.my_queue(request.user))
+
+
+@signed_in
+def queue_unit(request: HttpRequest) -> HttpResponse:
+    return _render_queue(request, _QUEUES["unit"], ui.unit_queue(request.user))
+
+
+@signed_in
+def queue_overdue(request: HttpRequest) -> HttpResponse:
+    return _render_queue(request, _QUEUES["overdue"], ui.overdue_queue(request.user, timezone.now()))
+
+
+@signed_in
+def queue_all(request: HttpRequest) -> HttpResponse:
+    if not ui.is_case_admin(request.user):
+        raise PermissionDenied(_("Only administrators see all cases."))
+    return _render_queue(request, _QUEUES["all"], ui.all_cases(request.user))
+
+
+# --- one case ---------------------------------------------------------------------------------
+
+
+def _detail_context(request: HttpRequest, case: Any, **extra: Any) -> dict[str, Any]:
+    now = timezone.now()
+    user = request.user
+    handler = ui.is_handling(user, case)
+    deadlines, notices = ui.sla_view(case, now)
+    context = {
+        "nav": "cases",
+        "case": case,
+        "origin_label": ui.origin_label(case),
+        "actions": ui.action_forms(user, case),
+        "deadlines": deadlines,
+        "calendar_notices": notices,
+        "show_contact": handler,
+        "contact": ui.contact_of(user, case) if handler else None,
+        "replies": ui.replies_of(case, include_internal=handler),
+        "attachments": ui.attachments_of(case),
+        "timeline": ui.timeline(case),
+        "tasks": ui.joint_tasks(case),
+        "can_write": ui.can_write(user, case),
+        "reply_form": extra.pop("reply_form", None) or forms.ReplyForm(),
+        "upload_form": extra.pop("upload_form", None) or forms.UploadForm(),
+        "upload_limit": ui.upload_limit(),
+        "upload_types": forms.allowed_extensions(),
+    }
+    ui.decorate_rows([case], now)
+    context.update(extra)
+    return context
+
+
+@signed_in
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = ui.case_get(request.user, pk)
+    return render(request, "cases/detail.html", _detail_context(request, case))
+
+
+def _expected_version(request: HttpRequest) -> int | None:
+    raw = request.POST.get("version", "")
+    try:
+        return int(raw)
+    except ValueError:
+        return None
+
+
+def _error_page(
+    request: HttpRequest, case_id: int, message: str, *, status: int, conflict: bool = False, **extra: Any
+) -> HttpResponse:
+    case = ui.case_get(request.user, case_id)  # fresh: shows what the other person did
+    context = _detail_context(request, case, error=message, conflict=conflict, **extra)
+    return render(request, "cases/detail.html", context, status=status)
+
+
+CONFLICT_MESSAGE = gettext_lazy(
+    "Someone else changed this case while you were looking at it — reload to see what changed."
+)
+
+
+@signed_in
+@post_only
+def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    ui.case_get(request.user, pk)  # 404 outside the user's units, before anything else
+    version = _expected_version(request)
+    if version is None:
+        return _error_page(request, pk, str(CONFLICT_MESSAGE), status=409, conflict=True)
+    try:
+        ui.act(request.user, pk, action, version=version, data=request.POST)
+    except ui.Conflict:
+        return _error_page(request, pk, str(CONFLICT_MESSAGE), status=409, conflict=True)
+    except PermissionDenied as exc:
+        return _error_page(request, pk, ui.message_of(exc) or _("You may not do this on this case."), status=403)
+    except ValidationError as exc:
+        return _error_page(request, pk, ui.message_of(exc), status=400)
+    messages.success(request, _("Done: %(action)s.") % {"action": ui.action_label(action)})
+    return HttpResponseRedirect(reverse("cases:detail", args=[pk]))
+
+
+@signed_in
+@post_only
+def case_reply(request: HttpRequest, pk: int) -> HttpResponse:
+    case = ui.case_get(request.user, pk)
+    form = forms.ReplyForm(request.POST)
+    if not form.is_valid():
+        return _error_page(request, pk, _("The reply was not saved: see below."), status=400, reply_form=form)
+    if not ui.can_write(request.user, case):
+        return _error_page(request, pk, _("You may not write on this case."), status=403)
+    try:
+        ui.add_reply(request.user, case, text=form.cleaned_data["text"], public=form.cleaned_data["kind"] == "public")
+    except PermissionDenied as exc:
+        return _error_page(request, pk, ui.message_of(exc) or _("You may not write on this case."), status=403)
+    except ValidationError as exc:
+        return _error_page(request, pk, ui.message_of(exc), status=400, reply_form=form)
+    if form.cleaned_data["kind"] == "public":
+        messages.success(request, _("Public reply saved."))
+    else:
+        messages.success(request, _("Internal note saved."))
+    return HttpResponseRedirect(reverse("cases:detail", args=[pk]) + "#replies")
+
+
+@signed_in
+@post_only
+def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    case = ui.case_get(request.user, pk)
+    form = forms.UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _error_page(request, pk, _("The file was not attached: see below."), status=400, upload_form=form)
+    if not ui.can_write(request.user, case):
+        return _error_page(request, pk, _("You may not write on this case."), status=403)
+    try:
+        ui.add_attachment(request.user, case, form.file_name, form.file_data)
+    except PermissionDenied as exc:
+        return _error_page(request, pk, ui.message_of(exc) or _("You may not write on this case."), status=403)
+    except ValidationError as exc:
+        return _error_page(request, pk, ui.message_of(exc), status=400, upload_form=form)
+    messages.success(request, _("File attached."))
+    return HttpResponseRedirect(reverse("cases:detail", args=[pk]) + "#attachments")
+
+
+@signed_in
+def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
+    case = ui.case_get(request.user, pk)
+    attachment = ui.attachment_get(case, attachment_id)
+    if attachment is None:
+        raise Http404
+    stream, name, content_type = attachment
+    response = FileResponse(stream, as_attachment=True, filename=name, content_type=content_type)
+    # Never rendered by the browser, whatever the file claims to be.
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# --- manual entry -----------------------------------------------------------------------------
+
+
+@signed_in
+def case_new(request: HttpRequest) -> HttpResponse:
+    units = ui.units_for_create(request.user)
+    if not units:
+        raise PermissionDenied(_("You may not register cases in any unit."))
+    form = forms.CaseForm(request.POST or None, units=units)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        unit = next(u for u in units if u.pk == d["unit"])
+        try:
+            case = ui.create(
+                request.user,
+                unit=unit,
+                channel=d["channel"],
+                category=d["category"],
+                priority=d["priority"],
+                summary=d["summary"],
+                description=d["description"],
+                region=d["region"],
+                contact=form.contact(),
+                received_at=d["received_at"],
+            )
+        except PermissionDenied:
+            form.add_error("unit", _("You may not register cases in this unit."))
+        except ValidationError as exc:
+            ui.add_errors(form, exc)
+        else:
+            messages.success(request, _("Case %(number)s registered.") % {"number": case.number})
+            return HttpResponseRedirect(reverse("cases:detail", args=[case.pk]))
+    context = {
+        "nav": "cases",
+        "view": "new",
+        "form": form,
+        "wide_fields": {"summary", "description"},
+        **_tabs(request.user),
+    }
+    return render(request, "cases/new.html", context, status=400 if form.errors else 200)
+
+
+# --- figures ----------------------------------------------------------------------------------
+
+
+@signed_in
+def metrics(request: HttpRequest) -> HttpResponse:
+    form = forms.MetricsForm(request.GET or None)
+    today = timezone.localdate()
+    start_day, end_day = form.bounds(today)
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(start_day, time.min, tzinfo=tz)
+    end = datetime.combine(end_day, time.min, tzinfo=tz)
+    total, rows, counted_at = ui.figures(request.user, start, end)
+    chart = {
+        "units": [r["unit_name"] for r in rows],
+        "received": [r["received"] for r in rows],
+        "closed": [r["closed"] for r in rows],
+        "closure_rate": [r["closure_rate_value"] for r in rows],
+        "on_time_rate": [r["on_time_rate_value"] for r in rows],
+        "labels": {
+            "received": _("Received"),
+            "closed": _("Closed"),
+            "closure_rate": _("Closure rate (办结率)"),
+            "on_time_rate": _("On-time rate"),
+        },
+    }
+    context = {
+        "nav": "cases",
+        "view": "metrics",
+        "form": form,
+        "start": start_day,
+        "end_shown": end_day - timedelta(days=1),
+        "total": total,
+        "rows": rows,
+        "counted_at": counted_at,
+        "chart": chart,
+        **_tabs(request.user),
+    }
+    return render(request, "cases/metrics.html", context)
