@@ -63,6 +63,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "qingting.web.warnings.context_processors.unread",
             ],
         },
     },
@@ -158,3 +159,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"qingting": {"handlers": ["console"], "level": "INFO"}},
 }
+
+# warnings: the address of this installation, for links in notifications (e.g. https://yq.example.gov.cn)
+QINGTING_SITE_URL = os.environ.get("QINGTING_SITE_URL", "")
