@@ -139,3 +139,19 @@ def test_warning_counts_by_tier(setup: dict[str, Any]) -> None:
     counts = warning_counts([setup["east"].pk], now - dt.timedelta(hours=1), now + dt.timedelta(hours=1))
     assert counts == {4: 1, 3: 0, 2: 0, 1: 0}
     assert warning_counts([setup["west"].pk], now - dt.timedelta(hours=1), now + dt.timedelta(hours=1))[4] == 0
+
+
+def test_backfill_walks_history_and_dates_warnings_when_they_would_have_fired(setup: dict[str, Any]) -> None:
+    from qingting.web.warnings.models import WarningRule
+
+    WarningRule.objects.filter(scheme=setup["scheme"]).delete()
+    WarningRule.objects.create(scheme=setup["scheme"], tier=1, min_window_items=10_000)  # nothing fires on ingest
+    ingest(setup, [*burst("a", 8, step=60), *burst("b", 30, start=START + 7200, step=30)])
+    assert Warning.objects.count() == 0
+    services.rules_set(actor=setup["admin"], scheme=setup["scheme"], rules=[{"tier": 4, "min_window_items": 5}])
+    raised = services.warnings_backfill(scheme=setup["scheme"])
+    assert len(raised) == 1
+    w = raised[0]
+    assert w.raised_at == w.observed_at and w.raised_at.timestamp() < START + 7200  # when it would have fired
+    assert Notification.objects.count() == 0  # history is not announced
+    assert services.warnings_backfill(scheme=setup["scheme"]) == []  # idempotent
