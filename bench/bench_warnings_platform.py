@@ -146,9 +146,8 @@ def main() -> int:
     print(f"stream: {path} — first {posts} posts, batches of {args.batch_seconds:g} s of stream time")
     print(f"scheme '*', default rules, one e-mail subscription from tier IV; now {timezone.now():%Y-%m-%d %H:%M} UTC")
     print(f"batches: {len(all_batches)}, {posts / wall:.0f} posts/s overall ({wall:.1f} s)")
-    print(
-        f"warnings: {sum(tiers.values())} (IV {tiers[4]} · III {tiers[3]} · II {tiers[2]} · I {tiers[1]}); outbox rows: {outbox}"
-    )
+    mix = f"IV {tiers[4]} · III {tiers[3]} · II {tiers[2]} · I {tiers[1]}"
+    print(f"warnings: {sum(tiers.values())} ({mix}); outbox rows: {outbox}")
     if latency:
         print(
             f"ingest → outbox row committed, over {len(latency)} batches that queued a notification: "
@@ -156,11 +155,12 @@ def main() -> int:
             f"p99 {_pct(latency, 0.99) * 1000:.0f} ms, max {max(latency) * 1000:.0f} ms (target ≤ 1000 ms)"
         )
         print(
-            f"  of which evaluation (rules + warning + outbox rows): median {statistics.median(eval_part) * 1000:.0f} ms, "
-            f"max {max(eval_part) * 1000:.0f} ms"
+            "  of which evaluation (rules + warning + outbox rows): "
+            f"median {statistics.median(eval_part) * 1000:.0f} ms, max {max(eval_part) * 1000:.0f} ms"
         )
     print(
-        f"every batch: median {statistics.median(all_batches) * 1000:.0f} ms, p99 {_pct(all_batches, 0.99) * 1000:.0f} ms"
+        f"every batch: median {statistics.median(all_batches) * 1000:.0f} ms, "
+        f"p99 {_pct(all_batches, 0.99) * 1000:.0f} ms"
     )
     return 0
 
