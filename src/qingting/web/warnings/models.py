@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from qingting.web.accounts.models import Unit
 from qingting.web.crypto import EncryptedTextField
@@ -37,11 +38,11 @@ TIER_COLOURS = {1: "red", 2: "orange", 3: "yellow", 4: "blue"}
 
 
 class WarningStatus(models.TextChoices):
-    NEW = "new", _("New")  # 待处理
-    ACKNOWLEDGED = "acknowledged", _("Acknowledged")  # 已确认
-    PROMOTED = "promoted", _("Promoted to a case")  # 已转处置
-    DISMISSED = "dismissed", _("Dismissed")  # 已排除
-    SUPERSEDED = "superseded", _("Raised to a higher tier")  # 已升级
+    NEW = "new", pgettext_lazy("warning status", "New")  # 待处理
+    ACKNOWLEDGED = "acknowledged", pgettext_lazy("warning status", "Acknowledged")  # 已确认
+    PROMOTED = "promoted", pgettext_lazy("warning status", "Promoted to a case")  # 已转处置
+    DISMISSED = "dismissed", pgettext_lazy("warning status", "Dismissed")  # 已排除
+    SUPERSEDED = "superseded", pgettext_lazy("warning status", "Raised to a higher tier")  # 已升级
 
 
 OPEN_STATUSES = (WarningStatus.NEW, WarningStatus.ACKNOWLEDGED)
@@ -283,10 +284,10 @@ class NotificationKind(models.TextChoices):
 
 
 class NotificationStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    SENDING = "sending", _("Sending")
-    SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")
+    PENDING = "pending", pgettext_lazy("delivery", "Pending")
+    SENDING = "sending", pgettext_lazy("delivery", "Sending")
+    SENT = "sent", pgettext_lazy("delivery", "Sent")
+    FAILED = "failed", pgettext_lazy("delivery", "Failed")
 
 
 class Notification(models.Model):
