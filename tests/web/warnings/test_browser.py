@@ -13,7 +13,6 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -33,7 +32,8 @@ admin = accounts.user_create(actor=None, username="w_admin", password="{PASSWORD
 accounts.membership_grant(actor=None, user=admin, unit=unit, role=Role.ADMIN)
 source = monitoring.source_create(actor=None, unit=unit, name="柳湾论坛", kind="forum")
 scheme = monitoring.scheme_create(actor=None, unit=unit, name="供水保障", expression="停水", sources=[source])
-services.rules_set(actor=admin, scheme=scheme, rules=[{{"tier": 4, "min_window_items": 5}}, {{"tier": 3, "min_window_items": 8}}])
+rules = [{{"tier": 4, "min_window_items": 5}}, {{"tier": 3, "min_window_items": 8}}]
+services.rules_set(actor=admin, scheme=scheme, rules=rules)
 t = 1767225600
 records = [dict(id=f"w{{i}}", text=f"柳湾镇停水了，什么时候恢复供水？第{{i}}条", time=t + 30 * i) for i in range(9)]
 records.append(dict(id="evil", text='停水 <script>alert("x")</script>', time=t + 400))
@@ -55,7 +55,9 @@ def _free_port() -> int:
 
 
 def _run(args: list[str], env: dict[str, str]) -> None:
-    done = subprocess.run([sys.executable, "-m", "qingting.cli", *args], env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "qingting.cli", *args], env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-2000:]
 
 
@@ -119,7 +121,7 @@ def test_write_a_scheme_see_the_preview_open_and_acknowledge_a_warning(server: s
         expect(page.locator("#warning-table .tier").first).to_contain_text("Ⅲ级（黄色）")
 
         # The scheme editor: type, and the preview follows (debounced HTMX).
-        page.click("a:has-text(\"供水保障\")")
+        page.click('a:has-text("供水保障")')
         page.fill("#expression", "")
         page.type("#expression", "停水 OR 荷花", delay=30)
         expect(page.locator("#preview-count")).to_contain_text("有 11 条命中", timeout=10_000)

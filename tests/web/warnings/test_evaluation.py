@@ -155,3 +155,20 @@ def test_backfill_walks_history_and_dates_warnings_when_they_would_have_fired(se
     assert w.raised_at == w.observed_at and w.raised_at.timestamp() < START + 7200  # when it would have fired
     assert Notification.objects.count() == 0  # history is not announced
     assert services.warnings_backfill(scheme=setup["scheme"]) == []  # idempotent
+
+
+def test_promote_opens_a_case_linked_to_the_warning_and_its_event(setup: dict[str, Any]) -> None:
+    from qingting.web.cases.models import Case
+
+    ingest(setup, burst("a", 70, step=5))
+    w = Warning.objects.get()
+    case = services.warning_promote(actor=setup["analyst"], warning_id=w.pk)
+    w.refresh_from_db()
+    assert (w.status, w.case_id) == ("promoted", case.pk)
+    case = Case.objects.get(pk=case.pk)
+    assert (case.origin_kind, case.origin_id, case.event_id, case.unit_id) == ("warning", w.pk, w.event_id, w.unit_id)
+    assert case.priority == "high" and case.channel == "online"
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        services.warning_promote(actor=setup["analyst"], warning_id=w.pk)  # already promoted

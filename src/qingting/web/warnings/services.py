@@ -557,14 +557,13 @@ def warning_promote(*, actor: Any, warning_id: int, now: datetime | None = None)
         cases: Any = importlib.import_module("qingting.web.cases.services")
     except ImportError as exc:  # pragma: no cover - until cases-core is merged
         raise ValidationError("cases are not available in this installation") from exc
-    summary = f"{w.title}：{w.reason}"[:500]
     case = cases.case_create(
         actor=actor,
         unit=w.unit,
-        channel="warning",
-        category="public_opinion",
-        summary=summary,
-        description=w.reason,
+        channel="online",  # 网络舆情
+        category="opinion",
+        summary=f"{w.title}"[:300],
+        description=f"{to_core_tier(w.tier).label_zh}：{w.reason}\n{w.reason_en}",
         priority={1: "urgent", 2: "high"}.get(w.tier, "normal"),
         event=w.event,
         origin_kind="warning",
