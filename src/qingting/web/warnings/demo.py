@@ -52,6 +52,9 @@ def seed(setup: Any) -> str:
                 smtp_sender="qingting-demo@example.invalid",
             )  # fmt: skip
         for name in ("demo_analyst", "demo_leader", "demo_admin"):
+            if name in users and not users[name].email:
+                users[name].email = f"{name}@example.invalid"  # caught by the local SMTP catcher
+                users[name].save(update_fields=["email"])
             if name in users and not Subscription.objects.filter(user=users[name]).exists():
                 Subscription.objects.create(
                     user=users[name], channel=channel, min_tier=3 if name != "demo_leader" else 2
