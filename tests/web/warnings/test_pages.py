@@ -77,7 +77,7 @@ def test_acknowledge_and_dismiss_through_the_page(raised: dict[str, Any]) -> Non
     raised["w"].refresh_from_db()
     assert (raised["w"].status, raised["w"].dismiss_reason) == ("dismissed", "已核实为演习")
     history = c.get(reverse("warnings:detail", args=[raised["w"].pk])).content.decode()
-    assert "warning.acknowledge" in history and "warning.dismiss" in history
+    assert 'data-action="warning.acknowledge"' in history and 'data-action="warning.dismiss"' in history
 
 
 def test_api_list_detail_and_actions(raised: dict[str, Any]) -> None:

@@ -21,11 +21,12 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from qingting.web.accounts.models import Unit
 from qingting.web.accounts.selectors import has_role, scope, units_for
-from qingting.web.monitoring.models import Item, Scheme
+from qingting.web.monitoring.models import Item, Scheme, TrendChoice
 from qingting.web.warnings import selectors, services
 from qingting.web.warnings.models import (
     ChannelKind,
@@ -100,12 +101,23 @@ def warning_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "w": w,
         "reason": w.reason_en if english and w.reason_en else w.reason,
         "figures": w.figures,
-        "history": selectors.warning_history(w),
+        "history": [(h, _ACTION_LABELS.get(h.action, h.action)) for h in selectors.warning_history(w)],
+        "trend": dict(TrendChoice.choices).get(str(w.figures.get("trend", "")), w.figures.get("trend", "")),
         "can_act": has_role(request.user, w.unit, services.HANDLE_ROLES),
         "cases_available": _cases_available(),
         "notifications": w.notifications.select_related("channel").order_by("pk"),
     }
     return render(request, "warnings/detail.html", context)
+
+
+_ACTION_LABELS = {
+    "warning.raise": _lazy("raised"),
+    "warning.supersede": _lazy("raised to a higher tier"),
+    "warning.acknowledge": _lazy("acknowledged"),
+    "warning.dismiss": _lazy("dismissed"),
+    "warning.promote": _lazy("promoted to a case"),
+    "warning.escalate": _lazy("escalated to the next person on duty"),
+}
 
 
 def _cases_available() -> bool:
