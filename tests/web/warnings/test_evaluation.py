@@ -76,7 +76,7 @@ def test_quiet_hours_hold_the_notification_until_they_end(setup: dict[str, Any])
     channel = _email_channel(setup)
     services.subscription_add(actor=setup["analyst"], channel_id=channel.pk, min_tier=4)
     services.quiet_hours_set(
-        actor=setup["admin"], unit=setup["east"], start=dt.time(0, 0), end=dt.time(23, 59), min_tier=2
+        actor=setup["admin"], unit=setup["east"], start=dt.time(0, 0), end=dt.time(23, 59, 59, 999999), min_tier=2
     )
     ingest(setup, burst("a", 8))
     w = Warning.objects.get()
@@ -91,7 +91,7 @@ def test_quiet_hours_let_the_top_tiers_through(setup: dict[str, Any]) -> None:
     channel = _email_channel(setup)
     services.subscription_add(actor=setup["analyst"], channel_id=channel.pk, min_tier=4)
     services.quiet_hours_set(
-        actor=setup["admin"], unit=setup["east"], start=dt.time(0, 0), end=dt.time(23, 59), min_tier=2
+        actor=setup["admin"], unit=setup["east"], start=dt.time(0, 0), end=dt.time(23, 59, 59, 999999), min_tier=2
     )
     ingest(setup, burst("a", 70, step=5))
     w = Warning.objects.get()
