@@ -305,8 +305,8 @@ def warnings_backfill(*, scheme: Scheme, now: datetime | None = None) -> list[Wa
         engine = WarningEngine.restore([_early(w) for w in stored.values()], policy, scheme=f"s{scheme.pk}")
         by_engine_id: dict[str, Warning] = {f"db{pk}": w for pk, w in stored.items()}
         duty = _duty(scheme.unit)
-        summaries = {}
-        steps = []
+        summaries: dict[int, EventSummary] = {}
+        steps: list[tuple[float, int]] = []
         for event in events.values():
             match = _update_match(event, matcher, policy.bucket_seconds) if matcher is not None else None
             if match is not None and match.matched == 0:
