@@ -146,3 +146,29 @@ def test_scheme_editor_saves_the_expression_and_refuses_a_malformed_one(setup: d
     from qingting.web.warnings.policy import policy_for
 
     assert sorted(r.min_window_items or 0 for r in policy_for(setup["scheme"]).rules) == [5, 20, 60]
+
+
+def test_admin_edits_rules_with_trends_and_scheme_settings(setup: dict[str, Any]) -> None:
+    from qingting.web.warnings.policy import policy_for
+
+    admin = _client(setup["admin"])
+    url = reverse("warnings:scheme", args=[setup["scheme"].pk])
+    admin.post(url, {"op": "rules", "tier": ["3", ""], "min_window_items": ["12", ""], "trends": ["rising,peak", ""]})
+    [rule] = policy_for(setup["scheme"]).rules
+    assert (rule.min_window_items, [t.value for t in rule.trends]) == (12, ["rising", "peak"])
+    page = admin.post(url, {"op": "rules", "tier": ["3"], "trends": ["soaring"]}, follow=True).content.decode()
+    assert "soaring" in page and len(policy_for(setup["scheme"]).rules) == 1  # refused, unchanged
+    admin.post(
+        url,
+        {"op": "settings", "window_minutes": "30", "cooldown_hours": "2", "min_tier": "3", "ack_1": "5", "ack_2": ""},
+    )
+    policy = policy_for(setup["scheme"])
+    assert (policy.window_seconds, policy.cooldown_seconds, policy.min_tier.name) == (1800, 7200, "III")
+    assert (
+        policy.ack_timeouts[policy.min_tier.__class__.I] == 300
+        and policy.ack_timeouts[policy.min_tier.__class__.II] is None
+    )
+    assert 'value="30"' in admin.get(url).content.decode()
+    analyst = _client(setup["analyst"])
+    analyst.post(url, {"op": "settings", "window_minutes": "5"})
+    assert policy_for(setup["scheme"]).window_seconds == 1800

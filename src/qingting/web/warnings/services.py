@@ -969,3 +969,47 @@ def subscription_delete(*, actor: Any, subscription_id: int) -> None:
         raise Http404("no such subscription")
     audit_record(actor=actor, action="warning_subscription.delete", obj=sub)
     sub.delete()
+
+
+@transaction.atomic
+def scheme_settings_set(
+    *,
+    actor: Any,
+    scheme: Scheme,
+    window_seconds: int = 3600,
+    cooldown_seconds: int = 6 * 3600,
+    min_tier: int = 4,
+    ack_timeouts: dict[int, int | None] | None = None,
+) -> Any:
+    """Set a scheme's window, cooldown, lowest tier and escalation timeouts (per tier, ``None`` = never)."""
+    from qingting.web.warnings.models import SchemeWarningSettings
+
+    _admin_unit(actor, scheme.unit)
+    if not 60 <= window_seconds <= 7 * 86400:
+        raise ValidationError({"window_seconds": "the window is between 60 seconds and 7 days"})
+    if not 0 <= cooldown_seconds <= 30 * 86400:
+        raise ValidationError({"cooldown_seconds": "the cooldown is between 0 and 30 days"})
+    if min_tier not in (1, 2, 3, 4):
+        raise ValidationError({"min_tier": "choose a tier"})
+    timeouts = {1: 600, 2: 1800, 3: 4 * 3600, 4: None, **(ack_timeouts or {})}
+    for tier, v in timeouts.items():
+        if v is not None and not 60 <= v <= 7 * 86400:
+            raise ValidationError({"ack_timeouts": f"tier {tier}: a timeout is between 60 seconds and 7 days"})
+    row, _ = SchemeWarningSettings.objects.update_or_create(
+        scheme=scheme,
+        defaults={
+            "window_seconds": window_seconds,
+            "cooldown_seconds": cooldown_seconds,
+            "min_tier": min_tier,
+            "ack_timeout_1": timeouts[1],
+            "ack_timeout_2": timeouts[2],
+            "ack_timeout_3": timeouts[3],
+            "ack_timeout_4": timeouts[4],
+        },
+    )
+    audit_record(
+        actor=actor, action="warning_settings.set", obj=scheme,
+        new={"window": window_seconds, "cooldown": cooldown_seconds, "min_tier": min_tier,
+             "ack_timeouts": {str(k): v for k, v in timeouts.items()}},
+    )  # fmt: skip
+    return row

@@ -317,6 +317,15 @@ def _rules_from_post(request: HttpRequest) -> list[dict[str, Any]]:
                 raise ValidationError(
                     {"rules": _("Rule %(n)s: %(value)s is not a number.") % {"n": i + 1, "value": raw}}
                 ) from None
+        raw_trends = p.getlist("trends")[i] if i < len(p.getlist("trends")) else ""
+        trends = [t.strip() for t in raw_trends.replace("，", ",").split(",") if t.strip()]
+        unknown = [t for t in trends if t not in TrendChoice.values]
+        if unknown:
+            raise ValidationError(
+                {"rules": _("Rule %(n)s: unknown trend state %(value)s; use %(known)s.")
+                 % {"n": i + 1, "value": ", ".join(unknown), "known": ", ".join(TrendChoice.values)}}
+            )  # fmt: skip
+        rule["trends"] = trends
         rules.append(rule)
     return rules
 
@@ -333,11 +342,28 @@ def scheme_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 if not is_admin:
                     raise PermissionDenied("only administrators change warning rules")
                 services.rules_set(actor=request.user, scheme=scheme, rules=_rules_from_post(request))
+            elif request.POST.get("op") == "settings":
+                if not is_admin:
+                    raise PermissionDenied("only administrators change warning settings")
+                p = request.POST
+                services.scheme_settings_set(
+                    actor=request.user,
+                    scheme=scheme,
+                    window_seconds=int(float(p.get("window_minutes") or 60) * 60),
+                    cooldown_seconds=int(float(p.get("cooldown_hours") or 6) * 3600),
+                    min_tier=_int(p.get("min_tier")) or 4,
+                    ack_timeouts={
+                        t: (int(float(p[f"ack_{t}"]) * 60) if p.get(f"ack_{t}", "").strip() else None)
+                        for t in (1, 2, 3, 4)
+                    },
+                )
             else:
                 scheme_update(actor=request.user, scheme=scheme, expression=request.POST.get("expression", ""))
             messages.success(request, _("Saved."))
         except ValidationError as exc:
             messages.error(request, _error_text(exc))
+        except PermissionDenied:
+            messages.error(request, _("Your role does not allow this."))
         except ValueError as exc:
             messages.error(request, _parse_error_text(exc))
         return redirect("warnings:scheme", pk=scheme.pk)
@@ -358,8 +384,24 @@ def scheme_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "tiers": TierChoice.choices,
         "is_admin": is_admin,
         "preview": _preview(scheme, scheme.expression),
+        "settings": _settings_view(scheme),
     }
     return render(request, "warnings/scheme.html", context)
+
+
+def _settings_view(scheme: Scheme) -> dict[str, Any]:
+    from qingting.web.warnings.policy import policy_for
+
+    policy = policy_for(scheme)
+    timeouts = {
+        t: (None if v is None else round(v / 60)) for t, v in ((5 - int(k), v) for k, v in policy.ack_timeouts.items())
+    }
+    return {
+        "window_minutes": round(policy.window_seconds / 60),
+        "cooldown_hours": round(policy.cooldown_seconds / 3600, 2),
+        "min_tier": 5 - int(policy.min_tier),
+        "acks": [(t, label, timeouts.get(t)) for t, label in TierChoice.choices],
+    }
 
 
 def _parse_error_text(exc: Exception) -> str:
