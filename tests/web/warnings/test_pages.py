@@ -172,3 +172,13 @@ def test_admin_edits_rules_with_trends_and_scheme_settings(setup: dict[str, Any]
     analyst = _client(setup["analyst"])
     analyst.post(url, {"op": "settings", "window_minutes": "5"})
     assert policy_for(setup["scheme"]).window_seconds == 1800
+
+
+def test_promote_through_the_api_and_a_leader_may_not(raised: dict[str, Any]) -> None:
+    leader = _client(raised["office_leader"])
+    r = leader.post(f"/api/warnings/{raised['w'].pk}/promote", content_type="application/json")
+    assert r.status_code == 403 and r.json()["error"]["status"] == 403  # leaders do not register cases
+    r = _client(raised["analyst"]).post(f"/api/warnings/{raised['w'].pk}/promote", content_type="application/json")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["warning"]["status"] == "promoted" and body["warning"]["case_id"] == body["case_id"]
