@@ -650,3 +650,34 @@ def search_index_rebuild() -> int:
         _index(batch)
         count += len(batch)
     return count
+
+
+# --- scheme edits (appended by the warnings app) --------------------------------------------------
+
+
+@transaction.atomic
+def scheme_update(*, actor: Any, scheme: Scheme, name: str | None = None, expression: str | None = None) -> Scheme:
+    """Change a scheme's name or expression (the expression must parse: ``ValueError`` names where not).
+
+    Permission checks are the caller's (the warnings app lets a unit's admins and analysts edit).
+    """
+    old = {"name": scheme.name, "expression": scheme.expression}
+    if expression is not None and expression.strip() not in ("", "*"):
+        from qingting.core.rules import parse
+
+        parse(expression)  # raises ParseError (a ValueError) with the position
+    if name is not None:
+        if not name.strip():
+            raise ValueError("a scheme needs a name")
+        scheme.name = name.strip()[:200]
+    if expression is not None:
+        scheme.expression = expression.strip()
+    scheme.save(update_fields=["name", "expression"])
+    audit_record(
+        actor=actor,
+        action="scheme.update",
+        obj=scheme,
+        old=old,
+        new={"name": scheme.name, "expression": scheme.expression},
+    )
+    return scheme

@@ -6,3 +6,14 @@ class WarningsConfig(AppConfig):
     name = "qingting.web.warnings"
     label = "warnings"
     verbose_name = _("Warnings")
+
+    def ready(self) -> None:
+        from qingting.web import periodic
+        from qingting.web.monitoring.signals import batch_ingested
+        from qingting.web.warnings import receivers
+
+        batch_ingested.connect(receivers.on_batch_ingested, dispatch_uid="warnings.evaluate")
+        periodic.register("warnings.deliver", every=5, target="qingting.web.warnings.jobs:deliver")
+        periodic.register("warnings.escalate", every=30, target="qingting.web.warnings.jobs:escalate")
+        periodic.register("warnings.release_quiet", every=60, target="qingting.web.warnings.jobs:release_quiet")
+        periodic.register("warnings.digest", every=600, target="qingting.web.warnings.jobs:digest")

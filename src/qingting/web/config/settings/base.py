@@ -63,6 +63,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "qingting.web.warnings.context_processors.unread",
             ],
         },
     },
@@ -170,3 +171,6 @@ QINGTING_IMAP_CA_FILE = os.environ.get("QINGTING_IMAP_CA_FILE", "")  # an intran
 # cases (issue 6): attachment size limit and how long after closing a case may be reopened.
 QINGTING_CASE_ATTACHMENT_MAX_BYTES = int(os.environ.get("QINGTING_CASE_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 QINGTING_CASE_REOPEN_DAYS = int(os.environ.get("QINGTING_CASE_REOPEN_DAYS", "30"))
+
+# warnings: the address of this installation, for links in notifications (e.g. https://yq.example.gov.cn)
+QINGTING_SITE_URL = os.environ.get("QINGTING_SITE_URL", "")

@@ -1,0 +1,475 @@
+"""Pages: warnings list and detail, subscriptions, unit settings (channels, key dates, quiet hours,
+duty list) and the scheme editor with its live preview.
+
+Function views in the django-htmx pattern; they validate input and call services and selectors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_POST
+
+from qingting.web.accounts.models import Unit
+from qingting.web.accounts.selectors import has_role, scope, units_for
+from qingting.web.monitoring.models import Item, Scheme, TrendChoice
+from qingting.web.warnings import selectors, services
+from qingting.web.warnings.models import (
+    ChannelKind,
+    DutyMember,
+    KeyDate,
+    NotificationChannel,
+    QuietHours,
+    Subscription,
+    TierChoice,
+    WarningRule,
+    WarningStatus,
+)
+
+PAGE_SIZE = 25
+PREVIEW_ITEMS = 500  # recent items of the scheme's sources the preview looks through
+PREVIEW_SHOWN = 20
+RULE_FIELDS = (
+    "min_window_items",
+    "min_velocity",
+    "min_burst_z",
+    "min_total_items",
+    "min_negative_share",
+    "min_sources",
+    "min_mainstream",
+)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _error_text(exc: ValidationError) -> str:
+    return "; ".join(str(m) for m in exc.messages)
+
+
+@login_required
+def warning_list(request: HttpRequest) -> HttpResponse:
+    tier = _int(request.GET.get("tier"))
+    status = request.GET.get("status") or ""
+    scheme_id = _int(request.GET.get("scheme"))
+    if status and status != "open" and status not in WarningStatus.values:
+        status = ""
+    qs = selectors.warning_list(request.user, tier=tier, status=status or None, scheme_id=scheme_id)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "nav": "warnings",
+        "page": page,
+        "tiers": TierChoice.choices,
+        "statuses": [("open", _("Open")), *WarningStatus.choices],
+        "schemes": scope(Scheme.objects.all(), request.user),
+        "f": {"tier": tier, "status": status, "scheme": scheme_id},
+        "query": params.urlencode(),
+        "is_admin": _admin_units(request.user).exists(),
+    }
+    if getattr(request, "htmx", False):
+        return render(request, "warnings/_rows.html", context)
+    return render(request, "warnings/list.html", context)
+
+
+@login_required
+def warning_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    w = selectors.warning_get(request.user, pk)
+    services.warning_mark_seen(user=request.user, warning=w)
+    english = (get_language() or "").startswith("en")
+    context = {
+        "nav": "warnings",
+        "w": w,
+        "reason": w.reason_en if english and w.reason_en else w.reason,
+        "figures": w.figures,
+        "history": [(h, _ACTION_LABELS.get(h.action, h.action)) for h in selectors.warning_history(w)],
+        "trend": dict(TrendChoice.choices).get(str(w.figures.get("trend", "")), w.figures.get("trend", "")),
+        "can_act": has_role(request.user, w.unit, services.HANDLE_ROLES),
+        "cases_available": _cases_available(),
+        "notifications": w.notifications.select_related("channel").order_by("pk"),
+    }
+    return render(request, "warnings/detail.html", context)
+
+
+_ACTION_LABELS = {
+    "warning.raise": _lazy("raised"),
+    "warning.supersede": _lazy("raised to a higher tier"),
+    "warning.acknowledge": _lazy("acknowledged"),
+    "warning.dismiss": _lazy("dismissed"),
+    "warning.promote": _lazy("promoted to a case"),
+    "warning.escalate": _lazy("escalated to the next person on duty"),
+}
+
+
+def _cases_available() -> bool:
+    try:
+        cases = importlib.import_module("qingting.web.cases.services")
+    except ImportError:  # pragma: no cover
+        return False
+    return hasattr(cases, "case_create")
+
+
+@login_required
+@require_POST
+def warning_act(request: HttpRequest, pk: int) -> HttpResponse:
+    action = request.POST.get("action")
+    try:
+        if action == "acknowledge":
+            services.warning_acknowledge(actor=request.user, warning_id=pk)
+            messages.success(request, _("Warning acknowledged."))
+        elif action == "dismiss":
+            services.warning_dismiss(actor=request.user, warning_id=pk, reason=request.POST.get("reason", ""))
+            messages.success(request, _("Warning dismissed."))
+        elif action == "promote":
+            case = services.warning_promote(actor=request.user, warning_id=pk)
+            messages.success(request, _("Case %(number)s opened from this warning.") % {"number": case})
+        else:
+            messages.error(request, _("Unknown action."))
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    except PermissionDenied:
+        messages.error(request, _("Your role does not allow this."))
+    return redirect("warnings:detail", pk=pk)
+
+
+# --- subscriptions ---------------------------------------------------------------------------------
+
+
+@login_required
+def subscriptions(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            if request.POST.get("op") == "delete":
+                services.subscription_delete(actor=request.user, subscription_id=_int(request.POST.get("id")) or 0)
+                messages.success(request, _("Subscription removed."))
+            else:
+                services.subscription_add(
+                    actor=request.user,
+                    channel_id=_int(request.POST.get("channel")) or 0,
+                    scheme_id=_int(request.POST.get("scheme")),
+                    min_tier=_int(request.POST.get("min_tier")) or 3,
+                    digest=bool(request.POST.get("digest")),
+                )
+                messages.success(request, _("Subscribed."))
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+        return redirect("warnings:subscriptions")
+    context = {
+        "nav": "warnings",
+        "subs": Subscription.objects.filter(user=request.user).select_related("scheme", "channel"),
+        "channels": scope(NotificationChannel.objects.filter(is_active=True), request.user),
+        "schemes": scope(Scheme.objects.all(), request.user),
+        "tiers": TierChoice.choices,
+    }
+    return render(request, "warnings/subscriptions.html", context)
+
+
+# --- unit settings (admins) ------------------------------------------------------------------------
+
+
+def _admin_units(user: Any) -> Any:
+    return units_for(user).filter(pk__in=[u.pk for u in units_for(user) if has_role(user, u, {"admin"})])
+
+
+def _parse_date(value: str | None, field: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value or "")
+    except ValueError:
+        raise ValidationError({field: _("Enter a date as YYYY-MM-DD.")}) from None
+
+
+def _parse_time(value: str | None, field: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(value or "")
+    except ValueError:
+        raise ValidationError({field: _("Enter a time as HH:MM.")}) from None
+
+
+@login_required
+def unit_settings(request: HttpRequest) -> HttpResponse:
+    units = _admin_units(request.user)
+    if not units.exists():
+        raise PermissionDenied("only administrators edit warning settings")
+    unit_id = _int(request.POST.get("unit") or request.GET.get("unit"))
+    unit = units.filter(pk=unit_id).first() if unit_id else units.first()
+    if unit is None:
+        raise Http404("no such unit")
+    if request.method == "POST":
+        try:
+            _apply_setting(request, unit)
+            messages.success(request, _("Saved."))
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+        except ValueError as exc:
+            messages.error(request, str(exc))
+        return redirect(f"{request.path}?unit={unit.pk}")
+    User = get_user_model()
+    context = {
+        "nav": "warnings",
+        "unit": unit,
+        "units": units,
+        "channels": NotificationChannel.objects.filter(unit=unit),
+        "channel_kinds": ChannelKind.choices,
+        "key_dates": KeyDate.objects.filter(unit=unit),
+        "quiet": QuietHours.objects.filter(unit=unit).first(),
+        "duty": DutyMember.objects.filter(unit=unit).select_related("user"),
+        "people": User.objects.filter(memberships__unit__in=units_for(request.user), is_active=True)
+        .distinct()
+        .order_by("username"),
+        "schemes": Scheme.objects.filter(unit=unit),
+        "tiers": TierChoice.choices,
+    }
+    return render(request, "warnings/settings.html", context)
+
+
+def _apply_setting(request: HttpRequest, unit: Unit) -> None:
+    p = request.POST
+    op = p.get("op")
+    if op == "channel_add":
+        services.channel_save(
+            actor=request.user, unit=unit, name=p.get("name", ""), kind=p.get("kind", ""), url=p.get("url", ""),
+            secret=p.get("secret", ""), smtp_host=p.get("smtp_host", ""), smtp_port=_int(p.get("smtp_port")) or 25,
+            smtp_username=p.get("smtp_username", ""), smtp_password=p.get("smtp_password", ""),
+            smtp_sender=p.get("smtp_sender", ""), smtp_starttls=bool(p.get("smtp_starttls")),
+        )  # fmt: skip
+    elif op == "channel_delete":
+        services.channel_delete(actor=request.user, channel_id=_int(p.get("id")) or 0)
+    elif op == "keydate_add":
+        try:
+            factor = float(p.get("factor") or 0.5)
+        except ValueError:
+            raise ValidationError({"factor": _("The factor is a number between 0 and 1.")}) from None
+        services.key_date_add(
+            actor=request.user, unit=unit, label=p.get("label", ""), start=_parse_date(p.get("start"), "start"),
+            end=_parse_date(p.get("end"), "end"), factor=factor, annual=bool(p.get("annual")),
+            watch_24h=bool(p.get("watch_24h")),
+        )  # fmt: skip
+    elif op == "keydate_delete":
+        services.key_date_delete(actor=request.user, key_date_id=_int(p.get("id")) or 0)
+    elif op == "quiet_set":
+        if p.get("clear"):
+            services.quiet_hours_set(actor=request.user, unit=unit)
+        else:
+            services.quiet_hours_set(
+                actor=request.user, unit=unit, start=_parse_time(p.get("start"), "start"),
+                end=_parse_time(p.get("end"), "end"), min_tier=_int(p.get("min_tier")) or 2,
+            )  # fmt: skip
+    elif op == "duty_set":
+        User = get_user_model()
+        names = [n.strip() for n in (p.get("users") or "").replace("，", ",").split(",") if n.strip()]
+        found = {u.username: u for u in User.objects.filter(username__in=names)}
+        missing = [n for n in names if n not in found]
+        if missing:
+            raise ValidationError({"users": _("Unknown user: %(names)s") % {"names": ", ".join(missing)}})
+        services.duty_set(actor=request.user, unit=unit, users=[found[n] for n in names])
+    else:
+        raise ValidationError(_("Unknown action."))
+
+
+# --- scheme editor ---------------------------------------------------------------------------------
+
+
+def _scheme_for(request: HttpRequest, pk: int) -> Scheme:
+    scheme = scope(Scheme.objects.select_related("unit"), request.user).filter(pk=pk).first()
+    if scheme is None:
+        raise Http404("no such scheme")
+    if not has_role(request.user, scheme.unit, {"admin", "analyst"}):
+        raise PermissionDenied("only analysts and administrators edit schemes")
+    return scheme
+
+
+def _rules_from_post(request: HttpRequest) -> list[dict[str, Any]]:
+    p = request.POST
+    tiers = p.getlist("tier")
+    columns = {name: p.getlist(name) for name in RULE_FIELDS}
+    rules = []
+    for i, tier in enumerate(tiers):
+        if not tier:
+            continue
+        rule: dict[str, Any] = {"tier": _int(tier)}
+        for name, values in columns.items():
+            raw = values[i].strip() if i < len(values) else ""
+            if raw == "":
+                rule[name] = None
+                continue
+            try:
+                rule[name] = float(raw) if name in ("min_velocity", "min_burst_z", "min_negative_share") else int(raw)
+            except ValueError:
+                raise ValidationError(
+                    {"rules": _("Rule %(n)s: %(value)s is not a number.") % {"n": i + 1, "value": raw}}
+                ) from None
+        raw_trends = p.getlist("trends")[i] if i < len(p.getlist("trends")) else ""
+        trends = [t.strip() for t in raw_trends.replace("，", ",").split(",") if t.strip()]
+        unknown = [t for t in trends if t not in TrendChoice.values]
+        if unknown:
+            raise ValidationError(
+                {"rules": _("Rule %(n)s: unknown trend state %(value)s; use %(known)s.")
+                 % {"n": i + 1, "value": ", ".join(unknown), "known": ", ".join(TrendChoice.values)}}
+            )  # fmt: skip
+        rule["trends"] = trends
+        rules.append(rule)
+    return rules
+
+
+@login_required
+def scheme_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    scheme = _scheme_for(request, pk)
+    is_admin = has_role(request.user, scheme.unit, {"admin"})
+    if request.method == "POST":
+        from qingting.web.monitoring.services import scheme_update
+
+        try:
+            if request.POST.get("op") == "rules":
+                if not is_admin:
+                    raise PermissionDenied("only administrators change warning rules")
+                services.rules_set(actor=request.user, scheme=scheme, rules=_rules_from_post(request))
+            elif request.POST.get("op") == "settings":
+                if not is_admin:
+                    raise PermissionDenied("only administrators change warning settings")
+                p = request.POST
+                services.scheme_settings_set(
+                    actor=request.user,
+                    scheme=scheme,
+                    window_seconds=int(float(p.get("window_minutes") or 60) * 60),
+                    cooldown_seconds=int(float(p.get("cooldown_hours") or 6) * 3600),
+                    min_tier=_int(p.get("min_tier")) or 4,
+                    ack_timeouts={
+                        t: (int(float(p[f"ack_{t}"]) * 60) if p.get(f"ack_{t}", "").strip() else None)
+                        for t in (1, 2, 3, 4)
+                    },
+                )
+            else:
+                scheme_update(actor=request.user, scheme=scheme, expression=request.POST.get("expression", ""))
+            messages.success(request, _("Saved."))
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+        except PermissionDenied:
+            messages.error(request, _("Your role does not allow this."))
+        except ValueError as exc:
+            messages.error(request, _parse_error_text(exc))
+        return redirect("warnings:scheme", pk=scheme.pk)
+    rules = list(WarningRule.objects.filter(scheme=scheme))
+    if not rules:  # show the defaults the scheme uses now
+        from qingting.core.warnings import default_rules
+        from qingting.web.warnings.policy import from_core_tier
+
+        rules = [
+            WarningRule(tier=from_core_tier(r.tier), **{n: getattr(r, n) for n in RULE_FIELDS}) for r in default_rules()
+        ]
+    context = {
+        "nav": "warnings",
+        "scheme": scheme,
+        "rules": [*rules, WarningRule()],  # one empty row to add a rule
+        "uses_defaults": not WarningRule.objects.filter(scheme=scheme).exists(),
+        "rule_fields": RULE_FIELDS,
+        "tiers": TierChoice.choices,
+        "is_admin": is_admin,
+        "preview": _preview(scheme, scheme.expression),
+        "settings": _settings_view(scheme),
+    }
+    return render(request, "warnings/scheme.html", context)
+
+
+def _settings_view(scheme: Scheme) -> dict[str, Any]:
+    from qingting.web.warnings.policy import policy_for
+
+    policy = policy_for(scheme)
+    timeouts = {
+        t: (None if v is None else round(v / 60)) for t, v in ((5 - int(k), v) for k, v in policy.ack_timeouts.items())
+    }
+    return {
+        "window_minutes": round(policy.window_seconds / 60),
+        "cooldown_hours": round(policy.cooldown_seconds / 3600, 2),
+        "min_tier": 5 - int(policy.min_tier),
+        "acks": [(t, label, timeouts.get(t)) for t, label in TierChoice.choices],
+    }
+
+
+def _parse_error_text(exc: Exception) -> str:
+    english = (get_language() or "").startswith("en")
+    if hasattr(exc, "message_zh"):
+        return str(exc.message_en if english else exc.message_zh)  # type: ignore[attr-defined]
+    return str(exc)
+
+
+def highlight(text: str, spans: list[Any]) -> SafeString:
+    """``text`` escaped, with the matched spans in ``<mark>`` (spans index the original text)."""
+    out, at = [], 0
+    for s in spans:
+        if s.start < at:
+            continue
+        out.append(escape(text[at : s.start]))
+        out.append(f"<mark>{escape(text[s.start : s.end])}</mark>")
+        at = s.end
+    out.append(escape(text[at:]))
+    return mark_safe("".join(out))
+
+
+def _preview(scheme: Scheme, expression: str) -> dict[str, Any]:
+    expression = (expression or "").strip()
+    items = list(
+        Item.objects.filter(source__in=scheme.sources.all())
+        .select_related("source")
+        .order_by("-published_at", "-pk")[:PREVIEW_ITEMS]
+    )
+    if not expression or expression == "*":
+        rows = [{"item": it, "html": highlight(it.text[:300], [])} for it in items[:PREVIEW_SHOWN]]
+        return {"error": None, "rows": rows, "matched": len(items), "looked": len(items), "expression": expression}
+    from qingting.core.rules import ParseError, compile_expression
+
+    try:
+        matcher = compile_expression(expression)
+    except ParseError as exc:
+        return {
+            "error": _parse_error_text(exc),
+            "position": exc.position,
+            "before": expression[: exc.position],
+            "after": expression[exc.position :],
+            "rows": [],
+            "matched": 0,
+            "looked": len(items),
+            "expression": expression,
+        }
+    rows = []
+    matched = 0
+    for it in items:
+        text = f"{it.title}\n{it.text}" if it.title else it.text
+        if not matcher.matches(text, source=it.source.name, region=it.region):
+            continue
+        matched += 1
+        if len(rows) < PREVIEW_SHOWN:
+            body = it.text[:300]
+            rows.append(
+                {
+                    "item": it,
+                    "title_html": highlight(it.title, matcher.spans(it.title)) if it.title else "",
+                    "html": highlight(body, matcher.spans(body)),
+                }
+            )
+    return {"error": None, "rows": rows, "matched": matched, "looked": len(items), "expression": expression}
+
+
+@login_required
+def scheme_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    scheme = _scheme_for(request, pk)
+    expression = request.POST.get("expression", request.GET.get("expression", ""))
+    return render(request, "warnings/_preview.html", {"preview": _preview(scheme, expression[:2000])})

@@ -1,0 +1,104 @@
+"""Two workers at once on PostgreSQL with real row locks: one evaluation of a scheme at a time (one
+warning, one notification), and two delivery workers never send one outbox row twice.
+
+Transactional (the threads need committed data and their own connections). The audit trail is
+append-only, so the flush after the test runs with triggers off for that session (as in the
+cases concurrency tests).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection, connections
+from django.utils import timezone
+
+from qingting.notify.message import Message
+from qingting.web.monitoring.signals import batch_ingested
+from qingting.web.warnings import receivers, services
+from qingting.web.warnings.models import Notification, Warning
+
+from .conftest import burst, ingest
+from .test_delivery import Receiver
+
+pytestmark = [
+    pytest.mark.server,
+    pytest.mark.skipif(
+        "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+        reason="row locks need PostgreSQL (QINGTING_DATABASE_URL); SQLite serialises writers",
+    ),
+    pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS)),
+]
+
+
+@pytest.fixture
+def pg(setup: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield setup
+    with connection.cursor() as c:  # let Django's flush TRUNCATE the append-only audit table
+        c.execute("SET session_replication_role = replica")
+
+
+def _race(n: int, work: Any) -> list[Any]:
+    barrier = threading.Barrier(n)
+    results: list[Any] = [None] * n
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait(10)
+            results[i] = work(i)
+        except Exception as exc:  # reported by the assertions below
+            results[i] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results
+
+
+def test_two_evaluations_of_one_scheme_raise_one_warning(pg: dict[str, Any]) -> None:
+    channel = services.channel_save(
+        actor=pg["admin"], unit=pg["east"], name="mail", kind="email", smtp_host="127.0.0.1", smtp_sender="q@e.example"
+    )
+    services.subscription_add(actor=pg["analyst"], channel_id=channel.pk, min_tier=4)
+    batch_ingested.disconnect(dispatch_uid="warnings.evaluate")  # store the items without evaluating
+    try:
+        ingest(pg, burst("a", 8))
+    finally:
+        batch_ingested.connect(receivers.on_batch_ingested, dispatch_uid="warnings.evaluate")
+    event_ids = list(pg["scheme"].events.values_list("pk", flat=True))
+    now = timezone.now()
+    results = _race(2, lambda i: services.warnings_evaluate(scheme_id=pg["scheme"].pk, event_ids=event_ids, now=now))
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sorted(len(r) for r in results) == [0, 1]
+    assert Warning.objects.count() == 1 and Notification.objects.count() == 1
+
+
+def test_two_delivery_workers_send_each_row_once(pg: dict[str, Any]) -> None:
+    receiver = Receiver()
+    try:
+        channel = services.channel_save(
+            actor=pg["admin"], unit=pg["east"], name="hook", kind="webhook", url=receiver.url
+        )
+        now = timezone.now()
+        for i in range(30):
+            services._enqueue(
+                kind="warning", channel=channel, message=Message(title=f"t{i}", text_zh="…", text_en="…"),
+                key=f"race{i}", now=now,
+            )  # fmt: skip
+        results = _race(2, lambda i: services.outbox_deliver(now))
+        assert not [r for r in results if isinstance(r, Exception)], results
+        assert sum(results) == 30
+        titles = [json.loads(body)["title"] for _, body in receiver.requests]
+        assert sorted(titles) == sorted(f"t{i}" for i in range(30))  # every row once, none twice
+        assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
+    finally:
+        receiver.close()
