@@ -201,7 +201,10 @@ def report_document(
     """The document and its figures (JSON) for ``kind``/``unit``/``period_label``, from the database."""
     if kind not in [k.value for k in GENERATED_KINDS]:
         raise ValidationError({"kind": f"cannot generate {kind!r} reports; use {', '.join(GENERATED_KINDS)}"})
-    label = db_figures.canonical_period(period_label, kind)
+    try:
+        label = db_figures.canonical_period(period_label, kind)
+    except db_figures.PeriodError as exc:
+        raise ValidationError({"period": str(exc)}) from exc
     if template is not None and template.kind != kind:
         raise ValidationError({"template": f"template {template.name!r} is for {template.kind} reports, not {kind}"})
     day = day or timezone.localdate()
@@ -276,7 +279,7 @@ def report_generate(
     return GeneratedReport(
         kind=kind,
         unit=unit,
-        period_label=db_figures.canonical_period(period_label, kind),
+        period_label=db_figures.canonical_period(period_label, kind),  # valid: report_document checked it
         document=doc,
         figures=figures,
         template=template,

@@ -1,0 +1,88 @@
+"""Every figure of a report cross-checked against direct queries on the items."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db.models import Count
+
+from qingting.web.monitoring.models import Event, Item
+from qingting.web.reporting.figures import period_bounds, period_figures, subtree_ids, work_figures
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def _items(unit: Any, label: str) -> Any:
+    start, end = period_bounds(label)
+    return Item.objects.filter(source__unit_id__in=subtree_ids(unit), published_at__gte=start, published_at__lt=end)
+
+
+@pytest.mark.parametrize(("unit_key", "label"), [("office", "2026-01"), ("east", "2026-02"), ("west", "2026-W05")])
+def test_period_figures_match_the_items(seeded: dict[str, Any], unit_key: str, label: str) -> None:
+    unit = seeded[unit_key]
+    f = period_figures(unit, label)
+    items = _items(unit, label)
+    assert f.total == items.count() > 0
+    # per local (Shanghai) day
+    by_day: dict[date, int] = {}
+    for t in items.values_list("published_at", flat=True):
+        d = t.astimezone(SH).date()
+        by_day[d] = by_day.get(d, 0) + 1
+    assert {d: n for d, n in f.volume if n} == by_day
+    assert len(f.volume) == f.period.days  # zero days included
+    mix = dict(items.values_list("sentiment_label").annotate(n=Count("id")))
+    assert (f.sentiment.positive, f.sentiment.neutral, f.sentiment.negative) == (
+        mix.get("positive", 0),
+        mix.get("neutral", 0),
+        mix.get("negative", 0),
+    )
+    assert dict(f.sources) == dict(items.values_list("source__name").annotate(n=Count("id")))
+    regions = dict(items.exclude(region="").values_list("region").annotate(n=Count("id")))
+    assert dict(f.regions) == regions
+    events = Event.objects.filter(scheme__unit_id__in=subtree_ids(unit))
+    start, end = period_bounds(label)
+    expected = {
+        e.title: items.filter(event=e).count()
+        for e in events.filter(first_seen__lt=end, last_seen__gte=start).order_by("-heat")[:10]
+    }
+    assert {e.title: e.items for e in f.top_events} == expected
+    assert f.warnings_by_tier is None  # no warnings module on this branch: "—", never 0
+
+
+def test_subtree_scoping_counts_descendants_only(seeded: dict[str, Any]) -> None:
+    east = period_figures(seeded["east"], "2026-01").total
+    community = period_figures(seeded["east_community"], "2026-01").total
+    west = period_figures(seeded["west"], "2026-01").total
+    office = period_figures(seeded["office"], "2026-01").total
+    assert community > 0 and east > community
+    assert office == east + west + _items(seeded["office"], "2026-01").filter(source__unit=seeded["office"]).count()
+
+
+def test_local_midnight_decides_the_day(seeded: dict[str, Any]) -> None:
+    # 2026-02-01 00:30 in Shanghai is 2026-01-31 16:30 UTC: it counts on 1 February.
+    f = period_figures(seeded["east"], "2026-02-01")
+    assert f.total == _items(seeded["east"], "2026-02-01").count()
+    assert (
+        f.total
+        == Item.objects.filter(
+            source__unit_id__in=subtree_ids(seeded["east"]),
+            published_at__gte=datetime(2026, 1, 31, 16, tzinfo=ZoneInfo("UTC")),
+            published_at__lt=datetime(2026, 2, 1, 16, tzinfo=ZoneInfo("UTC")),
+        ).count()
+    )
+
+
+def test_previous_period_total_for_month_on_month(seeded: dict[str, Any]) -> None:
+    f = period_figures(seeded["office"], "2026-02")
+    assert f.previous_total == _items(seeded["office"], "2026-01").count()
+
+
+def test_work_figures_without_cases_or_warnings_say_so(seeded: dict[str, Any]) -> None:
+    w = work_figures(seeded["office"], "2026-H1")
+    assert w.items_monitored == _items(seeded["office"], "2026-H1").count()
+    assert w.cases_received is None and w.warnings_by_tier is None  # shown as "—"
+    assert w.bulletins == 0  # the archive is ours: a real zero
+    assert w.closure_rate == "—"
