@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from qingting.reports.pdf import LibreOfficeError
@@ -90,13 +90,13 @@ def report_list(request: HttpRequest, filters: Query[ListFilters]) -> dict[str, 
     return {"items": [_out(r, has_pdf=r.pk in with_pdf) for r in rows], "count": qs.count()}
 
 
-@router.get("/{report_id}", response=ReportOut)
+@router.get("/{int:report_id}", response=ReportOut)
 def report_detail(request: HttpRequest, report_id: int) -> dict[str, Any]:
     return _out(selectors.report_for(request.user, report_id))
 
 
 @router.post("/generate", response={201: ReportOut})
-def report_generate(request: HttpRequest, payload: GenerateIn) -> tuple[int, dict[str, Any]]:
+def report_generate(request: HttpRequest, payload: GenerateIn) -> Any:
     """Generate a report from the database and archive it (needs an issuing role on the unit)."""
     if payload.kind not in [k.value for k in GENERATED_KINDS]:
         raise HttpError(422, f"cannot generate {payload.kind!r}; use {', '.join(GENERATED_KINDS)}")
@@ -122,10 +122,10 @@ def report_generate(request: HttpRequest, payload: GenerateIn) -> tuple[int, dic
         raise HttpError(503, f"the PDF could not be made: {exc}") from exc
     except PermissionDenied:
         raise
-    return 201, _out(issued)
+    return Status(201, _out(issued))
 
 
-@router.get("/{report_id}/download/{fmt}")
+@router.get("/{int:report_id}/download/{fmt}")
 def report_download(request: HttpRequest, report_id: int, fmt: str) -> HttpResponse:
     from qingting.web.reporting.views import report_file
 
