@@ -62,3 +62,22 @@ def test_clear_errors(
     assert result.exit_code != 0
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_demo_seed_archives_last_months_report(seeded: dict[str, Any]) -> None:
+    from types import SimpleNamespace
+
+    from qingting.web.reporting import demo
+    from qingting.web.reporting.jobs import due_period
+    from qingting.web.reporting.models import ReportTemplate
+
+    line = demo.seed(SimpleNamespace(office=seeded["office"]))
+    again = demo.seed(SimpleNamespace(office=seeded["office"]))
+    assert line == again and "archived monthly" in line
+    from django.utils import timezone
+
+    monthly = IssuedReport.objects.get(kind="monthly")
+    assert monthly.period_label == due_period("monthly", timezone.localdate())
+    assert monthly.template == ReportTemplate.objects.get(unit=seeded["office"], is_default=True)
+    assert IssuedReport.objects.count() == 2  # idempotent
+    assert ReportTemplate.objects.filter(unit__isnull=True, is_default=True).count() == 7  # seeded defaults
