@@ -158,3 +158,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"qingting": {"handlers": ["console"], "level": "INFO"}},
 }
+
+# bulletins: render a PDF (LibreOffice) when a bulletin is issued; off in tests that do not need it.
+QINGTING_BULLETINS_PDF = True
