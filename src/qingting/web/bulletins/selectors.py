@@ -144,3 +144,30 @@ def bulletins_issued(unit_ids: Iterable[int], start: date | datetime, end: date 
         issued_at__gte=_bound(start, end=False),
         issued_at__lt=_bound(end, end=True),
     ).count()
+
+
+def bulletin_history(bulletin: Bulletin) -> list[Any]:
+    """The bulletin's audit entries, oldest first (who did what, when, and why)."""
+    from qingting.web.audit.models import AuditEntry
+
+    return list(
+        AuditEntry.objects.filter(object_type="bulletins.bulletin", object_id=str(bulletin.pk))
+        .select_related("actor")
+        .order_by("at", "id")
+    )
+
+
+def event_choices(user: Any, query: str = "", *, exclude: Iterable[int] = (), limit: int = 20) -> list[Any]:
+    """Events the user may put in a bulletin, hottest first, optionally by a word of the title."""
+    from qingting.web.monitoring.selectors import events_for
+
+    qs = events_for(user).exclude(pk__in=list(exclude)).filter(retired=False)
+    query = query.strip()
+    if query:
+        qs = qs.filter(Q(title__icontains=query) | Q(keywords__icontains=query))
+    return list(qs.order_by("-heat", "-last_seen")[:limit])
+
+
+def drafts_of(user: Any) -> QuerySet[Bulletin]:
+    """Editable bulletins the user may see (to add an event to one)."""
+    return bulletins_for(user).filter(status__in=[BulletinStatus.DRAFT, BulletinStatus.RETURNED])
