@@ -1,0 +1,812 @@
+"""Writes about cases. ONE service changes a case's state: :func:`case_act`.
+
+``case_act`` locks the row (``SELECT … FOR UPDATE``), checks the optimistic version, maps the
+actor's memberships to case roles, asks the core state machine
+(:func:`qingting.core.cases.workflow.apply_action`) whether the move is allowed, applies it,
+recomputes the deadlines from the SLA policy and the working-day calendar, bumps ``version`` and
+appends the audit entry (:class:`~qingting.web.cases.models.CaseAction`) — all in one
+transaction. Nothing else sets ``status``.
+
+Besides the table's actions, three actions change no state but go through the same path (lock,
+version, roles, audit): ``extend`` (an approved extension of the close limit), ``add_task`` and
+``complete_task`` (joint handling, 联合办理).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.utils import timezone
+
+from qingting.core.cases import sla as core_sla
+from qingting.core.cases.calendar import to_china
+from qingting.core.cases.workflow import (
+    TRANSITIONS,
+    Action,
+    CaseNumber,
+    CaseSnapshot,
+    CaseState,
+    JointTask,
+    SignOff,
+    TransitionError,
+    apply_action,
+)
+from qingting.core.cases.workflow import Role as CoreRole
+from qingting.web.accounts.models import Unit, User
+from qingting.web.audit.middleware import current_correlation_id
+from qingting.web.cases import selectors
+from qingting.web.cases.models import (
+    CLOSED_STATES,
+    Case,
+    CaseAction,
+    CaseAttachment,
+    CaseContact,
+    CaseCounter,
+    CaseReply,
+    CaseTask,
+    Category,
+    Channel,
+    Open311Client,
+    OriginKind,
+    Priority,
+    ReplyKind,
+    Status,
+    UnitProfile,
+)
+
+
+class CaseConflict(Exception):
+    """The case changed since the caller read it (stale version, or a concurrent writer won)."""
+
+    def __init__(self, message: str, *, current_version: int | None = None) -> None:
+        super().__init__(message)
+        self.current_version = current_version
+
+
+PLATFORM_ACTIONS = ("extend", "add_task", "complete_task")
+"""Actions with no state change that still go through :func:`case_act` (lock, version, audit)."""
+
+ACTIONS: tuple[str, ...] = tuple(a.value for a in Action) + PLATFORM_ACTIONS
+
+_BY_ACTION = {t.action: t for t in TRANSITIONS}
+_PLATFORM_ROLES: dict[str, frozenset[CoreRole]] = {
+    "extend": frozenset({CoreRole.DISPATCHER, CoreRole.ADMIN, CoreRole.LEADER}),
+    "add_task": frozenset({CoreRole.DISPATCHER, CoreRole.ADMIN}),
+    "complete_task": frozenset({CoreRole.HANDLER, CoreRole.DISPATCHER, CoreRole.ADMIN}),
+}
+
+# Which clock event (core sla.EventKind) each action puts on the case's timeline.
+_CLOCK: dict[str, core_sla.EventKind] = {
+    Action.REGISTER: core_sla.EventKind.ACKNOWLEDGED,
+    Action.DECLINE: core_sla.EventKind.ACKNOWLEDGED,
+    Action.PEND: core_sla.EventKind.PAUSED,
+    Action.RESUME: core_sla.EventKind.RESUMED,
+    Action.ANSWER: core_sla.EventKind.ANSWERED,
+    Action.CLOSE: core_sla.EventKind.CLOSED,
+}
+
+# Fields whose before/after values go into the audit entry.
+_TRACKED = (
+    "status",
+    "unit_id",
+    "assignee_id",
+    "ack_due",
+    "answer_due",
+    "close_due",
+    "closed_at",
+    "on_time",
+    "merged_into_id",
+    "signed_off_by_id",
+    "extensions",
+    "sla_policy",
+)
+
+
+def _now() -> datetime:
+    return timezone.now()
+
+
+def _actor_label(actor: Any) -> str:
+    return actor.get_username() if actor is not None else "system"
+
+
+def _audit_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _state(case: Case) -> dict[str, Any]:
+    return {f: _audit_value(getattr(case, f)) for f in _TRACKED}
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    keys = [k for k in before if before[k] != after[k]]
+    return {k: before[k] for k in keys}, {k: after[k] for k in keys}
+
+
+# --- the clock and deadlines --------------------------------------------------------------------
+
+
+def clock_events(case: Case) -> list[core_sla.TimelineEvent]:
+    """The current cycle's timeline for :func:`qingting.core.cases.sla.compute_sla`."""
+    out = []
+    for raw in case.clock or []:
+        at, kind = raw[0], raw[1]
+        amount = raw[2] if len(raw) > 2 else 0
+        out.append(core_sla.TimelineEvent(datetime.fromisoformat(at), core_sla.EventKind(kind), float(amount)))
+    return out
+
+
+def _clock_add(case: Case, at: datetime, kind: core_sla.EventKind, amount: float = 0) -> None:
+    entry: list[Any] = [to_china(at).isoformat(), kind.value]
+    if amount:
+        entry.append(amount)
+    case.clock = [*(case.clock or []), entry]
+
+
+def _policy_for(case: Case) -> core_sla.SlaPolicy:
+    return core_sla.match_policy(
+        selectors.sla_policies(), category=case.category, priority=case.priority, channel=case.channel
+    )
+
+
+def recompute_deadlines(case: Case, *, now: datetime, policy: core_sla.SlaPolicy | None = None) -> core_sla.SlaStatus:
+    """Set the due dates, the next due time, the alert time and the calendar notice from the clock.
+
+    Called on every change. Paused (pending) cases have no ``next_due``: they are not overdue.
+    """
+    policy = policy or _policy_for(case)
+    status = core_sla.compute_sla(policy, clock_events(case), selectors.working_calendar(), now=now)
+    case.sla_policy = policy.name
+    dues: dict[core_sla.Stage, datetime | None] = {s: None for s in core_sla.Stage}
+    notices: list[str] = []
+    open_dues: list[datetime] = []
+    alerts: list[datetime] = []
+    for t in status.targets:
+        if t.due is None:
+            continue
+        dues[t.stage] = t.due.due
+        notices.extend(n for n in t.notices if n not in notices)
+        if t.on_time is None and t.state is not core_sla.ClockState.PAUSED:
+            open_dues.append(t.due.due)
+            if t.remind_at is not None:
+                alerts.append(t.remind_at)
+    case.ack_due = dues[core_sla.Stage.ACKNOWLEDGE]
+    case.answer_due = dues[core_sla.Stage.ANSWER]
+    case.close_due = dues[core_sla.Stage.CLOSE]
+    is_open = case.status not in CLOSED_STATES
+    case.next_due = min(open_dues) if open_dues and is_open else None
+    case.next_alert_at = min(alerts) if alerts and is_open else None
+    case.deadline_notice = "；".join(notices)[:500]
+    return status
+
+
+# --- numbering ---------------------------------------------------------------------------------
+
+_BAD_ABBR = re.compile(r"[〔〕\[\]()（）\s\d]")
+
+
+def unit_abbreviation(unit: Unit) -> str:
+    """The unit's abbreviation for case numbers (its :class:`UnitProfile`, else from its name)."""
+    profile = UnitProfile.objects.filter(unit=unit).first()
+    if profile is not None and profile.abbreviation:
+        return profile.abbreviation
+    cleaned = _BAD_ABBR.sub("", unit.name) or _BAD_ABBR.sub("", unit.code) or "案"
+    return cleaned[:2]
+
+
+def _next_number(unit: Unit, year: int) -> tuple[str, int]:
+    """The next number in ``unit`` for ``year``; the counter row is locked until the transaction ends."""
+    CaseCounter.objects.bulk_create([CaseCounter(unit=unit, year=year, last=0)], ignore_conflicts=True)
+    counter = CaseCounter.objects.select_for_update().get(unit=unit, year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return str(CaseNumber(unit_abbreviation(unit), year, counter.last)), counter.last
+
+
+# --- create ------------------------------------------------------------------------------------
+
+CONTACT_FIELDS = ("name", "phone", "email", "address")
+
+
+def _check_choice(value: str, choices: Iterable[str], what: str) -> None:
+    allowed = list(choices)
+    if value not in allowed:
+        raise ValidationError({what: [f"unknown {what} {value!r}; expected one of: {', '.join(allowed)}"]})
+
+
+def _record(
+    case: Case,
+    *,
+    actor: Any,
+    action: str,
+    old_state: str,
+    version: int | None,
+    old: dict[str, Any] | None,
+    new: dict[str, Any] | None,
+    reason: str,
+    at: datetime,
+    correlation_id: str,
+) -> CaseAction:
+    return CaseAction.objects.create(
+        case=case,
+        version=version,
+        actor=actor,
+        actor_label=_actor_label(actor),
+        action=action,
+        old_state=old_state,
+        new_state=case.status,
+        old=old,
+        new=new,
+        reason=reason,
+        correlation_id=correlation_id,
+        at=at,
+    )
+
+
+def case_create(
+    *,
+    actor: Any,
+    unit: Unit,
+    channel: str,
+    category: str,
+    summary: str,
+    description: str = "",
+    priority: str = "normal",
+    region: str = "",
+    contact: dict[str, str] | None = None,
+    event: Any = None,
+    item: Any = None,
+    origin_kind: str = "manual",
+    origin_id: int | None = None,
+    received_at: datetime | None = None,
+    address: str = "",
+    lat: float | None = None,
+    lon: float | None = None,
+) -> Case:
+    """Register a new case (state ``received``) in ``unit`` with its number, deadlines and audit entry.
+
+    ``actor=None`` is the system (intake robots, Open311). A user needs an intake, dispatcher,
+    handler or admin role on ``unit``. ``contact`` keys: name, phone, email, address (encrypted,
+    shown only to the case's handlers).
+    """
+    if actor is not None and not (selectors.case_roles(actor, unit) & selectors.CREATE_ROLES):
+        raise PermissionDenied("Registering cases needs the administrator, reviewer, handler or analyst role here.")
+    summary = (summary or "").strip()
+    if not summary:
+        raise ValidationError({"summary": ["a summary is required"]})
+    if len(summary) > 300:
+        raise ValidationError({"summary": [f"the summary is {len(summary)} characters; at most 300"]})
+    _check_choice(channel, Channel.values, "channel")
+    _check_choice(priority, Priority.values, "priority")
+    _check_choice(origin_kind, OriginKind.values, "origin_kind")
+    known = list(Category.objects.filter(is_active=True).values_list("code", flat=True))
+    _check_choice(category, known, "category")
+    contact = dict(contact or {})
+    unknown = sorted(set(contact) - set(CONTACT_FIELDS))
+    if unknown:
+        raise ValidationError({"contact": [f"unknown contact field(s) {unknown}; expected {list(CONTACT_FIELDS)}"]})
+    now = _now()
+    received = received_at or now
+    if timezone.is_naive(received):
+        raise ValidationError({"received_at": ["give an aware datetime (with a time zone)"]})
+    with transaction.atomic():
+        number, seq = _next_number(unit, to_china(received).year)
+        case = Case(
+            unit=unit,
+            number=number,
+            year=to_china(received).year,
+            seq=seq,
+            channel=channel,
+            category=category,
+            priority=priority,
+            summary=summary,
+            description=description or "",
+            region=(region or "")[:100],
+            address=(address or "")[:300],
+            lat=lat,
+            lon=lon,
+            status=Status.RECEIVED,
+            is_open=True,
+            version=0,
+            received_at=received,
+            updated_at=now,
+            event_id=getattr(event, "pk", event),
+            item_id=getattr(item, "pk", item),
+            origin_kind=origin_kind,
+            origin_id=origin_id,
+        )
+        _clock_add(case, received, core_sla.EventKind.RECEIVED)
+        recompute_deadlines(case, now=now)
+        case.save()
+        if any(str(v or "").strip() for v in contact.values()):
+            CaseContact.objects.create(case=case, **{k: str(contact.get(k) or "").strip() for k in CONTACT_FIELDS})
+        _record(
+            case,
+            actor=actor,
+            action="create",
+            old_state="",
+            version=0,
+            old=None,
+            new={
+                "number": number,
+                "unit_id": unit.pk,
+                "channel": channel,
+                "category": category,
+                "priority": priority,
+                "origin_kind": origin_kind,
+                "origin_id": origin_id,
+                **{k: _audit_value(v) for k, v in _state(case).items()},
+            },
+            reason="",
+            at=now,
+            correlation_id=current_correlation_id() or uuid.uuid4().hex,
+        )
+    return case
+
+
+# --- the one transition service -----------------------------------------------------------------
+
+
+def _snapshot(case: Case, *, need_tasks: bool) -> CaseSnapshot:
+    tasks: tuple[JointTask, ...] = ()
+    if need_tasks:
+        tasks = tuple(
+            JointTask(str(t.unit_id), t.lead, t.done_at) for t in CaseTask.objects.filter(case=case).order_by("pk")
+        )
+    sign_off = None
+    if case.signed_off_at is not None:
+        sign_off = SignOff(str(case.signed_off_by_id), case.sign_off_instructions, case.signed_off_at)
+    return CaseSnapshot(
+        state=CaseState(case.status),
+        requires_sign_off=need_tasks and selectors.category_requires_sign_off(case.category),
+        sign_off=sign_off,
+        tasks=tasks,
+        closed_at=case.closed_at,
+        merged_into=str(case.merged_into_id) if case.merged_into_id else None,
+        version=case.version,
+    )
+
+
+def _int(payload: dict[str, Any], key: str, *, required: bool) -> int | None:
+    raw = payload.get(key)
+    if raw in (None, ""):
+        if required:
+            raise ValidationError({key: ["this action needs it"]})
+        return None
+    try:
+        return int(getattr(raw, "pk", raw))
+    except (TypeError, ValueError):
+        raise ValidationError({key: [f"must be an id, got {raw!r}"]}) from None
+
+
+def _unit(unit_id: int, field: str) -> Unit:
+    unit = Unit.objects.filter(pk=unit_id).first()
+    if unit is None:
+        raise ValidationError({field: [f"no unit with id {unit_id}"]})
+    return unit
+
+
+def _may_see(actor: Any, case: Case) -> bool:
+    return actor is None or selectors.cases_for(actor).filter(pk=case.pk).exists()
+
+
+def _apply_core(
+    case: Case, action: Action, *, actor: Any, roles: frozenset[CoreRole], now: datetime, reason: str, payload: Any
+) -> dict[str, Any]:
+    """Check and apply one table action to ``case`` (in memory). Returns extra audit detail."""
+    spec = _BY_ACTION[action]
+    if CaseState(case.status) in spec.sources and not roles & spec.roles:
+        need = ", ".join(sorted(r.value for r in spec.roles))
+        raise PermissionDenied(f"'{action.value}' needs one of the case roles: {need}.")
+    detail: dict[str, Any] = {}
+    merge_into: Case | None = None
+    if action is Action.MERGE:
+        target_id = _int(payload, "merge_into", required=True)
+        merge_into = Case.objects.filter(pk=target_id).first()
+        if merge_into is None or not _may_see(actor, merge_into):
+            raise ValidationError({"merge_into": [f"no case with id {target_id} among yours"]})
+        if merge_into.pk == case.pk or merge_into.status == Status.DUPLICATE:
+            raise ValidationError({"merge_into": ["merge into another case that is not itself a duplicate"]})
+    snapshot = _snapshot(case, need_tasks=action is Action.ANSWER)
+    try:
+        new, _ = apply_action(
+            snapshot,
+            action,
+            actor=_actor_label(actor),
+            roles=roles,
+            now=now,
+            reason=reason,
+            merge_into=merge_into.number if merge_into else None,
+            reopen_days=int(getattr(settings, "QINGTING_CASE_REOPEN_DAYS", 30)),
+        )
+    except TransitionError as exc:
+        raise ValidationError(str(exc)) from exc
+
+    # Effects beyond the state, per action.
+    if action is Action.ASSIGN:
+        unit_id = _int(payload, "unit_id", required=False)
+        if unit_id is not None and unit_id != case.unit_id:
+            target = _unit(unit_id, "unit_id")
+            if actor is not None and not (selectors.case_roles(actor, target) & {CoreRole.DISPATCHER, CoreRole.ADMIN}):
+                raise PermissionDenied("Assigning to that unit needs the dispatcher or admin role on it.")
+            case.unit = target
+        assignee_id = _int(payload, "assignee_id", required=False)
+        if assignee_id is not None:
+            assignee = User.objects.filter(pk=assignee_id, is_active=True).first()
+            if assignee is None or not (
+                selectors.case_roles(assignee, case.unit) & {CoreRole.HANDLER, CoreRole.DISPATCHER, CoreRole.ADMIN}
+            ):
+                raise ValidationError({"assignee_id": ["not a handler of this unit"]})
+            case.assignee = assignee
+        else:
+            case.assignee = None
+    elif action is Action.CLAIM:
+        if (
+            case.assignee_id is not None
+            and case.assignee_id != getattr(actor, "pk", None)
+            and not roles & {CoreRole.DISPATCHER, CoreRole.ADMIN}
+        ):
+            raise PermissionDenied(f"This case is assigned to {case.assignee}; only they or a dispatcher may claim it.")
+        if actor is not None:
+            case.assignee = actor
+    elif action is Action.TRANSFER:
+        unit_id = _int(payload, "unit_id", required=True)
+        assert unit_id is not None
+        if unit_id == case.unit_id:
+            raise ValidationError({"unit_id": ["transfer to another unit"]})
+        target = _unit(unit_id, "unit_id")
+        detail["from_unit"] = case.unit.name
+        detail["to_unit"] = target.name
+        case.unit = target
+        case.assignee = None
+    elif action is Action.MERGE:
+        assert merge_into is not None
+        case.merged_into = merge_into
+        detail["merged_into"] = merge_into.number
+    elif action is Action.SIGN_OFF:
+        case.signed_off_by = actor
+        case.sign_off_instructions = new.sign_off.instructions if new.sign_off else reason
+        case.signed_off_at = now
+    elif action is Action.RETURN:
+        case.signed_off_by = None
+        case.sign_off_instructions = ""
+        case.signed_off_at = None
+    elif action is Action.ANSWER:
+        reply = str(payload.get("reply") or "").strip()
+        if reply:
+            CaseReply.objects.create(case=case, kind=ReplyKind.PUBLIC, body=reply, author=actor, created_at=now)
+            case.public_reply = reply
+            detail["reply"] = reply
+        elif not case.public_reply:
+            raise ValidationError({"reply": ["answering needs the public reply (what the citizen is told)"]})
+
+    case.status = new.state.value
+    case.is_open = new.state.value not in CLOSED_STATES
+    case.closed_at = new.closed_at
+    if action is Action.PEND:
+        case.paused_at = now
+    elif action is Action.RESUME and case.paused_at is not None:
+        case.paused_seconds += (now - case.paused_at).total_seconds()
+        case.paused_at = None
+    kind = _CLOCK.get(action)
+    if kind is not None:
+        _clock_add(case, now, kind)
+    if action is Action.DECLINE:
+        _clock_add(case, now, core_sla.EventKind.CLOSED)
+    if action is Action.REOPEN:
+        # A reopened case is measured by a fresh timeline starting at the reopening (docs/cases.md).
+        case.clock = []
+        _clock_add(case, now, core_sla.EventKind.RECEIVED)
+        case.reopen_count += 1
+        case.on_time = None
+        case.extensions = 0
+        case.paused_seconds = 0
+        case.assignee = None
+    return detail
+
+
+def _apply_platform(
+    case: Case, action: str, *, actor: Any, roles: frozenset[CoreRole], now: datetime, reason: str, payload: Any
+) -> dict[str, Any]:
+    if not roles & _PLATFORM_ROLES[action] and action != "complete_task":
+        need = ", ".join(sorted(r.value for r in _PLATFORM_ROLES[action]))
+        raise PermissionDenied(f"'{action}' needs one of the case roles: {need}.")
+    if not case.is_open:
+        raise ValidationError(f"cannot {action} a case that is {case.status}")
+    detail: dict[str, Any] = {}
+    if action == "extend":
+        try:
+            amount = float(payload.get("amount") or 0)
+        except (TypeError, ValueError):
+            raise ValidationError({"amount": ["must be a number"]}) from None
+        policy = _policy_for(case)
+        try:
+            core_sla.check_extension(policy, clock_events(case), amount=amount, reason=reason)
+        except core_sla.SlaError as exc:
+            raise ValidationError(str(exc)) from exc
+        _clock_add(case, now, core_sla.EventKind.EXTENDED, amount)
+        case.extensions += 1
+        detail["amount"] = amount
+    elif action == "add_task":
+        if case.status in (Status.ANSWERED,):
+            raise ValidationError("the case is already answered")
+        unit = _unit(_int(payload, "unit_id", required=True) or 0, "unit_id")
+        lead = bool(payload.get("lead", False))
+        if CaseTask.objects.filter(case=case, unit=unit).exists():
+            raise ValidationError({"unit_id": [f"{unit.name} already has a task in this case"]})
+        CaseTask.objects.create(case=case, unit=unit, lead=lead, created_at=now, note=reason)
+        detail.update(unit=unit.name, lead=lead)
+    else:  # complete_task
+        unit_id = _int(payload, "unit_id", required=False)
+        tasks = CaseTask.objects.select_related("unit").filter(case=case, done_at__isnull=True)
+        if unit_id is not None:
+            tasks = tasks.filter(unit_id=unit_id)
+        mine = [t for t in tasks if selectors.case_roles(actor, t.unit) & _PLATFORM_ROLES[action]]
+        if not mine:
+            raise PermissionDenied("No open joint task of yours in this case.")
+        task = mine[0]
+        task.done_at = now
+        task.note = (reason or str(payload.get("note") or "")).strip()
+        task.save(update_fields=["done_at", "note"])
+        detail.update(unit=task.unit.name)
+    return detail
+
+
+def case_act(
+    *,
+    actor: Any,
+    case_id: int,
+    action: str,
+    expected_version: int | None = None,
+    reason: str = "",
+    **payload: Any,
+) -> Case:
+    """Apply ``action`` to case ``case_id`` as ``actor`` (``None`` = the system); return the case.
+
+    Payload by action: ``assign`` — ``unit_id``, ``assignee_id`` (both optional); ``transfer`` —
+    ``unit_id``; ``merge`` — ``merge_into`` (a case id); ``answer`` — ``reply`` (the public reply);
+    ``extend`` — ``amount``; ``add_task`` — ``unit_id``, ``lead``; ``complete_task`` — ``unit_id``.
+
+    Raises :class:`CaseConflict` (stale ``expected_version``), ``PermissionDenied`` (role),
+    ``ValidationError`` (a move the table does not allow, a missing reason, bad payload) and
+    ``Http404`` (no such case, or not one the actor may see).
+    """
+    if action not in ACTIONS:
+        raise ValidationError({"action": [f"unknown action {action!r}; expected one of: {', '.join(ACTIONS)}"]})
+    now = _now()
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        case = Case.objects.select_for_update().select_related("unit").filter(pk=case_id).first()
+        if case is None or not _may_see(actor, case):
+            raise Http404("no such case")
+        if expected_version is not None and int(expected_version) != case.version:
+            raise CaseConflict(
+                f"Case {case.number} was changed by someone else (it is at version {case.version}, "
+                f"you had version {expected_version}). Reload it and try again.",
+                current_version=case.version,
+            )
+        roles = selectors.case_roles(actor, case.unit)
+        before = _state(case)
+        old_state = case.status
+        if action in PLATFORM_ACTIONS:
+            detail = _apply_platform(case, action, actor=actor, roles=roles, now=now, reason=reason, payload=payload)
+        else:
+            detail = _apply_core(
+                case, Action(action), actor=actor, roles=roles, now=now, reason=reason, payload=payload
+            )
+        status = recompute_deadlines(case, now=now)
+        if action == Action.CLOSE:
+            try:
+                case.on_time = status.target(core_sla.Stage.CLOSE).on_time
+            except KeyError:
+                case.on_time = None
+        case.version += 1
+        case.updated_at = now
+        # The conditional update is the second guard: if the row moved (a backend without row
+        # locks), nothing is written and the caller gets a conflict.
+        fields = {f.attname: getattr(case, f.attname) for f in Case._meta.concrete_fields if f.attname != "id"}
+        updated = Case.objects.filter(pk=case.pk, version=case.version - 1).update(**fields)
+        if updated != 1:
+            raise CaseConflict(f"Case {case.number} was changed by someone else. Reload it and try again.")
+        old, new = _diff(before, _state(case))
+        if detail:
+            new = {**new, **{k: _audit_value(v) for k, v in detail.items()}}
+        try:
+            _record(
+                case,
+                actor=actor,
+                action=action,
+                old_state=old_state,
+                version=case.version,
+                old=old,
+                new=new,
+                reason=reason,
+                at=now,
+                correlation_id=current_correlation_id() or uuid.uuid4().hex,
+            )
+        except IntegrityError as exc:  # another writer recorded this version first
+            raise CaseConflict(f"Case {case.number} was changed by someone else. Reload it and try again.") from exc
+    return case
+
+
+# --- replies and attachments ------------------------------------------------------------------
+
+REPLY_ROLES = frozenset({CoreRole.HANDLER, CoreRole.DISPATCHER, CoreRole.ADMIN, CoreRole.LEADER})
+
+
+def _locked_case_for_write(actor: Any, case_id: int) -> Case:
+    case = Case.objects.select_for_update().select_related("unit").filter(pk=case_id).first()
+    if case is None or not _may_see(actor, case):
+        raise Http404("no such case")
+    if (
+        actor is not None
+        and not (selectors.case_roles(actor, case.unit) & REPLY_ROLES)
+        and (case.assignee_id != getattr(actor, "pk", None))
+    ):
+        raise PermissionDenied("Writing on a case needs a handler, reviewer, leader or admin role on its unit.")
+    return case
+
+
+def case_reply(*, actor: Any, case_id: int, body: str, public: bool) -> CaseReply:
+    """Add a public reply (what the citizen sees) or an internal note; audited, no state change.
+
+    A public reply on a closed case is refused (reopen it first); notes are always allowed.
+    """
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": ["the text is empty"]})
+    if len(body) > 20_000:
+        raise ValidationError({"body": [f"the text is {len(body)} characters; at most 20000"]})
+    now = _now()
+    with transaction.atomic():
+        case = _locked_case_for_write(actor, case_id)
+        if public and not case.is_open:
+            raise ValidationError("the case is closed; reopen it to reply again")
+        reply = CaseReply.objects.create(
+            case=case, kind=ReplyKind.PUBLIC if public else ReplyKind.INTERNAL, body=body, author=actor, created_at=now
+        )
+        if public:
+            Case.objects.filter(pk=case.pk).update(public_reply=body, updated_at=now)
+        _record(
+            case,
+            actor=actor,
+            action="reply" if public else "note",
+            old_state=case.status,
+            version=None,
+            old=None,
+            new={"reply_id": reply.pk, "kind": reply.kind, "length": len(body)},
+            reason="",
+            at=now,
+            correlation_id=current_correlation_id() or uuid.uuid4().hex,
+        )
+    return reply
+
+
+ATTACHMENT_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
+    # extension: (content type, accepted leading bytes)
+    ".pdf": ("application/pdf", (b"%PDF-",)),
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    ".gif": ("image/gif", (b"GIF87a", b"GIF89a")),
+    ".webp": ("image/webp", (b"RIFF",)),
+    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", (b"PK\x03\x04",)),
+    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (b"PK\x03\x04",)),
+    ".txt": ("text/plain", ()),
+}
+"""Accepted attachment types. The file's first bytes must match its extension; files are only ever
+stored and offered for download (``Content-Disposition: attachment``), never executed or inlined."""
+
+
+def attachment_max_bytes() -> int:
+    return int(getattr(settings, "QINGTING_CASE_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
+
+
+def check_attachment(name: str, data: bytes) -> str:
+    """The content type for ``name``/``data``; ``ValidationError`` naming the problem otherwise."""
+    clean = re.sub(r"[\\/\x00-\x1f]", "_", (name or "").strip())[:200]
+    if not clean:
+        raise ValidationError({"name": ["the file needs a name"]})
+    ext = ("." + clean.rsplit(".", 1)[-1].lower()) if "." in clean else ""
+    if ext not in ATTACHMENT_TYPES:
+        allowed = ", ".join(sorted(ATTACHMENT_TYPES))
+        raise ValidationError(
+            {"name": [f"{clean}: files of type {ext or '(none)'} are not accepted; allowed: {allowed}"]}
+        )
+    limit = attachment_max_bytes()
+    if len(data) > limit:
+        raise ValidationError({"data": [f"{clean} is {len(data)} bytes; the limit is {limit} bytes"]})
+    if not data:
+        raise ValidationError({"data": [f"{clean} is empty"]})
+    content_type, magics = ATTACHMENT_TYPES[ext]
+    if magics and not any(data.startswith(m) for m in magics):
+        raise ValidationError({"data": [f"{clean} does not look like a {ext} file"]})
+    if ext == ".txt":
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValidationError({"data": [f"{clean} is not UTF-8 text"]}) from None
+    return content_type
+
+
+def attachment_add(
+    *, actor: Any, case_id: int, name: str, data: bytes, reply: CaseReply | None = None
+) -> CaseAttachment:
+    """Attach a file to a case (type and size checked); audited, no state change."""
+    content_type = check_attachment(name, data)
+    now = _now()
+    with transaction.atomic():
+        case = _locked_case_for_write(actor, case_id)
+        att = CaseAttachment.objects.create(
+            case=case,
+            reply=reply,
+            name=re.sub(r"[\\/\x00-\x1f]", "_", name.strip())[:200],
+            content_type=content_type,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            data=data,
+            uploaded_by=actor,
+            created_at=now,
+        )
+        _record(
+            case,
+            actor=actor,
+            action="attach",
+            old_state=case.status,
+            version=None,
+            old=None,
+            new={"attachment_id": att.pk, "name": att.name, "size": att.size, "sha256": att.sha256},
+            reason="",
+            at=now,
+            correlation_id=current_correlation_id() or uuid.uuid4().hex,
+        )
+    return att
+
+
+# --- Open311 clients ---------------------------------------------------------------------------
+
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    client: Open311Client
+    api_key: str  # shown once
+
+
+def open311_client_create(*, actor: Any, name: str, unit: Unit) -> IssuedKey:
+    """A new Open311 client whose POSTed requests become cases in ``unit``; the key is shown once."""
+    if actor is not None and not (selectors.case_roles(actor, unit) & {CoreRole.ADMIN}):
+        raise PermissionDenied("Creating Open311 clients needs the administrator role on the unit.")
+    key = "o311_" + secrets.token_urlsafe(24)
+    from qingting.web.audit.services import audit_record
+
+    with transaction.atomic():
+        client = Open311Client.objects.create(name=name, unit=unit, key_hash=_key_hash(key), prefix=key[:8])
+        audit_record(actor=actor, action="open311.client_create", obj=client, new={"name": name, "unit": unit.pk})
+    return IssuedKey(client, key)
+
+
+def open311_authenticate(api_key: str) -> Open311Client | None:
+    """The active client holding ``api_key``, or ``None``."""
+    if not api_key:
+        return None
+    client = Open311Client.objects.select_related("unit").filter(key_hash=_key_hash(api_key), is_active=True).first()
+    if client is not None:
+        Open311Client.objects.filter(pk=client.pk).update(last_used_at=_now())
+    return client
