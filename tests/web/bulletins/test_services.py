@@ -51,7 +51,12 @@ def test_full_workflow_is_audited_and_numbered(world: dict[str, Any]) -> None:
     year = timezone.localtime().year
     assert b.status == BulletinStatus.SIGNED and b.issue_label == f"〔{year}〕第1期"
     b = services.bulletin_issue(actor=w["east_analyst"], bulletin_id=b.pk)
-    assert b.status == BulletinStatus.ISSUED and bytes(b.docx)[:2] == b"PK" and "<article" in b.html
+    assert b.status == BulletinStatus.ISSUED and bytes(b.archive.docx)[:2] == b"PK" and "<article" in b.archive.html
+    assert (
+        b.archive.kind == "bulletin"
+        and b.archive.period_label == f"〔{year}〕第1期"
+        and b.archive.issued_by == w["east_analyst"]
+    )
     actions = list(
         AuditEntry.objects.filter(object_type="bulletins.bulletin", object_id=str(b.pk))
         .order_by("id")

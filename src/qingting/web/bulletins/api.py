@@ -37,6 +37,7 @@ class BulletinOut(Schema):
     signed_at: datetime | None
     issued_at: datetime | None
     case_id: int | None
+    archive_id: int | None
     files: dict[str, str]
 
     @staticmethod
@@ -51,9 +52,10 @@ class BulletinOut(Schema):
     def resolve_files(obj: Bulletin) -> dict[str, str]:
         from django.urls import reverse
 
-        if obj.status != "issued":
+        if obj.status != "issued" or obj.archive_id is None:
             return {}
-        formats = ["docx", "html"] + (["pdf"] if obj.pdf else [])
+        has_pdf = type(obj).objects.filter(pk=obj.pk, archive__pdf__isnull=False).exists()
+        formats = ["docx", "html"] + (["pdf"] if has_pdf else [])
         return {f: reverse("bulletins:download", args=[obj.pk, f]) for f in formats}
 
 

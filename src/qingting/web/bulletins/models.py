@@ -75,11 +75,10 @@ class Bulletin(models.Model):
     issued_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # A case opened from the instructions (cases app), by id: the cases app may be absent.
     case_id = models.BigIntegerField(null=True, blank=True)
-    # The issued files, kept with the bulletin (also archived in reporting when that app exists).
-    docx = models.BinaryField(null=True, blank=True, editable=False)
-    pdf = models.BinaryField(null=True, blank=True, editable=False)
-    html = models.TextField(blank=True, editable=False)
-    archive_id = models.BigIntegerField(null=True, blank=True)  # reporting.IssuedReport
+    # The issued files (DOCX, PDF, HTML) live in the reports archive, with who issued them.
+    archive = models.ForeignKey(
+        "reporting.IssuedReport", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("bulletin")
@@ -131,8 +130,9 @@ class Submission(models.Model):
         Unit, on_delete=models.PROTECT, related_name="submissions_received", verbose_name=_("to unit")
     )
     bulletin = models.ForeignKey(Bulletin, null=True, blank=True, on_delete=models.PROTECT, related_name="submissions")
-    # reporting.IssuedReport by id (checked by the service): the reporting app is optional here.
-    report_id = models.BigIntegerField(null=True, blank=True)
+    report = models.ForeignKey(
+        "reporting.IssuedReport", null=True, blank=True, on_delete=models.PROTECT, related_name="submissions"
+    )
     title = models.CharField(_("title"), max_length=300)
     note = models.TextField(_("note"), blank=True)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
@@ -153,14 +153,13 @@ class Submission(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    Q(bulletin__isnull=False, report_id__isnull=True)
-                    | Q(bulletin__isnull=True, report_id__isnull=False)
+                    Q(bulletin__isnull=False, report__isnull=True) | Q(bulletin__isnull=True, report__isnull=False)
                 ),
                 name="submission_one_document",
             ),
             # One submission of a document to a unit: resubmitting is a mistake, not a second count.
             models.UniqueConstraint(fields=["bulletin", "to_unit"], name="submission_bulletin_once"),
-            models.UniqueConstraint(fields=["report_id", "to_unit"], name="submission_report_once"),
+            models.UniqueConstraint(fields=["report", "to_unit"], name="submission_report_once"),
         ]
         indexes = [models.Index(fields=["from_unit", "submitted_at"]), models.Index(fields=["to_unit", "adoption"])]
 

@@ -308,6 +308,12 @@ def bulletin_sign(
 
 
 def _case_from_instructions(actor: Any, bulletin: Bulletin, unit: Unit, summary: str) -> Any:
+    """Open a case for ``unit`` carrying the leader's instructions (decision 0048).
+
+    Leaders hold no case-registering role; the instruction is the authority, so the case is
+    registered by the system on the leader's behalf, and the bulletin's audit entry names the
+    leader. The unit must be one the leader sees (checked by the caller).
+    """
     try:
         cases: Any = importlib.import_module("qingting.web.cases.services")
     except ImportError:
@@ -316,21 +322,32 @@ def _case_from_instructions(actor: Any, bulletin: Bulletin, unit: Unit, summary:
         raise ValidationError({"case_unit": [_("Case handling is not installed here; sign off without a case.")]})
     event = bulletin.events.order_by("-heat").first()
     return cases.case_create(
-        actor=actor,
+        actor=None,
         unit=unit,
         channel=CASE_CHANNEL,
         category=CASE_CATEGORY,
-        summary=summary[:200],
-        description=_("Instructions on bulletin %(number)s “%(title)s”: %(text)s")
-        % {"number": bulletin.issue_label, "title": bulletin.title, "text": bulletin.instructions},
+        summary=summary.strip()[:300],
+        description=_("Instructions on bulletin %(number)s “%(title)s” by %(leader)s: %(text)s")
+        % {
+            "number": bulletin.issue_label,
+            "title": bulletin.title,
+            "leader": _who(actor),
+            "text": bulletin.instructions,
+        },
         event=event,
         origin_kind="bulletin",
         origin_id=bulletin.pk,
     )
 
 
-CASE_CHANNEL = "bulletin"
-CASE_CATEGORY = "other"
+def _who(user: Any) -> str:
+    if user is None:
+        return "system"
+    return str(getattr(user, "display_name", "") or user.get_username())
+
+
+CASE_CHANNEL = "online"  # 网络舆情
+CASE_CATEGORY = "opinion"
 
 
 def letterhead(bulletin: Bulletin) -> Any:
@@ -377,28 +394,41 @@ def bulletin_document(bulletin: Bulletin, figures: dict[str, Any] | None = None)
     return build_bulletin(data, letterhead(bulletin))
 
 
-def _render_pdf(doc: Any) -> bytes | None:
+def _render_pdf(docx: bytes) -> bytes | None:
+    """The PDF through the resident LibreOffice (qingting.reports.pdf); ``None`` when it cannot."""
     if not getattr(settings, "QINGTING_BULLETINS_PDF", True):
         return None
-    from qingting.reports.pdf import LibreOfficeError, render_pdf
+    from qingting.reports.pdf import LibreOfficeError, convert_docx_to_pdf_fast
 
-    profile = Path(settings.DATA_DIR) / "libreoffice-profile"
     with tempfile.TemporaryDirectory(prefix="qingting-bulletin-") as tmp:
-        path = Path(tmp) / "bulletin.pdf"
+        source, target = Path(tmp) / "bulletin.docx", Path(tmp) / "bulletin.pdf"
+        source.write_bytes(docx)
         try:
-            render_pdf(doc, path, profile_dir=profile)
+            convert_docx_to_pdf_fast(source, target)
         except LibreOfficeError as exc:
             log.warning("bulletin PDF not rendered: %s", exc)
             return None
-        return path.read_bytes()
+        return target.read_bytes()
+
+
+def bulletin_render(bulletin: Bulletin, *, pdf: bool = True) -> tuple[bytes, bytes | None, str]:
+    """DOCX, PDF (``None`` when not asked for or LibreOffice is missing) and HTML of a bulletin."""
+    from qingting.reports.docx import render_docx
+    from qingting.reports.html import render_html
+
+    doc = bulletin_document(bulletin)
+    docx = render_docx(doc)
+    return docx, (_render_pdf(docx) if pdf else None), render_html(doc)
 
 
 def bulletin_issue(*, actor: Any, bulletin_id: int) -> Bulletin:
-    """Issue a signed bulletin: render DOCX, PDF and HTML, keep them, and archive them.
+    """Issue a signed bulletin: render DOCX, PDF and HTML and store them in the reports archive.
 
-    The rendering (seconds, for the PDF) happens outside the transaction: a signed bulletin's
-    content no longer changes, and the final conditional update refuses a second issue.
+    The rendering (the PDF takes LibreOffice) happens outside the transaction: a signed
+    bulletin's content no longer changes, and the locked re-check refuses a second issue.
     """
+    from qingting.web.reporting.services import report_archive
+
     b = Bulletin.objects.select_related("unit", "signed_by").filter(pk=bulletin_id).first()
     if b is None or not _visible(actor, b.unit):
         from django.http import Http404
@@ -406,25 +436,26 @@ def bulletin_issue(*, actor: Any, bulletin_id: int) -> Bulletin:
         raise Http404("no such bulletin")
     _require(actor, b.unit, ISSUE_ROLES, _("Issuing a bulletin"))
     _check_status(b, (BulletinStatus.SIGNED,), _("issued"))
-    from qingting.reports.docx import render_docx
-    from qingting.reports.html import render_html
-
-    doc = bulletin_document(b)
-    docx = render_docx(doc)
-    html = render_html(doc)
-    pdf = _render_pdf(doc)
+    docx, pdf, html = bulletin_render(b)
     with transaction.atomic():
         locked = _locked(bulletin_id, actor)
         _check_status(locked, (BulletinStatus.SIGNED,), _("issued"))
         old = _snapshot(locked)
+        locked.archive = report_archive(
+            actor=actor,
+            unit=locked.unit,
+            kind="bulletin",
+            period_label=locked.issue_label,
+            title=locked.title,
+            docx=docx,
+            pdf=pdf,
+            html=html,
+            figures=locked.figures or {},
+        )
         locked.status = BulletinStatus.ISSUED
         locked.issued_by, locked.issued_at = actor, timezone.now()
-        locked.docx, locked.pdf, locked.html = docx, pdf, html
         locked.version += 1
         locked.save()
-        locked.archive_id = _archive(actor, locked, docx=docx, pdf=pdf, html=html)
-        if locked.archive_id is not None:
-            locked.save(update_fields=["archive_id"])
         audit_record(
             actor=actor,
             action="bulletin.issue",
@@ -434,42 +465,18 @@ def bulletin_issue(*, actor: Any, bulletin_id: int) -> Bulletin:
                 **_snapshot(locked),
                 "number": locked.issue_label,
                 "pdf": pdf is not None,
-                "archive": locked.archive_id,
+                "archive": locked.archive.pk,
             },
         )
     return locked
-
-
-def _archive(actor: Any, b: Bulletin, *, docx: bytes, pdf: bytes | None, html: str) -> int | None:
-    """Store the issued bulletin in the reports archive when the reporting app provides one."""
-    try:
-        reporting: Any = importlib.import_module("qingting.web.reporting.services")
-    except ImportError:
-        return None
-    archive = getattr(reporting, "report_archive", None)
-    if archive is None:
-        return None
-    report = archive(
-        actor=actor,
-        unit=b.unit,
-        kind="bulletin",
-        period_label=b.issue_label,
-        title=b.title,
-        docx=docx,
-        pdf=pdf,
-        html=html,
-        figures=b.figures or {},
-    )
-    return int(report.pk)
 
 
 # --- upward submissions (直报) ---------------------------------------------------------------------
 
 
 def _report(report_id: int, actor: Any) -> Any:
-    IssuedReport = getattr(importlib.import_module("qingting.web.reporting.models"), "IssuedReport", None)
-    if IssuedReport is None:
-        raise ValidationError({"report_id": [_("The reports archive is not installed here.")]})
+    from qingting.web.reporting.models import IssuedReport
+
     report = IssuedReport.objects.select_related("unit").filter(pk=report_id).first()
     if report is None or not _visible(actor, report.unit):
         raise ValidationError({"report_id": [_("No such report among yours.")]})
@@ -488,16 +495,16 @@ def submission_create(
             b = _locked(bulletin_id, actor)
             if b.status != BulletinStatus.ISSUED:
                 raise ValidationError({"bulletin": [_("Only an issued bulletin can be submitted upward.")]})
-            unit, title, bulletin, rid = b.unit, f"{b.issue_label} {b.title}", b, None
+            unit, title, bulletin, report = b.unit, f"{b.issue_label} {b.title}", b, None
         else:
             assert report_id is not None
             report = _report(report_id, actor)
-            unit, title, bulletin, rid = report.unit, report.title, None, report.pk
+            unit, title, bulletin = report.unit, report.title, None
         _require(actor, unit, SUBMIT_ROLES, _("Submitting upward"))
         if unit.parent is None:
             raise ValidationError({"__all__": [_("%(unit)s has no parent unit to submit to.") % {"unit": unit.name}]})
         duplicate = Submission.objects.filter(to_unit=unit.parent)
-        duplicate = duplicate.filter(bulletin=bulletin) if bulletin is not None else duplicate.filter(report_id=rid)
+        duplicate = duplicate.filter(bulletin=bulletin) if bulletin is not None else duplicate.filter(report=report)
         if duplicate.exists():
             raise ValidationError(
                 {"__all__": [_("This document has already been submitted to %(unit)s.") % {"unit": unit.parent.name}]}
@@ -506,7 +513,7 @@ def submission_create(
             from_unit=unit,
             to_unit=unit.parent,
             bulletin=bulletin,
-            report_id=rid,
+            report=report,
             title=title[:300],
             note=note,
             submitted_by=actor,
@@ -516,7 +523,7 @@ def submission_create(
             actor=actor,
             action="submission.create",
             obj=s,
-            new={"from": unit.pk, "to": unit.parent.pk, "bulletin": bulletin_id, "report": rid},
+            new={"from": unit.pk, "to": unit.parent.pk, "bulletin": bulletin_id, "report": report_id},
         )
     return s
 

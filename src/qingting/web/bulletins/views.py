@@ -372,10 +372,11 @@ def bulletin_upward(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def bulletin_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     bulletin = selectors.bulletin_get(request.user, pk)
-    if fmt not in FORMATS or bulletin.status != BulletinStatus.ISSUED:
+    archive = bulletin.archive
+    if fmt not in FORMATS or bulletin.status != BulletinStatus.ISSUED or archive is None:
         raise Http404("no such file")
     content_type, suffix = FORMATS[fmt]
-    data: bytes | str | None = {"docx": bulletin.docx, "pdf": bulletin.pdf, "html": bulletin.html}[fmt]
+    data: bytes | str | None = {"docx": archive.docx, "pdf": archive.pdf, "html": archive.html}[fmt]
     if not data:
         raise Http404("no such file")
     response = HttpResponse(bytes(data) if not isinstance(data, str) else data, content_type=content_type)
@@ -409,17 +410,14 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 def _reports_to_submit(user: Any) -> list[Any]:
-    """Archived reports of the user's units (when the reports archive exists) that can go upward."""
-    if importlib.util.find_spec("qingting.web.reporting.models") is None:
-        return []
-    model = getattr(importlib.import_module("qingting.web.reporting.models"), "IssuedReport", None)
-    if model is None:
-        return []
+    """Archived reports (not bulletins: those go from their own page) of units that have a parent."""
     from qingting.web.accounts.selectors import scope
+    from qingting.web.reporting.models import IssuedReport
 
     return list(
-        scope(model.objects.select_related("unit"), user, unit_field="unit")
-        .filter(unit__parent__isnull=False)
+        scope(IssuedReport.objects.select_related("unit"), user, unit_field="unit")
+        .exclude(kind="bulletin")
+        .filter(unit__parent__isnull=False, submissions__isnull=True)
         .order_by("-issued_at")[:20]
     )
 
