@@ -170,3 +170,6 @@ QINGTING_REPORTS_SMTP = {
     "use_ssl": os.environ.get("QINGTING_SMTP_SSL", "") in ("1", "true", "yes"),
 }
 QINGTING_REPORTS_SCHEDULE_EVERY = float(os.environ.get("QINGTING_REPORTS_SCHEDULE_EVERY", "300"))
+
+# bulletins: render a PDF (LibreOffice) when a bulletin is issued; off in tests that do not need it.
+QINGTING_BULLETINS_PDF = True
