@@ -57,3 +57,53 @@ def seeded(org: dict[str, Any], engine: str) -> dict[str, Any]:
         services.ingest_items(scheme=scheme, source=source, records=records(key, when, regions))
         out[f"{key}_source"], out[f"{key}_scheme"] = source, scheme
     return out
+
+
+@pytest.fixture
+def with_cases(seeded: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Cases received in January 2026 in east, its community and west; some closed (at set times)."""
+    from datetime import timedelta
+
+    from qingting.web.accounts import services as accounts
+    from qingting.web.accounts.models import Role
+    from qingting.web.cases import services as cases
+
+    people = {}
+    for name, role in (("dispatcher", Role.REVIEWER), ("handler", Role.HANDLER)):
+        people[name] = accounts.user_create(actor=None, username=f"r_{name}", password="Qt-test-pass-2026!")
+        accounts.membership_grant(actor=None, user=people[name], unit=seeded["office"], role=role)
+    d, h = people["dispatcher"], people["handler"]
+    plan = [  # (unit, received day/hour, hours until closed or None)
+        ("east", (5, 9), 20),
+        ("east", (6, 10), 200),
+        ("east", (7, 11), None),
+        ("east_community", (8, 9), 30),
+        ("east_community", (30, 22), 3),
+        ("west", (12, 8), 48),
+        ("west", (20, 8), None),
+    ]
+    made = []
+    for i, (key, (day, hour), hours) in enumerate(plan):
+        received = datetime(2026, 1, day, hour, tzinfo=SH)
+        monkeypatch.setattr(cases, "_now", lambda t=received: t)
+        case = cases.case_create(
+            actor=None,
+            unit=seeded[key],
+            channel="web",
+            category="complaint",
+            summary=f"诉求{i}",
+            received_at=received,
+        )
+        if hours is not None:
+            for who, action, kw, after in (
+                (d, "register", {}, 1),
+                (d, "assign", {"assignee_id": h.pk}, 1),
+                (h, "claim", {}, 1),
+                (h, "answer", {"reply": "已处理。"}, hours),
+                (d, "close", {}, hours),
+            ):
+                monkeypatch.setattr(cases, "_now", lambda t=received + timedelta(hours=after): t)
+                case = cases.case_act(actor=who, case_id=case.pk, action=action, **kw)
+        made.append(case)
+    monkeypatch.undo()
+    return {**seeded, "cases": made}

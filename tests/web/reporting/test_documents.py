@@ -61,16 +61,23 @@ def test_monthly_docx_structure_matches_the_database(seeded: dict[str, Any]) -> 
     assert len(doc.inline_shapes) == 3
 
 
-def test_work_docx_indicator_table(seeded: dict[str, Any]) -> None:
-    made = report_generate(actor=None, kind="work", unit=seeded["east"], period_label="2026-H1", formats=("docx",))
+def test_work_docx_indicator_table(with_cases: dict[str, Any]) -> None:
+    made = report_generate(
+        actor=None, kind="work", unit=with_cases["office"], period_label="2026-01", formats=("docx",)
+    )
     assert made.docx is not None
     doc = open_docx(io.BytesIO(made.docx))
-    w = work_figures(seeded["east"], "2026-H1")
+    w = work_figures(with_cases["office"], "2026-01")
     table = doc.tables[0]
     values = {r.cells[0].text: r.cells[1].text for r in table.rows[1:]}
     assert values["监测网络信息（条）"] == str(w.items_monitored)
-    assert values["受理网民诉求（件）"] == "—" and values["办结率"] == "—"  # no cases module yet
-    assert values["编发舆情专报（期）"] == "0"
+    assert values["受理网民诉求（件）"] == "7" and values["办结（件）"] == "5" and values["办结率"] == "71.4%"
+    assert values["按时办结率"] == w.on_time_rate and values["编发舆情专报（期）"] == "0"
+    units = next(t for t in doc.tables if t.rows[0].cells[0].text == "单位")
+    rows = {r.cells[0].text: [c.text for c in r.cells[1:3]] for r in units.rows[1:]}
+    assert rows["合计"] == ["7", "5"] and rows["西街道"] == ["2", "1"]
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "受理网民诉求7件，办结5件，办结率71.4%" in text
 
 
 def test_pdf_has_chinese_text_and_figures_and_renders(seeded: dict[str, Any]) -> None:

@@ -80,9 +80,39 @@ def test_previous_period_total_for_month_on_month(seeded: dict[str, Any]) -> Non
     assert f.previous_total == _items(seeded["office"], "2026-01").count()
 
 
-def test_work_figures_without_cases_or_warnings_say_so(seeded: dict[str, Any]) -> None:
+def test_work_figures_without_a_data_source_say_so(seeded: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from qingting.web.reporting import figures
+
     w = work_figures(seeded["office"], "2026-H1")
     assert w.items_monitored == _items(seeded["office"], "2026-H1").count()
-    assert w.cases_received is None and w.warnings_by_tier is None  # shown as "—"
-    assert w.bulletins == 0  # the archive is ours: a real zero
-    assert w.closure_rate == "—"
+    assert w.cases_received == 0 and w.closure_rate == "—"  # no cases: 0 received, a rate of 0/0 is "—"
+    assert w.bulletins == 0 and w.submitted == 0  # bulletins and 直报 are installed: real zeros
+    if figures._selector("qingting.web.warnings.selectors", "warning_counts") is None:
+        assert w.warnings_by_tier is None  # no warnings module on this branch: "—", never 0
+    real = figures._selector
+    monkeypatch.setattr(figures, "_selector", lambda m, n: None if "cases" in m or "bulletins" in m else real(m, n))
+    missing = work_figures(seeded["office"], "2026-H1")
+    assert missing.cases_received is None and missing.closure_rate == "—" and missing.submitted is None
+
+
+def test_work_figures_take_cases_from_the_cases_module(with_cases: dict[str, Any]) -> None:
+    from qingting.web.cases.models import Case
+    from qingting.web.cases.selectors import case_figures
+
+    w = work_figures(with_cases["east"], "2026-01")
+    start, end = period_bounds("2026-01")
+    ids = subtree_ids(with_cases["east"])
+    received = Case.objects.filter(unit_id__in=ids, received_at__gte=start, received_at__lt=end)
+    assert w.cases_received == received.count() == 5
+    closed = [c for c in received if c.closed_at is not None and c.closed_at < end]
+    assert w.cases_closed == len(closed) == 4
+    direct = case_figures(ids, start, end)
+    assert (w.cases_on_time, w.cases_due, w.median_handling_hours) == (
+        direct.closed_on_time,
+        direct.due,
+        direct.median_handling_hours,
+    )
+    assert {u.unit for u in w.units} == {"东街道", "东一社区"}
+    assert sum(u.received for u in w.units) == 5
+    office = work_figures(with_cases["office"], "2026-01")
+    assert office.cases_received == 7 and office.closure_rate == "71.4%"  # 5 of 7 closed
