@@ -46,7 +46,7 @@ def test_period_figures_match_the_items(seeded: dict[str, Any], unit_key: str, l
     start, end = period_bounds(label)
     expected = {
         e.title: items.filter(event=e).count()
-        for e in events.filter(first_seen__lt=end, last_seen__gte=start).order_by("-heat")[:10]
+        for e in events.filter(first_seen__lt=end, last_seen__gte=start).order_by("-heat", "id")[:10]
     }
     assert {e.title: e.items for e in f.top_events} == expected
     assert f.warnings_by_tier is None  # no warnings module on this branch: "—", never 0
