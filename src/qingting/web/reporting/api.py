@@ -15,7 +15,7 @@ from ninja.errors import HttpError
 from qingting.reports.pdf import LibreOfficeError
 from qingting.web.accounts.selectors import units_for
 from qingting.web.reporting import selectors, services
-from qingting.web.reporting.models import GENERATED_KINDS, IssuedReport, ReportKind
+from qingting.web.reporting.models import GENERATED_KIND_VALUES, IssuedReport, ReportKind
 
 router = Router(tags=["reports"])
 
@@ -98,8 +98,8 @@ def report_detail(request: HttpRequest, report_id: int) -> dict[str, Any]:
 @router.post("/generate", response={201: ReportOut})
 def report_generate(request: HttpRequest, payload: GenerateIn) -> Any:
     """Generate a report from the database and archive it (needs an issuing role on the unit)."""
-    if payload.kind not in [k.value for k in GENERATED_KINDS]:
-        raise HttpError(422, f"cannot generate {payload.kind!r}; use {', '.join(GENERATED_KINDS)}")
+    if payload.kind not in GENERATED_KIND_VALUES:
+        raise HttpError(422, f"cannot generate {payload.kind!r}; use {', '.join(GENERATED_KIND_VALUES)}")
     units = units_for(request.user)
     unit = units.filter(code=payload.unit).first() if payload.unit else units.first()
     if unit is None:

@@ -30,7 +30,7 @@ class GenerateForm(forms.Form):
     period = forms.CharField(
         label=_("Period"), max_length=40, help_text=_("2026-10, 2026-W43, 2026-10-05, 2026-Q4, 2026-H1 or 2026")
     )
-    unit = forms.ModelChoiceField(label=_("Unit"), queryset=None, empty_label=None)  # type: ignore[arg-type]
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=None, empty_label=None)
     template = forms.ModelChoiceField(
         label=_("Template"), queryset=ReportTemplate.objects.none(), required=False, empty_label=_("Default")
     )
@@ -40,13 +40,13 @@ class GenerateForm(forms.Form):
         kwargs.setdefault("initial", {"kind": ReportKind.MONTHLY, "period": last_month_label(), "format": "html"})
         super().__init__(*args, **kwargs)
         units = units_for(user)
-        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+        self.fields["unit"].queryset = units
         first = units.first()
         if first is not None:
             self.fields["unit"].initial = first.pk
         from qingting.web.reporting.selectors import templates_for_user
 
-        self.fields["template"].queryset = templates_for_user(user)  # type: ignore[attr-defined]
+        self.fields["template"].queryset = templates_for_user(user)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -62,7 +62,7 @@ class GenerateForm(forms.Form):
         return data
 
 
-class TemplateForm(forms.ModelForm):  # type: ignore[type-arg]
+class TemplateForm(forms.ModelForm):
     """A report template; sections are chosen with checkboxes, in their standard order."""
 
     section_keys = forms.MultipleChoiceField(
@@ -98,7 +98,7 @@ class TemplateForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(k.value, k.label) for k in GENERATED_KINDS]  # type: ignore[attr-defined]
+        self.fields["kind"].choices = [(k.value, k.label) for k in GENERATED_KINDS]
         if self.instance.pk:
             self.fields["section_keys"].initial = list(self.instance.sections or [])
 
@@ -125,7 +125,7 @@ class ScheduleForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Report"), choices=[(k.value, k.label) for k in GENERATED_KINDS if k != ReportKind.WORK]
     )
-    unit = forms.ModelChoiceField(label=_("Unit"), queryset=None, empty_label=None)  # type: ignore[arg-type]
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=None, empty_label=None)
     template = forms.ModelChoiceField(
         label=_("Template"), queryset=ReportTemplate.objects.none(), required=False, empty_label=_("Default")
     )
@@ -143,8 +143,8 @@ class ScheduleForm(forms.Form):
         super().__init__(*args, **kwargs)
         from qingting.web.reporting.selectors import templates_for_user
 
-        self.fields["unit"].queryset = units_for(user)  # type: ignore[attr-defined]
-        self.fields["template"].queryset = templates_for_user(user)  # type: ignore[attr-defined]
+        self.fields["unit"].queryset = units_for(user)
+        self.fields["template"].queryset = templates_for_user(user)
 
     def recipient_list(self) -> list[str]:
         raw = self.cleaned_data.get("recipients", "")

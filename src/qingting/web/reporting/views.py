@@ -211,7 +211,7 @@ def template_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 def _posted_unit(request: HttpRequest, allowed: list[Any]) -> Any:
     raw = request.POST.get("unit", "")
-    if raw == "" and request.user.is_superuser:  # type: ignore[union-attr]
+    if raw == "" and request.user.is_superuser:
         return None  # a shared template
     for unit in allowed:
         if str(unit.pk) == raw:
