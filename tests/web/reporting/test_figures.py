@@ -40,6 +40,11 @@ def test_period_figures_match_the_items(seeded: dict[str, Any], unit_key: str, l
         mix.get("negative", 0),
     )
     assert dict(f.sources) == dict(items.values_list("source__name").annotate(n=Count("id")))
+    from qingting.web.monitoring.models import SourceKind
+
+    labels = {k: str(v) for k, v in SourceKind.choices}
+    kinds = {labels[k]: n for k, n in items.values_list("source__kind").annotate(n=Count("id"))}
+    assert dict(f.source_kinds) == kinds
     regions = dict(items.exclude(region="").values_list("region").annotate(n=Count("id")))
     assert dict(f.regions) == regions
     events = Event.objects.filter(scheme__unit_id__in=subtree_ids(unit))
