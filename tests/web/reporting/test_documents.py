@@ -56,7 +56,9 @@ def test_monthly_docx_structure_matches_the_database(seeded: dict[str, Any]) -> 
     regions = tables["地域|信息量"]
     assert {r.cells[0].text: r.cells[1].text for r in regions.rows[1:-1]} == {k: str(v) for k, v in f.regions}
     events = tables["序号|事件"]
-    assert [r.cells[1].text for r in events.rows[1:]] == [e.title for e in sorted(f.top_events, key=lambda e: (-e.heat, -e.items, e.title))]
+    assert [r.cells[1].text for r in events.rows[1:]] == [
+        e.title for e in sorted(f.top_events, key=lambda e: (-e.heat, -e.items, e.title))
+    ]
     # charts are pictures in the document (volume, sentiment, sources)
     assert len(doc.inline_shapes) == 3
 
