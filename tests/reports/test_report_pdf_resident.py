@@ -115,3 +115,31 @@ def test_one_shot_mode_by_environment(
     before = pdf._RESIDENT
     assert convert_docx_to_pdf_fast(docx, tmp_path / "once.pdf").path.is_file()
     assert pdf._RESIDENT is before  # no resident converter was made
+
+
+def test_an_instance_left_by_a_dead_process_is_stopped(need_tool: Callable[..., None], tmp_path: Path) -> None:
+    need_tool("soffice")
+    import sys
+    import textwrap
+
+    from qingting.reports.pdf import _reap_orphans
+
+    # A process starts a resident instance and is killed without stopping it.
+    script = textwrap.dedent(
+        """
+        from qingting.reports.pdf import ResidentConverter
+        c = ResidentConverter(); c.start(); print(c._proc.pid, flush=True)
+        import time; time.sleep(600)
+        """
+    )
+    owner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert owner.stdout is not None
+    session = int(owner.stdout.readline())
+    owner.kill()
+    owner.wait(timeout=10)
+    assert _alive_in_session(session)  # the orphan is still running
+    assert _reap_orphans() >= 1
+    deadline = time.monotonic() + 10
+    while _alive_in_session(session) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _alive_in_session(session) == []
