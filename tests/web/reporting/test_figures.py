@@ -121,3 +121,26 @@ def test_work_figures_take_cases_from_the_cases_module(with_cases: dict[str, Any
     assert sum(u.received for u in w.units) == 5
     office = work_figures(with_cases["office"], "2026-01")
     assert office.cases_received == 7 and office.closure_rate == "71.4%"  # 5 of 7 closed
+
+
+def test_warnings_by_tier_from_the_contract_selector(seeded: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The warnings app's ``warning_counts(unit_ids, start, end) -> {tier: n}`` (4 = Ⅳ … 1 = Ⅰ),
+    called with the unit and its descendants and the period's bounds; listed Ⅰ (red) first."""
+    from qingting.web.reporting import figures
+    from qingting.web.reporting.services import report_document
+
+    calls = []
+
+    def warning_counts(unit_ids: Any, start: Any, end: Any) -> dict[int, int]:
+        calls.append((sorted(unit_ids), start, end))
+        return {4: 3, 3: 2, 2: 0, 1: 1}
+
+    real = figures._selector
+    monkeypatch.setattr(figures, "_selector", lambda m, n: warning_counts if n == "warning_counts" else real(m, n))
+    f = period_figures(seeded["east"], "2026-01")
+    assert f.warnings_by_tier == (("Ⅰ级（红色）", 1), ("Ⅱ级（橙色）", 0), ("Ⅲ级（黄色）", 2), ("Ⅳ级（蓝色）", 3))
+    assert calls[0] == (sorted(subtree_ids(seeded["east"])), *period_bounds("2026-01"))
+    doc, data = report_document(kind="monthly", unit=seeded["east"], period_label="2026-01", template=None)
+    text = "".join(getattr(b, "text", "") for b in doc.body)
+    assert "本期共发出预警6次，其中Ⅰ级（红色）1次，Ⅱ级（橙色）0次，Ⅲ级（黄色）2次，Ⅳ级（蓝色）3次。" in text
+    assert data["warnings_by_tier"][0] == ["Ⅰ级（红色）", 1]
