@@ -12,7 +12,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 
-from qingting.reports.pdf import LibreOfficeError
 from qingting.web.accounts.selectors import units_for
 from qingting.web.reporting import selectors, services
 from qingting.web.reporting.models import GENERATED_KIND_VALUES, IssuedReport, ReportKind
@@ -105,6 +104,7 @@ def report_generate(request: HttpRequest, payload: GenerateIn) -> Any:
     if unit is None:
         raise Http404
     template = selectors.template_for(request.user, payload.template) if payload.template else None
+    from qingting.reports.pdf import LibreOfficeError  # imported on use: python-docx is slow to import
     from qingting.web.reporting.figures import PeriodError
 
     try:

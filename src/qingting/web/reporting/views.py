@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from qingting.reports.pdf import LibreOfficeError
 from qingting.web.accounts.selectors import has_role, units_for
 from qingting.web.reporting import selectors, services
 from qingting.web.reporting.forms import GenerateForm, ScheduleForm, TemplateForm, last_month_label
@@ -99,6 +98,8 @@ def report_generate(request: HttpRequest) -> HttpResponse:
             "can_admin": _can_admin(request.user),
         }
         return render(request, "reporting/list.html", context, status=422)
+    from qingting.reports.pdf import LibreOfficeError  # imported on use: python-docx is slow to import
+
     data = form.cleaned_data
     fmt = data["format"]
     try:
@@ -160,7 +161,7 @@ def _pdf_from_docx(docx: bytes) -> bytes:
     import tempfile
     from pathlib import Path
 
-    from qingting.reports.pdf import convert_docx_to_pdf_fast
+    from qingting.reports.pdf import LibreOfficeError, convert_docx_to_pdf_fast
 
     with tempfile.TemporaryDirectory(prefix="qingting-dl-") as tmp:
         src, out = Path(tmp) / "r.docx", Path(tmp) / "r.pdf"
