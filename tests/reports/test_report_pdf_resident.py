@@ -143,3 +143,11 @@ def test_an_instance_left_by_a_dead_process_is_stopped(need_tool: Callable[..., 
     while _alive_in_session(session) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _alive_in_session(session) == []
+
+
+def test_no_spare_is_started_after_stop(converter: ResidentConverter, docx: Path, tmp_path: Path) -> None:
+    converter.convert(docx, tmp_path / "x.pdf")  # schedules the next instance in the background
+    converter.stop()
+    time.sleep(3)
+    with converter._lock:
+        assert converter._proc is None

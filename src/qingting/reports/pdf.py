@@ -345,16 +345,17 @@ class ResidentConverter:
     def start(self) -> None:
         """Start an instance now (otherwise the first conversion does)."""
         with self._lock:
+            self._closed = False
             if self.usable and not self.running:
                 self._start()
 
     def stop(self) -> None:
-        """Stop the instance and remove its profile (a later conversion starts afresh)."""
+        """Stop the instance and remove its profile; no spare is started until the next conversion
+        (so a spare being started in the background cannot outlive an ``atexit`` stop)."""
         with self._lock:
             self._closed = True
             self._reap()
             self._discard_profile()
-            self._closed = False
 
     def convert(
         self,
@@ -373,6 +374,7 @@ class ResidentConverter:
             names = "、".join(s.standard for s in substituted)
             raise StandardFontsMissingError(f"standard fonts not installed: {names}")
         with self._lock:
+            self._closed = False
             if self.usable and not self.running:
                 self._start()
             if not self.usable:
