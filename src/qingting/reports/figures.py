@@ -65,6 +65,7 @@ __all__ = [
 ]
 
 Count = tuple[str, int]  # (name, count): a source, a region, a warning tier …
+NO_DATA = "—"  # a figure the installation has no data source for: never printed as 0
 
 _TREND_ZH = {
     "new": "新出现",
@@ -205,14 +206,18 @@ class ReportTemplate:
     sections: tuple[str, ...] | None = None
     headings: tuple[tuple[str, str], ...] = ()
     title: str = ""
+    lead: str = ""  # an opening paragraph before the first section (placeholders as in the title)
+    closing: str = ""  # a closing paragraph after the last section
+
+    def fill(self, text: str, **values: str) -> str:
+        for key, value in values.items():
+            text = text.replace("{" + key + "}", value)
+        return text
 
     def apply_title(self, default: str, **values: str) -> str:
         if not self.title.strip():
             return default
-        title = self.title
-        for key, value in values.items():
-            title = title.replace("{" + key + "}", value)
-        return title
+        return self.fill(self.title, **values)
 
 
 PERIOD_SECTIONS: dict[str, str] = {
@@ -239,8 +244,11 @@ BULLETIN_SECTIONS: dict[str, str] = {
 }
 
 
-def _apply_template(body: list[Block], sections: dict[str, str], template: ReportTemplate | None) -> tuple[Block, ...]:
-    """Split ``body`` at its level-1 headings, then keep, order and rename sections per ``template``."""
+def _apply_template(
+    body: list[Block], sections: dict[str, str], template: ReportTemplate | None, **values: str
+) -> tuple[Block, ...]:
+    """Split ``body`` at its level-1 headings, then keep, order and rename sections per ``template``;
+    add the template's lead and closing paragraphs around them."""
     if template is None:
         return tuple(body)
     wanted = template.sections if template.sections is not None else tuple(sections)
@@ -262,7 +270,9 @@ def _apply_template(body: list[Block], sections: dict[str, str], template: Repor
         if blocks and key in renamed:
             blocks = [Heading(1, renamed[key]), *blocks[1:]]
         out.extend(blocks)
-    return tuple(out)
+    lead = [Paragraph(t.strip()) for t in template.fill(template.lead, **values).split("\n") if t.strip()]
+    closing = [Paragraph(t.strip()) for t in template.fill(template.closing, **values).split("\n") if t.strip()]
+    return (*lead, *out, *closing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,9 +400,10 @@ class PeriodFigures:
     top_events: tuple[EventFigure, ...] = ()
     sources: tuple[Count, ...] = ()
     regions: tuple[Count, ...] = ()
-    warnings_by_tier: tuple[Count, ...] = ()
+    warnings_by_tier: tuple[Count, ...] | None = ()  # None: the installation has no warning data
     previous_total: int | None = None
     assessment: tuple[str, ...] = ()  # the analyst's 研判 and 建议, paragraphs
+    source_kinds: tuple[Count, ...] = ()  # items per kind of source (新闻网站, 社交媒体 …)
 
     def __post_init__(self) -> None:
         for day, n in self.volume:
@@ -492,6 +503,16 @@ def build_period_report(figures: PeriodFigures, head: Letterhead, template: Repo
                 + "。"
             )
         )
+        if len(f.source_kinds) > 1:
+            kinds = _sorted_counts(f.source_kinds)
+            kinds_total = sum(c for _, c in kinds)
+            body.append(
+                Paragraph(
+                    "按来源类型统计，"
+                    + "，".join(f"{n}{_n(c)}条（占{percent(c, kinds_total)}）" for n, c in kinds)
+                    + "。"
+                )
+            )
         body.append(_count_table(("来源", "信息量"), sources, "信息来源分布", limit=10))
         shown = sources[:8]
         body.append(
@@ -513,8 +534,10 @@ def build_period_report(figures: PeriodFigures, head: Letterhead, template: Repo
         body.append(Paragraph(f"按发布地域统计，{'、'.join(n for n, _ in regions[:3])}位居前列。"))
         body.append(_count_table(("地域", "信息量"), regions, "地域分布", limit=10))
     body.append(Heading(1, "预警情况"))
-    warn_total = sum(c for _, c in f.warnings_by_tier)
-    if warn_total == 0:
+    warn_total = sum(c for _, c in f.warnings_by_tier or ())
+    if f.warnings_by_tier is None:
+        body.append(Paragraph(f"本期预警次数：{NO_DATA}（本系统尚未接入预警数据）。"))
+    elif warn_total == 0:
         body.append(Paragraph("本期未发出预警。"))
     else:
         parts = "，".join(f"{tier}{_n(c)}次" for tier, c in f.warnings_by_tier)
@@ -526,7 +549,9 @@ def build_period_report(figures: PeriodFigures, head: Letterhead, template: Repo
     title = f"{f.scope}{p.label}网络舆情分析报告"
     if template is not None:
         title = template.apply_title(title, scope=f.scope, period=p.label)
-    return head.document(DocumentKind.PERIODIC, title, _apply_template(body, PERIOD_SECTIONS, template))
+    return head.document(
+        DocumentKind.PERIODIC, title, _apply_template(body, PERIOD_SECTIONS, template, scope=f.scope, period=p.label)
+    )
 
 
 # --- work report ----------------------------------------------------------------------------------
@@ -541,46 +566,67 @@ class UnitWork:
     closed: int
     on_time: int
     median_hours: float | None = None
+    due: int | None = None  # cases due in the period: when given, 按时办结率 = on_time ÷ due
 
     def __post_init__(self) -> None:
-        if not 0 <= self.on_time <= self.closed:
-            raise ValueError(f"{self.unit}: on-time cases ({self.on_time}) must lie within closed ({self.closed})")
+        limit = self.closed if self.due is None else self.due
+        if not 0 <= self.on_time <= limit:
+            raise ValueError(f"{self.unit}: on-time cases ({self.on_time}) must lie within {limit}")
         if self.received < 0 or self.closed < 0:
             raise ValueError(f"{self.unit}: counts cannot be negative")
 
 
 @dataclass(frozen=True, slots=True)
 class WorkFigures:
-    """The figures of a work report (工作情况报告) for a period."""
+    """The figures of a work report (工作情况报告) for a period.
+
+
+    ``None`` for a figure means the installation has no source for it yet (no warnings or
+    cases module): it prints as "—", never as 0.
+    """
 
     scope: str
     period: Period
     items_monitored: int
-    warnings_by_tier: tuple[Count, ...]
-    bulletins: int  # 舆情专报 issued
-    cases_received: int
-    cases_closed: int
-    cases_on_time: int
+    warnings_by_tier: tuple[Count, ...] | None
+    bulletins: int | None  # 舆情专报 issued
+    cases_received: int | None
+    cases_closed: int | None
+    cases_on_time: int | None
     median_handling_hours: float | None = None
     units: tuple[UnitWork, ...] = ()
-    bulletins_adopted: int | None = None  # 直报采用 by the parent unit, when tracked
+    bulletins_adopted: int | None = None  # 直报采用 + 摘报采用 by the parent unit, when tracked
     summary: tuple[str, ...] = ()  # the office's own paragraphs (problems, next steps)
+    submitted: int | None = None  # 直报 sent to the parent unit, when tracked
+    # Cases due in the period. When given, 按时办结率 = 按时办结 ÷ 期内到期 (the cases module's
+    # definition); without it, 按时办结 ÷ 办结.
+    cases_due: int | None = None
 
     def __post_init__(self) -> None:
-        if not 0 <= self.cases_on_time <= self.cases_closed:
-            raise ValueError("on-time cases must lie within closed cases")
-        if min(self.items_monitored, self.bulletins, self.cases_received, self.cases_closed) < 0:
+        limit = self.cases_closed if self.cases_due is None else self.cases_due
+        if limit is not None and not 0 <= (self.cases_on_time or 0) <= limit:
+            raise ValueError("on-time cases must lie within closed (or due) cases")
+        counts = (self.items_monitored, self.bulletins, self.cases_received, self.cases_closed)
+        if min(c for c in counts if c is not None) < 0:
             raise ValueError("counts cannot be negative")
+
+    @property
+    def has_cases(self) -> bool:
+        return self.cases_received is not None and self.cases_closed is not None
 
     @property
     def closure_rate(self) -> str:
         """办结率 = 办结 ÷ 受理."""
-        return percent(self.cases_closed, self.cases_received)
+        if not self.has_cases:
+            return NO_DATA
+        return percent(self.cases_closed or 0, self.cases_received or 0)
 
     @property
     def on_time_rate(self) -> str:
         """按时办结率 = 按时办结 ÷ 办结."""
-        return percent(self.cases_on_time, self.cases_closed)
+        if not self.has_cases or self.cases_on_time is None:
+            return NO_DATA
+        return percent(self.cases_on_time, self.cases_closed or 0 if self.cases_due is None else self.cases_due)
 
 
 def _hours(h: float | None) -> str:
@@ -590,28 +636,41 @@ def _hours(h: float | None) -> str:
 def build_work_report(figures: WorkFigures, head: Letterhead, template: ReportTemplate | None = None) -> Document:
     """工作情况报告: the figures an office drops into its half-year or annual report."""
     f = figures
-    warn_total = sum(c for _, c in f.warnings_by_tier)
-    tiers = "，".join(f"{tier}{_n(c)}次" for tier, c in f.warnings_by_tier if c)
-    sentence = (
-        f"{f.period.label}，共监测网络信息{_n(f.items_monitored)}条，发出预警{_n(warn_total)}次"
-        + (f"（其中{tiers}）" if tiers else "")
-        + f"，编发舆情专报{_n(f.bulletins)}期"
-        + (f"，被上级采用{_n(f.bulletins_adopted)}期" if f.bulletins_adopted is not None else "")
-        + f"；受理网民诉求{_n(f.cases_received)}件，办结{_n(f.cases_closed)}件，办结率{f.closure_rate}，"
-        f"按时办结{_n(f.cases_on_time)}件，按时办结率{f.on_time_rate}"
-        + (f"，办理时长中位数{f.median_handling_hours:.1f}小时" if f.median_handling_hours is not None else "")
-        + "。"
-    )
+    warn_total = sum(c for _, c in f.warnings_by_tier or ())
+    tiers = "，".join(f"{tier}{_n(c)}次" for tier, c in f.warnings_by_tier or () if c)
+    parts = [f"{f.period.label}，共监测网络信息{_n(f.items_monitored)}条"]
+    if f.warnings_by_tier is not None:
+        parts.append(f"发出预警{_n(warn_total)}次" + (f"（其中{tiers}）" if tiers else ""))
+    if f.bulletins is not None:
+        parts.append(f"编发舆情专报{_n(f.bulletins)}期")
+    if f.submitted is not None:
+        parts.append(f"向上级直报{_n(f.submitted)}期")
+    if f.bulletins_adopted is not None:
+        parts.append(f"被上级采用{_n(f.bulletins_adopted)}期")
+    sentence = "，".join(parts)
+    if f.has_cases:
+        sentence += (
+            f"；受理网民诉求{_n(f.cases_received or 0)}件，办结{_n(f.cases_closed or 0)}件，办结率{f.closure_rate}"
+            + (f"，按时办结{_n(f.cases_on_time)}件，按时办结率{f.on_time_rate}" if f.cases_on_time is not None else "")
+            + (f"，办理时长中位数{f.median_handling_hours:.1f}小时" if f.median_handling_hours is not None else "")
+        )
+    sentence += "。"
     body: list[Block] = [Heading(1, "主要工作数据"), Paragraph(sentence)]
+
+    def shown(value: int | None) -> str | int:
+        return NO_DATA if value is None else value
+
     metrics: tuple[tuple[str | int, ...], ...] = (
         ("监测网络信息（条）", f.items_monitored),
-        ("发出预警（次）", warn_total),
-        ("编发舆情专报（期）", f.bulletins),
+        ("发出预警（次）", NO_DATA if f.warnings_by_tier is None else warn_total),
+        ("编发舆情专报（期）", shown(f.bulletins)),
+        *((("向上级直报（期）", f.submitted),) if f.submitted is not None else ()),
         *((("专报被采用（期）", f.bulletins_adopted),) if f.bulletins_adopted is not None else ()),
-        ("受理网民诉求（件）", f.cases_received),
-        ("办结（件）", f.cases_closed),
+        ("受理网民诉求（件）", shown(f.cases_received)),
+        ("办结（件）", shown(f.cases_closed)),
         ("办结率", f.closure_rate),
-        ("按时办结（件）", f.cases_on_time),
+        *((("期内到期（件）", f.cases_due),) if f.cases_due is not None else ()),
+        ("按时办结（件）", shown(f.cases_on_time)),
         ("按时办结率", f.on_time_rate),
         ("办理时长中位数（小时）", _hours(f.median_handling_hours)),
     )
@@ -620,20 +679,28 @@ def build_work_report(figures: WorkFigures, head: Letterhead, template: ReportTe
             ("指标", "数值"),
             metrics,
             caption="主要工作指标",
-            note="注：办结率＝办结件数÷受理件数；按时办结率＝按时办结件数÷办结件数；办理时长自受理至办结。",
+            note=(
+                "注：办结率＝办结件数÷受理件数；按时办结率＝按时办结件数÷办结件数；办理时长自受理至办结。"
+                if f.cases_due is None
+                else "注：办结率＝期内受理且于期末前办结件数÷期内受理件数；"
+                "按时办结率＝期内到期且按期办结件数÷期内到期件数；办理时长自受理至办结。"
+            ),
         )
     )
     body.append(Heading(1, "预警情况"))
-    if warn_total == 0:
+    if f.warnings_by_tier is None:
+        body.append(Paragraph(f"本期预警次数：{NO_DATA}（本系统尚未接入预警数据）。"))
+    elif warn_total == 0:
         body.append(Paragraph("本期未发出预警。"))
     else:
-        body.append(_count_table(("预警等级", "次数"), f.warnings_by_tier, "预警分级统计"))
+        tiers_given = f.warnings_by_tier
+        body.append(_count_table(("预警等级", "次数"), tiers_given, "预警分级统计"))
         body.append(
             Figure(
                 ChartSpec(
                     ChartKind.BAR,
-                    tuple(t for t, _ in f.warnings_by_tier),
-                    (ChartSeries("预警次数", tuple(float(c) for _, c in f.warnings_by_tier)),),
+                    tuple(t for t, _ in tiers_given),
+                    (ChartSeries("预警次数", tuple(float(c) for _, c in tiers_given)),),
                     y_label="次数",
                     colours=("#c00000",),
                 ),
@@ -641,7 +708,9 @@ def build_work_report(figures: WorkFigures, head: Letterhead, template: ReportTe
             )
         )
     body.append(Heading(1, "各单位办理情况"))
-    if not f.units:
+    if not f.has_cases:
+        body.append(Paragraph(f"网民诉求办理情况：{NO_DATA}（本系统尚未接入诉求办理数据）。"))
+    elif not f.units:
         body.append(Paragraph("本期无分单位办理数据。"))
     else:
         best = max(f.units, key=lambda u: (u.closed / u.received if u.received else -1.0, u.received))
@@ -658,7 +727,7 @@ def build_work_report(figures: WorkFigures, head: Letterhead, template: ReportTe
                 u.closed,
                 percent(u.closed, u.received),
                 u.on_time,
-                percent(u.on_time, u.closed),
+                percent(u.on_time, u.closed if u.due is None else u.due),
                 _hours(u.median_hours),
             )
             for u in f.units
@@ -670,7 +739,10 @@ def build_work_report(figures: WorkFigures, head: Letterhead, template: ReportTe
                 sum(u.closed for u in f.units),
                 percent(sum(u.closed for u in f.units), sum(u.received for u in f.units)),
                 sum(u.on_time for u in f.units),
-                percent(sum(u.on_time for u in f.units), sum(u.closed for u in f.units)),
+                percent(
+                    sum(u.on_time for u in f.units),
+                    sum(u.closed if u.due is None else u.due for u in f.units),
+                ),
                 "—",
             ),
         )
@@ -687,7 +759,11 @@ def build_work_report(figures: WorkFigures, head: Letterhead, template: ReportTe
     title = f"{f.scope}{f.period.label}网络舆情工作情况报告"
     if template is not None:
         title = template.apply_title(title, scope=f.scope, period=f.period.label)
-    return head.document(DocumentKind.WORK, title, _apply_template(body, WORK_SECTIONS, template))
+    return head.document(
+        DocumentKind.WORK,
+        title,
+        _apply_template(body, WORK_SECTIONS, template, scope=f.scope, period=f.period.label),
+    )
 
 
 # --- bulletin -------------------------------------------------------------------------------------
@@ -820,4 +896,6 @@ def build_bulletin(figures: BulletinFigures, head: Letterhead, template: ReportT
     title = f.event_title if f.event_title.startswith("关于") else f"关于{f.event_title}的舆情专报"
     if template is not None:
         title = template.apply_title(title, event=f.event_title)
-    return head.document(DocumentKind.BULLETIN, title, _apply_template(body, BULLETIN_SECTIONS, template))
+    return head.document(
+        DocumentKind.BULLETIN, title, _apply_template(body, BULLETIN_SECTIONS, template, event=f.event_title)
+    )

@@ -1,0 +1,106 @@
+"""Forms for the bulletin pages: they validate input; the services decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from qingting.web.bulletins.models import Adoption
+
+
+class BulletinTextForm(forms.Form):
+    """The analyst's parts of a bulletin; the figures are never typed."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    summary = forms.CharField(
+        label=_("Summary"),
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What happened, in a sentence or two. Left empty, the events' names are used."),
+    )
+    assessment = forms.CharField(
+        label=_("Assessment (研判)"),
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One paragraph per line."),
+    )
+    recommendations = forms.CharField(
+        label=_("Recommended response (处置建议)"),
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One recommendation per line; numbered 一是、二是… in the document."),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class SubmitForm(forms.Form):
+    to_user = forms.ModelChoiceField(queryset=None, label=_("Leader to sign off"), empty_label=None)  # type: ignore[arg-type]
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, leaders: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to_user"].queryset = leaders  # type: ignore[attr-defined]
+
+
+class SignForm(forms.Form):
+    instructions = forms.CharField(
+        label=_("Instructions (批示)"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    case_unit = forms.ModelChoiceField(
+        queryset=None,  # type: ignore[arg-type]
+        required=False,
+        label=_("Open a case for"),
+        empty_label=_("— no case —"),
+        help_text=_("The responsible unit; the case carries the instructions and links back to this bulletin."),
+    )
+    case_summary = forms.CharField(label=_("Case summary"), required=False, max_length=200)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, units: Any, cases_enabled: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if cases_enabled:
+            self.fields["case_unit"].queryset = units  # type: ignore[attr-defined]
+        else:
+            del self.fields["case_unit"]
+            del self.fields["case_summary"]
+
+
+class ReturnForm(forms.Form):
+    comments = forms.CharField(label=_("Comments"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 3}))
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class UpwardForm(forms.Form):
+    note = forms.CharField(label=_("Note to the parent unit"), required=False, max_length=2000)
+
+
+class DecideForm(forms.Form):
+    adoption = forms.ChoiceField(
+        label=_("Decision"), choices=[(k, v) for k, v in Adoption.choices if k != Adoption.PENDING]
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
+
+
+class CountsForm(forms.Form):
+    period = forms.CharField(
+        label=_("Period"),
+        required=False,
+        max_length=40,
+        help_text=_("2026-10, 2026-W43, 2026-Q4, 2026-H1, 2026 or 2026-10-01..2026-10-15"),
+    )
+
+    def clean_period(self) -> Any:
+        from qingting.reports.figures import Period
+
+        text = self.cleaned_data.get("period", "").strip()
+        if not text:
+            return None
+        try:
+            return Period.parse(text)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
