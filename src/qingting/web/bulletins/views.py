@@ -66,11 +66,22 @@ def case_url(case_id: int | None) -> str:
         return ""
 
 
-def _compose_unit(user: Any, event: Any) -> Any:
-    """Where a new bulletin goes: the event's scheme unit if the user is an analyst there, else
-    the first unit where the user is an analyst."""
-    if has_role(user, event.scheme.unit, {Role.ANALYST}):
-        return event.scheme.unit
+def _compose_unit(user: Any, events: list[Any]) -> Any:
+    """Where a new bulletin goes: the lowest unit whose tree holds all the events' schemes, if
+    the user is an analyst there; else the first unit where the user is an analyst."""
+    from qingting.web.accounts.models import Unit
+
+    paths = [e.scheme.unit.path for e in events]
+    common = paths[0].strip("/").split("/")
+    for path in paths[1:]:
+        parts = path.strip("/").split("/")
+        n = 0
+        while n < min(len(common), len(parts)) and common[n] == parts[n]:
+            n += 1
+        common = common[:n]
+    unit = Unit.objects.filter(pk=int(common[-1])).first() if common and common[-1] else None
+    if unit is not None and has_role(user, unit, {Role.ANALYST}):
+        return unit
     for unit in units_for(user):
         if has_role(user, unit, {Role.ANALYST}):
             return unit
@@ -96,28 +107,51 @@ def bulletin_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
 def bulletin_new(request: HttpRequest) -> HttpResponse:
-    """From an event page: a new draft on the event, or the event added to an existing draft."""
-    from qingting.web.monitoring.selectors import event_get
+    """A new draft on the chosen events, or (``draft``) the event added to an existing draft.
 
+    GET shows the event picker (search, tick, create); ``?event=ID`` comes ticked. POST comes from
+    the picker or from the event page's button (``templates/bulletins/_add_to_bulletin.html``).
+    """
+    from qingting.web.monitoring.selectors import events_for
+
+    if request.method != "POST":
+        ticked = [int(v) for v in request.GET.getlist("event") if v.isdigit()]
+        chosen = list(events_for(request.user).filter(pk__in=ticked))
+        q = request.GET.get("q", "")[:100]
+        context = {
+            "nav": "bulletins",
+            "chosen": chosen,
+            "q": q,
+            "choices": selectors.event_choices(request.user, q, exclude=[e.pk for e in chosen], limit=30),
+        }
+        if request.htmx:  # type: ignore[attr-defined]
+            return render(request, "bulletins/_new_choices.html", context)
+        return render(request, "bulletins/new.html", context)
     try:
-        event = event_get(request.user, int(request.POST.get("event", "")))
+        ids = sorted({int(v) for v in request.POST.getlist("event")})
     except ValueError:
         raise Http404("no such event") from None
+    events = list(events_for(request.user).filter(pk__in=ids))
+    if not ids or len(events) != len(ids):
+        if len(ids) == 1:
+            raise Http404("no such event")
+        messages.error(request, _("Choose at least one event."))
+        return redirect("bulletins:new")
+    back = redirect("monitoring:event", pk=events[0].pk) if len(events) == 1 else redirect("bulletins:new")
     draft_id = request.POST.get("draft", "")
     try:
         if draft_id:
             draft = selectors.bulletin_get(request.user, int(draft_id))
-            ids = [*draft.events.values_list("pk", flat=True), event.pk]
+            ids = [*draft.events.values_list("pk", flat=True), *ids]
             bulletin = services.bulletin_update(actor=request.user, bulletin_id=draft.pk, events=ids)
         else:
             bulletin = services.bulletin_create(
-                actor=request.user, unit=_compose_unit(request.user, event), events=[event]
+                actor=request.user, unit=_compose_unit(request.user, events), events=events
             )
     except (PermissionDenied, ValidationError, services.BulletinConflict) as exc:
         messages.error(request, _error_text(exc))
-        return redirect("monitoring:event", pk=event.pk)
+        return back
     return redirect("bulletins:edit", pk=bulletin.pk)
 
 
