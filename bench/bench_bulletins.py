@@ -94,14 +94,14 @@ def main() -> int:
     print(f"compose (database → figures): {_fmt(compose_times)}")
 
     def docx() -> bytes:
-        charts.render_chart.cache_clear()  # type: ignore[attr-defined]
+        charts.render_chart.cache_clear()
         return render_docx(services.bulletin_document(b, figures))
 
     docx_times, data = _timed(docx, args.repeat)
     print(f"document + DOCX (charts redrawn): {_fmt(docx_times)}, {len(data) / 1024:.0f} kB")
 
     def html() -> str:
-        charts.render_chart.cache_clear()  # type: ignore[attr-defined]
+        charts.render_chart.cache_clear()
         return render_html(services.bulletin_document(b, figures))
 
     html_times, page = _timed(html, args.repeat)
@@ -125,7 +125,7 @@ def main() -> int:
         one = services.bulletin_create(actor=analyst, unit=setup.office, events=events, recommendations="建议")
         services.bulletin_submit(actor=analyst, bulletin_id=one.pk, to_user=leader)
         services.bulletin_sign(actor=leader, bulletin_id=one.pk, instructions="阅")
-        charts.render_chart.cache_clear()  # type: ignore[attr-defined]
+        charts.render_chart.cache_clear()
         time.sleep(args.gap)
         t = time.perf_counter()
         issued = services.bulletin_issue(actor=analyst, bulletin_id=one.pk)

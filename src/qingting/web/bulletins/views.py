@@ -22,7 +22,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from qingting.web.accounts.models import Role
 from qingting.web.accounts.selectors import has_role, units_for
 from qingting.web.bulletins import selectors, services
 from qingting.web.bulletins.forms import (
@@ -80,10 +79,10 @@ def _compose_unit(user: Any, events: list[Any]) -> Any:
             n += 1
         common = common[:n]
     unit = Unit.objects.filter(pk=int(common[-1])).first() if common and common[-1] else None
-    if unit is not None and has_role(user, unit, {Role.ANALYST}):
+    if unit is not None and has_role(user, unit, {services.ANALYST}):
         return unit
     for unit in units_for(user):
-        if has_role(user, unit, {Role.ANALYST}):
+        if has_role(user, unit, {services.ANALYST}):
             return unit
     raise PermissionDenied(_("Composing a bulletin needs the analyst role."))
 
@@ -125,7 +124,7 @@ def bulletin_new(request: HttpRequest) -> HttpResponse:
             "q": q,
             "choices": selectors.event_choices(request.user, q, exclude=[e.pk for e in chosen], limit=30),
         }
-        if request.htmx:  # type: ignore[attr-defined]
+        if request.htmx:
             return render(request, "bulletins/_new_choices.html", context)
         return render(request, "bulletins/new.html", context)
     try:
@@ -166,7 +165,7 @@ def bulletin_edit(request: HttpRequest, pk: int) -> HttpResponse:
     bulletin = selectors.bulletin_get(request.user, pk)
     if not bulletin.is_editable:
         return redirect("bulletins:detail", pk=pk)
-    if not has_role(request.user, bulletin.unit, {Role.ANALYST}):
+    if not has_role(request.user, bulletin.unit, {services.ANALYST}):
         raise PermissionDenied(_("Editing a bulletin needs the analyst role."))
     if request.method == "POST":
         form = BulletinTextForm(request.POST)
@@ -266,8 +265,8 @@ def bulletin_events(request: HttpRequest, pk: int) -> HttpResponse:
 def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
     bulletin = selectors.bulletin_get(request.user, pk)
     user = request.user
-    is_analyst = has_role(user, bulletin.unit, {Role.ANALYST})
-    is_leader = has_role(user, bulletin.unit, {Role.LEADER})
+    is_analyst = has_role(user, bulletin.unit, {services.ANALYST})
+    is_leader = has_role(user, bulletin.unit, {services.LEADER})
     cases_enabled = _cases_enabled()
     context: dict[str, Any] = {
         "nav": "bulletins",
@@ -431,7 +430,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(adoption=Adoption.PENDING)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     for s in page.object_list:
-        s.can_decide = has_role(request.user, s.to_unit, {Role.ANALYST, Role.LEADER})
+        s.can_decide = has_role(request.user, s.to_unit, {services.ANALYST, services.LEADER})
     context = {
         "nav": "bulletins",
         "page": page,
