@@ -86,7 +86,8 @@ def test_workflow_through_pages_and_downloads(world: dict[str, Any]) -> None:
     b.refresh_from_db()
     assert b.status == BulletinStatus.SUBMITTED  # an analyst cannot sign
     page = leader.get(reverse("bulletins:detail", args=[b.pk])).content.decode()
-    assert 'id="sign-form"' in page
+    assert 'id="sign-form"' in page and 'id="bulletin-figures"' in page
+    assert f"<dd>{b.figures['total_items']}</dd>" in page and "论坛" in page  # source kind
     leader.post(reverse("bulletins:sign", args=[b.pk]), {"instructions": "请水务局今日回应。", "version": b.version})
     b.refresh_from_db()
     assert b.status == BulletinStatus.SIGNED and b.instructions == "请水务局今日回应。"

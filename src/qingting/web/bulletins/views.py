@@ -296,8 +296,11 @@ def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["return_form"] = ReturnForm(initial={"version": bulletin.version})
     if context["can_upward"]:
         context["upward_form"] = UpwardForm()
-    if bulletin.status != BulletinStatus.ISSUED and bulletin.events.exists():
-        context["preview"] = _preview_html(bulletin)
+    if bulletin.events.exists():
+        context["figures"] = services.bulletin_live_figures(bulletin)
+        context["frozen"] = not bulletin.is_editable and bool(bulletin.figures)
+        if bulletin.status != BulletinStatus.ISSUED:
+            context["preview"] = _preview_html(bulletin, context["figures"])
     return render(request, "bulletins/detail.html", context)
 
 
