@@ -42,12 +42,51 @@ def _fmt(times: list[float]) -> str:
     return f"median {statistics.median(times):.2f} s, max {max(times):.2f} s (n={len(times)})"
 
 
+def _grow(event: Any, n: int) -> None:
+    """Bulk-add ``n`` items to ``event`` (spread over its sources and a week; 10 % duplicates)."""
+    import random
+    from datetime import timedelta
+
+    from qingting.web.monitoring.models import Item
+
+    rng = random.Random(7)
+    sources = list({i.source for i in Item.objects.filter(event=event).select_related("source")[:50]})
+    originals = list(Item.objects.filter(event=event, duplicate_of__isnull=True).values_list("pk", flat=True)[:20])
+    labels = ["negative", "neutral", "positive", ""]
+    batch = []
+    for i in range(n):
+        batch.append(
+            Item(
+                source=rng.choice(sources),
+                external_id=f"bench-{i}",
+                text=f"合成的测试信息{i}，关于{event.title}",
+                published_at=event.first_seen + timedelta(seconds=rng.randrange(7 * 86400)),
+                author_pseudonym=f"{rng.getrandbits(128):032x}",
+                engagement=rng.randrange(50),
+                scheme_id=event.scheme_id,
+                event=event,
+                duplicate_of_id=rng.choice(originals) if originals and i % 10 == 0 else None,
+                sentiment_label=rng.choice(labels),
+            )
+        )
+        if len(batch) == 5000:
+            Item.objects.bulk_create(batch)
+            batch = []
+    Item.objects.bulk_create(batch)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--days", type=int, default=14)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--events", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--extra-items",
+        type=int,
+        default=0,
+        help="bulk-add this many synthetic items (a tenth of them duplicates) to the hottest event first",
+    )
     parser.add_argument(
         "--gap", type=float, default=10.0, help="seconds between issues (bulletins are issued minutes apart)"
     )
@@ -76,6 +115,9 @@ def main() -> int:
     setup = demo.demo_setup()
     demo.demo_ingest(setup, demo.demo_records(days=args.days, scale=args.scale))
     load = time.perf_counter() - t
+    if args.extra_items:
+        _grow(events_top := Event.objects.filter(scheme=setup.scheme).order_by("-heat").first(), args.extra_items)
+        print(f"added {args.extra_items:,} synthetic items to “{events_top.title[:30]}”")
     analyst = User.objects.get(username="demo_analyst")
     leader = User.objects.get(username="demo_leader")
     events = list(Event.objects.filter(scheme=setup.scheme).order_by("-heat")[: args.events])
