@@ -394,7 +394,9 @@ def _title_lines(title: str) -> list[str]:
     Word would fill the first line and leave a lone character on the second; the standard asks for
     a trapezoid or diamond shape instead.
     """
-    per_line = TEXT_WIDTH / 20 / SIZE_TITLE.pt  # characters of 2号 on one line
+    # characters of 2号 on one line, less one: substitute fonts draw digits and brackets wider
+    # than the half/full widths counted here, and a title that just overflows leaves an orphan
+    per_line = TEXT_WIDTH / 20 / SIZE_TITLE.pt - 1.0
     width = _width(title)
     if width <= per_line:
         return [title]
@@ -481,8 +483,15 @@ def column_widths(block: Table, total: int = TEXT_WIDTH, char: int = CHAR_SMALL)
         fixed = sum(w for w, n in zip(natural, numeric, strict=True) if n)
         flexible = sum(w for w, n in zip(natural, numeric, strict=True) if not n)
         if flexible and available > fixed:
-            scale = (available - fixed) / flexible
-            natural = [w if n else max(3.0, w * scale) for w, n in zip(natural, numeric, strict=True)]
+            # The widest text columns give way first (a cap on their width), so a short text column
+            # such as a date or a trend word keeps its width while a long event title wraps.
+            room = available - fixed
+            low, high = 3.0, max(natural)
+            for _ in range(40):
+                cap = (low + high) / 2
+                used = sum(min(w, cap) for w, n in zip(natural, numeric, strict=True) if not n)
+                low, high = (cap, high) if used <= room else (low, cap)
+            natural = [w if n else max(3.0, min(w, low)) for w, n in zip(natural, numeric, strict=True)]
     factor = total / (sum(natural) * char)
     widths = [int(w * char * factor) for w in natural]
     widths[-1] += total - sum(widths)

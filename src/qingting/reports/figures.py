@@ -566,10 +566,12 @@ class UnitWork:
     closed: int
     on_time: int
     median_hours: float | None = None
+    due: int | None = None  # cases due in the period: when given, 按时办结率 = on_time ÷ due
 
     def __post_init__(self) -> None:
-        if not 0 <= self.on_time <= self.closed:
-            raise ValueError(f"{self.unit}: on-time cases ({self.on_time}) must lie within closed ({self.closed})")
+        limit = self.closed if self.due is None else self.due
+        if not 0 <= self.on_time <= limit:
+            raise ValueError(f"{self.unit}: on-time cases ({self.on_time}) must lie within {limit}")
         if self.received < 0 or self.closed < 0:
             raise ValueError(f"{self.unit}: counts cannot be negative")
 
@@ -596,10 +598,14 @@ class WorkFigures:
     bulletins_adopted: int | None = None  # 直报采用 + 摘报采用 by the parent unit, when tracked
     summary: tuple[str, ...] = ()  # the office's own paragraphs (problems, next steps)
     submitted: int | None = None  # 直报 sent to the parent unit, when tracked
+    # Cases due in the period. When given, 按时办结率 = 按时办结 ÷ 期内到期 (the cases module's
+    # definition); without it, 按时办结 ÷ 办结.
+    cases_due: int | None = None
 
     def __post_init__(self) -> None:
-        if self.cases_closed is not None and not 0 <= (self.cases_on_time or 0) <= self.cases_closed:
-            raise ValueError("on-time cases must lie within closed cases")
+        limit = self.cases_closed if self.cases_due is None else self.cases_due
+        if limit is not None and not 0 <= (self.cases_on_time or 0) <= limit:
+            raise ValueError("on-time cases must lie within closed (or due) cases")
         counts = (self.items_monitored, self.bulletins, self.cases_received, self.cases_closed)
         if min(c for c in counts if c is not None) < 0:
             raise ValueError("counts cannot be negative")
@@ -620,7 +626,7 @@ class WorkFigures:
         """按时办结率 = 按时办结 ÷ 办结."""
         if not self.has_cases or self.cases_on_time is None:
             return NO_DATA
-        return percent(self.cases_on_time, self.cases_closed or 0)
+        return percent(self.cases_on_time, self.cases_closed or 0 if self.cases_due is None else self.cases_due)
 
 
 def _hours(h: float | None) -> str:
@@ -663,6 +669,7 @@ def build_work_report(figures: WorkFigures, head: Letterhead, template: ReportTe
         ("受理网民诉求（件）", shown(f.cases_received)),
         ("办结（件）", shown(f.cases_closed)),
         ("办结率", f.closure_rate),
+        *((("期内到期（件）", f.cases_due),) if f.cases_due is not None else ()),
         ("按时办结（件）", shown(f.cases_on_time)),
         ("按时办结率", f.on_time_rate),
         ("办理时长中位数（小时）", _hours(f.median_handling_hours)),
@@ -672,7 +679,12 @@ def build_work_report(figures: WorkFigures, head: Letterhead, template: ReportTe
             ("指标", "数值"),
             metrics,
             caption="主要工作指标",
-            note="注：办结率＝办结件数÷受理件数；按时办结率＝按时办结件数÷办结件数；办理时长自受理至办结。",
+            note=(
+                "注：办结率＝办结件数÷受理件数；按时办结率＝按时办结件数÷办结件数；办理时长自受理至办结。"
+                if f.cases_due is None
+                else "注：办结率＝期内受理且于期末前办结件数÷期内受理件数；"
+                "按时办结率＝期内到期且按期办结件数÷期内到期件数；办理时长自受理至办结。"
+            ),
         )
     )
     body.append(Heading(1, "预警情况"))
@@ -715,7 +727,7 @@ def build_work_report(figures: WorkFigures, head: Letterhead, template: ReportTe
                 u.closed,
                 percent(u.closed, u.received),
                 u.on_time,
-                percent(u.on_time, u.closed),
+                percent(u.on_time, u.closed if u.due is None else u.due),
                 _hours(u.median_hours),
             )
             for u in f.units
@@ -727,7 +739,10 @@ def build_work_report(figures: WorkFigures, head: Letterhead, template: ReportTe
                 sum(u.closed for u in f.units),
                 percent(sum(u.closed for u in f.units), sum(u.received for u in f.units)),
                 sum(u.on_time for u in f.units),
-                percent(sum(u.on_time for u in f.units), sum(u.closed for u in f.units)),
+                percent(
+                    sum(u.on_time for u in f.units),
+                    sum(u.closed if u.due is None else u.due for u in f.units),
+                ),
                 "—",
             ),
         )

@@ -264,7 +264,8 @@ class ResidentConverter:
     def _prepare(self) -> None:
         if self._work is not None:
             return
-        self._work = tempfile.TemporaryDirectory(prefix="qingting-soffice-resident-")
+        _reap_orphans()
+        self._work = tempfile.TemporaryDirectory(prefix=_RESIDENT_PREFIX)
         work = Path(self._work.name)
         env = fontconfig_env(fontconfig_file(work / "fontconfig"))
         env["HOME"] = str(work)
@@ -297,6 +298,10 @@ class ResidentConverter:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
+        # Who owns this instance: a later process kills it if we die without stopping it (SIGKILL,
+        # or SIGTERM without atexit), since it runs in its own session and would outlive us.
+        assert self._work is not None
+        (Path(self._work.name) / "owner").write_text(f"{os.getpid()} {self._proc.pid}")
         self.starts += 1
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
@@ -414,6 +419,26 @@ class ResidentConverter:
         if self.prestart:
             self._start_next()
         return PdfResult(pdf_path, tuple(substituted))
+
+
+_RESIDENT_PREFIX = "qingting-soffice-resident-"
+
+
+def _reap_orphans() -> int:
+    """Stop resident instances whose owning process is gone; returns how many were stopped."""
+    stopped = 0
+    for owner_file in Path(tempfile.gettempdir()).glob(f"{_RESIDENT_PREFIX}*/owner"):
+        try:
+            owner, session = (int(x) for x in owner_file.read_text().split())
+        except (OSError, ValueError):
+            continue
+        if owner == os.getpid() or Path(f"/proc/{owner}").exists():
+            continue
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(session, signal.SIGKILL)
+            stopped += 1
+        shutil.rmtree(owner_file.parent, ignore_errors=True)
+    return stopped
 
 
 _RESIDENT: tuple[int, ResidentConverter] | None = None

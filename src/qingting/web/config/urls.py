@@ -11,6 +11,7 @@ urlpatterns = [
     path("sources/", include("qingting.web.collect.urls")),
     path("warnings/", include("qingting.web.warnings.urls")),
     path("cases/", include("qingting.web.cases.urls")),
+    path("open311/v2/", include("qingting.web.cases.open311_urls")),
     path("reports/", include("qingting.web.reporting.urls")),
     path("bulletins/", include("qingting.web.bulletins.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

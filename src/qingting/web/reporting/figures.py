@@ -143,8 +143,9 @@ def _field(obj: Any, *names: str) -> Any:
 @dataclass(frozen=True, slots=True)
 class CaseNumbers:
     received: int
-    closed: int
+    closed: int  # of those received in the period, closed by its end (办结)
     on_time: int | None
+    due: int | None  # due in the period (the base of 按时办结率)
     median_hours: float | None
     units: tuple[UnitWork, ...]
 
@@ -166,16 +167,19 @@ def case_numbers(unit_ids: list[int], start: datetime, end: datetime) -> CaseNum
             unit = key if key is not None else _field(row, "unit", "unit_id", "unit_name")
             name = getattr(unit, "name", None) or names.get(unit if isinstance(unit, int) else -1) or str(unit)
             received = int(_field(row, "received") or 0)
-            closed = int(_field(row, "closed") or 0)
+            closed = int(_field(row, "closed_of_received", "closed") or 0)
             on_time = int(_field(row, "closed_on_time", "on_time") or 0)
+            due = _field(row, "due")
             median = _field(row, "median_handling_hours", "median_hours")
-            if received or closed:
-                units.append(UnitWork(name, received, closed, min(on_time, closed), median))
+            if received or closed or due:
+                units.append(UnitWork(name, received, closed, on_time, median, due=None if due is None else int(due)))
     on_time_total = _field(total, "closed_on_time", "on_time")
+    due_total = _field(total, "due")
     return CaseNumbers(
         received=int(_field(total, "received") or 0),
-        closed=int(_field(total, "closed") or 0),
+        closed=int(_field(total, "closed_of_received", "closed") or 0),
         on_time=None if on_time_total is None else int(on_time_total),
+        due=None if due_total is None else int(due_total),
         median_hours=_field(total, "median_handling_hours", "median_hours"),
         units=tuple(sorted(units, key=lambda u: (-u.received, u.unit))),
     )
@@ -294,6 +298,7 @@ def work_figures(unit: Unit, period_label: str) -> WorkFigures:
         cases_received=None if cases is None else cases.received,
         cases_closed=None if cases is None else cases.closed,
         cases_on_time=None if cases is None else cases.on_time,
+        cases_due=None if cases is None else cases.due,
         median_handling_hours=None if cases is None else cases.median_hours,
         units=() if cases is None else cases.units,
         submitted=None if submissions is None else submissions["submitted"],

@@ -31,6 +31,7 @@ class ReportKind(models.TextChoices):
 
 
 # Kinds this app generates from the database (bulletins are composed in the bulletins app).
+GENERATED_KIND_VALUES: tuple[str, ...] = ("daily", "weekly", "monthly", "quarterly", "half", "annual", "work")
 GENERATED_KINDS = (
     ReportKind.DAILY,
     ReportKind.WEEKLY,

@@ -25,11 +25,17 @@ from qingting.reports.figures import (
 )
 from qingting.reports.figures import ReportTemplate as TemplateSpec
 from qingting.reports.model import Document
-from qingting.web.accounts.models import Role, Unit
+from qingting.web.accounts.models import Unit
 from qingting.web.accounts.selectors import has_role, visible_unit_ids
 from qingting.web.audit.services import audit_record
 from qingting.web.reporting import figures as db_figures
-from qingting.web.reporting.models import GENERATED_KINDS, IssuedReport, ReportKind, ReportSchedule, ReportTemplate
+from qingting.web.reporting.models import (
+    GENERATED_KIND_VALUES,
+    IssuedReport,
+    ReportKind,
+    ReportSchedule,
+    ReportTemplate,
+)
 
 __all__ = [
     "ISSUE_ROLES",
@@ -43,8 +49,8 @@ __all__ = [
 ]
 
 # Who may issue (archive) reports and who may edit templates and schedules.
-ISSUE_ROLES = {Role.ADMIN, Role.ANALYST, Role.REVIEWER, Role.LEADER}
-TEMPLATE_ROLES = {Role.ADMIN}
+ISSUE_ROLES: set[str] = {"admin", "analyst", "reviewer", "leader"}  # Role values
+TEMPLATE_ROLES: set[str] = {"admin"}
 
 _NAMES = {
     ReportKind.DAILY: "舆情日报",
@@ -199,16 +205,19 @@ def report_document(
     *, kind: str, unit: Unit, period_label: str, template: ReportTemplate | None, day: date | None = None
 ) -> tuple[Document, dict[str, Any]]:
     """The document and its figures (JSON) for ``kind``/``unit``/``period_label``, from the database."""
-    if kind not in [k.value for k in GENERATED_KINDS]:
-        raise ValidationError({"kind": f"cannot generate {kind!r} reports; use {', '.join(GENERATED_KINDS)}"})
-    label = db_figures.canonical_period(period_label, kind)
+    if kind not in GENERATED_KIND_VALUES:
+        raise ValidationError({"kind": f"cannot generate {kind!r} reports; use {', '.join(GENERATED_KIND_VALUES)}"})
+    try:
+        label = db_figures.canonical_period(period_label, kind)
+    except db_figures.PeriodError as exc:
+        raise ValidationError({"period": str(exc)}) from exc
     if template is not None and template.kind != kind:
         raise ValidationError({"template": f"template {template.name!r} is for {template.kind} reports, not {kind}"})
     day = day or timezone.localdate()
     head = letterhead_for(unit, template, day)
     spec = template_spec(template)
     try:
-        if kind == ReportKind.WORK:
+        if kind == "work":
             work = db_figures.work_figures(unit, label)
             return build_work_report(work, head, spec), db_figures.figures_json(work)
         period = db_figures.period_figures(unit, label)
@@ -276,7 +285,7 @@ def report_generate(
     return GeneratedReport(
         kind=kind,
         unit=unit,
-        period_label=db_figures.canonical_period(period_label, kind),
+        period_label=db_figures.canonical_period(period_label, kind),  # valid: report_document checked it
         document=doc,
         figures=figures,
         template=template,
@@ -340,12 +349,12 @@ TEMPLATE_FIELDS = (
 
 
 def sections_for(kind: str) -> dict[str, str]:
-    return WORK_SECTIONS if kind == ReportKind.WORK else PERIOD_SECTIONS
+    return WORK_SECTIONS if kind == "work" else PERIOD_SECTIONS
 
 
 def validate_template(values: dict[str, Any]) -> None:
     kind = values.get("kind")
-    if kind not in [k.value for k in GENERATED_KINDS]:
+    if kind not in GENERATED_KIND_VALUES:
         raise ValidationError({"kind": f"unknown report kind {kind!r}"})
     known = sections_for(str(kind))
     bad = [s for s in values.get("sections") or [] if s not in known]
@@ -405,7 +414,7 @@ def schedule_create(
     from django.core.validators import validate_email
 
     _check_role(actor, unit, TEMPLATE_ROLES, "schedule reports")
-    if kind not in [k.value for k in GENERATED_KINDS] or kind == ReportKind.WORK:
+    if kind not in GENERATED_KIND_VALUES or kind == "work":
         kinds = "daily, weekly, monthly, quarterly, half, annual"
         raise ValidationError({"kind": f"cannot schedule {kind!r}; use {kinds}"})
     if not recipients:

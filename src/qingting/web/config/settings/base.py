@@ -159,5 +159,17 @@ LOGGING = {
     "loggers": {"qingting": {"handlers": ["console"], "level": "INFO"}},
 }
 
+# reporting: where scheduled reports are e-mailed from (SMTP), and how often the schedule job runs.
+QINGTING_REPORTS_SMTP = {
+    "host": os.environ.get("QINGTING_SMTP_HOST", "localhost"),
+    "port": int(os.environ.get("QINGTING_SMTP_PORT", "25")),
+    "sender": os.environ.get("QINGTING_SMTP_SENDER", "qingting@localhost"),
+    "username": os.environ.get("QINGTING_SMTP_USERNAME", ""),
+    "password": os.environ.get("QINGTING_SMTP_PASSWORD", ""),
+    "starttls": os.environ.get("QINGTING_SMTP_STARTTLS", "") in ("1", "true", "yes"),
+    "use_ssl": os.environ.get("QINGTING_SMTP_SSL", "") in ("1", "true", "yes"),
+}
+QINGTING_REPORTS_SCHEDULE_EVERY = float(os.environ.get("QINGTING_REPORTS_SCHEDULE_EVERY", "300"))
+
 # bulletins: render a PDF (LibreOffice) when a bulletin is issued; off in tests that do not need it.
 QINGTING_BULLETINS_PDF = True
