@@ -41,4 +41,4 @@ def people(db: Any) -> dict[str, Any]:
 
 def at(*args: int) -> datetime:
     """An aware datetime in China time."""
-    return datetime(*args, tzinfo=CHINA_TZ)  # type: ignore[misc]
+    return datetime(*args, tzinfo=CHINA_TZ)  # type: ignore[arg-type,misc,unused-ignore]

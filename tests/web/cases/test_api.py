@@ -111,3 +111,17 @@ def test_replies_timeline_and_figures(people: dict[str, Any]) -> None:
     assert r.status_code == 200
     rows = {x["unit_name"]: x for x in r.json()}
     assert rows["东街道"]["received"] == 1 and rows["*"]["received"] == 1 and rows["*"]["closure_rate"] == 0.0
+
+
+def test_transfer_answers_even_when_the_case_leaves_your_sight(people: dict[str, Any]) -> None:
+    case = _case(people)
+    h = people["east_handler"]
+    services.case_act(actor=people["dispatcher"], case_id=case.pk, action="register")
+    services.case_act(actor=people["dispatcher"], case_id=case.pk, action="assign", assignee_id=h.pk)
+    c = _client(h)
+    r = _post(c, f"/api/cases/{case.pk}/actions/transfer", {"unit_id": people["west"].pk, "reason": "属西街道"})
+    assert r.status_code == 200 and r.json()["status"] == "transferred" and r.json()["unit_id"] == people["west"].pk
+    assert r.json()["contact"] is None  # no longer theirs
+    assert c.get(f"/api/cases/{case.pk}").status_code == 404
+    west = _client(people["west_handler"]).get(f"/api/cases/{case.pk}")
+    assert west.status_code == 200 and west.json()["contact"]["name"] == "李四"

@@ -197,3 +197,10 @@ def test_reminder_at_75_percent_and_escalation_at_breach_each_once(
     first = email.message_from_bytes(inbox.messages[0], policy=email.policy.default)
     assert "即将到期" in str(first["Subject"]) and case.number in str(first["Subject"])
     assert Case.objects.get(pk=case.pk).next_alert_at is None
+
+
+def test_the_deadline_job_is_registered() -> None:
+    from qingting.web import periodic
+
+    job = next(j for j in periodic.jobs() if j.name == "cases.deadlines")
+    assert job.resolve() is jobs.deadline_alerts and job.every <= 300

@@ -30,7 +30,7 @@ def live(db: Any) -> Iterator[str]:
     from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
     from django.db import close_old_connections, connections
 
-    class Quiet(WSGIRequestHandler):
+    class Quiet(WSGIRequestHandler):  # type: ignore[misc,unused-ignore]
         def log_message(self, *args: Any) -> None:
             pass
 

@@ -1,4 +1,6 @@
 # ruff: noqa: RUF012  (Django Meta options are plain lists by convention)
+# mypy: disable-error-code="misc, no-any-return"
+# (Django ships no type information and django-stubs is not used: models and querysets are Any.)
 """Cases (诉求/工单): the case row, its contact, replies, attachments, joint tasks, the audit trail,
 SLA policies and the working-day calendar as editable tables, Open311 clients.
 
@@ -34,7 +36,7 @@ class Status(models.TextChoices):
     REOPENED = "reopened", _("Reopened")  # 已重启
 
 
-assert {s.value for s in Status} == {s.value for s in CaseState}, "Status must mirror core CaseState"
+assert set(Status.values) == {s.value for s in CaseState}, "Status must mirror core CaseState"
 
 CLOSED_STATES = frozenset(s.value for s in CaseState if STATE_KIND[s] is StateKind.CLOSED)
 
@@ -265,9 +267,11 @@ class Case(models.Model):
             models.Index(fields=["assignee", "is_open", "next_due"], name="case_assignee_open_due"),
             models.Index(fields=["is_open", "next_due"], name="case_open_due"),
             models.Index(fields=["is_open", "next_alert_at"], name="case_open_alert"),
-            models.Index(fields=["unit", "received_at"], name="case_unit_received"),
-            models.Index(fields=["unit", "closed_at"], name="case_unit_closed"),
-            models.Index(fields=["unit", "close_due"], name="case_unit_close_due"),
+            models.Index(fields=["unit", "is_open", "received_at"], name="case_unit_open_received"),
+            # Covering indexes for the figures (办结率 …): each count walks one index, not the rows.
+            models.Index(fields=["unit", "received_at", "status", "closed_at"], name="case_unit_received"),
+            models.Index(fields=["unit", "closed_at", "status", "received_at"], name="case_unit_closed"),
+            models.Index(fields=["unit", "close_due", "status", "closed_at"], name="case_unit_close_due"),
             models.Index(fields=["origin_kind", "origin_id"], name="case_origin"),
         ]
 

@@ -173,3 +173,7 @@ QINGTING_REPORTS_SCHEDULE_EVERY = float(os.environ.get("QINGTING_REPORTS_SCHEDUL
 
 # bulletins: render a PDF (LibreOffice) when a bulletin is issued; off in tests that do not need it.
 QINGTING_BULLETINS_PDF = True
+
+# cases (issue 6): attachment size limit and how long after closing a case may be reopened.
+QINGTING_CASE_ATTACHMENT_MAX_BYTES = int(os.environ.get("QINGTING_CASE_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+QINGTING_CASE_REOPEN_DAYS = int(os.environ.get("QINGTING_CASE_REOPEN_DAYS", "30"))
