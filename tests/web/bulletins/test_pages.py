@@ -86,7 +86,8 @@ def test_workflow_through_pages_and_downloads(world: dict[str, Any]) -> None:
     b.refresh_from_db()
     assert b.status == BulletinStatus.SUBMITTED  # an analyst cannot sign
     page = leader.get(reverse("bulletins:detail", args=[b.pk])).content.decode()
-    assert 'id="sign-form"' in page
+    assert 'id="sign-form"' in page and 'id="bulletin-figures"' in page
+    assert f"<dd>{b.figures['total_items']}</dd>" in page and "论坛" in page  # source kind
     leader.post(reverse("bulletins:sign", args=[b.pk]), {"instructions": "请水务局今日回应。", "version": b.version})
     b.refresh_from_db()
     assert b.status == BulletinStatus.SIGNED and b.instructions == "请水务局今日回应。"
@@ -130,3 +131,18 @@ def test_another_township_sees_nothing(world: dict[str, Any]) -> None:
     assert west.get(f"/api/bulletins/{b.pk}").status_code == 404
     office = _client(w["office_leader"])
     assert b.title in office.get(reverse("bulletins:list")).content.decode()
+
+
+def test_new_bulletin_from_the_picker(world: dict[str, Any]) -> None:
+    w = world
+    c = _client(w["office_analyst"])
+    east, west = w["east_events"][0], w["west_events"][0]
+    page = c.get(reverse("bulletins:new") + f"?event={east.pk}").content.decode()
+    assert f'value="{east.pk}" checked' in page and f'value="{west.pk}"' in page
+    fragment = c.get(reverse("bulletins:new") + "?q=学校", headers={"HX-Request": "true"}).content.decode()
+    assert f'value="{west.pk}"' in fragment and "<html" not in fragment
+    r = c.post(reverse("bulletins:new"), {"event": [east.pk, west.pk]})
+    b = Bulletin.objects.get()
+    assert r["Location"] == reverse("bulletins:edit", args=[b.pk]) and b.unit == w["office"]
+    assert set(b.events.values_list("pk", flat=True)) == {east.pk, west.pk}
+    assert _client(w["west_analyst"]).post(reverse("bulletins:new"), {"event": [east.pk]}).status_code == 404

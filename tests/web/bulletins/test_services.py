@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.utils import timezone
 
 from qingting.web.audit.models import AuditEntry
@@ -123,3 +124,21 @@ def test_submission_counts(world: dict[str, Any]) -> None:
     assert [(r["unit"], r["submitted"]) for r in by_unit] == [("东街道", 3)]
     actions = set(AuditEntry.objects.filter(object_type="bulletins.submission").values_list("action", flat=True))
     assert actions == {"submission.create", "submission.decide"}
+
+
+def test_issue_once_and_only_issued_bulletins_go_upward(world: dict[str, Any]) -> None:
+    w = world
+    b = _signed(w)
+    with pytest.raises(ValidationError):  # signed, not yet issued
+        services.submission_create(actor=w["east_analyst"], bulletin_id=b.pk)
+    with pytest.raises(Http404):  # west's analyst cannot issue: cannot even see it
+        services.bulletin_issue(actor=w["west_analyst"], bulletin_id=b.pk)
+    services.bulletin_issue(actor=w["east_analyst"], bulletin_id=b.pk)
+    with pytest.raises(services.BulletinConflict):
+        services.bulletin_issue(actor=w["east_leader"], bulletin_id=b.pk)
+    top = services.bulletin_create(actor=w["office_analyst"], unit=w["office"], events=w["east_events"])
+    services.bulletin_submit(actor=w["office_analyst"], bulletin_id=top.pk, to_user=w["office_leader"])
+    services.bulletin_sign(actor=w["office_leader"], bulletin_id=top.pk, instructions="阅")
+    services.bulletin_issue(actor=w["office_analyst"], bulletin_id=top.pk)
+    with pytest.raises(ValidationError):  # the top unit has no parent
+        services.submission_create(actor=w["office_analyst"], bulletin_id=top.pk)

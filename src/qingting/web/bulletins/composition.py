@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Max, Min, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from qingting.web.monitoring import selectors as monitoring_selectors
-from qingting.web.monitoring.models import Event, Item, SourceKind
+from qingting.web.monitoring.models import Event, Item, Source, SourceKind
 
 POSTS_PER_EVENT = 5
 POSTS_SHOWN = 6
@@ -94,24 +94,28 @@ def compose(events: Sequence[Event], *, now: datetime | None = None) -> dict[str
     if not events:
         raise ValueError("a bulletin needs at least one event")
     items = Item.objects.filter(event__in=[e.pk for e in events])
-    total = items.count()
-    by_label = dict(items.values_list("sentiment_label").annotate(n=Count("id")).values_list("sentiment_label", "n"))
-    sentiment = {
-        "positive": by_label.get("positive", 0),
-        "neutral": by_label.get("neutral", 0),
-        "negative": by_label.get("negative", 0),
-    }
+    # Two passes over the items: one aggregate with conditional counts, one GROUP BY source.
+    agg = items.aggregate(
+        total=Count("id"),
+        positive=Count("id", filter=Q(sentiment_label="positive")),
+        neutral=Count("id", filter=Q(sentiment_label="neutral")),
+        negative=Count("id", filter=Q(sentiment_label="negative")),
+        first=Min("published_at"),
+        last=Max("published_at"),
+        engagement=Sum("engagement"),
+    )
+    total = agg["total"]
+    sentiment = {k: agg[k] for k in ("positive", "neutral", "negative")}
     sentiment["unlabelled"] = total - sum(sentiment.values())
-    sources = [
-        [r["source__name"], r["n"]]
-        for r in items.values("source__name").annotate(n=Count("id")).order_by("-n", "source__name")
-    ]
+    per_source = dict(items.order_by().values_list("source_id").annotate(n=Count("id")).values_list("source_id", "n"))
+    known = {s.pk: s for s in Source.objects.filter(pk__in=list(per_source))}
+    sources = sorted(([known[pk].name, n] for pk, n in per_source.items()), key=lambda r: (-r[1], r[0]))
     kind_labels = dict(SourceKind.choices)
-    kinds = [
-        [str(kind_labels.get(r["source__kind"], r["source__kind"])), r["n"]]
-        for r in items.values("source__kind").annotate(n=Count("id")).order_by("-n", "source__kind")
-    ]
-    bounds = items.aggregate(first=Min("published_at"), last=Max("published_at"), engagement=Sum("engagement"))
+    by_kind: Counter[str] = Counter()
+    for pk, n in per_source.items():
+        by_kind[str(kind_labels.get(known[pk].kind, known[pk].kind))] += n
+    kinds = [[k, n] for k, n in sorted(by_kind.items(), key=lambda r: (-r[1], r[0]))]
+    bounds = agg
     first_seen = min([e.first_seen for e in events] + ([bounds["first"]] if bounds["first"] else []))
     last_seen = max([e.last_seen for e in events] + ([bounds["last"]] if bounds["last"] else []))
 

@@ -78,7 +78,7 @@ def seed(setup: Any) -> str:
         local = services.bulletin_issue(actor=None, bulletin_id=local.pk)
         submission = services.submission_create(actor=None, bulletin_id=local.pk, note="柳湾镇舆情专报，请审阅。")
         services.submission_decide(
-            actor=leader, submission_id=submission.pk, adoption=Adoption.FULL, note="全文采用，转发各乡镇参考。"
+            actor=leader, submission_id=submission.pk, adoption=str(Adoption.FULL), note="全文采用，转发各乡镇参考。"
         )
         made += f", {township.name}'s bulletin submitted upward and adopted (直报采用)"
     return made

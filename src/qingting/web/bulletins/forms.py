@@ -39,12 +39,12 @@ class BulletinTextForm(forms.Form):
 
 
 class SubmitForm(forms.Form):
-    to_user = forms.ModelChoiceField(queryset=None, label=_("Leader to sign off"), empty_label=None)  # type: ignore[arg-type]
+    to_user = forms.ModelChoiceField(queryset=None, label=_("Leader to sign off"), empty_label=None)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, leaders: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to_user"].queryset = leaders  # type: ignore[attr-defined]
+        self.fields["to_user"].queryset = leaders
 
 
 class SignForm(forms.Form):
@@ -52,7 +52,7 @@ class SignForm(forms.Form):
         label=_("Instructions (批示)"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 4})
     )
     case_unit = forms.ModelChoiceField(
-        queryset=None,  # type: ignore[arg-type]
+        queryset=None,
         required=False,
         label=_("Open a case for"),
         empty_label=_("— no case —"),
@@ -64,7 +64,7 @@ class SignForm(forms.Form):
     def __init__(self, *args: Any, units: Any, cases_enabled: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if cases_enabled:
-            self.fields["case_unit"].queryset = units  # type: ignore[attr-defined]
+            self.fields["case_unit"].queryset = units
         else:
             del self.fields["case_unit"]
             del self.fields["case_summary"]

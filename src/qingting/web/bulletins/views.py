@@ -22,7 +22,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from qingting.web.accounts.models import Role
 from qingting.web.accounts.selectors import has_role, units_for
 from qingting.web.bulletins import selectors, services
 from qingting.web.bulletins.forms import (
@@ -66,13 +65,24 @@ def case_url(case_id: int | None) -> str:
         return ""
 
 
-def _compose_unit(user: Any, event: Any) -> Any:
-    """Where a new bulletin goes: the event's scheme unit if the user is an analyst there, else
-    the first unit where the user is an analyst."""
-    if has_role(user, event.scheme.unit, {Role.ANALYST}):
-        return event.scheme.unit
+def _compose_unit(user: Any, events: list[Any]) -> Any:
+    """Where a new bulletin goes: the lowest unit whose tree holds all the events' schemes, if
+    the user is an analyst there; else the first unit where the user is an analyst."""
+    from qingting.web.accounts.models import Unit
+
+    paths = [e.scheme.unit.path for e in events]
+    common = paths[0].strip("/").split("/")
+    for path in paths[1:]:
+        parts = path.strip("/").split("/")
+        n = 0
+        while n < min(len(common), len(parts)) and common[n] == parts[n]:
+            n += 1
+        common = common[:n]
+    unit = Unit.objects.filter(pk=int(common[-1])).first() if common and common[-1] else None
+    if unit is not None and has_role(user, unit, {services.ANALYST}):
+        return unit
     for unit in units_for(user):
-        if has_role(user, unit, {Role.ANALYST}):
+        if has_role(user, unit, {services.ANALYST}):
             return unit
     raise PermissionDenied(_("Composing a bulletin needs the analyst role."))
 
@@ -96,28 +106,51 @@ def bulletin_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
 def bulletin_new(request: HttpRequest) -> HttpResponse:
-    """From an event page: a new draft on the event, or the event added to an existing draft."""
-    from qingting.web.monitoring.selectors import event_get
+    """A new draft on the chosen events, or (``draft``) the event added to an existing draft.
 
+    GET shows the event picker (search, tick, create); ``?event=ID`` comes ticked. POST comes from
+    the picker or from the event page's button (``templates/bulletins/_add_to_bulletin.html``).
+    """
+    from qingting.web.monitoring.selectors import events_for
+
+    if request.method != "POST":
+        ticked = [int(v) for v in request.GET.getlist("event") if v.isdigit()]
+        chosen = list(events_for(request.user).filter(pk__in=ticked))
+        q = request.GET.get("q", "")[:100]
+        context = {
+            "nav": "bulletins",
+            "chosen": chosen,
+            "q": q,
+            "choices": selectors.event_choices(request.user, q, exclude=[e.pk for e in chosen], limit=30),
+        }
+        if request.htmx:
+            return render(request, "bulletins/_new_choices.html", context)
+        return render(request, "bulletins/new.html", context)
     try:
-        event = event_get(request.user, int(request.POST.get("event", "")))
+        ids = sorted({int(v) for v in request.POST.getlist("event")})
     except ValueError:
         raise Http404("no such event") from None
+    events = list(events_for(request.user).filter(pk__in=ids))
+    if not ids or len(events) != len(ids):
+        if len(ids) == 1:
+            raise Http404("no such event")
+        messages.error(request, _("Choose at least one event."))
+        return redirect("bulletins:new")
+    back = redirect("monitoring:event", pk=events[0].pk) if len(events) == 1 else redirect("bulletins:new")
     draft_id = request.POST.get("draft", "")
     try:
         if draft_id:
             draft = selectors.bulletin_get(request.user, int(draft_id))
-            ids = [*draft.events.values_list("pk", flat=True), event.pk]
+            ids = [*draft.events.values_list("pk", flat=True), *ids]
             bulletin = services.bulletin_update(actor=request.user, bulletin_id=draft.pk, events=ids)
         else:
             bulletin = services.bulletin_create(
-                actor=request.user, unit=_compose_unit(request.user, event), events=[event]
+                actor=request.user, unit=_compose_unit(request.user, events), events=events
             )
     except (PermissionDenied, ValidationError, services.BulletinConflict) as exc:
         messages.error(request, _error_text(exc))
-        return redirect("monitoring:event", pk=event.pk)
+        return back
     return redirect("bulletins:edit", pk=bulletin.pk)
 
 
@@ -132,7 +165,7 @@ def bulletin_edit(request: HttpRequest, pk: int) -> HttpResponse:
     bulletin = selectors.bulletin_get(request.user, pk)
     if not bulletin.is_editable:
         return redirect("bulletins:detail", pk=pk)
-    if not has_role(request.user, bulletin.unit, {Role.ANALYST}):
+    if not has_role(request.user, bulletin.unit, {services.ANALYST}):
         raise PermissionDenied(_("Editing a bulletin needs the analyst role."))
     if request.method == "POST":
         form = BulletinTextForm(request.POST)
@@ -232,8 +265,8 @@ def bulletin_events(request: HttpRequest, pk: int) -> HttpResponse:
 def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
     bulletin = selectors.bulletin_get(request.user, pk)
     user = request.user
-    is_analyst = has_role(user, bulletin.unit, {Role.ANALYST})
-    is_leader = has_role(user, bulletin.unit, {Role.LEADER})
+    is_analyst = has_role(user, bulletin.unit, {services.ANALYST})
+    is_leader = has_role(user, bulletin.unit, {services.LEADER})
     cases_enabled = _cases_enabled()
     context: dict[str, Any] = {
         "nav": "bulletins",
@@ -263,8 +296,11 @@ def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["return_form"] = ReturnForm(initial={"version": bulletin.version})
     if context["can_upward"]:
         context["upward_form"] = UpwardForm()
-    if bulletin.status != BulletinStatus.ISSUED and bulletin.events.exists():
-        context["preview"] = _preview_html(bulletin)
+    if bulletin.events.exists():
+        context["figures"] = services.bulletin_live_figures(bulletin)
+        context["frozen"] = not bulletin.is_editable and bool(bulletin.figures)
+        if bulletin.status != BulletinStatus.ISSUED:
+            context["preview"] = _preview_html(bulletin, context["figures"])
     return render(request, "bulletins/detail.html", context)
 
 
@@ -397,7 +433,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(adoption=Adoption.PENDING)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     for s in page.object_list:
-        s.can_decide = has_role(request.user, s.to_unit, {Role.ANALYST, Role.LEADER})
+        s.can_decide = has_role(request.user, s.to_unit, {services.ANALYST, services.LEADER})
     context = {
         "nav": "bulletins",
         "page": page,

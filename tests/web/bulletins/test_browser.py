@@ -1,0 +1,157 @@
+"""The bulletin flow in a real browser: event → draft bulletin → submit → the leader signs with
+instructions → issued, against a `qingting demo` database served by `qingting serve`.
+
+Screenshots are kept in ``$QINGTING_ARTIFACTS_DIR/browser-bulletins`` (default: a pytest temporary
+directory, printed in the output).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+sync_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def _env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("QINGTING_", "DJANGO_"))}
+    env["QINGTING_DATA_DIR"] = str(data_dir)
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium at /usr/bin/chromium")
+    data = tmp_path_factory.mktemp("qingting-bulletins-e2e")
+    demo = subprocess.run(
+        [sys.executable, "-m", "qingting.cli", "demo", "--no-serve", "--days", "3", "--scale", "0.1"],
+        env=_env(data),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert demo.returncode == 0, demo.stderr[-2000:]
+    creds = dict(re.findall(r"^\s+(demo_\w+)\s+(\S+)\s+\w+$", demo.stdout, re.M))
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qingting.cli", "serve", "--port", str(port), "--no-migrate"],
+        env=_env(data),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                with urllib.request.urlopen(base + "/accounts/login/", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("qingting serve did not answer within 30 s")
+        yield {"base": base, "creds": creds}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = os.environ.get("QINGTING_ARTIFACTS_DIR")
+    path = Path(root) / "browser-bulletins" if root else tmp_path_factory.mktemp("browser-bulletins")
+    path.mkdir(parents=True, exist_ok=True)
+    print(f"bulletin screenshots in {path}")
+    return path
+
+
+def _sign_in(page: Any, base: str, user: str, password: str) -> None:
+    page.goto(base + "/accounts/login/")
+    page.fill("#id_username", user)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/")
+
+
+def test_event_to_issued_bulletin(server: dict[str, Any], artifacts: Path) -> None:
+    base, creds = server["base"], server["creds"]
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        errors: list[str] = []
+        analyst = browser.new_context(viewport={"width": 1366, "height": 1000}).new_page()
+        analyst.on("pageerror", lambda e: errors.append(str(e)))
+        _sign_in(analyst, base, "demo_analyst", creds["demo_analyst"])
+
+        # Click 1: an event from the board. Click 2: "new bulletin" — the event page's button
+        # when the lead has included templates/bulletins/_add_to_bulletin.html there, else the
+        # same event ticked in the bulletin picker.
+        analyst.goto(base + "/events/")
+        analyst.click("#results a[href*='/events/'] >> nth=0")
+        analyst.wait_for_url(re.compile(r".*/events/\d+/$"))
+        event_id = re.search(r"/events/(\d+)/$", analyst.url).group(1)  # type: ignore[union-attr]
+        if analyst.locator("[data-test=new-bulletin]").count():
+            analyst.click("[data-test=new-bulletin]")
+        else:
+            analyst.goto(f"{base}/bulletins/new/?event={event_id}")
+            analyst.click("[data-test=create-draft]")
+        analyst.wait_for_url(re.compile(r".*/bulletins/\d+/edit/$"))
+        bulletin_url = analyst.url.replace("edit/", "")
+        analyst.wait_for_selector("iframe.bulletin-preview")
+
+        # Typing updates the live preview (HTMX) without saving.
+        analyst.fill("#id_assessment", "网民关注度持续上升，浏览器测试研判")
+        preview = analyst.frame_locator("iframe.bulletin-preview")
+        sync_api.expect(preview.locator("body")).to_contain_text("浏览器测试研判", timeout=20_000)
+        analyst.fill("#id_recommendations", "主管部门当日发布权威信息\n专人回应网民留言")
+        analyst.click("#bulletin-form button[type=submit]")
+        analyst.wait_for_url(re.compile(r".*/edit/$"))
+        sync_api.expect(preview.locator("body")).to_contain_text("专人回应网民留言", timeout=20_000)
+        analyst.screenshot(path=str(artifacts / "1-compose.png"), full_page=True)
+        analyst.select_option("#id_to_user", label="demo_leader")
+        analyst.click("[data-test=submit]")
+        sync_api.expect(analyst.locator(".status")).to_have_text("待签批")
+        analyst.screenshot(path=str(artifacts / "2-submitted.png"), full_page=True)
+
+        leader = browser.new_context(viewport={"width": 1366, "height": 1000}).new_page()
+        leader.on("pageerror", lambda e: errors.append(str(e)))
+        _sign_in(leader, base, "demo_leader", creds["demo_leader"])
+        leader.goto(bulletin_url)
+        leader.fill("#id_instructions", "请县水务局今日内回应，结果报网信办。")
+        leader.click("[data-test=sign]")
+        sync_api.expect(leader.locator(".status")).to_have_text("已签批")
+        number = leader.locator(".issue-number").inner_text()
+        assert re.fullmatch(r"〔\d{4}〕第\d+期", number), number
+        leader.screenshot(path=str(artifacts / "3-signed.png"), full_page=True)
+
+        analyst.goto(bulletin_url)
+        analyst.click("[data-test=issue]")
+        sync_api.expect(analyst.locator(".status")).to_have_text("已印发", timeout=60_000)
+        with analyst.expect_download() as download:
+            analyst.click("[data-test=docx]")
+        path = download.value.path()
+        from docx import Document as open_docx
+
+        text = "\n".join(p.text for p in open_docx(str(path)).paragraphs)
+        assert "舆情专报" in text and "专人回应网民留言" in text
+        analyst.screenshot(path=str(artifacts / "4-issued.png"), full_page=True)
+        browser.close()
+    assert errors == []
