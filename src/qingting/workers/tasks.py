@@ -22,14 +22,26 @@ def poll_source(source_id: int) -> dict[str, Any]:
 
 @app.task(name="qingting.ingest_batch")  # type: ignore[untyped-decorator]  # celery ships no types
 def ingest_batch(scheme_id: int, source_id: int, records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Store a batch of records (JSON mappings as ``ingest_items`` takes them) for a scheme and source."""
-    from qingting.web.monitoring.services import ingest_items_by_ids
+    """Store a batch of records (JSON mappings as ``ingest_items`` takes them) for a scheme and source,
+    then run the engines of the schemes following the source unless another worker is running them.
 
-    result = ingest_items_by_ids(scheme_id=scheme_id, source_id=source_id, records=records)
+    Workers store in parallel; each scheme's engine runs in one worker at a time (a row lock taken
+    with SKIP LOCKED), and the worker holding it takes every pending item, including those other
+    workers stored meanwhile. The periodic job ``monitoring.catch_up`` is the safety net.
+    """
+    from qingting.web.monitoring.models import Scheme, Source
+    from qingting.web.monitoring.services import pipeline_catch_up, store_items
+
+    scheme = Scheme.objects.get(pk=scheme_id)
+    stored = store_items(source=Source.objects.get(pk=source_id), records=records, schemes=[scheme])
+    analysed = 0
+    for other in Scheme.objects.filter(pk__in=stored.scheme_ids).order_by("pk"):
+        analysed += pipeline_catch_up(scheme=other, wait=False).items
     return {
-        "created": result.created,
-        "skipped": result.skipped,
-        "errors": [f"{e.record}: {e.field}: {e.message}" for e in result.errors],
+        "created": stored.created,
+        "skipped": stored.skipped,
+        "analysed": analysed,
+        "errors": [f"{e.record}: {e.field}: {e.message}" for e in stored.errors],
     }
 
 
