@@ -127,7 +127,7 @@ def event_posts(event: Event, *, limit: int = 20) -> list[Item]:
         .annotate(n=Count("id"))
         .values_list("duplicate_of", "n")
     )
-    top = sorted(copies, key=lambda pk: -copies[pk])[:limit]
+    top = sorted((pk for pk in copies if pk is not None), key=lambda pk: -copies[pk])[:limit]
     posts = list(Item.objects.filter(pk__in=top).select_related("source")) if top else []
     posts.sort(key=lambda item: -copies.get(item.pk, 0))
     if len(posts) < limit:
@@ -333,7 +333,9 @@ def item_search(user: Any, filters: ItemFilters) -> QuerySet[Item] | FtsResults:
 
 def source_health(user: Any) -> list[Source]:
     """Sources with their latest item time and ``health`` (ok, failing, paused, idle)."""
-    sources = list(sources_for(user).annotate(latest=Max("items__published_at")).order_by("unit__path", "name"))
+    sources: list[Source] = list(
+        sources_for(user).annotate(latest=Max("items__published_at")).order_by("unit__path", "name")
+    )
     for s in sources:
         if not s.is_active:
             s.health = "paused"  # type: ignore[attr-defined]

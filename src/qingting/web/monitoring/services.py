@@ -225,15 +225,15 @@ def _resolve_keys(keys: Iterable[str], known: Mapping[str, int]) -> dict[str, in
         if key in known:
             out[key] = known[key]
             continue
-        source_id, _, ext = key.partition(":")
-        if source_id.isdigit():
-            missing.setdefault(int(source_id), []).append(ext)
+        prefix, _, ext = key.partition(":")
+        if prefix.isdigit():
+            missing.setdefault(int(prefix), []).append(ext)
     for source_id, exts in missing.items():
         for part in _chunks(exts):
-            for pk, ext in Item.objects.filter(source_id=source_id, external_id__in=part).values_list(
+            for pk, stored_ext in Item.objects.filter(source_id=source_id, external_id__in=part).values_list(
                 "pk", "external_id"
             ):
-                out[_key(source_id, ext)] = pk
+                out[_key(source_id, stored_ext)] = pk
     return out
 
 
@@ -281,7 +281,8 @@ def _insert_items(items: Sequence[_NewItem]) -> list[_NewItem]:
     qn = connection.ops.quote_name
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     adapt = [connection.ops.adapt_datetimefield_value if isinstance(f, models.DateTimeField) else None for f in fields]
-    columns = ", ".join(qn(f.column) for f in fields)
+    columns = ", ".join(qn(f.column or f.attname) for f in fields)
+    pk_column = qn((meta.pk.column if meta.pk is not None else None) or "id")
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     inserted: list[_NewItem] = []
     # Stay far below SQLite's bound-parameter limit (32766 since 3.32).
@@ -295,7 +296,7 @@ def _insert_items(items: Sequence[_NewItem]) -> list[_NewItem]:
                     params.append(conv(value) if conv is not None and value is not None else value)
             cursor.execute(
                 f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES {', '.join([row] * len(chunk))} "
-                f"ON CONFLICT (source_id, external_id) DO NOTHING RETURNING {qn(meta.pk.column)}, external_id",
+                f"ON CONFLICT (source_id, external_id) DO NOTHING RETURNING {pk_column}, external_id",
                 params,
             )
             by_ext = {item.external_id: item for item in chunk}
@@ -374,13 +375,13 @@ def _persist_events(scheme: Scheme, summaries: Sequence[EventSummary]) -> dict[i
     to_create: list[Event] = []
     for engine_id, summary in by_id.items():
         fields = _event_fields(summary)
-        event = existing.get(engine_id)
-        if event is None:
+        found = existing.get(engine_id)
+        if found is None:
             to_create.append(Event(scheme=scheme, engine_event_id=engine_id, **fields))
         else:
             for name, value in fields.items():
-                setattr(event, name, value)
-            to_update.append(event)
+                setattr(found, name, value)
+            to_update.append(found)
     if to_create:
         Event.objects.bulk_create(to_create, batch_size=_CHUNK)
         for event in to_create:
@@ -664,12 +665,12 @@ def _catch_up_batch(scheme: Scheme, limit: int, *, wait: bool) -> CatchUpResult 
     placements: list[tuple[Any, ...]] = []
     first: list[_NewItem] = []  # items no engine had analysed: they get sentiment, index and counts
     for r, a in zip(ordered, assignments, strict=True):
-        event = events.get(a.event_id) if a.event_id is not None else None
+        placed_in = events.get(a.event_id) if a.event_id is not None else None
         dup = pks.get(a.duplicate_of) if a.duplicate_of else None
         if dup == r["pk"]:
             dup = None
         kind = str(a.duplicate_kind) if a.duplicate_kind else ""
-        placements.append((event.pk if event else None, dup, kind, False, placement_of[r["pk"]]))
+        placements.append((placed_in.pk if placed_in else None, dup, kind, False, placement_of[r["pk"]]))
         if r["scheme_id"] is None:
             first.append(
                 _NewItem(
@@ -687,7 +688,7 @@ def _catch_up_batch(scheme: Scheme, limit: int, *, wait: bool) -> CatchUpResult 
                     region=r["region"],
                     parent=r["parent"],
                     scheme_id=scheme.pk,
-                    event_id=event.pk if event else None,
+                    event_id=placed_in.pk if placed_in else None,
                     duplicate_of_id=dup,
                     duplicate_kind=kind,
                     sentiment=float(a.sentiment),
@@ -709,11 +710,11 @@ def _catch_up_batch(scheme: Scheme, limit: int, *, wait: bool) -> CatchUpResult 
         )
     reps = []
     for summary in result.events:
-        event = events.get(summary.event_id)
+        rep_event = events.get(summary.event_id)
         rep = pks.get(summary.representative_id)
-        if event is not None and rep is not None and event.representative_id != rep:
-            event.representative_id = rep
-            reps.append(event)
+        if rep_event is not None and rep is not None and rep_event.representative_id != rep:
+            rep_event.representative_id = rep
+            reps.append(rep_event)
     if reps:
         _fast_update(reps, ["representative"])
     if first:
