@@ -234,24 +234,38 @@ _SEARCH_SQL = {
 }
 
 
+# Counting every match of a common word among ten million items costs seconds; beyond this many
+# the pages say "more than 1,000" (a query that finds more needs narrowing anyway). Pages past
+# the count can still be read (the API's offset is not bounded by it).
+SEARCH_COUNT_LIMIT = 1000
+
+
 class FtsResults:
     """Full-text matches read straight from the index (FTS5 or PostgreSQL GIN), newest stored first.
 
     Scope and the source/kind/sentiment filters are facet tokens in the index, so neither the
     page nor the count joins the item table: a page costs about the same for ten matches or a
-    million. Sliceable and countable, so Django's and django-ninja's paginators accept it.
+    million. The count stops at :data:`SEARCH_COUNT_LIMIT` (``capped`` tells). Sliceable and
+    countable, so Django's and django-ninja's paginators accept it.
     """
 
-    def __init__(self, expression: str) -> None:
+    def __init__(self, expression: str, count_limit: int | None = None) -> None:
         self.expression = expression
+        self.count_limit = SEARCH_COUNT_LIMIT if count_limit is None else count_limit
         self.table, self.id_column, self.condition = _SEARCH_SQL[connection.vendor]
         self._count: int | None = None
+        self.capped = False
 
     def count(self) -> int:
         if self._count is None:
             with connection.cursor() as cursor:
-                cursor.execute(f"SELECT COUNT(*) FROM {self.table} WHERE {self.condition}", [self.expression])
-                self._count = int(cursor.fetchone()[0])
+                cursor.execute(
+                    f"SELECT COUNT(*) FROM (SELECT 1 FROM {self.table} WHERE {self.condition} LIMIT %s) AS m",
+                    [self.expression, self.count_limit + 1],
+                )
+                found = int(cursor.fetchone()[0])
+            self.capped = found > self.count_limit
+            self._count = min(found, self.count_limit)
         return self._count
 
     def all(self) -> FtsResults:
