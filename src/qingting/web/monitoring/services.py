@@ -703,11 +703,17 @@ def _catch_up_batch(scheme: Scheme, limit: int, *, wait: bool) -> CatchUpResult 
             placements,
         )
     if first:
-        _fast_update(
-            first,
-            ["scheme", "event", "duplicate_of", "duplicate_kind", "sentiment", "sentiment_label", "lang"],
-            model=Item,
-        )
+        # Plain values (ints, floats, strings): no per-value field preparation needed.
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {qn(Item._meta.db_table)} SET scheme_id = %s, event_id = %s, duplicate_of_id = %s, "
+                "duplicate_kind = %s, sentiment = %s, sentiment_label = %s, lang = %s WHERE id = %s",
+                [
+                    (i.scheme_id, i.event_id, i.duplicate_of_id, i.duplicate_kind, i.sentiment, i.sentiment_label,
+                     i.lang, i.pk)
+                    for i in first
+                ],
+            )  # fmt: skip
     reps = []
     for summary in result.events:
         rep_event = events.get(summary.event_id)
