@@ -265,13 +265,20 @@ class _NewItem:
     sentiment_label: str = ""
 
 
+def _pg_type(field: Any) -> str:
+    """The column's PostgreSQL type for an array cast (``varchar(200)``, ``timestamp with time zone``)."""
+    return str(field.db_type(connection) or "text")
+
+
 def _insert_items(items: Sequence[_NewItem]) -> list[_NewItem]:
     """Insert the items not stored yet and set their primary keys; returns those inserted.
 
-    One multi-row ``INSERT … ON CONFLICT (source_id, external_id) DO NOTHING RETURNING`` per few
-    hundred rows (SQLite ≥ 3.35 and PostgreSQL): what ``bulk_create`` does without model
-    instances, and an item a concurrent batch stored meanwhile is skipped rather than an error.
-    The items of one call are of one source, with distinct external ids.
+    ``INSERT … ON CONFLICT (source_id, external_id) DO NOTHING RETURNING``: an item a concurrent
+    batch stored meanwhile is skipped rather than an error. PostgreSQL gets one statement over
+    ``unnest`` of one array per column (a multi-row ``VALUES`` with thousands of placeholders costs
+    psycopg more to parse than the database to run); SQLite (≥ 3.35) gets multi-row ``VALUES``.
+    What ``bulk_create`` does, without model instances. The items of one call are of one source,
+    with distinct external ids.
     """
     if not items:
         return []
@@ -283,40 +290,76 @@ def _insert_items(items: Sequence[_NewItem]) -> list[_NewItem]:
     adapt = [connection.ops.adapt_datetimefield_value if isinstance(f, models.DateTimeField) else None for f in fields]
     columns = ", ".join(qn(f.column or f.attname) for f in fields)
     pk_column = qn((meta.pk.column if meta.pk is not None else None) or "id")
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    tail = f"ON CONFLICT (source_id, external_id) DO NOTHING RETURNING {pk_column}, external_id"
     inserted: list[_NewItem] = []
-    # Stay far below SQLite's bound-parameter limit (32766 since 3.32).
-    per_statement = max(1, 20000 // len(fields))
     with connection.cursor() as cursor:
-        for chunk in _chunks(items, per_statement):
-            params: list[Any] = []
-            for item in chunk:
-                for f, conv in zip(fields, adapt, strict=True):
-                    value = getattr(item, f.attname)
-                    params.append(conv(value) if conv is not None and value is not None else value)
-            cursor.execute(
-                f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES {', '.join([row] * len(chunk))} "
-                f"ON CONFLICT (source_id, external_id) DO NOTHING RETURNING {pk_column}, external_id",
-                params,
-            )
-            by_ext = {item.external_id: item for item in chunk}
-            for pk, ext in cursor.fetchall():
-                item = by_ext[ext]
-                item.pk = pk
-                inserted.append(item)
+        if connection.vendor == "postgresql":
+            arrays = [[getattr(item, f.attname) for item in items] for f in fields]
+            unnest = ", ".join(f"%s::{_pg_type(f)}[]" for f in fields)
+            cursor.execute(f"INSERT INTO {qn(meta.db_table)} ({columns}) SELECT * FROM unnest({unnest}) {tail}", arrays)
+            returned = cursor.fetchall()
+        else:
+            row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+            returned = []
+            # Stay far below SQLite's bound-parameter limit (32766 since 3.32).
+            for chunk in _chunks(items, max(1, 20000 // len(fields))):
+                params: list[Any] = []
+                for item in chunk:
+                    for f, conv in zip(fields, adapt, strict=True):
+                        value = getattr(item, f.attname)
+                        params.append(conv(value) if conv is not None and value is not None else value)
+                cursor.execute(
+                    f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES {', '.join([row] * len(chunk))} {tail}",
+                    params,
+                )
+                returned += cursor.fetchall()
+    by_ext = {item.external_id: item for item in items}
+    for pk, ext in returned:
+        item = by_ext[ext]
+        item.pk = pk
+        inserted.append(item)
     return inserted
 
 
-def _insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Multi-row ``INSERT`` of plain values, a few thousand parameters per statement."""
+def _insert_rows(table: str, columns: Sequence[str], types: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert plain-valued rows: ``unnest`` of arrays on PostgreSQL (``types`` name the columns'
+    types), multi-row ``VALUES`` on SQLite."""
     if not rows:
         return
     qn = connection.ops.quote_name
-    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    head = f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)}) VALUES "
+    head = f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)}) "
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = [list(column) for column in zip(*rows, strict=True)]
+            cursor.execute(head + "SELECT * FROM unnest(" + ", ".join(f"%s::{t}[]" for t in types) + ")", arrays)
+            return
+        row = "(" + ", ".join(["%s"] * len(columns)) + ")"
         for chunk in _chunks(rows, max(1, 20000 // len(columns))):
-            cursor.execute(head + ", ".join([row] * len(chunk)), [v for r in chunk for v in r])
+            cursor.execute(head + "VALUES " + ", ".join([row] * len(chunk)), [v for r in chunk for v in r])
+
+
+def _update_rows(table: str, columns: Sequence[str], types: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """``UPDATE table SET columns… WHERE id = …`` for rows ``(values…, id)``: one statement joining
+    ``unnest`` of arrays on PostgreSQL, an ``executemany`` on SQLite."""
+    if not rows:
+        return
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = [list(column) for column in zip(*rows, strict=True)]
+            names = [f"v{k}" for k in range(len(columns))]
+            cursor.execute(
+                f"UPDATE {qn(table)} AS t SET "
+                + ", ".join(f"{qn(c)} = v.{n}" for c, n in zip(columns, names, strict=True))
+                + " FROM unnest("
+                + ", ".join(f"%s::{t}[]" for t in [*types, "bigint"])
+                + f") AS v({', '.join(names)}, vid) WHERE t.id = v.vid",
+                arrays,
+            )
+            return
+        cursor.executemany(
+            f"UPDATE {qn(table)} SET " + ", ".join(f"{qn(c)} = %s" for c in columns) + " WHERE id = %s", rows
+        )
 
 
 def _fast_update(objs: Sequence[Any], fields: Sequence[str], *, model: Any = None) -> None:
@@ -462,8 +505,7 @@ def _index(items: Sequence[Any], source: Source | None = None) -> None:
         )
         rows.append((item.pk, search.index_body(item.title, item.text, item.lang or None) + " " + " ".join(facets)))
     table, id_column = SEARCH_TABLES[connection.vendor]
-    with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {table} ({id_column}, body) VALUES (%s, %s)", rows)
+    _insert_rows(table, [id_column, "body"], ["bigint", "text"], rows)
 
 
 # --- ingestion: store, then let each scheme's engine catch up ----------------------------------
@@ -557,6 +599,7 @@ def _store(
             _insert_rows(
                 ItemEvent._meta.db_table,
                 ["scheme_id", "item_id", "duplicate_kind", "pending"],
+                ["bigint", "bigint", "text", "boolean"],
                 [(sid, item.pk, "", True) for sid in scheme_ids for item in items],
             )
         else:
@@ -695,25 +738,23 @@ def _catch_up_batch(scheme: Scheme, limit: int, *, wait: bool) -> CatchUpResult 
                     sentiment_label=str(a.sentiment_label),
                 )
             )
-    qn = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {qn(ItemEvent._meta.db_table)} SET event_id = %s, duplicate_of_id = %s, duplicate_kind = %s, "
-            "pending = %s WHERE id = %s",
-            placements,
-        )
+    _update_rows(
+        ItemEvent._meta.db_table,
+        ["event_id", "duplicate_of_id", "duplicate_kind", "pending"],
+        ["bigint", "bigint", "text", "boolean"],
+        placements,
+    )
     if first:
-        # Plain values (ints, floats, strings): no per-value field preparation needed.
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"UPDATE {qn(Item._meta.db_table)} SET scheme_id = %s, event_id = %s, duplicate_of_id = %s, "
-                "duplicate_kind = %s, sentiment = %s, sentiment_label = %s, lang = %s WHERE id = %s",
-                [
-                    (i.scheme_id, i.event_id, i.duplicate_of_id, i.duplicate_kind, i.sentiment, i.sentiment_label,
-                     i.lang, i.pk)
-                    for i in first
-                ],
-            )  # fmt: skip
+        _update_rows(
+            Item._meta.db_table,
+            ["scheme_id", "event_id", "duplicate_of_id", "duplicate_kind", "sentiment", "sentiment_label", "lang"],
+            ["bigint", "bigint", "bigint", "text", "double precision", "text", "text"],
+            [
+                (i.scheme_id, i.event_id, i.duplicate_of_id, i.duplicate_kind, i.sentiment, i.sentiment_label,
+                 i.lang, i.pk)
+                for i in first
+            ],
+        )  # fmt: skip
     reps = []
     for summary in result.events:
         rep_event = events.get(summary.event_id)
