@@ -166,3 +166,26 @@ def test_rising_minimum_is_a_setting(two: dict[str, Any], settings: Any) -> None
     small = _event(two["water"], 1, items=3, burst=50.0, heat=1.0)
     settings.QINGTING_RISING_MIN_ITEMS = 3
     assert small in selectors.dashboard(two["east_analyst"])["rising_events"]
+
+
+def test_the_migration_gives_every_placed_item_its_placement(two: dict[str, Any]) -> None:
+    import importlib
+
+    from django.db import connection
+
+    migration = importlib.import_module("qingting.web.monitoring.migrations.0006_item_event")
+    services.ingest_items(scheme=two["water"], source=two["source"], records=stream("m", 5))
+    expected = set(
+        Item.objects.filter(scheme__isnull=False).values_list("scheme_id", "pk", "event_id", "duplicate_of_id")
+    )
+    ItemEvent.objects.all().delete()  # as before migration 0006
+
+    class Editor:  # the one schema-editor method the migration uses, on the test's connection
+        def execute(self, sql: str, params: Any = ()) -> None:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+
+    migration._placements_from_items(None, Editor())
+    copied = set(ItemEvent.objects.values_list("scheme_id", "item_id", "event_id", "duplicate_of_id"))
+    assert copied == expected and len(copied) == 5
+    assert not ItemEvent.objects.filter(pending=True).exists()
