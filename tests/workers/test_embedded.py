@@ -122,9 +122,10 @@ def fail_always(now: datetime) -> None:
     raise RuntimeError("job broke")
 
 
-def test_periodic_jobs_run_when_due_once_at_a_time_and_failures_are_counted() -> None:
+def test_periodic_jobs_run_when_due_once_at_a_time_and_failures_are_counted(monkeypatch: pytest.MonkeyPatch) -> None:
     from qingting.web import periodic
 
+    monkeypatch.setattr(periodic, "_JOBS", {})  # only this test's jobs (the apps' need a database)
     CALLS.clear()
     periodic.register("test.record", every=3600, target=f"{__name__}:record_call")
     periodic.register("test.fail", every=3600, target=f"{__name__}:fail_always")

@@ -338,28 +338,39 @@ def _insert_rows(table: str, columns: Sequence[str], types: Sequence[str], rows:
             cursor.execute(head + "VALUES " + ", ".join([row] * len(chunk)), [v for r in chunk for v in r])
 
 
-def _update_rows(table: str, columns: Sequence[str], types: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """``UPDATE table SET columns… WHERE id = …`` for rows ``(values…, id)``: one statement joining
-    ``unnest`` of arrays on PostgreSQL, an ``executemany`` on SQLite."""
+def _update_rows(
+    table: str, columns: Sequence[str], types: Sequence[str], rows: Sequence[Sequence[Any]], *, where: str = ""
+) -> set[int] | None:
+    """``UPDATE table SET columns… WHERE id = … [AND where]`` for rows ``(values…, id)``: one
+    statement joining ``unnest`` of arrays on PostgreSQL (returns the ids it updated), an
+    ``executemany`` on SQLite (returns ``None``: SQLite serialises writers, so the caller's read
+    inside its write transaction already tells)."""
     if not rows:
-        return
+        return set()
     qn = connection.ops.quote_name
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             arrays = [list(column) for column in zip(*rows, strict=True)]
+            # Lock in id order first: two engines updating the same rows then never deadlock.
+            cursor.execute(f"SELECT id FROM {qn(table)} WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [arrays[-1]])
             names = [f"v{k}" for k in range(len(columns))]
             cursor.execute(
                 f"UPDATE {qn(table)} AS t SET "
                 + ", ".join(f"{qn(c)} = v.{n}" for c, n in zip(columns, names, strict=True))
                 + " FROM unnest("
                 + ", ".join(f"%s::{t}[]" for t in [*types, "bigint"])
-                + f") AS v({', '.join(names)}, vid) WHERE t.id = v.vid",
+                + f") AS v({', '.join(names)}, vid) WHERE t.id = v.vid{f' AND t.{where}' if where else ''}"
+                + " RETURNING t.id",
                 arrays,
             )
-            return
+            return {row[0] for row in cursor.fetchall()}
         cursor.executemany(
-            f"UPDATE {qn(table)} SET " + ", ".join(f"{qn(c)} = %s" for c in columns) + " WHERE id = %s", rows
+            f"UPDATE {qn(table)} SET "
+            + ", ".join(f"{qn(c)} = %s" for c in columns)
+            + f" WHERE id = %s{f' AND {where}' if where else ''}",
+            rows,
         )
+        return None
 
 
 def _fast_update(objs: Sequence[Any], fields: Sequence[str], *, model: Any = None) -> None:
@@ -456,7 +467,8 @@ def _count_daily(items: Sequence[Any]) -> None:
         f"ON CONFLICT (source_id, day, sentiment_label, region) DO UPDATE SET n = {table}.n + excluded.n"
     )
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [(*key, n) for key, n in counts.items()])
+        # In key order, so that concurrent engines take the rows' locks in the same order.
+        cursor.executemany(sql, [(*key, n) for key, n in sorted(counts.items())])
 
 
 def daily_counts_rebuild() -> int:
@@ -745,7 +757,9 @@ def _catch_up_batch(scheme: Scheme, limit: int, *, wait: bool) -> CatchUpResult 
         placements,
     )
     if first:
-        _update_rows(
+        # Claim the first analysis: another scheme's engine, in another worker, may be placing the
+        # same items right now; only the rows this UPDATE changed are indexed and counted here.
+        claimed = _update_rows(
             Item._meta.db_table,
             ["scheme_id", "event_id", "duplicate_of_id", "duplicate_kind", "sentiment", "sentiment_label", "lang"],
             ["bigint", "bigint", "bigint", "text", "double precision", "text", "text"],
@@ -754,7 +768,10 @@ def _catch_up_batch(scheme: Scheme, limit: int, *, wait: bool) -> CatchUpResult 
                  i.lang, i.pk)
                 for i in first
             ],
+            where="scheme_id IS NULL",
         )  # fmt: skip
+        if claimed is not None:
+            first = [i for i in first if i.pk in claimed]
     reps = []
     for summary in result.events:
         rep_event = events.get(summary.event_id)
