@@ -324,12 +324,17 @@ def test_two_workers_store_in_parallel_and_every_scheme_sees_every_item_once(
             errors.append(w.communicate(timeout=120)[1])
     assert state == [(1200, 0)], "\n".join(e[-2000:] for e in errors)
     assert all(w.returncode == 0 for w in workers), "\n".join(e[-2000:] for e in errors)
+    # The module's database is shared with the other tests: every query names this test's rows.
+    ours = f"scheme_id IN ({water_id}, {roads_id})"
     placed = dict(
-        _rows(db, "SELECT scheme_id, COUNT(DISTINCT item_id) FROM monitoring_itemevent WHERE NOT pending GROUP BY 1")
+        _rows(db, f"SELECT scheme_id, COUNT(DISTINCT item_id) FROM monitoring_itemevent WHERE {ours} GROUP BY 1")
     )
     assert placed == {water_id: 1200, roads_id: 1200}
-    assert _rows(db, "SELECT COUNT(*) FROM monitoring_itemevent") == [(2400,)]
-    engines = dict(_rows(db, "SELECT scheme_id, items_ingested FROM monitoring_pipelinestate"))
+    assert _rows(db, f"SELECT COUNT(*) FROM monitoring_itemevent WHERE {ours} AND NOT pending") == [(2400,)]
+    engines = dict(_rows(db, f"SELECT scheme_id, items_ingested FROM monitoring_pipelinestate WHERE {ours}"))
     assert engines[water_id] == engines[roads_id] == 1200  # each engine saw each item exactly once
-    assert _rows(db, "SELECT COUNT(*) FROM monitoring_item WHERE sentiment_label = ''") == [(0,)]
-    assert _rows(db, "SELECT COUNT(*) FROM monitoring_item_search") == [(1200,)]
+    of_source = f"FROM monitoring_item WHERE source_id = {source_id}"
+    assert _rows(db, f"SELECT COUNT(*) {of_source} AND sentiment_label = ''") == [(0,)]
+    assert _rows(db, f"SELECT COUNT(*) FROM monitoring_item_search WHERE item_id IN (SELECT id {of_source})") == [
+        (1200,)
+    ]
