@@ -104,3 +104,55 @@ def test_unreachable_database_is_one_clear_line(tmp_path: Any) -> None:
     assert result.returncode == 1
     assert "cannot use the database" in result.stderr or "configuration:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [["serve", "--port", "0"], ["scheduler"], ["worker"], ["beat"], ["migrate"]])
+def test_server_mode_without_its_database_says_so_in_one_line(tmp_path: Any, command: list[str]) -> None:
+    result = _qingting(
+        command,
+        {
+            "QINGTING_DATA_DIR": str(tmp_path),
+            "QINGTING_DATABASE_URL": "postgres://nobody@127.0.0.1:9/none",
+            "QINGTING_BROKER_URL": "redis://127.0.0.1:6379/5",
+        },
+    )
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: cannot use the database:"), result.stderr
+
+
+@pytest.mark.parametrize("command", [["worker"], ["beat"]])
+def test_server_mode_without_redis_says_so_in_one_line(tmp_path: Any, command: list[str]) -> None:
+    import os
+
+    database = os.environ.get("QINGTING_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    result = _qingting(
+        command,
+        {
+            "QINGTING_DATA_DIR": str(tmp_path),
+            "QINGTING_DATABASE_URL": database,
+            "QINGTING_BROKER_URL": "redis://127.0.0.1:9/5",
+        },
+    )
+    if "cannot use the database" in result.stderr:
+        pytest.skip(f"PostgreSQL not reachable at {database}")
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: cannot reach the broker at redis://127.0.0.1:9/5"), lines
+
+
+@pytest.mark.parametrize("command", [["serve", "--port", "0"], ["scheduler"], ["migrate"]])
+def test_embedded_mode_with_an_unopenable_database_says_so_in_one_line(tmp_path: Any, command: list[str]) -> None:
+    (tmp_path / "qingting.sqlite3").mkdir()  # a directory where the database file should be
+    result = _qingting(command, {"QINGTING_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: cannot use the database:"), result.stderr
+
+
+@pytest.mark.parametrize("command", [["worker"], ["beat"]])
+def test_celery_commands_in_embedded_mode_say_what_to_do(tmp_path: Any, command: list[str]) -> None:
+    result = _qingting(command, {"QINGTING_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "for server mode: set QINGTING_DATABASE_URL" in lines[0], result.stderr

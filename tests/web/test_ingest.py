@@ -119,7 +119,7 @@ def test_ingestion_is_audited(setup: tuple[Any, Any]) -> None:
     scheme, source = setup
     services.ingest_items(scheme=scheme, source=source, records=stream("a", 2))
     entry = AuditEntry.objects.filter(action="ingest.batch").latest("id")
-    assert entry.new == {"scheme": scheme.pk, "created": 2, "skipped": 0, "errors": 0}
+    assert entry.new == {"schemes": [scheme.pk], "created": 2, "skipped": 0, "errors": 0}
 
 
 def test_with_the_real_engine(org: dict[str, Any]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from qingting.web.monitoring import search
 
 
@@ -38,3 +40,24 @@ def test_index_and_query_use_the_same_tokens() -> None:
     body = search.index_body("柳湾镇停水通知", "全镇今天停水，预计晚上恢复供水")
     for term in search.segment("停水"):
         assert term in body.split()
+
+
+def test_counts_stop_at_the_limit_but_pages_go_on(org: dict[str, Any], engine: str, monkeypatch: Any) -> None:
+    from django.test import Client
+
+    from qingting.web.monitoring import selectors, services
+
+    from .conftest import PASSWORD, stream
+
+    source = services.source_create(actor=None, unit=org["east"], name="论坛")
+    scheme = services.scheme_create(actor=None, unit=org["east"], name="供水", sources=[source])
+    services.ingest_items(scheme=scheme, source=source, records=stream("n", 14))
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_LIMIT", 10)
+    client = Client()
+    assert client.login(username="east_analyst", password=PASSWORD)
+    page = client.get("/search/", {"q": "停水"}).content.decode()
+    assert "More than 10 results" in page or "结果超过 10 条" in page
+    api = client.get("/api/items", {"q": "停水", "limit": 5, "offset": 10}).json()
+    assert api["count"] == 10 and len(api["items"]) == 4  # past the count, the rest is still there
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_LIMIT", 100)
+    assert client.get("/api/items", {"q": "停水"}).json()["count"] == 14

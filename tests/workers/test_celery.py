@@ -1,6 +1,6 @@
 """Server mode: a real Celery worker over the real Redis and PostgreSQL polls and ingests.
 
-Needs Redis (``QINGTING_TEST_BROKER_URL``, default redis://127.0.0.1:6379/14) and PostgreSQL
+Needs Redis (``QINGTING_TEST_BROKER_URL``, default redis://127.0.0.1:6379/5) and PostgreSQL
 (the server of ``QINGTING_DATABASE_URL``, default postgres://postgres@127.0.0.1:5432/postgres);
 each run uses its own database and queue. Skipped with the reason when they are not reachable,
 except under CI=true, where that is a failure.
@@ -30,7 +30,7 @@ from .conftest import rss
 
 pytestmark = pytest.mark.server
 
-BROKER = os.environ.get("QINGTING_TEST_BROKER_URL", "redis://127.0.0.1:6379/14")
+BROKER = os.environ.get("QINGTING_TEST_BROKER_URL", "redis://127.0.0.1:6379/5")
 PG = os.environ.get("QINGTING_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 QINGTING = str(Path(sys.executable).parent / "qingting")
 
@@ -252,3 +252,89 @@ def test_a_worker_process_killed_mid_task_loses_nothing(
     assert server.hits["/slow"] == 2
     ids = _rows(services["database"], f"SELECT external_id FROM monitoring_item WHERE source_id = {feed_id}")
     assert sorted(i for (i,) in ids) == ["n-7", "n-8", "n-9"]
+
+
+PARALLEL_SETUP = textwrap.dedent(
+    """
+    import os, sys
+    os.environ["DJANGO_SETTINGS_MODULE"] = "qingting.web.config.settings.server"
+    import django
+    django.setup()
+    from django.core.management import call_command
+    call_command("migrate", verbosity=0, interactive=False)
+    from qingting.web.accounts import services as accounts
+    from qingting.web.monitoring import services
+    from qingting.workers.tasks import ingest_batch
+
+    unit = accounts.unit_create(actor=None, code="p", name="城关镇", kind="township")
+    source = services.source_create(actor=None, unit=unit, name="论坛", kind="forum")
+    water = services.scheme_create(actor=None, unit=unit, name="供水", sources=[source])
+    roads = services.scheme_create(actor=None, unit=unit, name="道路", sources=[source])
+    stories = ["城关镇停水两天了", "滨河路施工噪音太大", "学区划分有争议", "荷花节人很多"]
+    for b in range(24):
+        records = [
+            {"id": f"p{b}-{i}", "text": f"{stories[(b + i) % 4]}（{b}-{i}）", "time": 1_795_300_000 + 60 * b + i}
+            for i in range(50)
+        ]
+        ingest_batch.delay((water, roads)[b % 2].pk, source.pk, records)
+        if b % 6 == 0:
+            ingest_batch.delay(water.pk, source.pk, records)  # a repeat: nothing twice
+    print(source.pk, water.pk, roads.pk)
+    """
+)
+
+
+@pytest.mark.slow
+def test_two_workers_store_in_parallel_and_every_scheme_sees_every_item_once(
+    tmp_path: Path, services: dict[str, str]
+) -> None:
+    if not _real_engine_works():
+        pytest.skip("the core pipeline does not run in this checkout")
+    env = _env(tmp_path, services)
+    setup = subprocess.run([sys.executable, "-c", PARALLEL_SETUP], env=env, capture_output=True, text=True, timeout=120)
+    assert setup.returncode == 0, setup.stderr[-3000:]
+    source_id, water_id, roads_id = (int(x) for x in setup.stdout.split())
+    workers = [
+        subprocess.Popen(
+            [QINGTING, "worker", "--concurrency", "1", "--loglevel", "WARNING"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for k in range(2)
+    ]
+    db = services["database"]
+    try:
+        deadline = time.monotonic() + 180
+        state: list[tuple[Any, ...]] = []
+        while time.monotonic() < deadline and all(w.poll() is None for w in workers):
+            state = _rows(
+                db,
+                f"SELECT (SELECT COUNT(*) FROM monitoring_item WHERE source_id = {source_id}),"
+                " (SELECT COUNT(*) FROM monitoring_itemevent WHERE pending)",
+            )
+            if state == [(1200, 0)]:
+                break
+            time.sleep(0.5)
+    finally:
+        errors = []
+        for w in workers:
+            w.send_signal(signal.SIGTERM)
+            errors.append(w.communicate(timeout=120)[1])
+    assert state == [(1200, 0)], "\n".join(e[-2000:] for e in errors)
+    assert all(w.returncode == 0 for w in workers), "\n".join(e[-2000:] for e in errors)
+    # The module's database is shared with the other tests: every query names this test's rows.
+    ours = f"scheme_id IN ({water_id}, {roads_id})"
+    placed = dict(
+        _rows(db, f"SELECT scheme_id, COUNT(DISTINCT item_id) FROM monitoring_itemevent WHERE {ours} GROUP BY 1")
+    )
+    assert placed == {water_id: 1200, roads_id: 1200}
+    assert _rows(db, f"SELECT COUNT(*) FROM monitoring_itemevent WHERE {ours} AND NOT pending") == [(2400,)]
+    engines = dict(_rows(db, f"SELECT scheme_id, items_ingested FROM monitoring_pipelinestate WHERE {ours}"))
+    assert engines[water_id] == engines[roads_id] == 1200  # each engine saw each item exactly once
+    of_source = f"FROM monitoring_item WHERE source_id = {source_id}"
+    assert _rows(db, f"SELECT COUNT(*) {of_source} AND sentiment_label = ''") == [(0,)]
+    assert _rows(db, f"SELECT COUNT(*) FROM monitoring_item_search WHERE item_id IN (SELECT id {of_source})") == [
+        (1200,)
+    ]

@@ -125,7 +125,7 @@ def fail_always(now: datetime) -> None:
 def test_periodic_jobs_run_when_due_once_at_a_time_and_failures_are_counted(monkeypatch: pytest.MonkeyPatch) -> None:
     from qingting.web import periodic
 
-    monkeypatch.setattr(periodic, "_JOBS", {})  # only this test's jobs, not the apps'
+    monkeypatch.setattr(periodic, "_JOBS", {})  # only this test's jobs (the apps' need a database)
     CALLS.clear()
     periodic.register("test.record", every=3600, target=f"{__name__}:record_call")
     periodic.register("test.fail", every=3600, target=f"{__name__}:fail_always")
@@ -141,12 +141,13 @@ def test_periodic_jobs_run_when_due_once_at_a_time_and_failures_are_counted(monk
         assert periodic.run("test.record") == 3
     finally:
         scheduler.stop()
+        periodic._JOBS.pop("test.record", None)
+        periodic._JOBS.pop("test.fail", None)
 
 
-def test_periodic_register_refuses_bad_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_periodic_register_refuses_bad_jobs() -> None:
     from qingting.web import periodic
 
-    monkeypatch.setattr(periodic, "_JOBS", {})
     with pytest.raises(ValueError, match="positive"):
         periodic.register("test.bad", every=0, target="a:b")
     with pytest.raises(ValueError, match="module:function"):

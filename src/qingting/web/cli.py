@@ -32,7 +32,9 @@ def _friendly_errors(func: F) -> F:
             from django.db.utils import OperationalError
 
             if isinstance(exc, OperationalError):
-                raise click.ClickException(f"cannot use the database: {str(exc).strip()}") from exc
+                # psycopg adds hint lines ("Is the server running…"): the operator gets the first.
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise click.ClickException(f"cannot use the database: {first}") from exc
             if isinstance(exc, ImproperlyConfigured):
                 raise click.ClickException(f"configuration: {exc}") from exc
             raise

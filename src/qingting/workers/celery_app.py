@@ -58,6 +58,11 @@ def check_services(*, timeout: float = 5.0) -> None:
     from django.db import connection
     from django.db.utils import Error as DatabaseError
 
+    if getattr(settings, "QINGTING_MODE", "server") != "server":
+        raise ServiceUnavailable(
+            "Celery workers and beat are for server mode: set QINGTING_DATABASE_URL to a PostgreSQL database"
+            " (embedded mode runs its worker inside `qingting serve`)"
+        )
     try:
         connection.ensure_connection()
     except DatabaseError as exc:

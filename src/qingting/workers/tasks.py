@@ -22,15 +22,37 @@ def poll_source(source_id: int) -> dict[str, Any]:
 
 @app.task(name="qingting.ingest_batch")  # type: ignore[untyped-decorator]  # celery ships no types
 def ingest_batch(scheme_id: int, source_id: int, records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Store a batch of records (JSON mappings as ``ingest_items`` takes them) for a scheme and source."""
-    from qingting.web.monitoring.services import ingest_items_by_ids
+    """Store a batch of records (JSON mappings as ``ingest_items`` takes them) for a scheme and source,
+    then queue a ``catch_up`` for each scheme following the source.
 
-    result = ingest_items_by_ids(scheme_id=scheme_id, source_id=source_id, records=records)
+    Storing is what a worker does first: batches already queued are stored by every worker in
+    parallel, and the engines run after them (a queue is first in, first out). Each scheme's engine
+    runs in one worker at a time (a row lock taken with SKIP LOCKED); the worker holding it takes
+    every pending item, including those other workers stored meanwhile. The periodic job
+    ``monitoring.catch_up`` is the safety net.
+    """
+    from qingting.web.monitoring.models import Scheme, Source
+    from qingting.web.monitoring.services import store_items
+
+    scheme = Scheme.objects.get(pk=scheme_id)
+    stored = store_items(source=Source.objects.get(pk=source_id), records=records, schemes=[scheme])
+    for other_id in stored.scheme_ids:
+        catch_up.delay(other_id)
     return {
-        "created": result.created,
-        "skipped": result.skipped,
-        "errors": [f"{e.record}: {e.field}: {e.message}" for e in result.errors],
+        "created": stored.created,
+        "skipped": stored.skipped,
+        "errors": [f"{e.record}: {e.field}: {e.message}" for e in stored.errors],
     }
+
+
+@app.task(name="qingting.catch_up")  # type: ignore[untyped-decorator]  # celery ships no types
+def catch_up(scheme_id: int) -> int:
+    """Run a scheme's engine over its pending items unless another worker is; returns items analysed."""
+    from qingting.web.monitoring.models import Scheme
+    from qingting.web.monitoring.services import pipeline_catch_up
+
+    scheme = Scheme.objects.filter(pk=scheme_id).first()
+    return pipeline_catch_up(scheme=scheme, wait=False).items if scheme is not None else 0
 
 
 @app.task(name="qingting.dispatch_due_sources")  # type: ignore[untyped-decorator]  # celery ships no types

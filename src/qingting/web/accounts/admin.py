@@ -1,3 +1,5 @@
+# mypy: disable-error-code="type-arg"
+# (admin classes are generic only in django-stubs; subscripting them fails at run time)
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
@@ -10,7 +12,7 @@ admin.site.login_form = ThrottledAuthenticationForm
 
 @admin.register(User)
 class QingtingUserAdmin(UserAdmin):
-    fieldsets = (*UserAdmin.fieldsets, ("Qingting", {"fields": ("display_name",)}))
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("Qingting", {"fields": ("display_name",)}))
 
 
 @admin.register(Unit)

@@ -1,3 +1,5 @@
+# mypy: disable-error-code="type-arg"
+# (admin classes are generic only in django-stubs; subscripting them fails at run time)
 from typing import Any
 
 from django.contrib import admin

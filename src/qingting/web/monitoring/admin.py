@@ -1,3 +1,5 @@
+# mypy: disable-error-code="type-arg"
+# (admin classes are generic only in django-stubs; subscripting them fails at run time)
 from django.contrib import admin
 
 from qingting.web.monitoring.models import Event, Item, Scheme, Source

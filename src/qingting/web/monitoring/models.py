@@ -145,13 +145,17 @@ class Item(models.Model):
     author_pseudonym = models.CharField(max_length=32, blank=True, db_index=True)
     engagement = models.PositiveIntegerField(_("engagement"), default=0)
     region = models.CharField(_("region"), max_length=100, blank=True, db_index=True)
-    # Filled by the engine in the same transaction that stores the item.
+    # Where the FIRST scheme's engine placed the item (kept for links and older readers); the
+    # placement in every scheme is in :class:`ItemEvent`. Sentiment is the item's own (it depends
+    # on the text only), filled by the first engine run that sees the item.
     scheme = models.ForeignKey(Scheme, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
     event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
     )
     duplicate_kind = models.CharField(max_length=12, blank=True)
+    # The external id of the item this one reposts (same source), for the engine's repost links.
+    parent = models.CharField(max_length=200, blank=True)
     sentiment = models.FloatField(_("sentiment"), null=True, blank=True)
     sentiment_label = models.CharField(
         _("sentiment"), max_length=12, choices=SentimentChoice.choices, blank=True, db_index=True
@@ -165,6 +169,32 @@ class Item(models.Model):
 
     def __str__(self) -> str:
         return self.title or self.text[:40]
+
+
+class ItemEvent(models.Model):
+    """An item as one scheme's engine saw it: its event and duplicate link in that scheme.
+
+    Storing an item adds one row per scheme following its source with ``pending`` set; the
+    scheme's engine takes pending rows in ``item`` order, places them and clears ``pending`` in
+    the same transaction as the events and its snapshot (see ``services.pipeline_catch_up``). The
+    same item can so belong to an event in each scheme, and no scheme misses an item of its
+    sources whichever scheme's batch brought it in.
+    """
+
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="+", db_index=False)
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="placements")
+    event = models.ForeignKey(Event, null=True, on_delete=models.SET_NULL, related_name="placements", db_index=False)
+    # Not indexed: items are never deleted in normal operation (Source protects them).
+    duplicate_of = models.ForeignKey(Item, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
+    duplicate_kind = models.CharField(max_length=12, blank=True)
+    pending = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scheme", "item"], name="itemevent_scheme_item")]
+        indexes = [
+            models.Index(fields=["event", "item"], name="itemevent_event_item"),
+            models.Index(fields=["scheme", "item"], name="itemevent_pending", condition=models.Q(pending=True)),
+        ]
 
 
 class DailyCount(models.Model):

@@ -48,7 +48,7 @@ def _fallback_tokenize(text: str, lang: str | None = None) -> list[str]:
 def _engine() -> tuple[Callable[[str], str], Callable[[str, str | None], list[str]], str]:
     """(fold, tokenize, name) — the core's when importable, the bigram fallback otherwise."""
     try:
-        from qingting.core.text import fold, tokenize  # type: ignore[attr-defined]
+        from qingting.core.text import fold, tokenize
     except ImportError:
         return _fallback_fold, _fallback_tokenize, "bigram"
 
@@ -97,7 +97,7 @@ def facet_tokens(*, unit_ids: Iterable[int], source_id: int, source_kind: str, s
 
 
 # Query dialects: SQLite FTS5 MATCH, or PostgreSQL to_tsquery('simple', …).
-_DIALECTS = {
+_DIALECTS: dict[str, tuple[str, str, Callable[[str], str]]] = {
     "sqlite": (" AND ", " OR ", lambda t: '"' + t.replace('"', '""') + '"'),
     "postgresql": (" & ", " | ", lambda t: "'" + t.replace("\\", "\\\\").replace("'", "''") + "'"),
 }

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Case, Count, Max, Q, QuerySet, Sum, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDate
 from django.http import Http404
@@ -15,9 +15,21 @@ from django.utils import timezone
 
 from qingting.web.accounts.selectors import scope, scope_roots
 from qingting.web.monitoring import search
-from qingting.web.monitoring.models import DailyCount, Event, Item, Scheme, Source
+from qingting.web.monitoring.models import DailyCount, Event, Item, ItemEvent, Scheme, Source
 
-RISING_MIN_ITEMS = 3
+# A handful of posts is not a rising event, however steep its burst: below this volume an event
+# is never shown as rising (dashboard) nor ranked above bigger ones by trend (board). Operators
+# may set QINGTING_RISING_MIN_ITEMS.
+RISING_MIN_ITEMS = 10
+
+
+def rising_min_items() -> int:
+    """The volume an event needs before it counts as rising (setting ``QINGTING_RISING_MIN_ITEMS``)."""
+    from django.conf import settings
+
+    return max(1, int(getattr(settings, "QINGTING_RISING_MIN_ITEMS", RISING_MIN_ITEMS)))
+
+
 EVENT_SORTS = {"heat": ("-heat", "-last_seen"), "trend": ("-burst_z", "-heat"), "recent": ("-last_seen", "-heat")}
 
 
@@ -73,10 +85,16 @@ def event_board(user: Any, filters: EventFilters) -> QuerySet[Event]:
         qs = qs.filter(negative_share__lt=0.5, sentiment__lt=0.6)
     if filters.trend:
         qs = qs.filter(trend=filters.trend)
+        if filters.trend == "rising":
+            qs = qs.filter(item_count__gte=rising_min_items())
     if filters.date_from:
         qs = qs.filter(last_seen__gte=_day_start(filters.date_from))
     if filters.date_to:
         qs = qs.filter(first_seen__lt=_day_start(filters.date_to + timedelta(days=1)))
+    if filters.sort == "trend":
+        # Events big enough to be rising first, then by burst: a 3-post blip must not top the board.
+        big = Case(When(item_count__gte=rising_min_items(), then=Value(1)), default=Value(0))
+        return qs.annotate(big_enough=big).order_by("-big_enough", *EVENT_SORTS["trend"])
     return qs.order_by(*EVENT_SORTS.get(filters.sort, EVENT_SORTS["heat"]))
 
 
@@ -84,7 +102,7 @@ def Exists_items_of_kind(kind: str) -> Q:
     """Events with at least one item from a source of ``kind``."""
     from django.db.models import Exists, OuterRef
 
-    return Q(Exists(Item.objects.filter(event=OuterRef("pk"), source__kind=kind)))
+    return Q(Exists(ItemEvent.objects.filter(event=OuterRef("pk"), item__source__kind=kind)))
 
 
 def event_get(user: Any, pk: int) -> Event:
@@ -96,24 +114,26 @@ def event_get(user: Any, pk: int) -> Event:
 
 
 def event_posts(event: Event, *, limit: int = 20) -> list[Item]:
-    """Representative posts: originals (not duplicates) with how many copies each has, most copied first.
+    """Representative posts: originals (not duplicates in the event's scheme) with how many copies
+    each has, most copied first.
 
-    Two indexed queries instead of one GROUP BY over a self-join, which SQLite plans badly when
-    few items have duplicates.
+    Two indexed queries over the event's placements instead of one GROUP BY over a self-join,
+    which SQLite plans badly when few items have duplicates.
     """
+    placements = ItemEvent.objects.filter(event=event)
     copies = dict(
-        Item.objects.filter(event=event, duplicate_of__isnull=False)
+        placements.filter(duplicate_of__isnull=False)
         .values_list("duplicate_of")
         .annotate(n=Count("id"))
         .values_list("duplicate_of", "n")
     )
-    top = sorted(copies, key=lambda pk: -copies[pk])[:limit]
+    top = sorted((pk for pk in copies if pk is not None), key=lambda pk: -copies[pk])[:limit]
     posts = list(Item.objects.filter(pk__in=top).select_related("source")) if top else []
     posts.sort(key=lambda item: -copies.get(item.pk, 0))
     if len(posts) < limit:
+        originals = placements.filter(duplicate_of__isnull=True).exclude(item_id__in=top).values("item_id")
         posts += list(
-            Item.objects.filter(event=event, duplicate_of__isnull=True)
-            .exclude(pk__in=top)
+            Item.objects.filter(pk__in=originals)
             .select_related("source")
             .order_by("-engagement", "published_at")[: limit - len(posts)]
         )
@@ -124,12 +144,13 @@ def event_posts(event: Event, *, limit: int = 20) -> list[Item]:
 
 def event_sources(event: Event) -> list[dict[str, Any]]:
     """The event's sources with their item counts."""
-    return list(
-        Item.objects.filter(event=event)
-        .values("source__name", "source__kind")
+    return [
+        {"source__name": r["item__source__name"], "source__kind": r["item__source__kind"], "n": r["n"]}
+        for r in ItemEvent.objects.filter(event=event)
+        .values("item__source__name", "item__source__kind")
         .annotate(n=Count("id"))
         .order_by("-n")[:20]
-    )
+    ]
 
 
 def event_timeline(event: Event) -> list[list[Any]]:
@@ -139,8 +160,8 @@ def event_timeline(event: Event) -> list[list[Any]]:
             [datetime.fromtimestamp(t, tz=timezone.get_current_timezone()).isoformat(), c] for t, c in event.buckets
         ]
     rows = (
-        Item.objects.filter(event=event)
-        .annotate(d=TruncDate("published_at"))
+        ItemEvent.objects.filter(event=event)
+        .annotate(d=TruncDate("item__published_at"))
         .values("d")
         .annotate(n=Count("id"))
         .order_by("d")
@@ -177,11 +198,11 @@ def dashboard(user: Any, *, days: int = 14) -> dict[str, Any]:
         "sources": sources,
         "regions": regions,
         "top_events": list(events.order_by("-heat")[:8]),
-        # A single post is not a rising event: require a few items before ranking by burst.
+        # A few posts are not a rising event: require a minimum volume before ranking by burst.
         "rising_events": list(
-            events.filter(trend__in=["new", "rising"], item_count__gte=RISING_MIN_ITEMS).order_by("-burst_z", "-heat")[
-                :8
-            ]
+            events.filter(trend__in=["new", "rising"], item_count__gte=rising_min_items()).order_by(
+                "-burst_z", "-heat"
+            )[:8]
         ),
     }
 
@@ -213,24 +234,38 @@ _SEARCH_SQL = {
 }
 
 
+# Counting every match of a common word among ten million items costs seconds; beyond this many
+# the pages say "more than 1,000" (a query that finds more needs narrowing anyway). Pages past
+# the count can still be read (the API's offset is not bounded by it).
+SEARCH_COUNT_LIMIT = 1000
+
+
 class FtsResults:
     """Full-text matches read straight from the index (FTS5 or PostgreSQL GIN), newest stored first.
 
     Scope and the source/kind/sentiment filters are facet tokens in the index, so neither the
     page nor the count joins the item table: a page costs about the same for ten matches or a
-    million. Sliceable and countable, so Django's and django-ninja's paginators accept it.
+    million. The count stops at :data:`SEARCH_COUNT_LIMIT` (``capped`` tells). Sliceable and
+    countable, so Django's and django-ninja's paginators accept it.
     """
 
-    def __init__(self, expression: str) -> None:
+    def __init__(self, expression: str, count_limit: int | None = None) -> None:
         self.expression = expression
+        self.count_limit = SEARCH_COUNT_LIMIT if count_limit is None else count_limit
         self.table, self.id_column, self.condition = _SEARCH_SQL[connection.vendor]
         self._count: int | None = None
+        self.capped = False
 
     def count(self) -> int:
         if self._count is None:
             with connection.cursor() as cursor:
-                cursor.execute(f"SELECT COUNT(*) FROM {self.table} WHERE {self.condition}", [self.expression])
-                self._count = int(cursor.fetchone()[0])
+                cursor.execute(
+                    f"SELECT COUNT(*) FROM (SELECT 1 FROM {self.table} WHERE {self.condition} LIMIT %s) AS m",
+                    [self.expression, self.count_limit + 1],
+                )
+                found = int(cursor.fetchone()[0])
+            self.capped = found > self.count_limit
+            self._count = min(found, self.count_limit)
         return self._count
 
     def all(self) -> FtsResults:
@@ -302,16 +337,19 @@ def item_search(user: Any, filters: ItemFilters) -> QuerySet[Item] | FtsResults:
         qs = qs.filter(published_at__gte=filters.since)
     if filters.until:
         qs = qs.filter(published_at__lt=filters.until)
+    # An item belongs to an event in each scheme that follows its source (ItemEvent).
     if filters.event is not None:
-        qs = qs.filter(event_id=filters.event)
+        qs = qs.filter(pk__in=ItemEvent.objects.filter(event_id=filters.event).values("item_id"))
     if filters.scheme is not None:
-        qs = qs.filter(scheme_id=filters.scheme)
+        qs = qs.filter(pk__in=ItemEvent.objects.filter(scheme_id=filters.scheme).values("item_id"))
     return qs.order_by("-published_at", "-pk")
 
 
 def source_health(user: Any) -> list[Source]:
     """Sources with their latest item time and ``health`` (ok, failing, paused, idle)."""
-    sources = list(sources_for(user).annotate(latest=Max("items__published_at")).order_by("unit__path", "name"))
+    sources: list[Source] = list(
+        sources_for(user).annotate(latest=Max("items__published_at")).order_by("unit__path", "name")
+    )
     for s in sources:
         if not s.is_active:
             s.health = "paused"  # type: ignore[attr-defined]

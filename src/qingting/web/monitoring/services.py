@@ -29,7 +29,16 @@ from qingting.core.types import Item as CoreItem
 from qingting.web.accounts.models import Unit
 from qingting.web.audit.services import audit_record
 from qingting.web.monitoring import search
-from qingting.web.monitoring.models import DailyCount, Event, Item, PipelineState, Scheme, Source, SourceKind
+from qingting.web.monitoring.models import (
+    DailyCount,
+    Event,
+    Item,
+    ItemEvent,
+    PipelineState,
+    Scheme,
+    Source,
+    SourceKind,
+)
 from qingting.web.monitoring.signals import batch_ingested
 
 log = logging.getLogger(__name__)
@@ -86,17 +95,6 @@ def author_pseudonym(handle: str) -> str:
 
 
 # --- ingestion ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class IngestResult:
-    """What one call of :func:`ingest_items` did."""
-
-    created: int
-    skipped: int  # already stored (same source and external id), or repeated within the batch
-    errors: tuple[RecordError, ...] = ()
-    events_touched: int = 0
-    item_ids: tuple[int, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -227,15 +225,15 @@ def _resolve_keys(keys: Iterable[str], known: Mapping[str, int]) -> dict[str, in
         if key in known:
             out[key] = known[key]
             continue
-        source_id, _, ext = key.partition(":")
-        if source_id.isdigit():
-            missing.setdefault(int(source_id), []).append(ext)
+        prefix, _, ext = key.partition(":")
+        if prefix.isdigit():
+            missing.setdefault(int(prefix), []).append(ext)
     for source_id, exts in missing.items():
         for part in _chunks(exts):
-            for pk, ext in Item.objects.filter(source_id=source_id, external_id__in=part).values_list(
+            for pk, stored_ext in Item.objects.filter(source_id=source_id, external_id__in=part).values_list(
                 "pk", "external_id"
             ):
-                out[_key(source_id, ext)] = pk
+                out[_key(source_id, stored_ext)] = pk
     return out
 
 
@@ -258,48 +256,121 @@ class _NewItem:
     author_pseudonym: str
     engagement: int
     region: str
-    scheme_id: int
-    event_id: int | None
-    duplicate_of_id: int | None
-    duplicate_kind: str
-    sentiment: float
-    sentiment_label: str
+    parent: str
+    scheme_id: int | None = None
+    event_id: int | None = None
+    duplicate_of_id: int | None = None
+    duplicate_kind: str = ""
+    sentiment: float | None = None
+    sentiment_label: str = ""
 
 
-def _insert_items(items: Sequence[_NewItem]) -> None:
-    """Insert new items and set their primary keys: multi-row ``INSERT … RETURNING id``.
+def _pg_type(field: Any) -> str:
+    """The column's PostgreSQL type for an array cast (``varchar(200)``, ``timestamp with time zone``)."""
+    return str(field.db_type(connection) or "text")
 
-    What ``bulk_create`` does, without model instances or per-value SQL compilation. Values are
-    plain Python (str, int, float, None) except date-times, which go through the backend's own
-    adaptation.
+
+def _insert_items(items: Sequence[_NewItem]) -> list[_NewItem]:
+    """Insert the items not stored yet and set their primary keys; returns those inserted.
+
+    ``INSERT … ON CONFLICT (source_id, external_id) DO NOTHING RETURNING``: an item a concurrent
+    batch stored meanwhile is skipped rather than an error. PostgreSQL gets one statement over
+    ``unnest`` of one array per column (a multi-row ``VALUES`` with thousands of placeholders costs
+    psycopg more to parse than the database to run); SQLite (≥ 3.35) gets multi-row ``VALUES``.
+    What ``bulk_create`` does, without model instances. The items of one call are of one source,
+    with distinct external ids.
     """
     if not items:
-        return
+        return []
     from django.db import models
 
     meta = Item._meta
     qn = connection.ops.quote_name
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     adapt = [connection.ops.adapt_datetimefield_value if isinstance(f, models.DateTimeField) else None for f in fields]
-    columns = ", ".join(qn(f.column) for f in fields)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    # Stay far below SQLite's bound-parameter limit (32766 since 3.32).
-    per_statement = max(1, 20000 // len(fields))
+    columns = ", ".join(qn(f.column or f.attname) for f in fields)
+    pk_column = qn((meta.pk.column if meta.pk is not None else None) or "id")
+    tail = f"ON CONFLICT (source_id, external_id) DO NOTHING RETURNING {pk_column}, external_id"
+    inserted: list[_NewItem] = []
     with connection.cursor() as cursor:
-        for chunk in _chunks(items, per_statement):
-            params: list[Any] = []
-            for item in chunk:
-                for f, conv in zip(fields, adapt, strict=True):
-                    value = getattr(item, f.attname)
-                    params.append(conv(value) if conv is not None and value is not None else value)
+        if connection.vendor == "postgresql":
+            arrays = [[getattr(item, f.attname) for item in items] for f in fields]
+            unnest = ", ".join(f"%s::{_pg_type(f)}[]" for f in fields)
+            cursor.execute(f"INSERT INTO {qn(meta.db_table)} ({columns}) SELECT * FROM unnest({unnest}) {tail}", arrays)
+            returned = cursor.fetchall()
+        else:
+            row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+            returned = []
+            # Stay far below SQLite's bound-parameter limit (32766 since 3.32).
+            for chunk in _chunks(items, max(1, 20000 // len(fields))):
+                params: list[Any] = []
+                for item in chunk:
+                    for f, conv in zip(fields, adapt, strict=True):
+                        value = getattr(item, f.attname)
+                        params.append(conv(value) if conv is not None and value is not None else value)
+                cursor.execute(
+                    f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES {', '.join([row] * len(chunk))} {tail}",
+                    params,
+                )
+                returned += cursor.fetchall()
+    by_ext = {item.external_id: item for item in items}
+    for pk, ext in returned:
+        item = by_ext[ext]
+        item.pk = pk
+        inserted.append(item)
+    return inserted
+
+
+def _insert_rows(table: str, columns: Sequence[str], types: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert plain-valued rows: ``unnest`` of arrays on PostgreSQL (``types`` name the columns'
+    types), multi-row ``VALUES`` on SQLite."""
+    if not rows:
+        return
+    qn = connection.ops.quote_name
+    head = f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)}) "
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = [list(column) for column in zip(*rows, strict=True)]
+            cursor.execute(head + "SELECT * FROM unnest(" + ", ".join(f"%s::{t}[]" for t in types) + ")", arrays)
+            return
+        row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        for chunk in _chunks(rows, max(1, 20000 // len(columns))):
+            cursor.execute(head + "VALUES " + ", ".join([row] * len(chunk)), [v for r in chunk for v in r])
+
+
+def _update_rows(
+    table: str, columns: Sequence[str], types: Sequence[str], rows: Sequence[Sequence[Any]], *, where: str = ""
+) -> set[int] | None:
+    """``UPDATE table SET columns… WHERE id = … [AND where]`` for rows ``(values…, id)``: one
+    statement joining ``unnest`` of arrays on PostgreSQL (returns the ids it updated), an
+    ``executemany`` on SQLite (returns ``None``: SQLite serialises writers, so the caller's read
+    inside its write transaction already tells)."""
+    if not rows:
+        return set()
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = [list(column) for column in zip(*rows, strict=True)]
+            # Lock in id order first: two engines updating the same rows then never deadlock.
+            cursor.execute(f"SELECT id FROM {qn(table)} WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [arrays[-1]])
+            names = [f"v{k}" for k in range(len(columns))]
             cursor.execute(
-                f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES {', '.join([row] * len(chunk))} "
-                f"RETURNING {qn(meta.pk.column)}",
-                params,
+                f"UPDATE {qn(table)} AS t SET "
+                + ", ".join(f"{qn(c)} = v.{n}" for c, n in zip(columns, names, strict=True))
+                + " FROM unnest("
+                + ", ".join(f"%s::{t}[]" for t in [*types, "bigint"])
+                + f") AS v({', '.join(names)}, vid) WHERE t.id = v.vid{f' AND t.{where}' if where else ''}"
+                + " RETURNING t.id",
+                arrays,
             )
-            # Rows come back in insertion order on SQLite and PostgreSQL (bulk_create relies on it too).
-            for item, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
-                item.pk = pk
+            return {row[0] for row in cursor.fetchall()}
+        cursor.executemany(
+            f"UPDATE {qn(table)} SET "
+            + ", ".join(f"{qn(c)} = %s" for c in columns)
+            + f" WHERE id = %s{f' AND {where}' if where else ''}",
+            rows,
+        )
+        return None
 
 
 def _fast_update(objs: Sequence[Any], fields: Sequence[str], *, model: Any = None) -> None:
@@ -358,13 +429,13 @@ def _persist_events(scheme: Scheme, summaries: Sequence[EventSummary]) -> dict[i
     to_create: list[Event] = []
     for engine_id, summary in by_id.items():
         fields = _event_fields(summary)
-        event = existing.get(engine_id)
-        if event is None:
+        found = existing.get(engine_id)
+        if found is None:
             to_create.append(Event(scheme=scheme, engine_event_id=engine_id, **fields))
         else:
             for name, value in fields.items():
-                setattr(event, name, value)
-            to_update.append(event)
+                setattr(found, name, value)
+            to_update.append(found)
     if to_create:
         Event.objects.bulk_create(to_create, batch_size=_CHUNK)
         for event in to_create:
@@ -396,7 +467,8 @@ def _count_daily(items: Sequence[Any]) -> None:
         f"ON CONFLICT (source_id, day, sentiment_label, region) DO UPDATE SET n = {table}.n + excluded.n"
     )
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [(*key, n) for key, n in counts.items()])
+        # In key order, so that concurrent engines take the rows' locks in the same order.
+        cursor.executemany(sql, [(*key, n) for key, n in sorted(counts.items())])
 
 
 def daily_counts_rebuild() -> int:
@@ -445,27 +517,36 @@ def _index(items: Sequence[Any], source: Source | None = None) -> None:
         )
         rows.append((item.pk, search.index_body(item.title, item.text, item.lang or None) + " " + " ".join(facets)))
     table, id_column = SEARCH_TABLES[connection.vendor]
-    with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {table} ({id_column}, body) VALUES (%s, %s)", rows)
+    _insert_rows(table, [id_column, "body"], ["bigint", "text"], rows)
 
 
-def ingest_items(
-    *, scheme: Scheme, source: Source, records: Iterable[Mapping[str, Any]], actor: Any = None
-) -> IngestResult:
-    """Store new items of ``source`` for ``scheme``, run the engine on them, persist everything.
+# --- ingestion: store, then let each scheme's engine catch up ----------------------------------
 
-    ``records`` are mappings with ``external_id`` (or ``id``), ``text``, and optionally
-    ``title``, ``url``, ``published_at`` (or ``time``: datetime, ISO 8601 or unix seconds),
-    ``author`` (a handle: only its keyed pseudonym is stored), ``engagement``, ``region``, ``lang``,
-    ``parent`` (the external id of the item this one reposts). Records already stored, or repeated
-    within the batch, are skipped; invalid ones are reported in ``errors`` and not stored.
 
-    >>> ingest_items(scheme=s, source=src, records=[{"id": "1", "text": "柳湾镇停水了"}])  # doctest: +SKIP
-    IngestResult(created=1, skipped=0, errors=(), events_touched=1)
-    """
-    if source.unit_id is None:
-        raise ValueError("the source has no unit")
-    now = timezone.now()
+@dataclass(frozen=True)
+class StoreResult:
+    """What one call of :func:`store_items` did."""
+
+    created: int
+    skipped: int  # already stored (same source and external id), or repeated within the batch
+    errors: tuple[RecordError, ...] = ()
+    item_ids: tuple[int, ...] = field(default=(), repr=False)
+    scheme_ids: tuple[int, ...] = ()  # the schemes whose engines now have these items pending
+
+
+@dataclass(frozen=True)
+class CatchUpResult:
+    """What :func:`pipeline_catch_up` did for one scheme."""
+
+    scheme_id: int
+    items: int = 0
+    batches: int = 0
+    event_ids: tuple[int, ...] = field(default=(), repr=False)
+    item_ids: tuple[int, ...] = field(default=(), repr=False)
+    busy: bool = False  # another process holds this scheme's engine (it will take the items)
+
+
+def _validated(records: Iterable[Mapping[str, Any]], now: datetime) -> tuple[list[_Record], list[RecordError], int]:
     records_ok: list[_Record] = []
     errors: list[RecordError] = []
     seen: set[str] = set()
@@ -479,143 +560,361 @@ def ingest_items(
         else:
             seen.add(rec.external_id)
             records_ok.append(rec)
-    try:
-        return _ingest_atomic(scheme, source, records_ok, errors, skipped, actor)
-    except BaseException:
-        # The engine may have seen items the database did not keep: never reuse it.
-        pipeline_cache.clear()
-        raise
+    return records_ok, errors, skipped
 
 
-@transaction.atomic
-def _ingest_atomic(
-    scheme: Scheme,
+def _following(source: Source, extra: Sequence[Scheme] = ()) -> list[int]:
+    """The active schemes following ``source``, plus ``extra`` (a scheme a caller ingests for)."""
+    ids = set(Scheme.objects.filter(sources=source, is_active=True).values_list("pk", flat=True))
+    ids.update(s.pk for s in extra)
+    return sorted(ids)
+
+
+def _store(
     source: Source,
     records: list[_Record],
     errors: list[RecordError],
     skipped: int,
+    scheme_ids: list[int],
     actor: Any,
-) -> IngestResult:
-    # Lock the scheme's engine state first: concurrent batches of one scheme run one at a time
-    # (PostgreSQL row lock; SQLite's IMMEDIATE transaction already holds the write lock).
-    state, _ = PipelineState.objects.select_for_update().get_or_create(scheme=scheme)
+    now: datetime,
+) -> StoreResult:
+    """Insert new items and one pending placement per scheme; call inside a transaction."""
     stored: set[str] = set()
     for part in _chunks([r.external_id for r in records]):
         stored.update(Item.objects.filter(source=source, external_id__in=part).values_list("external_id", flat=True))
     new = [r for r in records if r.external_id not in stored]
-    skipped += len(records) - len(new)
-    if not new:
-        if errors:
-            audit_record(
-                actor=actor, action="ingest.batch", obj=source,
-                new={"scheme": scheme.pk, "created": 0, "skipped": skipped, "errors": len(errors)},
-            )  # fmt: skip
-        return IngestResult(created=0, skipped=skipped, errors=tuple(errors))
-
-    # Time order within the batch: the engine's buckets and trends assume a stream.
-    new.sort(key=lambda r: r.published_at)
-    engine = pipeline_cache.get(state)
-    core_items = [
-        CoreItem(
-            id=_key(source.pk, r.external_id),
-            text=r.text,
-            time=r.published_at.timestamp(),
-            source=str(source.pk),
-            lang=r.lang or None,
-            title=r.title,
-            engagement=r.engagement,
-            mainstream=source.mainstream,
-            parent=_key(source.pk, r.parent) if r.parent else None,
+    new.sort(key=lambda r: r.published_at)  # pk order is the order each engine reads them in
+    items = _insert_items(
+        [
+            _NewItem(
+                pk=0,
+                source_id=source.pk,
+                external_id=r.external_id,
+                url=r.url,
+                title=r.title,
+                text=r.text,
+                lang=r.lang,
+                published_at=r.published_at,
+                collected_at=now,
+                author_pseudonym=r.author_pseudonym,
+                engagement=r.engagement,
+                region=r.region,
+                parent=r.parent or "",
+            )
+            for r in new
+        ]
+    )
+    skipped += len(records) - len(items)
+    if items:
+        if scheme_ids:
+            _insert_rows(
+                ItemEvent._meta.db_table,
+                ["scheme_id", "item_id", "duplicate_kind", "pending"],
+                ["bigint", "bigint", "text", "boolean"],
+                [(sid, item.pk, "", True) for sid in scheme_ids for item in items],
+            )
+        else:
+            # Followed by no scheme: no engine will analyse these, so index and count them now.
+            _index(items, source)
+            _count_daily(items)
+        Source.objects.filter(pk=source.pk).update(item_count=F("item_count") + len(items), last_success_at=now)
+    if items or errors:
+        audit_record(
+            actor=actor,
+            action="ingest.batch",
+            obj=source,
+            new={"schemes": scheme_ids, "created": len(items), "skipped": skipped, "errors": len(errors)},
         )
-        for r in new
-    ]
-    result = engine.partial_fit(core_items)
+    return StoreResult(
+        created=len(items),
+        skipped=skipped,
+        errors=tuple(errors),
+        item_ids=tuple(item.pk for item in items),
+        scheme_ids=tuple(scheme_ids) if items else (),
+    )
+
+
+def store_items(
+    *, source: Source, records: Iterable[Mapping[str, Any]], schemes: Sequence[Scheme] = (), actor: Any = None
+) -> StoreResult:
+    """Store new items of ``source`` without running any engine: the fast path for bulk imports.
+
+    Each new item gets a *pending* placement for every active scheme following ``source`` (and
+    for ``schemes``), in the same transaction; :func:`pipeline_catch_up` (called by the caller,
+    by a worker, or by the periodic job ``monitoring.catch_up``) later runs each scheme's engine
+    over them in order. Idempotent like :func:`ingest_items`: a stored (source, external id) is
+    skipped. Takes the same records as :func:`ingest_items`.
+    """
+    if source.unit_id is None:
+        raise ValueError("the source has no unit")
+    now = timezone.now()
+    records_ok, errors, skipped = _validated(records, now)
+    with transaction.atomic():
+        return _store(source, records_ok, errors, skipped, _following(source, schemes), actor, now)
+
+
+_ITEM_FIELDS = (
+    "pk", "source_id", "external_id", "text", "title", "lang", "published_at", "engagement", "region",
+    "parent", "scheme_id", "sentiment_label", "source__mainstream",
+)  # fmt: skip
+
+
+def _catch_up_batch(scheme: Scheme, limit: int, *, wait: bool) -> CatchUpResult | None:
+    """Run ``scheme``'s engine over up to ``limit`` of its pending items, persist, in ONE transaction.
+
+    ``None`` when the engine is busy (``wait=False`` and another process holds it). Call inside
+    ``transaction.atomic()``.
+    """
+    # Lock the scheme's engine state first: batches of one scheme run one at a time (PostgreSQL
+    # row lock; SQLite's IMMEDIATE transaction already holds the write lock).
+    locking = PipelineState.objects.select_for_update(
+        skip_locked=not wait and connection.features.has_select_for_update_skip_locked
+    )
+    state = locking.filter(scheme=scheme).first()
+    if state is None:
+        if not wait and PipelineState.objects.filter(scheme=scheme).exists():
+            return None
+        state, _ = locking.get_or_create(scheme=scheme)
+    pending = list(
+        ItemEvent.objects.filter(scheme=scheme, pending=True).order_by("item_id").values_list("pk", "item_id")[:limit]
+    )
+    if not pending:
+        return CatchUpResult(scheme_id=scheme.pk)
+    rows: dict[int, dict[str, Any]] = {}
+    for part in _chunks([item_id for _, item_id in pending]):
+        for row in Item.objects.filter(pk__in=part).values(*_ITEM_FIELDS):
+            rows[row["pk"]] = row
+    placement_of = {item_id: pk for pk, item_id in pending}
+    ordered = sorted(rows.values(), key=lambda r: (r["published_at"], r["pk"]))  # the engine wants a stream
+    engine = pipeline_cache.get(state)
+    result = engine.partial_fit(
+        [
+            CoreItem(
+                id=_key(r["source_id"], r["external_id"]),
+                text=r["text"],
+                time=r["published_at"].timestamp(),
+                source=str(r["source_id"]),
+                lang=r["lang"] or None,
+                title=r["title"],
+                engagement=r["engagement"],
+                mainstream=r["source__mainstream"],
+                parent=_key(r["source_id"], r["parent"]) if r["parent"] else None,
+            )
+            for r in ordered
+        ]
+    )
     assignments: tuple[Assignment, ...] = result.assignments
-    if len(assignments) != len(new):
-        raise RuntimeError(f"the engine returned {len(assignments)} assignments for {len(new)} items")
+    if len(assignments) != len(ordered):
+        raise RuntimeError(f"the engine returned {len(assignments)} assignments for {len(ordered)} items")
     events = _persist_events(scheme, result.events)
     missing = {a.event_id for a in assignments if a.event_id is not None and a.event_id not in events}
     if missing:
         for event in Event.objects.filter(scheme=scheme, engine_event_id__in=list(missing)):
             events[event.engine_event_id] = event
 
-    now = timezone.now()
-    items = [
-        _NewItem(
-            pk=0,
-            source_id=source.pk,
-            external_id=r.external_id,
-            url=r.url,
-            title=r.title,
-            text=r.text,
-            lang=(a.lang or r.lang)[:16],
-            published_at=r.published_at,
-            collected_at=now,
-            author_pseudonym=r.author_pseudonym,
-            engagement=r.engagement,
-            region=r.region,
-            scheme_id=scheme.pk,
-            event_id=events[a.event_id].pk if a.event_id in events else None,
-            duplicate_of_id=None,
-            duplicate_kind=str(a.duplicate_kind) if a.duplicate_kind else "",
-            sentiment=float(a.sentiment),
-            sentiment_label=str(a.sentiment_label),
-        )
-        for r, a in zip(new, assignments, strict=True)
-    ]
-    _insert_items(items)
-    known = {_key(source.pk, item.external_id): item.pk for item in items}
-
-    # Links to other items need their primary keys, known only now.
+    known = {_key(r["source_id"], r["external_id"]): r["pk"] for r in ordered}
     dup_keys = {a.duplicate_of for a in assignments if a.duplicate_of}
     rep_keys = {s.representative_id for s in result.events if s.representative_id}
     pks = _resolve_keys(dup_keys | rep_keys, known)
-    with_dup = []
-    for item, a in zip(items, assignments, strict=True):
-        if a.duplicate_of and a.duplicate_of in pks and pks[a.duplicate_of] != item.pk:
-            item.duplicate_of_id = pks[a.duplicate_of]
-            with_dup.append(item)
-    if with_dup:
-        _fast_update(with_dup, ["duplicate_of"], model=Item)
+    placements: list[tuple[Any, ...]] = []
+    first: list[_NewItem] = []  # items no engine had analysed: they get sentiment, index and counts
+    for r, a in zip(ordered, assignments, strict=True):
+        placed_in = events.get(a.event_id) if a.event_id is not None else None
+        dup = pks.get(a.duplicate_of) if a.duplicate_of else None
+        if dup == r["pk"]:
+            dup = None
+        kind = str(a.duplicate_kind) if a.duplicate_kind else ""
+        placements.append((placed_in.pk if placed_in else None, dup, kind, False, placement_of[r["pk"]]))
+        if r["scheme_id"] is None:
+            first.append(
+                _NewItem(
+                    pk=r["pk"],
+                    source_id=r["source_id"],
+                    external_id=r["external_id"],
+                    url="",
+                    title=r["title"],
+                    text=r["text"],
+                    lang=(a.lang or r["lang"])[:16],
+                    published_at=r["published_at"],
+                    collected_at=r["published_at"],
+                    author_pseudonym="",
+                    engagement=r["engagement"],
+                    region=r["region"],
+                    parent=r["parent"],
+                    scheme_id=scheme.pk,
+                    event_id=placed_in.pk if placed_in else None,
+                    duplicate_of_id=dup,
+                    duplicate_kind=kind,
+                    sentiment=float(a.sentiment),
+                    sentiment_label=str(a.sentiment_label),
+                )
+            )
+    _update_rows(
+        ItemEvent._meta.db_table,
+        ["event_id", "duplicate_of_id", "duplicate_kind", "pending"],
+        ["bigint", "bigint", "text", "boolean"],
+        placements,
+    )
+    if first:
+        # Claim the first analysis: another scheme's engine, in another worker, may be placing the
+        # same items right now; only the rows this UPDATE changed are indexed and counted here.
+        claimed = _update_rows(
+            Item._meta.db_table,
+            ["scheme_id", "event_id", "duplicate_of_id", "duplicate_kind", "sentiment", "sentiment_label", "lang"],
+            ["bigint", "bigint", "bigint", "text", "double precision", "text", "text"],
+            [
+                (i.scheme_id, i.event_id, i.duplicate_of_id, i.duplicate_kind, i.sentiment, i.sentiment_label,
+                 i.lang, i.pk)
+                for i in first
+            ],
+            where="scheme_id IS NULL",
+        )  # fmt: skip
+        if claimed is not None:
+            first = [i for i in first if i.pk in claimed]
     reps = []
     for summary in result.events:
-        event = events.get(summary.event_id)
+        rep_event = events.get(summary.event_id)
         rep = pks.get(summary.representative_id)
-        if event is not None and rep is not None and event.representative_id != rep:
-            event.representative_id = rep
-            reps.append(event)
+        if rep_event is not None and rep is not None and rep_event.representative_id != rep:
+            rep_event.representative_id = rep
+            reps.append(rep_event)
     if reps:
         _fast_update(reps, ["representative"])
+    if first:
+        _index(first)
+        _count_daily(first)
 
-    _index(items, source)
-    _count_daily(items)
-    Source.objects.filter(pk=source.pk).update(item_count=F("item_count") + len(items), last_success_at=timezone.now())
     state.snapshot = engine.snapshot()
     state.version += 1
-    state.last_item_id = max(state.last_item_id, max(item.pk for item in items))
-    state.items_ingested += len(items)
+    state.last_item_id = max(state.last_item_id, max(rows))
+    state.items_ingested += len(ordered)
     state.save()
-    audit_record(
-        actor=actor,
-        action="ingest.batch",
-        obj=source,
-        new={"scheme": scheme.pk, "created": len(items), "skipped": skipped, "errors": len(errors)},
-    )
     # Hand the engine to the next batch only once this transaction has really committed.
     transaction.on_commit(lambda: pipeline_cache.put(state, engine))
-    touched = [events[s.event_id].pk for s in result.events if s.event_id in events]
-    item_ids = [item.pk for item in items]
+    touched = tuple(events[s.event_id].pk for s in result.events if s.event_id in events)
+    item_ids = tuple(r["pk"] for r in ordered)
+    now = timezone.now()
     transaction.on_commit(
         lambda: batch_ingested.send_robust(
-            sender=Scheme, scheme_id=scheme.pk, event_ids=touched, item_ids=item_ids, now=now
+            sender=Scheme, scheme_id=scheme.pk, event_ids=list(touched), item_ids=list(item_ids), now=now
         )
     )
+    return CatchUpResult(scheme_id=scheme.pk, items=len(ordered), batches=1, event_ids=touched, item_ids=item_ids)
+
+
+def _merge(total: CatchUpResult, step: CatchUpResult) -> CatchUpResult:
+    return CatchUpResult(
+        scheme_id=total.scheme_id,
+        items=total.items + step.items,
+        batches=total.batches + step.batches,
+        event_ids=tuple(dict.fromkeys(total.event_ids + step.event_ids)),
+        item_ids=total.item_ids + step.item_ids,
+    )
+
+
+def pipeline_catch_up(
+    *, scheme: Scheme, batch: int = 1000, max_items: int | None = None, wait: bool = True
+) -> CatchUpResult:
+    """Run ``scheme``'s engine over its pending items in order, ``batch`` items per transaction.
+
+    Each batch persists events, placements, first-seen sentiment, the search index, the daily
+    counts and the engine snapshot in ONE transaction, so a crash loses nothing and a restart
+    continues from the next pending item. ``wait=False`` returns at once (``busy``) when another
+    process is running this scheme's engine; that process takes the items (it looks again
+    after releasing the engine, so nothing is stranded).
+    """
+    total = CatchUpResult(scheme_id=scheme.pk)
+    while max_items is None or total.items < max_items:
+        limit = batch if max_items is None else min(batch, max_items - total.items)
+        try:
+            with transaction.atomic():
+                step = _catch_up_batch(scheme, limit, wait=wait)
+        except BaseException:
+            pipeline_cache.clear()  # the engine may have seen items the database did not keep
+            raise
+        if step is None:
+            return CatchUpResult(**{**total.__dict__, "busy": True})
+        total = _merge(total, step)
+        # Released the engine with nothing left; a batch stored while we held it is seen now.
+        if step.items == 0 and not ItemEvent.objects.filter(scheme=scheme, pending=True).exists():
+            break
+    return total
+
+
+def pipeline_catch_up_all(now: datetime | None = None) -> int:
+    """Catch up every scheme with pending items (the periodic job ``monitoring.catch_up``); returns items."""
+    done = 0
+    scheme_ids = ItemEvent.objects.filter(pending=True).values_list("scheme_id", flat=True).distinct()
+    for scheme in Scheme.objects.filter(pk__in=list(scheme_ids)):
+        done += pipeline_catch_up(scheme=scheme, wait=False).items
+    return done
+
+
+def pending_count(scheme: Scheme | None = None) -> int:
+    """Items stored but not yet seen by the engine (of ``scheme``, or of all schemes)."""
+    qs = ItemEvent.objects.filter(pending=True)
+    return (qs.filter(scheme=scheme) if scheme is not None else qs).count()
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What one call of :func:`ingest_items` did."""
+
+    created: int
+    skipped: int  # already stored (same source and external id), or repeated within the batch
+    errors: tuple[RecordError, ...] = ()
+    events_touched: int = 0
+    item_ids: tuple[int, ...] = field(default=(), repr=False)
+
+
+def ingest_items(
+    *, scheme: Scheme, source: Source, records: Iterable[Mapping[str, Any]], actor: Any = None
+) -> IngestResult:
+    """Store new items of ``source``, run ``scheme``'s engine on them, persist everything.
+
+    ``records`` are mappings with ``external_id`` (or ``id``), ``text``, and optionally
+    ``title``, ``url``, ``published_at`` (or ``time``: datetime, ISO 8601 or unix seconds),
+    ``author`` (a handle: only its keyed pseudonym is stored), ``engagement``, ``region``, ``lang``,
+    ``parent`` (the external id of the item this one reposts). Records already stored, or repeated
+    within the batch, are skipped; invalid ones are reported in ``errors`` and not stored.
+
+    The items and ``scheme``'s placements are written in ONE transaction; every other active
+    scheme following ``source`` then catches up in its own transactions (its placements were
+    queued with the items, so a crash in between only delays them). For bulk imports,
+    :func:`store_items` and a later :func:`pipeline_catch_up` are faster.
+
+    >>> ingest_items(scheme=s, source=src, records=[{"id": "1", "text": "柳湾镇停水了"}])  # doctest: +SKIP
+    IngestResult(created=1, skipped=0, errors=(), events_touched=1)
+    """
+    if source.unit_id is None:
+        raise ValueError("the source has no unit")
+    now = timezone.now()
+    records_ok, errors, skipped = _validated(records, now)
+    scheme_ids = _following(source, [scheme])
+    touched: tuple[int, ...] = ()
+    try:
+        with transaction.atomic():
+            stored = _store(source, records_ok, errors, skipped, scheme_ids, actor, now)
+            if stored.created:
+                # Normally nothing else is pending, so this is one batch; a backlog is taken too.
+                limit = max(1000, stored.created)
+                while (step := _catch_up_batch(scheme, limit, wait=True)) is not None:
+                    touched += step.event_ids
+                    if step.items < limit:
+                        break
+    except BaseException:
+        # The engine may have seen items the database did not keep: never reuse it.
+        pipeline_cache.clear()
+        raise
+    for other in Scheme.objects.filter(pk__in=[sid for sid in stored.scheme_ids if sid != scheme.pk]):
+        pipeline_catch_up(scheme=other, wait=False)
     return IngestResult(
-        created=len(items),
-        skipped=skipped,
-        errors=tuple(errors),
-        events_touched=len(result.events),
-        item_ids=tuple(item.pk for item in items),
+        created=stored.created,
+        skipped=stored.skipped,
+        errors=stored.errors,
+        events_touched=len(set(touched)),
+        item_ids=stored.item_ids,
     )
 
 

@@ -18,7 +18,7 @@ if os.environ.get("QINGTING_DATABASE_URL"):
     # The same suite against PostgreSQL (server mode); Django creates and drops test_<name>.
     import dj_database_url
 
-    DATABASES = {"default": dj_database_url.parse(os.environ["QINGTING_DATABASE_URL"])}
+    DATABASES = {"default": dict(dj_database_url.parse(os.environ["QINGTING_DATABASE_URL"]))}
 else:
     DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
 STORAGES = {

@@ -5,7 +5,7 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-def _backfill(apps, schema_editor):
+def _backfill(apps, schema_editor):  # type: ignore[no-untyped-def]
     """Count the items stored before this migration (local days, as ingestion does)."""
     from django.db.models import Count
     from django.db.models.functions import TruncDate
