@@ -24,11 +24,13 @@ END = (23, 59, 59, 999999)
 
 
 class Clock:
-    """The services' clock, set by the test (the deadlines depend on when things happen)."""
+    """The time given to the services (``now=``), set by the test (deadlines depend on when things happen)."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    current: Clock | None = None
+
+    def __init__(self) -> None:
         self.now = at(2026, 1, 5, 9, 0)
-        monkeypatch.setattr(services, "_now", lambda: self.now)
+        Clock.current = self
 
     def set(self, *args: int) -> datetime:
         self.now = at(*args)
@@ -36,8 +38,8 @@ class Clock:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    return Clock(monkeypatch)
+def clock() -> Clock:
+    return Clock()
 
 
 def _case(people: dict[str, Any], clock: Clock, category: str = "complaint", **kw: Any) -> Case:
@@ -48,12 +50,14 @@ def _case(people: dict[str, Any], clock: Clock, category: str = "complaint", **k
         category=category,
         summary="测试时限",
         received_at=clock.now,
+        now=clock.now,
         **kw,
     )
 
 
 def _act(people: dict[str, Any], case: Case, action: str, who: str = "dispatcher", **kw: Any) -> Case:
-    return services.case_act(actor=people[who], case_id=case.pk, action=action, **kw)
+    assert Clock.current is not None
+    return services.case_act(actor=people[who], case_id=case.pk, action=action, now=Clock.current.now, **kw)
 
 
 def test_spring_festival_with_adjusted_working_days(people: dict[str, Any], clock: Clock) -> None:

@@ -95,6 +95,19 @@ def contact_visible(user: Any, case: Case) -> bool:
     return bool(case_roles(user, case.unit) & CONTACT_ROLES)
 
 
+NOTE_ROLES = frozenset({CoreRole.HANDLER, CoreRole.DISPATCHER, CoreRole.ADMIN, CoreRole.LEADER})
+
+
+def task_unit_handler(user: Any, case: Case) -> bool:
+    """Whether ``user`` handles one of ``case``'s joint-task units (may read and write its notes)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    for task in CaseTask.objects.filter(case=case).select_related("unit"):
+        if case_roles(user, task.unit) & NOTE_ROLES:
+            return True
+    return False
+
+
 def allowed_actions_for(user: Any, case: Case) -> list[str]:
     """The actions ``user`` could take on ``case`` now (for buttons; ``case_act`` still checks).
 

@@ -30,6 +30,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from qingting.core.cases import sla as core_sla
 from qingting.core.cases.calendar import to_china
@@ -281,12 +282,14 @@ def case_create(
     address: str = "",
     lat: float | None = None,
     lon: float | None = None,
+    now: datetime | None = None,
 ) -> Case:
     """Register a new case (state ``received``) in ``unit`` with its number, deadlines and audit entry.
 
     ``actor=None`` is the system (intake robots, Open311). A user needs an intake, dispatcher,
     handler or admin role on ``unit``. ``contact`` keys: name, phone, email, address (encrypted,
-    shown only to the case's handlers).
+    shown only to the case's handlers). ``now`` is the time of the registration (default: the
+    clock; the demo and tests give it). One case per ``item``: a second one is a ``ValidationError``.
     """
     if actor is not None and not (selectors.case_roles(actor, unit) & selectors.CREATE_ROLES):
         raise PermissionDenied("Registering cases needs the administrator, reviewer, handler or analyst role here.")
@@ -308,7 +311,7 @@ def case_create(
     unknown = sorted(set(contact) - set(CONTACT_FIELDS))
     if unknown:
         raise ValidationError({"contact": [f"unknown contact field(s) {unknown}; expected {list(CONTACT_FIELDS)}"]})
-    now = _now()
+    now = now or _now()
     received = received_at or now
     if timezone.is_naive(received):
         raise ValidationError({"received_at": ["give an aware datetime (with a time zone)"]})
@@ -316,6 +319,7 @@ def case_create(
         number, seq = _next_number(unit, to_china(received).year)
         case = Case(
             unit=unit,
+            number_unit=unit,
             number=number,
             year=to_china(received).year,
             seq=seq,
@@ -340,7 +344,19 @@ def case_create(
         )
         _clock_add(case, received, core_sla.EventKind.RECEIVED)
         recompute_deadlines(case, now=now)
-        case.save()
+        try:
+            with transaction.atomic():  # a savepoint: the caller's transaction stays usable
+                case.save()
+        except IntegrityError:
+            if case.item_id is None:
+                raise
+            other = Case.objects.filter(item_id=case.item_id).values_list("number", flat=True).first()
+            if other is None:
+                raise
+            raise ValidationError(
+                {"item": [_("This message already has a case: %(number)s.") % {"number": other}]},
+                code="item_has_case",
+            ) from None
         if any(str(v or "").strip() for v in contact.values()):
             CaseContact.objects.create(case=case, **{k: str(contact.get(k) or "").strip() for k in CONTACT_FIELDS})
         _record(
@@ -437,7 +453,7 @@ def _apply_core(
             raise ValidationError({"merge_into": ["merge into another case that is not itself a duplicate"]})
     snapshot = _snapshot(case, need_tasks=action is Action.ANSWER)
     try:
-        new, _ = apply_action(
+        new, _audit = apply_action(
             snapshot,
             action,
             actor=_actor_label(actor),
@@ -587,6 +603,7 @@ def case_act(
     action: str,
     expected_version: int | None = None,
     reason: str = "",
+    now: datetime | None = None,
     **payload: Any,
 ) -> Case:
     """Apply ``action`` to case ``case_id`` as ``actor`` (``None`` = the system); return the case.
@@ -594,6 +611,7 @@ def case_act(
     Payload by action: ``assign`` — ``unit_id``, ``assignee_id`` (both optional); ``transfer`` —
     ``unit_id``; ``merge`` — ``merge_into`` (a case id); ``answer`` — ``reply`` (the public reply);
     ``extend`` — ``amount``; ``add_task`` — ``unit_id``, ``lead``; ``complete_task`` — ``unit_id``.
+    ``now`` is the time of the action (default: the clock; the demo back-dates with it).
 
     Raises :class:`CaseConflict` (stale ``expected_version``), ``PermissionDenied`` (role),
     ``ValidationError`` (a move the table does not allow, a missing reason, bad payload) and
@@ -601,7 +619,7 @@ def case_act(
     """
     if action not in ACTIONS:
         raise ValidationError({"action": [f"unknown action {action!r}; expected one of: {', '.join(ACTIONS)}"]})
-    now = _now()
+    now = now or _now()
     reason = (reason or "").strip()
     with transaction.atomic():
         case = Case.objects.select_for_update().select_related("unit").filter(pk=case_id).first()
@@ -662,32 +680,42 @@ def case_act(
 REPLY_ROLES = frozenset({CoreRole.HANDLER, CoreRole.DISPATCHER, CoreRole.ADMIN, CoreRole.LEADER})
 
 
-def _locked_case_for_write(actor: Any, case_id: int) -> Case:
+def _locked_case_for_write(actor: Any, case_id: int, *, note: bool = False) -> Case:
+    """The case, locked, if ``actor`` may write on it; ``note``: an internal note, which the
+    handlers of a joint-task unit of this case may write too (decision 0059)."""
     case = Case.objects.select_for_update().select_related("unit").filter(pk=case_id).first()
     if case is None or not _may_see(actor, case):
-        raise Http404("no such case")
-    if (
-        actor is not None
-        and not (selectors.case_roles(actor, case.unit) & REPLY_ROLES)
-        and (case.assignee_id != getattr(actor, "pk", None))
-    ):
-        raise PermissionDenied("Writing on a case needs a handler, reviewer, leader or admin role on its unit.")
-    return case
+        raise Http404(_("No such case."))
+    if actor is None or case.assignee_id == getattr(actor, "pk", None):
+        return case
+    if selectors.case_roles(actor, case.unit) & REPLY_ROLES:
+        return case
+    if note and selectors.task_unit_handler(actor, case):
+        return case
+    if note:
+        raise PermissionDenied(
+            _(
+                "Writing a note on a case needs a handler, reviewer, leader or admin role on its unit "
+                "or on one of its joint-task units."
+            )
+        )
+    raise PermissionDenied(_("Writing on a case needs a handler, reviewer, leader or admin role on its unit."))
 
 
-def case_reply(*, actor: Any, case_id: int, body: str, public: bool) -> CaseReply:
+def case_reply(*, actor: Any, case_id: int, body: str, public: bool, now: datetime | None = None) -> CaseReply:
     """Add a public reply (what the citizen sees) or an internal note; audited, no state change.
 
-    A public reply on a closed case is refused (reopen it first); notes are always allowed.
+    A public reply on a closed case is refused (reopen it first); notes are always allowed, also to
+    the handlers of the case's joint-task units (on this case only: the task is what lets them in).
     """
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": ["the text is empty"]})
     if len(body) > 20_000:
         raise ValidationError({"body": [f"the text is {len(body)} characters; at most 20000"]})
-    now = _now()
+    now = now or _now()
     with transaction.atomic():
-        case = _locked_case_for_write(actor, case_id)
+        case = _locked_case_for_write(actor, case_id, note=not public)
         if public and not case.is_open:
             raise ValidationError("the case is closed; reopen it to reply again")
         reply = CaseReply.objects.create(
@@ -758,11 +786,11 @@ def check_attachment(name: str, data: bytes) -> str:
 
 
 def attachment_add(
-    *, actor: Any, case_id: int, name: str, data: bytes, reply: CaseReply | None = None
+    *, actor: Any, case_id: int, name: str, data: bytes, reply: CaseReply | None = None, now: datetime | None = None
 ) -> CaseAttachment:
     """Attach a file to a case (type and size checked); audited, no state change."""
     content_type = check_attachment(name, data)
-    now = _now()
+    now = now or _now()
     with transaction.atomic():
         case = _locked_case_for_write(actor, case_id)
         att = CaseAttachment.objects.create(
