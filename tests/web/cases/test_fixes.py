@@ -121,3 +121,41 @@ def test_joint_task_handlers_note_through_the_page(people: dict[str, Any]) -> No
     assert c.post(f"/cases/{joint.pk}/replies/", {"kind": "public", "text": "答复"}).status_code in (400, 403)
     assert c.post(f"/cases/{other.pk}/replies/", {"kind": "note", "text": "x"}).status_code == 404
     assert not CaseReply.objects.filter(body__in=["答复", "x"]).exists()
+
+
+@pytest.mark.parametrize("per_unit", [(3, 4), (4, 1), (2, 2)])
+def test_medians_from_the_database_equal_the_median_of_every_duration(
+    people: dict[str, Any], per_unit: tuple[int, int]
+) -> None:
+    import statistics
+    from datetime import timedelta
+
+    d = people["dispatcher"]
+    hours = iter([5, 49, 49, 2, 300, 17, 71, 8, 8, 130])  # ties and an even/odd count per unit
+    expected: dict[Any, list[float]] = {}
+    for unit, n in zip(("east", "west"), per_unit, strict=True):
+        for _ in range(n):
+            t0 = at(2026, 10, 1, 9, 0)
+            case = _new(people, unit, received_at=t0, now=t0)
+            for action, extra in [
+                ("register", {}),
+                ("assign", {}),
+                ("claim", {}),
+                ("answer", {"reply": "已办"}),
+                ("close", {}),
+            ]:
+                h = next(hours) if action == "close" else 1
+                now = t0 + timedelta(hours=h)
+                services.case_act(actor=d, case_id=case.pk, action=action, now=now, **extra)
+            expected.setdefault(people[unit].pk, []).append(float(h))
+    declined = _new(people, "west", received_at=at(2026, 10, 2), now=at(2026, 10, 2))  # counted, no duration
+    services.case_act(actor=d, case_id=declined.pk, action="decline", reason="非本单位职责", now=at(2026, 10, 3))
+    by_unit, total = selectors.figures_by_unit([people["office"].pk], at(2026, 10, 1), at(2026, 11, 1))
+    for unit_id, values in expected.items():
+        assert by_unit[unit_id].median_handling_hours == pytest.approx(statistics.median(values), abs=1e-6)
+    every = [v for vs in expected.values() for v in vs]
+    assert total.median_handling_hours == pytest.approx(statistics.median(every), abs=1e-6)
+    assert total.closed == len(every) + 1 and by_unit[people["west"].pk].closed == per_unit[1] + 1
+    # Exactly what the median over every row's database-computed duration gives (the former way).
+    rows = Case.objects.filter(status="closed").annotate(h=selectors.HoursBetween("received_at", "closed_at"))
+    assert total.median_handling_hours == statistics.median(float(h) for h in rows.values_list("h", flat=True))
