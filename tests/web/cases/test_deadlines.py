@@ -92,11 +92,11 @@ def test_national_day_and_a_pause_across_it(people: dict[str, Any], clock: Clock
     assert case.paused_seconds == (at(2026, 10, 8, 9, 30) - at(2026, 9, 23, 11, 0)).total_seconds()
 
     # One extension of at most 10 working days, with a reason; a second is refused.
-    with pytest.raises(ValidationError, match="reason"):
+    with pytest.raises(ValidationError, match="理由"):
         _act(people, case, "extend", "leader", amount=5)
     case = _act(people, case, "extend", "leader", amount=5, reason="涉及多部门，需延期")
     assert case.close_due == at(2026, 10, 29, *END)
-    with pytest.raises(ValidationError, match="allows 1 extension"):
+    with pytest.raises(ValidationError, match="只允许延期 1 次"):
         _act(people, case, "extend", "leader", amount=1, reason="再延")
 
     clock.set(2026, 10, 28, 16, 0)

@@ -59,11 +59,11 @@ def test_attachments_type_and_size(people: dict[str, Any]) -> None:
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
     att = services.attachment_add(actor=h, case_id=case.pk, name="现场照片.png", data=png)
     assert att.content_type == "image/png" and att.size == len(png) and bytes(att.data) == png
-    with pytest.raises(ValidationError, match="not accepted"):
+    with pytest.raises(ValidationError, match="不接受"):
         services.attachment_add(actor=h, case_id=case.pk, name="run.exe", data=b"MZ\x90\x00")
-    with pytest.raises(ValidationError, match="does not look like"):
+    with pytest.raises(ValidationError, match="看起来不是"):
         services.attachment_add(actor=h, case_id=case.pk, name="fake.pdf", data=b"<script>alert(1)</script>")
-    with override_settings(QINGTING_CASE_ATTACHMENT_MAX_BYTES=50), pytest.raises(ValidationError, match="limit"):
+    with override_settings(QINGTING_CASE_ATTACHMENT_MAX_BYTES=50), pytest.raises(ValidationError, match="上限"):
         services.attachment_add(actor=h, case_id=case.pk, name="big.png", data=png)
     with pytest.raises(Http404):
         services.attachment_add(actor=people["west_handler"], case_id=case.pk, name="a.txt", data=b"hi")
@@ -80,13 +80,16 @@ def test_joint_tasks_sign_off_transfer_merge_and_reopen(people: dict[str, Any]) 
     _act(people, case, "add_task", unit_id=people["west"].pk, reason="涉及西街道路段")
     # The west unit now sees the case through its task.
     assert case in selectors.cases_for(people["west_handler"])
-    with pytest.raises(ValidationError, match="sign-off"):
+    with pytest.raises(ValidationError, match="签批"):
         _act(people, case, "answer", "east_handler", reply="已查处")
     with pytest.raises(PermissionDenied):
         _act(people, case, "sign_off", "dispatcher", reason="同意")
     case = _act(people, case, "sign_off", "leader", reason="请从严查处，三日内回复")
     assert case.sign_off_instructions == "请从严查处，三日内回复" and case.signed_off_by == people["leader"]
-    with pytest.raises(ValidationError, match="joint tasks still open"):
+    # What the user reads: in their language, with the unit's name (not its id).
+    with pytest.raises(ValidationError, match="以下联合办理单位尚未办结：西街道"):
+        _act(people, case, "answer", "east_handler", reply="已查处")
+    with translation.override("en"), pytest.raises(ValidationError, match="Joint tasks are still open for: 西街道"):
         _act(people, case, "answer", "east_handler", reply="已查处")
     with pytest.raises(PermissionDenied):
         _act(people, case, "complete_task", "east_handler", unit_id=people["west"].pk)

@@ -253,8 +253,8 @@ def test_refused_actions_explain_themselves(people: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
-        ("page.html", b"<html><script>alert(1)</script></html>", "not accepted"),
-        ("fake.pdf", b"MZ\x90\x00 this is an exe", "does not look like"),
+        ("page.html", b"<html><script>alert(1)</script></html>", "不接受"),
+        ("fake.pdf", b"MZ\x90\x00 this is an exe", "看起来不是"),
         ("empty.txt", b"", "空文件"),
     ],
 )
@@ -415,7 +415,7 @@ def test_joint_handling_and_extension_through_the_pages(people: dict[str, Any]) 
     assert act(handler, "claim").status_code == 302
     services.case_reply(actor=people["east_handler"], case_id=case.pk, body="已处理。", public=True)
     refused = act(handler, "answer")
-    assert refused.status_code == 400 and "joint tasks still open" in _text(refused)
+    assert refused.status_code == 400 and "以下联合办理单位尚未办结：西街道" in _text(refused)
     assert act(west, "complete_task", target=people["west"].pk, reason="已核查").status_code == 302
     assert act(handler, "answer").status_code == 302
     # An extension needs a reason and a number; then the close limit moves.
