@@ -137,13 +137,14 @@ def test_medians_from_the_database_equal_the_median_of_every_duration(
         for _ in range(n):
             t0 = at(2026, 10, 1, 9, 0)
             case = _new(people, unit, received_at=t0, now=t0)
-            for action, extra in [
+            steps: list[tuple[str, dict[str, Any]]] = [
                 ("register", {}),
                 ("assign", {}),
                 ("claim", {}),
                 ("answer", {"reply": "已办"}),
                 ("close", {}),
-            ]:
+            ]
+            for action, extra in steps:
                 h = next(hours) if action == "close" else 1
                 now = t0 + timedelta(hours=h)
                 services.case_act(actor=d, case_id=case.pk, action=action, now=now, **extra)
