@@ -160,3 +160,22 @@ def test_medians_from_the_database_equal_the_median_of_every_duration(
     # Exactly what the median over every row's database-computed duration gives (the former way).
     rows = Case.objects.filter(status="closed").annotate(h=selectors.HoursBetween("received_at", "closed_at"))
     assert total.median_handling_hours == statistics.median(float(h) for h in rows.values_list("h", flat=True))
+
+
+def test_migration_gives_moved_cases_their_issuing_unit(people: dict[str, Any]) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    _new(people, "east"), _new(people, "east")
+    moved = _registered(people, "east")  # east's 0003: no collision with west's 0001 below
+    services.case_act(
+        actor=people["dispatcher"], case_id=moved.pk, action="transfer", unit_id=people["west"].pk, reason="属地"
+    )
+    stayed = _new(people, "west")
+    # The rows as they were before migration 0005 had a number_unit: fill from the handling unit…
+    Case.objects.filter(pk=moved.pk).update(number_unit=people["west"])
+    importlib.import_module("qingting.web.cases.migrations.0005_number_unit").fill(apps, None)
+    # …then the create entry corrects the moved case; the others keep their unit.
+    assert Case.objects.get(pk=moved.pk).number_unit == people["east"]
+    assert Case.objects.get(pk=stayed.pk).number_unit == people["west"]
