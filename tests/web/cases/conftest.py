@@ -42,3 +42,14 @@ def people(db: Any) -> dict[str, Any]:
 def at(*args: int) -> datetime:
     """An aware datetime in China time."""
     return datetime(*args, tzinfo=CHINA_TZ)  # type: ignore[arg-type,misc,unused-ignore]
+
+
+@pytest.fixture(autouse=True)
+def default_language() -> Any:
+    """Each test starts in the default language (Simplified Chinese), whatever an earlier test or
+    request left active in this thread: the messages users see are asserted as they read them."""
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        yield

@@ -65,12 +65,12 @@ def test_create_act_and_conflict(people: dict[str, Any]) -> None:
     r = _post(d, f"/api/cases/{case_id}/actions/decline", {"expected_version": 0, "reason": "非本单位职责"})
     assert r.status_code == 409
     err = r.json()["error"]
-    assert err["code"] == "conflict" and "changed by someone else" in err["message"] and err["current_version"] == 1
+    assert err["code"] == "conflict" and "已被他人修改" in err["message"] and err["current_version"] == 1
 
     r = _post(d, f"/api/cases/{case_id}/actions/close", {"expected_version": 1})
-    assert r.status_code == 422 and "cannot close" in r.json()["error"]["message"]
+    assert r.status_code == 422 and "不能“关闭”" in r.json()["error"]["message"]
     r = _post(d, f"/api/cases/{case_id}/actions/fly", {})
-    assert r.status_code == 422 and "unknown action" in json.dumps(r.json(), ensure_ascii=False)
+    assert r.status_code == 422 and "未知操作" in json.dumps(r.json(), ensure_ascii=False)
     r = _post(_client(people["east_handler"]), f"/api/cases/{case_id}/actions/decline", {"reason": "x"})
     assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
 

@@ -72,7 +72,7 @@ def _store(source: Any, scheme: Any, fetched: list[Any]) -> None:
     try:
         from qingting.web.monitoring.polling import contacts_store  # type: ignore[attr-defined,unused-ignore]
     except ImportError:  # the sources branch (collect.MessageContact) is not merged here
-        contacts_store = None
+        contacts_store = None  # type: ignore[assignment,unused-ignore]
     with transaction.atomic():
         result = monitoring.ingest_items(scheme=scheme, source=source, records=[i.as_record() for i in fetched])
         if contacts_store is not None:

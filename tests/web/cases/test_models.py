@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.http import Http404
 from django.test import Client, override_settings
+from django.utils import translation
 
 from qingting.core.cases.metrics import TOTAL, MetricCase, case_metrics
 from qingting.core.cases.workflow import CaseState
@@ -58,11 +59,11 @@ def test_attachments_type_and_size(people: dict[str, Any]) -> None:
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
     att = services.attachment_add(actor=h, case_id=case.pk, name="现场照片.png", data=png)
     assert att.content_type == "image/png" and att.size == len(png) and bytes(att.data) == png
-    with pytest.raises(ValidationError, match="not accepted"):
+    with pytest.raises(ValidationError, match="不接受"):
         services.attachment_add(actor=h, case_id=case.pk, name="run.exe", data=b"MZ\x90\x00")
-    with pytest.raises(ValidationError, match="does not look like"):
+    with pytest.raises(ValidationError, match="看起来不是"):
         services.attachment_add(actor=h, case_id=case.pk, name="fake.pdf", data=b"<script>alert(1)</script>")
-    with override_settings(QINGTING_CASE_ATTACHMENT_MAX_BYTES=50), pytest.raises(ValidationError, match="limit"):
+    with override_settings(QINGTING_CASE_ATTACHMENT_MAX_BYTES=50), pytest.raises(ValidationError, match="上限"):
         services.attachment_add(actor=h, case_id=case.pk, name="big.png", data=png)
     with pytest.raises(Http404):
         services.attachment_add(actor=people["west_handler"], case_id=case.pk, name="a.txt", data=b"hi")
@@ -79,13 +80,16 @@ def test_joint_tasks_sign_off_transfer_merge_and_reopen(people: dict[str, Any]) 
     _act(people, case, "add_task", unit_id=people["west"].pk, reason="涉及西街道路段")
     # The west unit now sees the case through its task.
     assert case in selectors.cases_for(people["west_handler"])
-    with pytest.raises(ValidationError, match="sign-off"):
+    with pytest.raises(ValidationError, match="签批"):
         _act(people, case, "answer", "east_handler", reply="已查处")
     with pytest.raises(PermissionDenied):
         _act(people, case, "sign_off", "dispatcher", reason="同意")
     case = _act(people, case, "sign_off", "leader", reason="请从严查处，三日内回复")
     assert case.sign_off_instructions == "请从严查处，三日内回复" and case.signed_off_by == people["leader"]
-    with pytest.raises(ValidationError, match="joint tasks still open"):
+    # What the user reads: in their language, with the unit's name (not its id).
+    with pytest.raises(ValidationError, match="以下联合办理单位尚未办结：西街道"):
+        _act(people, case, "answer", "east_handler", reply="已查处")
+    with translation.override("en"), pytest.raises(ValidationError, match="Joint tasks are still open for: 西街道"):
         _act(people, case, "answer", "east_handler", reply="已查处")
     with pytest.raises(PermissionDenied):
         _act(people, case, "complete_task", "east_handler", unit_id=people["west"].pk)
@@ -109,11 +113,16 @@ def test_joint_tasks_sign_off_transfer_merge_and_reopen(people: dict[str, Any]) 
     assert moved in selectors.cases_for(people["west_handler"])
 
 
-def test_reopen_only_within_the_window(people: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reopen_only_within_the_window(people: dict[str, Any]) -> None:
     now = [at(2026, 3, 2, 9, 0)]
-    monkeypatch.setattr(services, "_now", lambda: now[0])
     case = services.case_create(
-        actor=None, unit=people["east"], channel="web", category="enquiry", summary="咨询", received_at=now[0]
+        actor=None,
+        unit=people["east"],
+        channel="web",
+        category="enquiry",
+        summary="咨询",
+        received_at=now[0],
+        now=now[0],
     )
     for action, who, kw in [
         ("register", "dispatcher", {}),
@@ -122,20 +131,19 @@ def test_reopen_only_within_the_window(people: dict[str, Any], monkeypatch: pyte
         ("answer", "east_handler", {"reply": "已答复"}),
         ("close", "dispatcher", {}),
     ]:
-        _act(people, case, action, who, **kw)
+        _act(people, case, action, who, now=now[0], **kw)
     now[0] += timedelta(days=31)
-    with pytest.raises(ValidationError, match="30 days"):
-        _act(people, case, "reopen", reason="市民不满意")
+    with translation.override("en"), pytest.raises(ValidationError, match="30 days"):
+        _act(people, case, "reopen", reason="市民不满意", now=now[0])
 
 
-def test_editing_an_sla_policy_changes_new_deadlines(people: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(services, "_now", lambda: at(2026, 3, 2, 9, 0))
-    before = _case(people, category="enquiry", received_at=at(2026, 3, 2, 9, 0))
+def test_editing_an_sla_policy_changes_new_deadlines(people: dict[str, Any]) -> None:
+    before = _case(people, category="enquiry", received_at=at(2026, 3, 2, 9, 0), now=at(2026, 3, 2, 9, 0))
     assert before.close_due == at(2026, 3, 5, 23, 59, 59, 999999)
     policy = SlaPolicy.objects.get(name="enquiry")
     policy.close = {"amount": 5, "unit": "working_days"}
     policy.save()  # as the admin does
-    after = _case(people, category="enquiry", received_at=at(2026, 3, 2, 9, 0))
+    after = _case(people, category="enquiry", received_at=at(2026, 3, 2, 9, 0), now=at(2026, 3, 2, 9, 0))
     assert after.close_due == at(2026, 3, 9, 23, 59, 59, 999999)
 
 
@@ -167,27 +175,28 @@ def test_admin_pages_render(people: dict[str, Any]) -> None:
     assert r.status_code == 200 and "Saturdays or Sundays" in r.content.decode()  # 4 Jan 2027 is a Monday
 
 
-def test_figures_agree_with_the_core_metrics(people: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_figures_agree_with_the_core_metrics(people: dict[str, Any]) -> None:
     rng = random.Random(7)
     clock = [at(2026, 9, 1, 9, 0)]
-    monkeypatch.setattr(services, "_now", lambda: clock[0])
     cases: list[Case] = []
     for i in range(40):
         clock[0] = at(2026, 9, 1, 9, 0) + timedelta(hours=17 * i)
         unit = rng.choice(["east", "west", "east_c"])
-        case = _case(people, unit=unit, category=rng.choice(["enquiry", "complaint"]), received_at=clock[0])
+        case = _case(
+            people, unit=unit, category=rng.choice(["enquiry", "complaint"]), received_at=clock[0], now=clock[0]
+        )
         roll = rng.random()
         if roll < 0.15:
-            _act(people, case, "decline", reason="非本单位职责")
+            _act(people, case, "decline", reason="非本单位职责", now=clock[0])
         elif roll < 0.25:
-            _act(people, case, "merge", reason="重复", merge_into=cases[0].pk if cases else case.pk - 1)
+            _act(people, case, "merge", reason="重复", merge_into=cases[0].pk if cases else case.pk - 1, now=clock[0])
         elif roll < 0.85:
-            _act(people, case, "register")
-            _act(people, case, "assign")
-            _act(people, case, "claim")
+            _act(people, case, "register", now=clock[0])
+            _act(people, case, "assign", now=clock[0])
+            _act(people, case, "claim", now=clock[0])
             clock[0] += timedelta(days=rng.choice([1, 3, 6, 20]))
-            _act(people, case, "answer", reply="答复")
-            _act(people, case, "close")
+            _act(people, case, "answer", reply="答复", now=clock[0])
+            _act(people, case, "close", now=clock[0])
         cases.append(case)
     start, end = at(2026, 9, 1), at(2026, 10, 1)
     rows = [

@@ -253,8 +253,8 @@ def test_refused_actions_explain_themselves(people: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
-        ("page.html", b"<html><script>alert(1)</script></html>", "not accepted"),
-        ("fake.pdf", b"MZ\x90\x00 this is an exe", "does not look like"),
+        ("page.html", b"<html><script>alert(1)</script></html>", "不接受"),
+        ("fake.pdf", b"MZ\x90\x00 this is an exe", "看起来不是"),
         ("empty.txt", b"", "空文件"),
     ],
 )
@@ -289,7 +289,7 @@ def test_attachment_size_limit_and_download(people: dict[str, Any], settings: An
     assert download["Content-Disposition"].startswith("attachment;")
     assert download["Content-Type"] == "application/pdf"
     assert download["X-Content-Type-Options"] == "nosniff"
-    assert b"".join(download.streaming_content) == b"%PDF-1.4\n%%EOF\n"  # type: ignore[attr-defined]
+    assert b"".join(download.streaming_content) == b"%PDF-1.4\n%%EOF\n"  # type: ignore[attr-defined,unused-ignore]
     # A reader of the unit may download; a reader may not upload.
     reader = _client(people["east_analyst"])
     assert reader.get(reverse("cases:attachment", args=[case.pk, attachment.pk])).status_code == 200
@@ -415,7 +415,7 @@ def test_joint_handling_and_extension_through_the_pages(people: dict[str, Any]) 
     assert act(handler, "claim").status_code == 302
     services.case_reply(actor=people["east_handler"], case_id=case.pk, body="已处理。", public=True)
     refused = act(handler, "answer")
-    assert refused.status_code == 400 and "joint tasks still open" in _text(refused)
+    assert refused.status_code == 400 and "以下联合办理单位尚未办结：西街道" in _text(refused)
     assert act(west, "complete_task", target=people["west"].pk, reason="已核查").status_code == 302
     assert act(handler, "answer").status_code == 302
     # An extension needs a reason and a number; then the close limit moves.

@@ -80,7 +80,7 @@ def test_full_lifecycle_through_case_act(people: dict[str, Any]) -> None:
 def test_stale_version_is_a_conflict(people: dict[str, Any]) -> None:
     case = _new(people)
     services.case_act(actor=people["dispatcher"], case_id=case.pk, action="register", expected_version=0)
-    with pytest.raises(services.CaseConflict, match="changed by someone else"):
+    with pytest.raises(services.CaseConflict, match="已被他人修改"):
         services.case_act(actor=people["dispatcher"], case_id=case.pk, action="decline", expected_version=0, reason="x")
 
 
@@ -90,7 +90,7 @@ def test_roles_and_visibility(people: dict[str, Any]) -> None:
         services.case_act(actor=people["east_handler"], case_id=case.pk, action="decline", reason="不归我们管")
     with pytest.raises(Http404):
         services.case_act(actor=people["west_handler"], case_id=case.pk, action="register")
-    with pytest.raises(ValidationError, match="cannot claim"):
+    with pytest.raises(ValidationError, match="状态为“已接收”的诉求不能“认领”"):
         services.case_act(actor=people["dispatcher"], case_id=case.pk, action="claim")
     assert list(selectors.cases_for(people["west_handler"])) == []
     assert list(selectors.cases_for(people["east_handler"])) == [case]

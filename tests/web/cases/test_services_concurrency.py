@@ -95,7 +95,7 @@ def test_two_handlers_claim_at_once_one_wins_one_conflict(pg: dict[str, Any], mo
     assert len(ok) == 1 and len(errors) == 1, results
     loser = errors[0]
     assert isinstance(loser[1], services.CaseConflict), loser
-    assert "changed by someone else" in str(loser[1]) and loser[1].current_version == version + 1
+    assert "已被他人修改" in str(loser[1]) and loser[1].current_version == version + 1
     assert loser[2] >= 0.25  # it waited on the winner's row lock, then saw the new version
     case.refresh_from_db()
     assert case.status == "in_progress" and case.version == version + 1 and case.assignee == ok[0][1].assignee
@@ -109,7 +109,7 @@ def test_many_writers_without_versions_apply_exactly_one_claim(pg: dict[str, Any
     assert sum(r[0] == "ok" for r in results) == 1, results
     for r in results:
         if r[0] == "error":
-            assert isinstance(r[1], ValidationError) and "cannot claim a case that is in_progress" in str(r[1])
+            assert isinstance(r[1], ValidationError) and "状态为“办理中”的诉求不能“认领”" in str(r[1])
     assert CaseAction.objects.filter(case=case, action="claim").count() == 1
     versions = list(CaseAction.objects.filter(case=case).order_by("version").values_list("version", flat=True))
     assert versions == [0, 1, 2, 3]

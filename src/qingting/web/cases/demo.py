@@ -11,8 +11,6 @@ by their ``origin_kind="manual"`` and summary).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -195,22 +193,6 @@ _ACTORS = {
 }
 
 
-@contextmanager
-def _at(moment: datetime) -> Iterator[None]:
-    """Run the services as if it were ``moment`` (the demo back-dates its cases' histories).
-
-    The services take the time from ``services._now``; the demo is single-threaded and restores it.
-    """
-    from qingting.web.cases import services
-
-    original = services._now
-    services._now = lambda: moment
-    try:
-        yield
-    finally:
-        services._now = original
-
-
 def _category(code: str, known: set[str], fallback: str) -> str:
     return code if code in known else fallback
 
@@ -221,20 +203,21 @@ def _one(spec: DemoCase, *, units: dict[str, Any], users: dict[str, Any], now: d
 
     received = now - timedelta(days=spec.days_ago)
     unit = units.get(spec.unit) or ctx["office"]
-    with _at(received):
-        case = services.case_create(
-            actor=users.get("demo_reviewer"),
-            unit=unit,
-            channel=spec.channel if spec.channel in ctx["channels"] else "hotline",
-            category=_category(spec.category, ctx["categories"], ctx["fallback_category"]),
-            priority=spec.priority,
-            summary=spec.summary,
-            description=spec.description,
-            region=spec.region,
-            contact=dict(spec.contact) or None,
-            origin_kind="manual",
-            received_at=received,
-        )
+    # The demo back-dates its cases' histories: each service call is given its time.
+    case = services.case_create(
+        actor=users.get("demo_reviewer"),
+        unit=unit,
+        channel=spec.channel if spec.channel in ctx["channels"] else "hotline",
+        category=_category(spec.category, ctx["categories"], ctx["fallback_category"]),
+        priority=spec.priority,
+        summary=spec.summary,
+        description=spec.description,
+        region=spec.region,
+        contact=dict(spec.contact) or None,
+        origin_kind="manual",
+        received_at=received,
+        now=received,
+    )
     for action, hours in spec.steps:
         at = received + timedelta(hours=hours)
         if at > now:
@@ -252,15 +235,15 @@ def _one(spec: DemoCase, *, units: dict[str, Any], users: dict[str, Any], now: d
             payload["merge_into"] = target.pk
         elif action == "answer":
             payload["reply"] = _REPLIES["answer"].format(summary=spec.summary)
-        with _at(at):
-            case = services.case_act(
-                actor=users.get(_ACTORS[action]),
-                case_id=case.pk,
-                action=action,
-                expected_version=case.version,
-                reason=_REASONS.get(action, ""),
-                **payload,
-            )
+        case = services.case_act(
+            actor=users.get(_ACTORS[action]),
+            case_id=case.pk,
+            action=action,
+            expected_version=case.version,
+            reason=_REASONS.get(action, ""),
+            now=at,
+            **payload,
+        )
     return case
 
 
@@ -294,10 +277,6 @@ def _handle_letters(units: dict[str, Any], users: dict[str, Any], now: datetime)
         if age < timedelta(hours=12):
             continue
         target = _route(case, units)
-        if target is not None and Case.objects.filter(unit=target, year=case.year, seq=case.seq).exists():
-            # cases-core keeps (unit, year, seq) unique while a moved case keeps its number: a
-            # letter whose sequence number the target unit already uses stays with the office.
-            target = None
         steps: list[tuple[str, float, dict[str, Any]]] = [("register", 3.0, {})]
         assign: dict[str, Any] = {"unit_id": target.pk} if target is not None else {}
         steps.append(("assign", 5.0, assign))
@@ -312,15 +291,15 @@ def _handle_letters(units: dict[str, Any], users: dict[str, Any], now: datetime)
                 at = case.received_at + timedelta(hours=hours)
                 if at > now:
                     break
-                with _at(at):
-                    case = services.case_act(
-                        actor=users.get(_ACTORS[action]),
-                        case_id=case.pk,
-                        action=action,
-                        expected_version=case.version,
-                        reason=_REASONS.get(action, ""),
-                        **payload,
-                    )
+                case = services.case_act(
+                    actor=users.get(_ACTORS[action]),
+                    case_id=case.pk,
+                    action=action,
+                    expected_version=case.version,
+                    reason=_REASONS.get(action, ""),
+                    now=at,
+                    **payload,
+                )
         except Exception:
             log.exception("demo: could not move letter case %s along", case.pk)
             continue

@@ -122,6 +122,11 @@ class ReplyForm(forms.Form):  # type: ignore[misc]
     )
     text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 4}), max_length=20_000)
 
+    def __init__(self, *args: Any, notes_only: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if notes_only:  # a joint-task unit's handler writes notes, not the answer to the citizen
+            self.fields["kind"].choices = [("note", _("Internal note"))]
+
     def clean_text(self) -> str:
         text = str(self.cleaned_data["text"]).strip()
         if not text:

@@ -8,10 +8,11 @@ Two paths lead here, and both are safe to run at once and again:
 - :func:`catch_up`, a periodic job (``cases.intake``): finds messages that have no case yet — a
   receiver that failed, a process killed between the commit and the signal — and makes them.
 
-"Never two cases for one item": each message is handled in its own transaction that first locks
-the item row (PostgreSQL ``SELECT … FOR UPDATE``; SQLite's write lock serialises writers) and then
-looks for a case with ``origin_kind="mailbox"|"push"`` and ``item`` = the message. The check and the
-insert happen under that lock, so two concurrent runs cannot both create.
+"Never two cases for one item": the database holds it — ``Case.item`` is unique (decision 0058),
+whoever creates the case. Each message is handled in its own transaction that first locks the
+item row (PostgreSQL ``SELECT … FOR UPDATE``; SQLite's write lock serialises writers) and then
+creates the case; when the message has a case already (made here before, or by anyone else, even
+at the same moment), ``case_create`` refuses it by the constraint and the intake moves on.
 
 What a case takes from the message: unit = the source's unit; channel ``mailbox`` (``push`` for a
 push source); summary = the mail's subject, else the item's title, else the first line of the
@@ -29,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 log = logging.getLogger(__name__)
@@ -143,25 +145,31 @@ def case_for_item(item_id: int) -> Any | None:
         if item is None:
             return None
         source = item.source
-        if not is_case_source(source) or Case.objects.filter(item_id=item.pk).exists():
+        if not is_case_source(source):
             return None
         contact, subject = contact_for(item)
         channel = _channel_for(source)
-        return services.case_create(
-            actor=None,
-            unit=source.unit,
-            channel=channel,
-            category=category_for(summary_for(item, subject), known=_categories()),
-            summary=summary_for(item, subject),
-            description=str(item.text or ""),
-            region=str(item.region or ""),
-            contact=contact,
-            event=item.event,
-            item=item,
-            origin_kind=channel,
-            origin_id=item.pk,
-            received_at=item.published_at,
-        )
+        try:
+            return services.case_create(
+                actor=None,
+                unit=source.unit,
+                channel=channel,
+                category=category_for(summary_for(item, subject), known=_categories()),
+                summary=summary_for(item, subject),
+                description=str(item.text or ""),
+                region=str(item.region or ""),
+                contact=contact,
+                event=item.event,
+                item=item,
+                origin_kind=channel,
+                origin_id=item.pk,
+                received_at=item.published_at,
+            )
+        except ValidationError as exc:
+            # The unique item constraint: this message has its case (made before, or by someone else).
+            if "item" in getattr(exc, "error_dict", {}) and Case.objects.filter(item_id=item.pk).exists():
+                return None
+            raise
 
 
 def cases_for_items(item_ids: Iterable[int]) -> list[Any]:

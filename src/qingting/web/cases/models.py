@@ -189,13 +189,29 @@ class CaseCounter(models.Model):
         constraints = [models.UniqueConstraint(fields=["unit", "year"], name="case_counter_unit_year")]
 
 
+class CaseQuerySet(models.QuerySet):
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> Any:
+        objs = list(objs)
+        for obj in objs:
+            obj.fill_number_unit()
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Case(models.Model):
-    """A public concern being handled (诉求/工单)."""
+    """A public concern being handled (诉求/工单).
+
+    ``unit`` is who handles the case now (a transfer changes it); ``number_unit`` is the unit that
+    issued its number when the case was registered, and never changes: the number, and its
+    uniqueness per (number_unit, year, seq), survive transfers (decision 0057).
+    """
 
     unit = models.ForeignKey(
         "accounts.Unit", on_delete=models.PROTECT, related_name="cases", verbose_name=_("responsible unit")
     )
     number = models.CharField(_("number"), max_length=60, unique=True)
+    number_unit = models.ForeignKey(
+        "accounts.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("numbering unit")
+    )
     year = models.PositiveIntegerField()
     seq = models.PositiveIntegerField()
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
@@ -257,11 +273,17 @@ class Case(models.Model):
     origin_kind = models.CharField(_("origin"), max_length=20, choices=OriginKind.choices, default=OriginKind.MANUAL)
     origin_id = models.BigIntegerField(null=True, blank=True)
 
+    objects = CaseQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         ordering = ["-received_at", "-pk"]
-        constraints = [models.UniqueConstraint(fields=["unit", "year", "seq"], name="case_unit_year_seq")]
+        constraints = [
+            models.UniqueConstraint(fields=["number_unit", "year", "seq"], name="case_number_unit_year_seq"),
+            # One citizen message makes at most one case, whoever creates it (decision 0058).
+            models.UniqueConstraint(fields=["item"], name="case_one_per_item"),
+        ]
         indexes = [
             models.Index(fields=["unit", "is_open", "next_due"], name="case_unit_open_due"),
             models.Index(fields=["assignee", "is_open", "next_due"], name="case_assignee_open_due"),
@@ -277,6 +299,15 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.summary}"
+
+    def fill_number_unit(self) -> None:
+        """A new case's number comes from the unit that registers it (rows written in bulk too)."""
+        if getattr(self, "number_unit_id", None) is None:
+            self.number_unit_id = self.unit_id
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.fill_number_unit()
+        super().save(*args, **kwargs)
 
     @property
     def paused(self) -> bool:

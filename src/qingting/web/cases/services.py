@@ -30,6 +30,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from qingting.core.cases import sla as core_sla
 from qingting.core.cases.calendar import to_china
@@ -139,6 +141,95 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any]
     return {k: before[k] for k in keys}, {k: after[k] for k in keys}
 
 
+# --- messages users see (translated; names, never ids) ---------------------------------------------
+
+_ROLE_LABELS: dict[str, Any] = {
+    CoreRole.INTAKE: gettext_lazy("intake clerk"),
+    CoreRole.DISPATCHER: gettext_lazy("dispatcher"),
+    CoreRole.HANDLER: gettext_lazy("handler"),
+    CoreRole.LEADER: gettext_lazy("leader"),
+    CoreRole.ADMIN: gettext_lazy("administrator"),
+    CoreRole.SYSTEM: gettext_lazy("system"),
+}
+
+
+_TIME_UNITS: dict[str, Any] = {
+    "working_days": gettext_lazy("working days"),
+    "calendar_days": gettext_lazy("calendar days"),
+    "working_hours": gettext_lazy("working hours"),
+}
+
+
+def _action_label(action: str) -> str:
+    from qingting.web.cases.ui import action_label
+
+    return action_label(str(action))
+
+
+def _state_label(state: str) -> str:
+    return str(dict(Status.choices).get(str(state), state))
+
+
+def _needs_roles(action: str, roles: Iterable[CoreRole]) -> str:
+    names = "、".join(str(_ROLE_LABELS.get(r, r)) for r in sorted(roles, key=lambda r: r.value))
+    return _("“%(action)s” needs one of these roles on the case's unit: %(roles)s.") % {
+        "action": _action_label(action),
+        "roles": names,
+    }
+
+
+def _changed(case: Case) -> str:
+    return _("Case %(number)s was changed by someone else. Reload it and try again.") % {"number": case.number}
+
+
+def _unit_names(ids: Iterable[str]) -> str:
+    wanted = [int(i) for i in ids if str(i).isdigit()]
+    names = dict(Unit.objects.filter(pk__in=wanted).values_list("pk", "name"))
+    return "、".join(str(names.get(int(i), i)) if str(i).isdigit() else str(i) for i in ids)
+
+
+def _transition_message(exc: TransitionError, case: Case) -> str:
+    """The core's refusal in the user's language, with unit names (the core speaks English and ids)."""
+    text = str(exc)
+    action, state = _action_label(exc.action.value), _state_label(exc.state.value)
+    if m := re.fullmatch(r"joint tasks still open: (.*)", text):
+        return _("Joint tasks are still open for: %(units)s.") % {"units": _unit_names(m[1].split(", "))}
+    if text.startswith("cannot "):
+        return _("Cannot do “%(action)s” on a case that is %(state)s.") % {"action": action, "state": state}
+    if " needs one of the roles: " in text:
+        return _needs_roles(exc.action.value, _BY_ACTION[exc.action].roles)
+    if text.endswith(" needs a reason"):
+        return _("“%(action)s” needs a reason.") % {"action": action}
+    if "sign-off" in text:
+        return _("This category needs a leader's sign-off (签批) before it is answered.")
+    if text.startswith("merge needs"):
+        return _("Merging needs the case this one duplicates.")
+    if m := re.search(r"within (\d+) days", text):
+        return _("A case can be reopened only within %(days)s days of closing.") % {"days": m[1]}
+    return text
+
+
+def _extension_message(exc: core_sla.SlaError, policy: core_sla.SlaPolicy, *, reason: str, amount: float) -> str:
+    """Why an extension is refused, in the user's language."""
+    if not reason.strip():
+        return _("An extension needs a reason (it is told to the citizen).")
+    if policy.close is None:
+        return _("The time-limit policy %(policy)s has no close target to extend.") % {
+            "policy": policy.label or policy.name
+        }
+    if amount <= 0:
+        return _("An extension must be positive.")
+    if "at most" in str(exc):
+        return _("An extension may be at most %(amount)s %(unit)s.") % {
+            "amount": f"{policy.max_extension:g}",
+            "unit": _TIME_UNITS.get(policy.close.unit.value, policy.close.unit.value),
+        }
+    return _("The time-limit policy %(policy)s allows %(n)d extension(s), and they are used.") % {
+        "policy": policy.label or policy.name,
+        "n": policy.max_extensions,
+    }
+
+
 # --- the clock and deadlines --------------------------------------------------------------------
 
 
@@ -230,7 +321,14 @@ CONTACT_FIELDS = ("name", "phone", "email", "address")
 def _check_choice(value: str, choices: Iterable[str], what: str) -> None:
     allowed = list(choices)
     if value not in allowed:
-        raise ValidationError({what: [f"unknown {what} {value!r}; expected one of: {', '.join(allowed)}"]})
+        raise ValidationError(
+            {
+                what: [
+                    _("Unknown %(what)s %(value)r; expected one of: %(allowed)s.")
+                    % {"what": what, "value": value, "allowed": ", ".join(allowed)}
+                ]
+            }
+        )
 
 
 def _record(
@@ -281,20 +379,25 @@ def case_create(
     address: str = "",
     lat: float | None = None,
     lon: float | None = None,
+    now: datetime | None = None,
 ) -> Case:
     """Register a new case (state ``received``) in ``unit`` with its number, deadlines and audit entry.
 
     ``actor=None`` is the system (intake robots, Open311). A user needs an intake, dispatcher,
     handler or admin role on ``unit``. ``contact`` keys: name, phone, email, address (encrypted,
-    shown only to the case's handlers).
+    shown only to the case's handlers). ``now`` is the time of the registration (default: the
+    clock; the demo and tests give it). One case per ``item``: a second one is a ``ValidationError``.
     """
     if actor is not None and not (selectors.case_roles(actor, unit) & selectors.CREATE_ROLES):
-        raise PermissionDenied("Registering cases needs the administrator, reviewer, handler or analyst role here.")
+        raise PermissionDenied(
+            _("Registering cases in %(unit)s needs the administrator, reviewer, handler or analyst role there.")
+            % {"unit": unit.name}
+        )
     summary = (summary or "").strip()
     if not summary:
-        raise ValidationError({"summary": ["a summary is required"]})
+        raise ValidationError({"summary": [_("A summary is required.")]})
     if len(summary) > 300:
-        raise ValidationError({"summary": [f"the summary is {len(summary)} characters; at most 300"]})
+        raise ValidationError({"summary": [_("The summary is %(n)d characters; at most 300.") % {"n": len(summary)}]})
     _check_choice(channel, Channel.values, "channel")
     _check_choice(priority, Priority.values, "priority")
     _check_choice(origin_kind, OriginKind.values, "origin_kind")
@@ -303,19 +406,29 @@ def case_create(
         _check_choice(category, known, "category")
     elif not re.fullmatch(r"[-a-zA-Z0-9_]{1,40}", category or ""):
         # No categories configured at all (e.g. a flushed test database): any code-like value.
-        raise ValidationError({"category": [f"category {category!r} must be a short code (letters, digits, -, _)"]})
+        raise ValidationError(
+            {"category": [_("Category %(c)r must be a short code (letters, digits, -, _).") % {"c": category}]}
+        )
     contact = dict(contact or {})
     unknown = sorted(set(contact) - set(CONTACT_FIELDS))
     if unknown:
-        raise ValidationError({"contact": [f"unknown contact field(s) {unknown}; expected {list(CONTACT_FIELDS)}"]})
-    now = _now()
+        raise ValidationError(
+            {
+                "contact": [
+                    _("Unknown contact field(s) %(unknown)s; expected %(fields)s.")
+                    % {"unknown": ", ".join(unknown), "fields": ", ".join(CONTACT_FIELDS)}
+                ]
+            }
+        )
+    now = now or _now()
     received = received_at or now
     if timezone.is_naive(received):
-        raise ValidationError({"received_at": ["give an aware datetime (with a time zone)"]})
+        raise ValidationError({"received_at": [_("Give an aware datetime (with a time zone).")]})
     with transaction.atomic():
         number, seq = _next_number(unit, to_china(received).year)
         case = Case(
             unit=unit,
+            number_unit=unit,
             number=number,
             year=to_china(received).year,
             seq=seq,
@@ -340,7 +453,19 @@ def case_create(
         )
         _clock_add(case, received, core_sla.EventKind.RECEIVED)
         recompute_deadlines(case, now=now)
-        case.save()
+        try:
+            with transaction.atomic():  # a savepoint: the caller's transaction stays usable
+                case.save()
+        except IntegrityError:
+            if case.item_id is None:
+                raise
+            other = Case.objects.filter(item_id=case.item_id).values_list("number", flat=True).first()
+            if other is None:
+                raise
+            raise ValidationError(
+                {"item": [_("This message already has a case: %(number)s.") % {"number": other}]},
+                code="item_has_case",
+            ) from None
         if any(str(v or "").strip() for v in contact.values()):
             CaseContact.objects.create(case=case, **{k: str(contact.get(k) or "").strip() for k in CONTACT_FIELDS})
         _record(
@@ -394,18 +519,18 @@ def _int(payload: dict[str, Any], key: str, *, required: bool) -> int | None:
     raw = payload.get(key)
     if raw in (None, ""):
         if required:
-            raise ValidationError({key: ["this action needs it"]})
+            raise ValidationError({key: [_("This action needs it.")]})
         return None
     try:
         return int(getattr(raw, "pk", raw))
     except (TypeError, ValueError):
-        raise ValidationError({key: [f"must be an id, got {raw!r}"]}) from None
+        raise ValidationError({key: [_("Must be an id, got %(raw)r.") % {"raw": raw}]}) from None
 
 
 def _unit(unit_id: int, field: str) -> Unit:
     unit = Unit.objects.filter(pk=unit_id).first()
     if unit is None:
-        raise ValidationError({field: [f"no unit with id {unit_id}"]})
+        raise ValidationError({field: [_("No unit with id %(id)s.") % {"id": unit_id}]})
     return unit
 
 
@@ -424,20 +549,19 @@ def _apply_core(
     """Check and apply one table action to ``case`` (in memory). Returns extra audit detail."""
     spec = _BY_ACTION[action]
     if CaseState(case.status) in spec.sources and not roles & spec.roles:
-        need = ", ".join(sorted(r.value for r in spec.roles))
-        raise PermissionDenied(f"'{action.value}' needs one of the case roles: {need}.")
+        raise PermissionDenied(_needs_roles(action.value, spec.roles))
     detail: dict[str, Any] = {}
     merge_into: Case | None = None
     if action is Action.MERGE:
         target_id = _int(payload, "merge_into", required=True)
         merge_into = Case.objects.filter(pk=target_id).first()
         if merge_into is None or not _may_see(actor, merge_into):
-            raise ValidationError({"merge_into": [f"no case with id {target_id} among yours"]})
+            raise ValidationError({"merge_into": [_("No case with id %(id)s among yours.") % {"id": target_id}]})
         if merge_into.pk == case.pk or merge_into.status == Status.DUPLICATE:
-            raise ValidationError({"merge_into": ["merge into another case that is not itself a duplicate"]})
+            raise ValidationError({"merge_into": [_("Merge into another case that is not itself a duplicate.")]})
     snapshot = _snapshot(case, need_tasks=action is Action.ANSWER)
     try:
-        new, _ = apply_action(
+        new, _audit = apply_action(
             snapshot,
             action,
             actor=_actor_label(actor),
@@ -448,7 +572,7 @@ def _apply_core(
             reopen_days=int(getattr(settings, "QINGTING_CASE_REOPEN_DAYS", 30)),
         )
     except TransitionError as exc:
-        raise ValidationError(str(exc)) from exc
+        raise ValidationError(_transition_message(exc, case)) from exc
 
     # Effects beyond the state, per action.
     if action is Action.ASSIGN:
@@ -456,7 +580,9 @@ def _apply_core(
         if unit_id is not None and unit_id != case.unit_id:
             target = _unit(unit_id, "unit_id")
             if actor is not None and not (selectors.case_roles(actor, target) & {CoreRole.DISPATCHER, CoreRole.ADMIN}):
-                raise PermissionDenied("Assigning to that unit needs the dispatcher or admin role on it.")
+                raise PermissionDenied(
+                    _("Assigning to %(unit)s needs the dispatcher or admin role there.") % {"unit": target.name}
+                )
             case.unit = target
         assignee_id = _int(payload, "assignee_id", required=False)
         if assignee_id is not None:
@@ -464,7 +590,14 @@ def _apply_core(
             if assignee is None or not (
                 selectors.case_roles(assignee, case.unit) & {CoreRole.HANDLER, CoreRole.DISPATCHER, CoreRole.ADMIN}
             ):
-                raise ValidationError({"assignee_id": ["not a handler of this unit"]})
+                raise ValidationError(
+                    {
+                        "assignee_id": [
+                            _("%(user)s is not a handler of %(unit)s.")
+                            % {"user": assignee or assignee_id, "unit": case.unit.name}
+                        ]
+                    }
+                )
             case.assignee = assignee
         else:
             case.assignee = None
@@ -474,14 +607,17 @@ def _apply_core(
             and case.assignee_id != getattr(actor, "pk", None)
             and not roles & {CoreRole.DISPATCHER, CoreRole.ADMIN}
         ):
-            raise PermissionDenied(f"This case is assigned to {case.assignee}; only they or a dispatcher may claim it.")
+            raise PermissionDenied(
+                _("This case is assigned to %(user)s; only they or a dispatcher may claim it.")
+                % {"user": case.assignee}
+            )
         if actor is not None:
             case.assignee = actor
     elif action is Action.TRANSFER:
         unit_id = _int(payload, "unit_id", required=True)
         assert unit_id is not None
         if unit_id == case.unit_id:
-            raise ValidationError({"unit_id": ["transfer to another unit"]})
+            raise ValidationError({"unit_id": [_("Transfer to another unit.")]})
         target = _unit(unit_id, "unit_id")
         detail["from_unit"] = case.unit.name
         detail["to_unit"] = target.name
@@ -506,7 +642,7 @@ def _apply_core(
             case.public_reply = reply
             detail["reply"] = reply
         elif not case.public_reply:
-            raise ValidationError({"reply": ["answering needs the public reply (what the citizen is told)"]})
+            raise ValidationError({"reply": [_("Answering needs the public reply (what the citizen is told).")]})
 
     case.status = new.state.value
     case.is_open = new.state.value not in CLOSED_STATES
@@ -537,31 +673,33 @@ def _apply_platform(
     case: Case, action: str, *, actor: Any, roles: frozenset[CoreRole], now: datetime, reason: str, payload: Any
 ) -> dict[str, Any]:
     if not roles & _PLATFORM_ROLES[action] and action != "complete_task":
-        need = ", ".join(sorted(r.value for r in _PLATFORM_ROLES[action]))
-        raise PermissionDenied(f"'{action}' needs one of the case roles: {need}.")
+        raise PermissionDenied(_needs_roles(action, _PLATFORM_ROLES[action]))
     if not case.is_open:
-        raise ValidationError(f"cannot {action} a case that is {case.status}")
+        raise ValidationError(
+            _("Cannot do “%(action)s” on a case that is %(state)s.")
+            % {"action": _action_label(action), "state": _state_label(case.status)}
+        )
     detail: dict[str, Any] = {}
     if action == "extend":
         try:
             amount = float(payload.get("amount") or 0)
         except (TypeError, ValueError):
-            raise ValidationError({"amount": ["must be a number"]}) from None
+            raise ValidationError({"amount": [_("Must be a number.")]}) from None
         policy = _policy_for(case)
         try:
             core_sla.check_extension(policy, clock_events(case), amount=amount, reason=reason)
         except core_sla.SlaError as exc:
-            raise ValidationError(str(exc)) from exc
+            raise ValidationError(_extension_message(exc, policy, reason=reason, amount=amount)) from exc
         _clock_add(case, now, core_sla.EventKind.EXTENDED, amount)
         case.extensions += 1
         detail["amount"] = amount
     elif action == "add_task":
         if case.status in (Status.ANSWERED,):
-            raise ValidationError("the case is already answered")
+            raise ValidationError(_("The case is already answered."))
         unit = _unit(_int(payload, "unit_id", required=True) or 0, "unit_id")
         lead = bool(payload.get("lead", False))
         if CaseTask.objects.filter(case=case, unit=unit).exists():
-            raise ValidationError({"unit_id": [f"{unit.name} already has a task in this case"]})
+            raise ValidationError({"unit_id": [_("%(unit)s already has a task in this case.") % {"unit": unit.name}]})
         CaseTask.objects.create(case=case, unit=unit, lead=lead, created_at=now, note=reason)
         detail.update(unit=unit.name, lead=lead)
     else:  # complete_task
@@ -571,7 +709,7 @@ def _apply_platform(
             tasks = tasks.filter(unit_id=unit_id)
         mine = [t for t in tasks if selectors.case_roles(actor, t.unit) & _PLATFORM_ROLES[action]]
         if not mine:
-            raise PermissionDenied("No open joint task of yours in this case.")
+            raise PermissionDenied(_("No open joint task of yours in this case."))
         task = mine[0]
         task.done_at = now
         task.note = (reason or str(payload.get("note") or "")).strip()
@@ -587,6 +725,7 @@ def case_act(
     action: str,
     expected_version: int | None = None,
     reason: str = "",
+    now: datetime | None = None,
     **payload: Any,
 ) -> Case:
     """Apply ``action`` to case ``case_id`` as ``actor`` (``None`` = the system); return the case.
@@ -594,23 +733,34 @@ def case_act(
     Payload by action: ``assign`` — ``unit_id``, ``assignee_id`` (both optional); ``transfer`` —
     ``unit_id``; ``merge`` — ``merge_into`` (a case id); ``answer`` — ``reply`` (the public reply);
     ``extend`` — ``amount``; ``add_task`` — ``unit_id``, ``lead``; ``complete_task`` — ``unit_id``.
+    ``now`` is the time of the action (default: the clock; the demo back-dates with it).
 
     Raises :class:`CaseConflict` (stale ``expected_version``), ``PermissionDenied`` (role),
     ``ValidationError`` (a move the table does not allow, a missing reason, bad payload) and
     ``Http404`` (no such case, or not one the actor may see).
     """
     if action not in ACTIONS:
-        raise ValidationError({"action": [f"unknown action {action!r}; expected one of: {', '.join(ACTIONS)}"]})
-    now = _now()
+        raise ValidationError(
+            {
+                "action": [
+                    _("Unknown action %(action)r; expected one of: %(all)s.")
+                    % {"action": action, "all": ", ".join(ACTIONS)}
+                ]
+            }
+        )
+    now = now or _now()
     reason = (reason or "").strip()
     with transaction.atomic():
         case = Case.objects.select_for_update().select_related("unit").filter(pk=case_id).first()
         if case is None or not _may_see(actor, case):
-            raise Http404("no such case")
+            raise Http404(_("No such case."))
         if expected_version is not None and int(expected_version) != case.version:
             raise CaseConflict(
-                f"Case {case.number} was changed by someone else (it is at version {case.version}, "
-                f"you had version {expected_version}). Reload it and try again.",
+                _(
+                    "Case %(number)s was changed by someone else (it is at version %(current)s, "
+                    "you had version %(yours)s). Reload it and try again."
+                )
+                % {"number": case.number, "current": case.version, "yours": expected_version},
                 current_version=case.version,
             )
         roles = selectors.case_roles(actor, case.unit)
@@ -635,7 +785,7 @@ def case_act(
         fields = {f.attname: getattr(case, f.attname) for f in Case._meta.concrete_fields if f.attname != "id"}
         updated = Case.objects.filter(pk=case.pk, version=case.version - 1).update(**fields)
         if updated != 1:
-            raise CaseConflict(f"Case {case.number} was changed by someone else. Reload it and try again.")
+            raise CaseConflict(_changed(case))
         old, new = _diff(before, _state(case))
         if detail:
             new = {**new, **{k: _audit_value(v) for k, v in detail.items()}}
@@ -653,7 +803,7 @@ def case_act(
                 correlation_id=current_correlation_id() or uuid.uuid4().hex,
             )
         except IntegrityError as exc:  # another writer recorded this version first
-            raise CaseConflict(f"Case {case.number} was changed by someone else. Reload it and try again.") from exc
+            raise CaseConflict(_changed(case)) from exc
     return case
 
 
@@ -662,34 +812,44 @@ def case_act(
 REPLY_ROLES = frozenset({CoreRole.HANDLER, CoreRole.DISPATCHER, CoreRole.ADMIN, CoreRole.LEADER})
 
 
-def _locked_case_for_write(actor: Any, case_id: int) -> Case:
+def _locked_case_for_write(actor: Any, case_id: int, *, note: bool = False) -> Case:
+    """The case, locked, if ``actor`` may write on it; ``note``: an internal note, which the
+    handlers of a joint-task unit of this case may write too (decision 0059)."""
     case = Case.objects.select_for_update().select_related("unit").filter(pk=case_id).first()
     if case is None or not _may_see(actor, case):
-        raise Http404("no such case")
-    if (
-        actor is not None
-        and not (selectors.case_roles(actor, case.unit) & REPLY_ROLES)
-        and (case.assignee_id != getattr(actor, "pk", None))
-    ):
-        raise PermissionDenied("Writing on a case needs a handler, reviewer, leader or admin role on its unit.")
-    return case
+        raise Http404(_("No such case."))
+    if actor is None or case.assignee_id == getattr(actor, "pk", None):
+        return case
+    if selectors.case_roles(actor, case.unit) & REPLY_ROLES:
+        return case
+    if note and selectors.task_unit_handler(actor, case):
+        return case
+    if note:
+        raise PermissionDenied(
+            _(
+                "Writing a note on a case needs a handler, reviewer, leader or admin role on its unit "
+                "or on one of its joint-task units."
+            )
+        )
+    raise PermissionDenied(_("Writing on a case needs a handler, reviewer, leader or admin role on its unit."))
 
 
-def case_reply(*, actor: Any, case_id: int, body: str, public: bool) -> CaseReply:
+def case_reply(*, actor: Any, case_id: int, body: str, public: bool, now: datetime | None = None) -> CaseReply:
     """Add a public reply (what the citizen sees) or an internal note; audited, no state change.
 
-    A public reply on a closed case is refused (reopen it first); notes are always allowed.
+    A public reply on a closed case is refused (reopen it first); notes are always allowed, also to
+    the handlers of the case's joint-task units (on this case only: the task is what lets them in).
     """
     body = (body or "").strip()
     if not body:
-        raise ValidationError({"body": ["the text is empty"]})
+        raise ValidationError({"body": [_("The text is empty.")]})
     if len(body) > 20_000:
-        raise ValidationError({"body": [f"the text is {len(body)} characters; at most 20000"]})
-    now = _now()
+        raise ValidationError({"body": [_("The text is %(n)d characters; at most 20000.") % {"n": len(body)}]})
+    now = now or _now()
     with transaction.atomic():
-        case = _locked_case_for_write(actor, case_id)
+        case = _locked_case_for_write(actor, case_id, note=not public)
         if public and not case.is_open:
-            raise ValidationError("the case is closed; reopen it to reply again")
+            raise ValidationError(_("The case is closed; reopen it to reply again."))
         reply = CaseReply.objects.create(
             case=case, kind=ReplyKind.PUBLIC if public else ReplyKind.INTERNAL, body=body, author=actor, created_at=now
         )
@@ -734,35 +894,49 @@ def check_attachment(name: str, data: bytes) -> str:
     """The content type for ``name``/``data``; ``ValidationError`` naming the problem otherwise."""
     clean = re.sub(r"[\\/\x00-\x1f]", "_", (name or "").strip())[:200]
     if not clean:
-        raise ValidationError({"name": ["the file needs a name"]})
+        raise ValidationError({"name": [_("The file needs a name.")]})
     ext = ("." + clean.rsplit(".", 1)[-1].lower()) if "." in clean else ""
     if ext not in ATTACHMENT_TYPES:
         allowed = ", ".join(sorted(ATTACHMENT_TYPES))
         raise ValidationError(
-            {"name": [f"{clean}: files of type {ext or '(none)'} are not accepted; allowed: {allowed}"]}
+            {
+                "name": [
+                    _("%(name)s: files of type %(ext)s are not accepted; allowed: %(allowed)s.")
+                    % {"name": clean, "ext": ext or _("(none)"), "allowed": allowed}
+                ]
+            }
         )
     limit = attachment_max_bytes()
     if len(data) > limit:
-        raise ValidationError({"data": [f"{clean} is {len(data)} bytes; the limit is {limit} bytes"]})
+        raise ValidationError(
+            {
+                "data": [
+                    _("%(name)s is %(size)d bytes; the limit is %(limit)d bytes.")
+                    % {"name": clean, "size": len(data), "limit": limit}
+                ]
+            }
+        )
     if not data:
-        raise ValidationError({"data": [f"{clean} is empty"]})
+        raise ValidationError({"data": [_("%(name)s is empty.") % {"name": clean}]})
     content_type, magics = ATTACHMENT_TYPES[ext]
     if magics and not any(data.startswith(m) for m in magics):
-        raise ValidationError({"data": [f"{clean} does not look like a {ext} file"]})
+        raise ValidationError(
+            {"data": [_("%(name)s does not look like a %(ext)s file.") % {"name": clean, "ext": ext}]}
+        )
     if ext == ".txt":
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
-            raise ValidationError({"data": [f"{clean} is not UTF-8 text"]}) from None
+            raise ValidationError({"data": [_("%(name)s is not UTF-8 text.") % {"name": clean}]}) from None
     return content_type
 
 
 def attachment_add(
-    *, actor: Any, case_id: int, name: str, data: bytes, reply: CaseReply | None = None
+    *, actor: Any, case_id: int, name: str, data: bytes, reply: CaseReply | None = None, now: datetime | None = None
 ) -> CaseAttachment:
     """Attach a file to a case (type and size checked); audited, no state change."""
     content_type = check_attachment(name, data)
-    now = _now()
+    now = now or _now()
     with transaction.atomic():
         case = _locked_case_for_write(actor, case_id)
         att = CaseAttachment.objects.create(
@@ -807,7 +981,9 @@ class IssuedKey:
 def open311_client_create(*, actor: Any, name: str, unit: Unit) -> IssuedKey:
     """A new Open311 client whose POSTed requests become cases in ``unit``; the key is shown once."""
     if actor is not None and not (selectors.case_roles(actor, unit) & {CoreRole.ADMIN}):
-        raise PermissionDenied("Creating Open311 clients needs the administrator role on the unit.")
+        raise PermissionDenied(
+            _("Creating Open311 clients for %(unit)s needs the administrator role there.") % {"unit": unit.name}
+        )
     key = "o311_" + secrets.token_urlsafe(24)
     from qingting.web.audit.services import audit_record
 

@@ -223,6 +223,14 @@ def can_write(user: Any, case: Any) -> bool:
     return is_handling(user, case)
 
 
+def can_note(user: Any, case: Any) -> bool:
+    """Whether the user may read and write internal notes: a handler of the case, or of one of its
+    joint-task units (who sees the notes but not the citizen's contact details)."""
+    from qingting.web.cases import selectors
+
+    return is_handling(user, case) or selectors.task_unit_handler(user, case)
+
+
 def _case_roles(user: Any, case: Any) -> list[Any]:
     from qingting.web.cases import selectors
 

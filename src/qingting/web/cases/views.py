@@ -144,6 +144,8 @@ def _detail_context(request: HttpRequest, case: Any, **extra: Any) -> dict[str, 
     now = timezone.now()
     user = request.user
     handler = ui.is_handling(user, case)
+    can_write = ui.can_write(user, case)
+    notes_only = not can_write and ui.can_note(user, case)  # a joint-task unit's handler
     deadlines, notices = ui.sla_view(case, now)
     context = {
         "nav": "cases",
@@ -154,12 +156,13 @@ def _detail_context(request: HttpRequest, case: Any, **extra: Any) -> dict[str, 
         "calendar_notices": notices,
         "show_contact": handler,
         "contact": ui.contact_of(user, case) if handler else None,
-        "replies": ui.replies_of(case, include_internal=handler),
+        "replies": ui.replies_of(case, include_internal=handler or notes_only),
         "attachments": ui.attachments_of(case),
         "timeline": ui.timeline(case),
         "tasks": ui.joint_tasks(case),
-        "can_write": ui.can_write(user, case),
-        "reply_form": extra.pop("reply_form", None) or forms.ReplyForm(),
+        "can_write": can_write,
+        "can_note": can_write or notes_only,
+        "reply_form": extra.pop("reply_form", None) or forms.ReplyForm(notes_only=notes_only),
         "upload_form": extra.pop("upload_form", None) or forms.UploadForm(),
         "upload_limit": ui.upload_limit(),
         "upload_types": forms.allowed_extensions(),
@@ -222,7 +225,8 @@ def case_reply(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.ReplyForm(request.POST)
     if not form.is_valid():
         return _error_page(request, pk, _("The reply was not saved: see below."), status=400, reply_form=form)
-    if not ui.can_write(request.user, case):
+    public = form.cleaned_data["kind"] == "public"
+    if not (ui.can_write(request.user, case) or (not public and ui.can_note(request.user, case))):
         return _error_page(request, pk, _("You may not write on this case."), status=403)
     try:
         ui.add_reply(request.user, case, text=form.cleaned_data["text"], public=form.cleaned_data["kind"] == "public")
