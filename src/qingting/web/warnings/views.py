@@ -278,6 +278,10 @@ def _apply_setting(request: HttpRequest, unit: Unit) -> None:
         )  # fmt: skip
     elif op == "channel_delete":
         services.channel_delete(actor=request.user, channel_id=_int(p.get("id")) or 0)
+    elif op in ("channel_enable", "channel_disable"):
+        services.channel_set_active(
+            actor=request.user, channel_id=_int(p.get("id")) or 0, active=op == "channel_enable"
+        )
     elif op == "keydate_add":
         try:
             factor = float(p.get("factor") or 0.5)
