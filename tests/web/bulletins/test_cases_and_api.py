@@ -149,3 +149,31 @@ def test_hostile_post_in_docx_and_html(world: dict[str, Any]) -> None:
     assert HOSTILE in text and "138****5678" in text and "13812345678" not in text
     html = b.archive.html
     assert "<script>" not in html and "&lt;script&gt;" in html and "<img src=x" not in html
+
+
+def test_case_link_renders_and_is_scoped(world: dict[str, Any]) -> None:
+    """The case opened from the instructions links to its page for those who may see the case;
+    once the case lives where a reader cannot see it, the reader gets its number, no dead link."""
+    from qingting.web.cases import services as cases
+
+    w = world
+    b = _submitted(w)
+    b = services.bulletin_sign(actor=w["east_leader"], bulletin_id=b.pk, instructions="请核实。", case_unit=w["east"])
+    url = f"/cases/{b.case_id}/"
+    for user in (w["east_leader"], w["east_analyst"]):
+        c = _client(user)
+        page = c.get(f"/bulletins/{b.pk}/").content.decode()
+        assert f'href="{url}" data-test="case-link"' in page
+        assert c.get(url).status_code == 200
+    from qingting.web.accounts import services as accounts
+    from qingting.web.accounts.models import Role
+
+    dispatcher = accounts.user_create(actor=None, username="dispatcher", password=PASSWORD)
+    accounts.membership_grant(actor=None, user=dispatcher, unit=w["office"], role=Role.REVIEWER)
+    cases.case_act(actor=dispatcher, case_id=b.case_id, action="register")
+    cases.case_act(actor=dispatcher, case_id=b.case_id, action="transfer", unit_id=w["west"].pk, reason="属西街道")
+    c = _client(w["east_analyst"])
+    page = c.get(f"/bulletins/{b.pk}/").content.decode()
+    assert f'href="{url}"' not in page and 'data-test="case-link"' not in page and f"#{b.case_id}" in page
+    assert c.get(url).status_code == 404  # the link would have been a dead end
+    assert f'href="{url}"' in _client(w["office_leader"]).get(f"/bulletins/{b.pk}/").content.decode()

@@ -23,3 +23,18 @@ def test_demo_seed_shows_a_failing_source_and_is_idempotent(db: Any) -> None:
     demo.seed(setup)
     assert Source.objects.count() == count
     assert Source.objects.get(name=demo.PUSH).secret.push_token
+
+
+def test_demo_failing_feed_has_one_source_warning(db: Any) -> None:
+    """The failing demo feed shows as a Ⅳ source warning at once (not only once the scheduler has
+    run), and seeding again raises no second one."""
+    from qingting.web.warnings.models import Warning
+
+    setup = demo_setup()
+    line = demo.seed(setup)
+    assert "Ⅳ source warning" in line, line
+    [w] = Warning.objects.filter(kind="source")
+    assert (w.source.name, w.tier, w.status, w.unit_id) == (demo.FAILING, 4, "new", setup.office.pk)
+    assert "Name or service not known" in w.reason
+    assert "Ⅳ source warning" in demo.seed(setup)
+    assert Warning.objects.filter(kind="source").count() == 1

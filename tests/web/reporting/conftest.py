@@ -107,3 +107,74 @@ def with_cases(seeded: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[
         made.append(case)
     monkeypatch.undo()
     return {**seeded, "cases": made}
+
+
+# (unit, Shanghai time raised, tier, status): in and out of January 2026, in and out of each subtree.
+WARNING_PLAN = [
+    ("east", datetime(2026, 1, 1, 0, 10, tzinfo=SH), 4, "new"),  # first minutes of the month
+    ("east", datetime(2026, 1, 9, 12, 0, tzinfo=SH), 3, "dismissed"),  # dismissed still counts as raised
+    ("east_community", datetime(2026, 1, 15, 9, 0, tzinfo=SH), 4, "promoted"),
+    ("east_community", datetime(2026, 1, 31, 23, 50, tzinfo=SH), 1, "acknowledged"),  # last minutes
+    ("west", datetime(2026, 1, 20, 8, 0, tzinfo=SH), 2, "new"),
+    ("west", datetime(2026, 1, 21, 8, 0, tzinfo=SH), 4, "superseded"),
+    ("office", datetime(2026, 1, 3, 8, 0, tzinfo=SH), 3, "new"),
+    ("east", datetime(2025, 12, 31, 23, 59, tzinfo=SH), 1, "new"),  # the day before (UTC: still 31 Dec)
+    ("east", datetime(2026, 2, 1, 0, 1, tzinfo=SH), 2, "new"),  # the day after (UTC: still 31 Jan)
+    ("west", datetime(2026, 2, 14, 9, 0, tzinfo=SH), 4, "new"),
+]
+
+
+@pytest.fixture
+def with_warnings(seeded: dict[str, Any]) -> dict[str, Any]:
+    """Warning rows of every tier in and around January 2026 (see ``WARNING_PLAN``)."""
+    from qingting.web.warnings.models import Warning, WarningKind
+
+    made = []
+    for i, (key, raised, tier, status) in enumerate(WARNING_PLAN):
+        made.append(
+            Warning.objects.create(
+                unit=seeded[key],
+                scheme=seeded[f"{key}_scheme"],
+                kind=WarningKind.EVENT,
+                tier=tier,
+                status=status,
+                title=f"预警{i}",
+                reason="测试预警",
+                raised_at=raised,
+            )
+        )
+    return {**seeded, "warnings": made}
+
+
+# (sending unit, Shanghai time submitted, adoption): in and out of January 2026.
+SUBMISSION_PLAN = [
+    ("east", datetime(2026, 1, 4, 10, 0, tzinfo=SH), "full"),
+    ("east", datetime(2026, 1, 10, 10, 0, tzinfo=SH), "summary"),
+    ("east_community", datetime(2026, 1, 12, 10, 0, tzinfo=SH), "not_adopted"),
+    ("east_community", datetime(2026, 1, 31, 23, 30, tzinfo=SH), "pending"),
+    ("west", datetime(2026, 1, 18, 10, 0, tzinfo=SH), "full"),
+    ("east", datetime(2026, 2, 1, 0, 30, tzinfo=SH), "full"),  # February
+    ("west", datetime(2025, 12, 31, 22, 0, tzinfo=SH), "summary"),  # December
+]
+
+
+@pytest.fixture
+def with_submissions(seeded: dict[str, Any]) -> dict[str, Any]:
+    """Upward submissions (直报) of bulletins to the parent unit (see ``SUBMISSION_PLAN``)."""
+    from qingting.web.bulletins.models import Bulletin, Submission
+
+    made = []
+    for i, (key, when, adoption) in enumerate(SUBMISSION_PLAN):
+        unit = seeded[key]
+        bulletin = Bulletin.objects.create(unit=unit, title=f"专报{i}")
+        made.append(
+            Submission.objects.create(
+                from_unit=unit,
+                to_unit=unit.parent,
+                bulletin=bulletin,
+                title=bulletin.title,
+                submitted_at=when,
+                adoption=adoption,
+            )
+        )
+    return {**seeded, "submissions": made}

@@ -64,7 +64,7 @@ def test_clear_errors(
     assert "Traceback" not in result.output
 
 
-def test_demo_seed_archives_last_months_report(seeded: dict[str, Any]) -> None:
+def test_demo_seed_archives_yesterday_when_last_month_is_empty(seeded: dict[str, Any]) -> None:
     from types import SimpleNamespace
 
     from qingting.web.reporting import demo
@@ -73,11 +73,15 @@ def test_demo_seed_archives_last_months_report(seeded: dict[str, Any]) -> None:
 
     line = demo.seed(SimpleNamespace(office=seeded["office"]))
     again = demo.seed(SimpleNamespace(office=seeded["office"]))
-    assert line == again and "archived monthly" in line
+    from datetime import timedelta
+
     from django.utils import timezone
 
-    monthly = IssuedReport.objects.get(kind="monthly")
-    assert monthly.period_label == due_period("monthly", timezone.localdate())
-    assert monthly.template == ReportTemplate.objects.get(unit=seeded["office"], is_default=True)
+    # the seeded items are of January 2026, not of last month: no month of zeros, yesterday's daily
+    today = timezone.localdate()
+    assert line == again and f"archived daily {due_period('daily', today)}" in line
+    assert not IssuedReport.objects.filter(kind="monthly").exists()
+    assert IssuedReport.objects.filter(kind="daily", period_label=(today - timedelta(days=1)).isoformat()).exists()
+    assert ReportTemplate.objects.filter(unit=seeded["office"], is_default=True).exists()
     assert IssuedReport.objects.count() == 2  # idempotent
     assert ReportTemplate.objects.filter(unit__isnull=True, is_default=True).count() == 7  # seeded defaults

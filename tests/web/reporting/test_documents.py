@@ -32,7 +32,8 @@ def _n(value: int) -> str:
     return f"{value:,}" if value >= 10000 else str(value)
 
 
-def test_monthly_docx_structure_matches_the_database(seeded: dict[str, Any]) -> None:
+def test_monthly_docx_structure_matches_the_database(with_warnings: dict[str, Any]) -> None:
+    seeded = with_warnings
     made = report_generate(actor=None, kind="monthly", unit=seeded["office"], period_label="2026-01", formats=("docx",))
     assert made.docx is not None
     doc = open_docx(io.BytesIO(made.docx))
@@ -47,9 +48,13 @@ def test_monthly_docx_structure_matches_the_database(seeded: dict[str, Any]) -> 
     text = "\n".join(p.text for p in doc.paragraphs)
     assert f"共监测到区网信办相关网络信息{_n(f.total)}条" in text
     assert f"负面信息{f.sentiment.negative}条（占{percent(f.sentiment.negative, f.sentiment.total)}）" in text
-    assert "本期预警次数：—" in text  # no warnings module: a dash, not 0
-    # tables: events, sources, regions — each with the database's figures
+    # warnings: the Warning rows raised in January in the office's tree (conftest.WARNING_PLAN)
+    assert f.warnings_by_tier is not None and sum(n for _, n in f.warnings_by_tier) == 7
+    assert "本期共发出预警7次，其中Ⅰ级（红色）1次，Ⅱ级（橙色）1次，Ⅲ级（黄色）2次，Ⅳ级（蓝色）3次。" in text
+    # tables: events, sources, regions, warnings — each with the database's figures
     tables = {t.rows[0].cells[0].text + "|" + t.rows[0].cells[1].text: t for t in doc.tables}
+    tiers = tables["预警等级|次数"]
+    assert {r.cells[0].text: r.cells[1].text for r in tiers.rows[1:-1]} == {k: str(v) for k, v in f.warnings_by_tier}
     sources = tables["来源|信息量"]
     rows = {r.cells[0].text: r.cells[1].text for r in sources.rows[1:]}
     assert rows == {**{name: str(n) for name, n in f.sources}, "合计": str(f.total)}
@@ -63,7 +68,9 @@ def test_monthly_docx_structure_matches_the_database(seeded: dict[str, Any]) -> 
     assert len(doc.inline_shapes) == 3
 
 
-def test_work_docx_indicator_table(with_cases: dict[str, Any]) -> None:
+def test_work_docx_indicator_table(
+    with_cases: dict[str, Any], with_warnings: dict[str, Any], with_submissions: dict[str, Any]
+) -> None:
     made = report_generate(
         actor=None, kind="work", unit=with_cases["office"], period_label="2026-01", formats=("docx",)
     )
@@ -75,11 +82,15 @@ def test_work_docx_indicator_table(with_cases: dict[str, Any]) -> None:
     assert values["监测网络信息（条）"] == str(w.items_monitored)
     assert values["受理网民诉求（件）"] == "7" and values["办结（件）"] == "5" and values["办结率"] == "71.4%"
     assert values["按时办结率"] == w.on_time_rate and values["编发舆情专报（期）"] == "0"
+    # warnings and 直报 from the warnings and bulletins apps (conftest: 7 warnings, 5 sent, 3 adopted)
+    assert values["发出预警（次）"] == "7" and values["向上级直报（期）"] == "5" and values["专报被采用（期）"] == "3"
     units = next(t for t in doc.tables if t.rows[0].cells[0].text == "单位")
     rows = {r.cells[0].text: [c.text for c in r.cells[1:3]] for r in units.rows[1:]}
     assert rows["合计"] == ["7", "5"] and rows["西街道"] == ["2", "1"]
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "受理网民诉求7件，办结5件，办结率71.4%" in text
+    assert "发出预警7次（其中Ⅰ级（红色）1次，Ⅱ级（橙色）1次，Ⅲ级（黄色）2次，Ⅳ级（蓝色）3次）" in text
+    assert "向上级直报5期，被上级采用3期" in text
 
 
 def test_pdf_has_chinese_text_and_figures_and_renders(seeded: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ import pytest
 from django.db.models import Count
 
 from qingting.web.monitoring.models import Event, Item
-from qingting.web.reporting.figures import period_bounds, period_figures, subtree_ids, work_figures
+from qingting.web.reporting.figures import TIER_LABELS, period_bounds, period_figures, subtree_ids, work_figures
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -21,7 +21,8 @@ def _items(unit: Any, label: str) -> Any:
 
 
 @pytest.mark.parametrize(("unit_key", "label"), [("office", "2026-01"), ("east", "2026-02"), ("west", "2026-W05")])
-def test_period_figures_match_the_items(seeded: dict[str, Any], unit_key: str, label: str) -> None:
+def test_period_figures_match_the_items(with_warnings: dict[str, Any], unit_key: str, label: str) -> None:
+    seeded = with_warnings
     unit = seeded[unit_key]
     f = period_figures(unit, label)
     items = _items(unit, label)
@@ -54,7 +55,17 @@ def test_period_figures_match_the_items(seeded: dict[str, Any], unit_key: str, l
         for e in events.filter(first_seen__lt=end, last_seen__gte=start).order_by("-heat", "id")[:10]
     }
     assert {e.title: e.items for e in f.top_events} == expected
-    assert f.warnings_by_tier is None  # no warnings module on this branch: "—", never 0
+    assert f.warnings_by_tier == _tiers(unit, label)
+
+
+def _tiers(unit: Any, label: str) -> tuple[tuple[str, int], ...]:
+    """Warnings raised in the period in the unit's subtree, by tier, Ⅰ first: a direct query."""
+    from qingting.web.warnings.models import Warning
+
+    start, end = period_bounds(label)
+    rows = Warning.objects.filter(unit_id__in=subtree_ids(unit), raised_at__gte=start, raised_at__lt=end)
+    by_tier = dict(rows.values_list("tier").annotate(n=Count("id")))
+    return tuple((TIER_LABELS[t], by_tier.get(t, 0)) for t in (1, 2, 3, 4))
 
 
 def test_subtree_scoping_counts_descendants_only(seeded: dict[str, Any]) -> None:
@@ -92,8 +103,7 @@ def test_work_figures_without_a_data_source_say_so(seeded: dict[str, Any], monke
     assert w.items_monitored == _items(seeded["office"], "2026-H1").count()
     assert w.cases_received == 0 and w.closure_rate == "—"  # no cases: 0 received, a rate of 0/0 is "—"
     assert w.bulletins == 0 and w.submitted == 0  # bulletins and 直报 are installed: real zeros
-    if figures._selector("qingting.web.warnings.selectors", "warning_counts") is None:
-        assert w.warnings_by_tier is None  # no warnings module on this branch: "—", never 0
+    assert w.warnings_by_tier == tuple((label, 0) for label in TIER_LABELS.values())  # installed: real zeros
     real = figures._selector
     monkeypatch.setattr(figures, "_selector", lambda m, n: None if "cases" in m or "bulletins" in m else real(m, n))
     missing = work_figures(seeded["office"], "2026-H1")
@@ -144,3 +154,34 @@ def test_warnings_by_tier_from_the_contract_selector(seeded: dict[str, Any], mon
     text = "".join(getattr(b, "text", "") for b in doc.body)
     assert "本期共发出预警6次，其中Ⅰ级（红色）1次，Ⅱ级（橙色）0次，Ⅲ级（黄色）2次，Ⅳ级（蓝色）3次。" in text
     assert data["warnings_by_tier"][0] == ["Ⅰ级（红色）", 1]
+
+
+@pytest.mark.parametrize(
+    ("unit_key", "tiers"),
+    [("office", (1, 1, 2, 3)), ("east", (1, 0, 1, 2)), ("west", (0, 1, 0, 1)), ("east_community", (1, 0, 0, 1))],
+)
+def test_warnings_by_tier_are_the_warning_rows(with_warnings: dict[str, Any], unit_key: str, tiers: Any) -> None:
+    """Real warnings (warnings app installed): raised in the period in the subtree, any status, by
+    Shanghai days; the expected numbers are read off ``WARNING_PLAN`` and checked against a query."""
+    unit = with_warnings[unit_key]
+    expected = tuple(zip(TIER_LABELS.values(), tiers, strict=True))
+    assert period_figures(unit, "2026-01").warnings_by_tier == _tiers(unit, "2026-01") == expected
+    assert work_figures(unit, "2026-01").warnings_by_tier == expected
+    # the warnings just outside January (31 Dec 23:59 and 1 Feb 00:01 local) land in their own months
+    assert dict(period_figures(with_warnings["east"], "2026-02").warnings_by_tier or ())["Ⅱ级（橙色）"] == 1
+    assert dict(period_figures(with_warnings["east"], "2025-12").warnings_by_tier or ())["Ⅰ级（红色）"] == 1
+
+
+def test_work_figures_count_real_submissions(with_submissions: dict[str, Any]) -> None:
+    """直报 in a work report: the bulletins app's submissions sent by the subtree in the period."""
+    from qingting.web.bulletins.models import Submission
+
+    start, end = period_bounds("2026-01")
+    for key, submitted, adopted in (("office", 5, 3), ("east", 4, 2), ("west", 1, 1), ("east_community", 2, 0)):
+        unit = with_submissions[key]
+        w = work_figures(unit, "2026-01")
+        sent = Submission.objects.filter(
+            from_unit_id__in=subtree_ids(unit), submitted_at__gte=start, submitted_at__lt=end
+        )
+        assert w.submitted == sent.count() == submitted, key
+        assert w.bulletins_adopted == sent.filter(adoption__in=["full", "summary"]).count() == adopted, key

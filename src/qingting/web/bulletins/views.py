@@ -56,13 +56,22 @@ def _cases_enabled() -> bool:
     return hasattr(module, "case_create")
 
 
-def case_url(case_id: int | None) -> str:
-    if not case_id:
+def case_url(case_id: int | None, user: Any = None) -> str:
+    """The case page's address, or ``""`` without cases or (given ``user``) when the user may not
+    see the case: a leader may open a case for a unit an analyst of the bulletin's unit cannot see,
+    and a link there would be a dead end (404)."""
+    if not case_id or not _cases_enabled():
         return ""
     try:
-        return reverse("cases:detail", args=[case_id])
+        url = reverse("cases:detail", args=[case_id])
     except NoReverseMatch:
         return ""
+    if user is not None:
+        from qingting.web.cases.selectors import cases_for
+
+        if not cases_for(user).filter(pk=case_id).exists():
+            return ""
+    return url
 
 
 def _compose_unit(user: Any, events: list[Any]) -> Any:
@@ -274,7 +283,7 @@ def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "events": list(bulletin.events.select_related("scheme").order_by("-heat")),
         "history": selectors.bulletin_history(bulletin),
         "submissions": list(bulletin.submissions.select_related("to_unit")),
-        "case_url": case_url(bulletin.case_id),
+        "case_url": case_url(bulletin.case_id, user),
         "can_edit": bulletin.is_editable and is_analyst,
         "can_sign": bulletin.status == BulletinStatus.SUBMITTED and is_leader,
         "can_issue": bulletin.status == BulletinStatus.SIGNED and (is_analyst or is_leader),

@@ -58,4 +58,15 @@ def seed(setup: Any) -> str:
     )
     if not Source.objects.filter(name=PUSH).exists():
         services.source_save(actor=None, unit=office, name=PUSH, connector="push", poll_interval=3600, scheme=scheme)
-    return f"collect: {touched} demo sources with intervals and health; 1 failing feed ({FAILING}); 1 push source"
+    # What the periodic job would do within minutes of the server starting: the failing feed's Ⅳ
+    # source warning (once; ``--no-serve`` shows it too).
+    from qingting.web.collect.jobs import source_warnings
+
+    source_warnings(now)
+    open_warning = getattr(failing, "warnings", None)  # the warnings app's reverse relation, when installed
+    warned = ""
+    if open_warning is not None and open_warning.filter(kind="source", status__in=["new", "acknowledged"]).exists():
+        warned = " with a Ⅳ source warning"
+    return (
+        f"collect: {touched} demo sources with intervals and health; 1 failing feed ({FAILING}){warned}; 1 push source"
+    )

@@ -1,5 +1,6 @@
 """Demo data for reports: the office's own monthly template, and last month's monthly report archived
-(plus the last complete week's, which the 14-day demo stream always covers)."""
+when the demo stream reaches into last month (else yesterday's daily report), plus the last
+complete week's, which a demo stream of 7 days or more covers."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ from typing import Any
 
 from django.utils import timezone
 
+from qingting.web.monitoring.models import Item
 from qingting.web.reporting import services
+from qingting.web.reporting.figures import period_bounds
 from qingting.web.reporting.jobs import due_period
 from qingting.web.reporting.models import IssuedReport, ReportTemplate
+
+KIND_NAMES = {"daily": "daily", "weekly": "weekly", "monthly": "monthly"}
 
 
 def seed(setup: Any) -> str:
@@ -33,7 +38,15 @@ def seed(setup: Any) -> str:
         )
     today = timezone.localdate()
     made = []
-    for kind, template_used in (("monthly", template), ("weekly", None)):
+    plan: list[tuple[str, ReportTemplate | None]] = [("monthly", template), ("weekly", None)]
+    # Last month's report only when the demo stream reaches into last month (the stream is the
+    # last --days days): an archived month of zeros would look like a fault. Else yesterday's.
+    start, end = period_bounds(due_period("monthly", today))
+    if not Item.objects.filter(
+        source__unit__path__startswith=office.path, published_at__gte=start, published_at__lt=end
+    ).exists():
+        plan[0] = ("daily", None)
+    for kind, template_used in plan:
         label = due_period(kind, today)
         if not IssuedReport.objects.filter(unit=office, kind=kind, period_label=label).exists():
             services.report_issue(
@@ -45,5 +58,5 @@ def seed(setup: Any) -> str:
                 with_pdf=False,  # made from the DOCX on first download (LibreOffice may be absent here)
                 issued_by_label="system (demo)",
             )
-        made.append(label)
-    return f"reports: template 青禾县舆情月报（演示）, archived monthly {made[0]} and weekly {made[1]}"
+        made.append(f"{KIND_NAMES[kind]} {label}")
+    return f"reports: template 青禾县舆情月报（演示）, archived {' and '.join(made)}"

@@ -46,10 +46,13 @@ def seed(setup: Any) -> str:
                     DutyMember.objects.create(unit=office, user=users[name], position=i)
         channel = NotificationChannel.objects.filter(unit=office, name="演示邮件").first()
         if channel is None:
-            # A local SMTP catcher (python -m aiosmtpd -n -l 127.0.0.1:1025) shows what would be sent.
+            # Disabled: nothing listens on 127.0.0.1:1025 in a plain demo, and every warning would
+            # leave a refused delivery in the log. The subscriptions show how people are reached;
+            # start a local SMTP catcher (python -m aiosmtpd -n -l 127.0.0.1:1025) and enable the
+            # channel under warning settings to see the e-mails.
             channel = NotificationChannel.objects.create(
                 unit=office, name="演示邮件", kind=ChannelKind.EMAIL, smtp_host="127.0.0.1", smtp_port=1025,
-                smtp_sender="qingting-demo@example.invalid",
+                smtp_sender="qingting-demo@example.invalid", is_active=False,
             )  # fmt: skip
         for name in ("demo_analyst", "demo_leader", "demo_admin"):
             if name in users and not users[name].email:
@@ -63,4 +66,8 @@ def seed(setup: Any) -> str:
     services.warnings_backfill(scheme=scheme, now=timezone.now())
     total = Warning.objects.filter(scheme=scheme).count()
     open_ = Warning.objects.filter(scheme=scheme, status__in=("new", "acknowledged")).count()
-    return f"warnings: {total} warnings ({total - before} raised now, {open_} open), rules and duty list set"
+    state = "enabled" if channel.is_active else "disabled until you enable it under warning settings"
+    return (
+        f"warnings: {total} warnings ({total - before} raised now, {open_} open), rules and duty list set; "
+        f"e-mail channel to 127.0.0.1:{channel.smtp_port} {state}"
+    )

@@ -828,6 +828,29 @@ def channel_delete(*, actor: Any, channel_id: int) -> None:
     channel.delete()
 
 
+def channel_set_active(*, actor: Any, channel_id: int, active: bool) -> NotificationChannel:
+    """Enable or disable a channel (admins only). A disabled channel sends nothing: no warning,
+    escalation or digest is queued for it, and rows already queued are not delivered."""
+    with transaction.atomic():
+        channel: NotificationChannel | None = (
+            NotificationChannel.objects.select_for_update().select_related("unit").filter(pk=channel_id).first()
+        )
+        if channel is None:
+            from django.http import Http404
+
+            raise Http404("no such channel")
+        _admin_unit(actor, channel.unit)
+        if channel.is_active != active:
+            old = channel.is_active
+            channel.is_active = active
+            channel.save(update_fields=["is_active"])
+            audit_record(
+                actor=actor, action="warning_channel.enable" if active else "warning_channel.disable", obj=channel,
+                old={"is_active": old}, new={"is_active": active},
+            )  # fmt: skip
+    return channel
+
+
 @transaction.atomic
 def key_date_add(
     *, actor: Any, unit: Unit, label: str, start: Any, end: Any, factor: float = 0.5, annual: bool = False,

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -106,8 +107,32 @@ def warning_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_act": has_role(request.user, w.unit, services.HANDLE_ROLES),
         "cases_available": _cases_available(),
         "notifications": w.notifications.select_related("channel").order_by("pk"),
+        "case": _visible_case(request.user, w.case_id),
+        "bulletin_url": _bulletin_url(request.user, w),
     }
     return render(request, "warnings/detail.html", context)
+
+
+def _visible_case(user: Any, case_id: int | None) -> Any:
+    """The promoted warning's case when the user may see it (its page would be a 404 otherwise)."""
+    if not case_id or not _cases_available():
+        return None
+    from qingting.web.cases.selectors import cases_for
+
+    return cases_for(user).filter(pk=case_id).only("pk", "number").first()
+
+
+def _bulletin_url(user: Any, w: Any) -> str:
+    """The bulletin composer with the warning's event ticked, for users who may write bulletins."""
+    if w.event_id is None:
+        return ""
+    try:
+        from qingting.web.bulletins.services import ANALYST
+    except ImportError:  # pragma: no cover - bulletins not installed
+        return ""
+    if not has_role(user, w.unit, {ANALYST}):  # an analyst of the warning's unit or above
+        return ""
+    return f"{reverse('bulletins:new')}?event={w.event_id}"
 
 
 _ACTION_LABELS = {
@@ -253,6 +278,10 @@ def _apply_setting(request: HttpRequest, unit: Unit) -> None:
         )  # fmt: skip
     elif op == "channel_delete":
         services.channel_delete(actor=request.user, channel_id=_int(p.get("id")) or 0)
+    elif op in ("channel_enable", "channel_disable"):
+        services.channel_set_active(
+            actor=request.user, channel_id=_int(p.get("id")) or 0, active=op == "channel_enable"
+        )
     elif op == "keydate_add":
         try:
             factor = float(p.get("factor") or 0.5)
