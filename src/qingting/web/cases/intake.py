@@ -207,7 +207,7 @@ def on_batch_ingested(sender: Any, *, item_ids: Sequence[int] = (), **kwargs: An
         ids = list(_message_items(item_ids).values_list("pk", flat=True))
         made = cases_for_items(ids)
         if made:
-            log.info("mailbox intake: %d case(s) from %d new message(s)", len(made), len(ids))
+            log.debug("mailbox intake: %d case(s) from %d new message(s)", len(made), len(ids))
     except Exception:
         log.exception("mailbox intake failed for a batch; the catch-up job will retry")
 
