@@ -45,6 +45,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_for_port(port: int, proc: subprocess.Popen[str], timeout: float = 120.0) -> None:
+    """Wait until ``proc`` accepts connections on ``port`` (a loaded machine starts it slowly)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"the server exited with {proc.returncode} before listening on {port}")
+        with socket.socket() as s:
+            s.settimeout(1.0)
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"nothing listened on port {port} within {timeout:.0f} s")
+
+
 @pytest.mark.slow
 def test_serve_polls_a_due_source_and_stops_on_ctrl_c(tmp_path: Path, server: LoopbackServer) -> None:
     if not _real_engine_works():
@@ -110,11 +124,18 @@ def test_no_scheduler_flag_and_the_standalone_scheduler_command(tmp_path: Path, 
     assert setup.returncode == 0, setup.stderr[-2000:]
     qingting = str(Path(sys.executable).parent / "qingting")
 
+    port = free_port()
     web_only = subprocess.Popen(
-        [qingting, "serve", "--no-migrate", "--no-scheduler", "--port", str(free_port())],
+        [qingting, "serve", "--no-migrate", "--no-scheduler", "--port", str(port)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    time.sleep(3.0)  # ~15 ticks' worth: a scheduler would have polled by now
+    try:
+        wait_for_port(port, web_only)
+    except AssertionError:
+        web_only.kill()
+        out, err = web_only.communicate(timeout=60)
+        raise AssertionError(err[-2000:]) from None
+    time.sleep(3.0)  # ~15 ticks' worth once up: a scheduler would have polled by now
     web_only.send_signal(signal.SIGINT)
     out, err = web_only.communicate(timeout=60)
     assert web_only.returncode == 0, err[-2000:]

@@ -228,20 +228,36 @@ def list_command() -> None:
     show_default=True,
     help="Records per transaction.",
 )
+@click.option(
+    "--catch-up/--no-catch-up",
+    default=True,
+    show_default=True,
+    help="Run the schemes' engines over the stored items before returning (else the periodic job does).",
+)
 @_friendly_errors
 def import_command(
-    path: str, source_name: str, fields: str | None, fmt: str | None, sheet: str | None, batch_size: int
+    path: str,
+    source_name: str,
+    fields: str | None,
+    fmt: str | None,
+    sheet: str | None,
+    batch_size: int,
+    catch_up: bool,
 ) -> None:
     """Import FILE (JSONL, CSV, TSV or Excel) into a source, streamed in constant memory.
 
     Records already stored (same id) are skipped, so running it again stores nothing twice and an
-    interrupted import resumes. Refused records are listed with their line or row.
+    interrupted import resumes. Refused records are listed with their line or row. The items are
+    stored first; then the engines of the schemes following the source analyse them (events,
+    search, counts, warnings) — or, with --no-catch-up, the periodic job `monitoring.catch_up`
+    of `qingting serve` / the workers does, within a minute of the import.
     """
     _setup()
     from django.core.exceptions import ValidationError
 
     from qingting.sources.files import parse_mapping
-    from qingting.web.collect.services import ImportProgress, file_import
+    from qingting.web.collect.services import ImportProgress, file_import, import_catch_up
+    from qingting.web.monitoring.services import CatchUpResult
 
     source = _find(source_name)
     try:
@@ -289,6 +305,28 @@ def import_command(
     )
     if run.status == "failed":
         raise click.ClickException(f"the import stopped: {run.errors[-1] if run.errors else 'unknown error'}")
+    if not run.created:
+        return
+    if not catch_up:
+        click.echo(
+            "The schemes' engines have not analysed these items yet: the periodic job monitoring.catch_up "
+            "(qingting serve, qingting scheduler or the Celery workers) does so every 30 s."
+        )
+        return
+    started = time.monotonic()
+
+    def caught(c: CatchUpResult) -> None:
+        rate = c.items / max(time.monotonic() - started, 1e-9)
+        click.echo(f"\rscheme {c.scheme_id}: {c.items} items analysed ({rate:,.0f} items/s)", nl=False, err=True)
+
+    results = import_catch_up(source, progress=caught)
+    click.echo("", err=True)
+    for c in results:
+        if c.busy:
+            click.echo(f"scheme {c.scheme_id}: its engine is busy in another process, which analyses the rest.")
+        else:
+            click.echo(f"scheme {c.scheme_id}: {c.items} items analysed by the engine")
+    click.echo(f"analysed in {time.monotonic() - started:.1f} s.")
 
 
 def register(group: click.Group) -> None:

@@ -29,7 +29,13 @@ from qingting.web.collect.models import ImportRun, ImportStatus, PushReceipt, So
 from qingting.web.crypto import DecryptionError
 from qingting.web.monitoring import polling
 from qingting.web.monitoring.models import Item, Scheme, Source, SourceKind
-from qingting.web.monitoring.services import ingest_items, scheme_create
+from qingting.web.monitoring.services import (
+    CatchUpResult,
+    ingest_items,
+    pipeline_catch_up,
+    scheme_create,
+    store_items,
+)
 
 log = logging.getLogger(__name__)
 
@@ -361,9 +367,12 @@ def file_import(
 ) -> ImportRun:
     """Stream a JSONL/CSV/TSV/Excel file into ``source``: constant memory, idempotent on re-run.
 
-    Records go to ``ingest_items`` in batches of ``batch_size`` (one transaction each), so memory
-    does not grow with the file and an interrupted import is resumed by running it again: stored
-    records are skipped by their id. Each refused record is named with its line or row.
+    Records go to ``store_items`` in batches of ``batch_size`` (one transaction each, no engine),
+    so memory does not grow with the file and an interrupted import is resumed by running it
+    again: stored records are skipped by their id. Each refused record is named with its line or
+    row. The engines of the schemes following the source analyse the items afterwards: call
+    :func:`import_catch_up` (``qingting import`` does), or leave them to the periodic job
+    ``monitoring.catch_up`` (every 30 s; the upload page does).
     """
     from qingting.sources.files import read_file_items
 
@@ -380,7 +389,7 @@ def file_import(
         for batch in _batches(read_file_items(path, key=polling.pseudonym_key(), fields=mapping, fmt=fmt, sheet=sheet),
                               batch_size, totals):  # fmt: skip
             if batch:
-                result = ingest_items(scheme=scheme, source=source, records=[i.as_record() for i in batch])
+                result = store_items(source=source, records=[i.as_record() for i in batch], schemes=[scheme])
                 totals.created += result.created
                 totals.skipped += result.skipped
                 for err in result.errors:
@@ -400,6 +409,32 @@ def file_import(
         raise
     _finish(run, totals, ImportStatus.DONE, actor)
     return run
+
+
+def import_catch_up(
+    source: Source, *, progress: Callable[[CatchUpResult], None] | None = None, batch: int = 2000
+) -> list[CatchUpResult]:
+    """Run the engines of the schemes following ``source`` over their pending items (after
+    :func:`file_import`).
+
+    One ``pipeline_catch_up`` per active scheme, ``batch`` items per transaction; ``progress``
+    is called after every transaction with the scheme's running totals. A scheme whose engine
+    another process is running is left to it (``busy``). Interrupting loses nothing: the
+    periodic job ``monitoring.catch_up`` takes the rest.
+    """
+    results = []
+    for scheme in source.schemes.filter(is_active=True).order_by("pk"):
+        total = CatchUpResult(scheme_id=scheme.pk)
+        while True:
+            step = pipeline_catch_up(scheme=scheme, batch=batch, max_items=batch, wait=False)
+            total = CatchUpResult(scheme_id=scheme.pk, items=total.items + step.items,
+                                  batches=total.batches + step.batches, busy=step.busy)  # fmt: skip
+            if progress is not None:
+                progress(total)
+            if step.busy or step.items == 0:
+                break
+        results.append(total)
+    return results
 
 
 def _batches(

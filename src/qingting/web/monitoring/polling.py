@@ -7,7 +7,13 @@ a back-off of its next run. Faults of our own (the database is gone) do propagat
 
 Order of writes, so a killed worker loses nothing: the items and the new conditional-GET state
 are committed in ONE transaction. If the process dies before the commit, the old state is kept,
-the next poll fetches the same items again, and :func:`ingest_items` skips what is stored.
+the next poll fetches the same items again, and :func:`store_items` skips what is stored.
+
+A poll only stores (``store_items``: items, pending placements, mailbox contacts, fetch state);
+the schemes' engines analyse the items afterwards — the periodic job ``monitoring.catch_up``
+(every 30 s, both modes) runs ``pipeline_catch_up`` for each scheme with pending items and sends
+``batch_ingested`` (warnings) per analysed batch. So a poll cycle is bound by fetching, not by
+clustering, and many polls never wait on one scheme's engine.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from qingting.sources.schedule import SourceStats, after_poll
 from qingting.sources.types import Connector, FetchedItem, FetchError, FetchResult, FetchState
 from qingting.web.audit.services import audit_record
 from qingting.web.monitoring.models import Scheme, Source
-from qingting.web.monitoring.services import ingest_items
+from qingting.web.monitoring.services import store_items
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +65,7 @@ class PollReport:
     not_modified: bool = False
     errors: tuple[str, ...] = ()
     next_run_at: datetime | None = None
+    scheme_ids: tuple[int, ...] = ()  # schemes whose engines now have this poll's items pending
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-safe mapping (Celery results, logs)."""
@@ -71,6 +78,7 @@ class PollReport:
             "not_modified": self.not_modified,
             "errors": list(self.errors),
             "next_run_at": self.next_run_at.isoformat() if self.next_run_at else None,
+            "scheme_ids": list(self.scheme_ids),
         }
 
 
@@ -190,7 +198,10 @@ def _ts(value: datetime | None) -> float | None:
 
 
 def source_poll(*, source_id: int, now: datetime | None = None, fetcher: SafeFetcher | None = None) -> PollReport:
-    """Poll one source once: fetch, store new items through ``ingest_items``, update its health.
+    """Poll one source once: fetch, store new items through ``store_items``, update its health.
+
+    The engines of the schemes in ``scheme_ids`` of the report analyse the items later
+    (``pipeline_catch_up``, run by the periodic job ``monitoring.catch_up``).
 
     Health: a successful poll sets ``last_success_at`` and resets ``consecutive_failures``; a
     failed one (nothing could be read, or the configuration is wrong) records ``last_error`` and
@@ -222,11 +233,12 @@ def source_poll(*, source_id: int, now: datetime | None = None, fetcher: SafeFet
                 log.exception("connector of source %s crashed", source_id)
                 result = _failed(source.name, f"connector crashed: {type(exc).__name__}: {exc}", "InternalError")
     created = skipped = 0
+    scheme_ids: tuple[int, ...] = ()
     errors = [str(e) for e in result.errors]
     if result.items and scheme is not None and not result.failed:
         try:
             with _store_lock(), transaction.atomic():
-                ingested = ingest_items(scheme=scheme, source=source, records=[i.as_record() for i in result.items])
+                ingested = store_items(source=source, records=[i.as_record() for i in result.items], schemes=[scheme])
                 contacts_store(source, result.items)
                 next_at = _record(source, result, now=now, created=ingested.created)
         except Exception as exc:
@@ -237,7 +249,7 @@ def source_poll(*, source_id: int, now: datetime | None = None, fetcher: SafeFet
             errors.append(str(result.errors[0]))
             next_at = _record(source, result, now=now)
             return PollReport(source_id, True, True, 0, 0, False, tuple(errors), next_at)
-        created, skipped = ingested.created, ingested.skipped
+        created, skipped, scheme_ids = ingested.created, ingested.skipped, ingested.scheme_ids
         errors += [f"{e.record}: {e.field}: {e.message}" for e in ingested.errors]
     else:
         with transaction.atomic():
@@ -251,6 +263,7 @@ def source_poll(*, source_id: int, now: datetime | None = None, fetcher: SafeFet
         not_modified=result.not_modified,
         errors=tuple(errors),
         next_run_at=next_at,
+        scheme_ids=scheme_ids,
     )
 
 
@@ -291,7 +304,7 @@ def _store_lock() -> Any:
     """On SQLite (embedded mode) one process stores one poll's items at a time.
 
     Polls fetch concurrently, but SQLite has one writer: threads that all wait on its file lock
-    time out ("database is locked") when the engine makes a batch slow. Queuing them here, in
+    time out ("database is locked") while an engine catch-up batch holds the write lock. Queuing them here, in
     the process, costs nothing (they would wait anyway) and never times out. PostgreSQL stores
     concurrently (row locks per scheme).
     """
