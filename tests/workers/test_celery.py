@@ -312,7 +312,7 @@ def test_two_workers_store_in_parallel_and_every_scheme_sees_every_item_once(
             state = _rows(
                 db,
                 f"SELECT (SELECT COUNT(*) FROM monitoring_item WHERE source_id = {source_id}),"
-                " (SELECT COUNT(*) FROM monitoring_itemevent WHERE pending)",
+                f" (SELECT COUNT(*) FROM monitoring_itemevent WHERE pending AND scheme_id IN ({water_id}, {roads_id}))",
             )
             if state == [(1200, 0)]:
                 break

@@ -17,7 +17,10 @@ def poll_source(source_id: int) -> dict[str, Any]:
     """Poll one source now (fetch, store new items, record health); returns the poll's report."""
     from qingting.web.monitoring.polling import source_poll
 
-    return source_poll(source_id=source_id).as_dict()
+    report = source_poll(source_id=source_id)
+    for scheme_id in report.scheme_ids:  # the poll only stored; each scheme's engine runs next
+        catch_up.delay(scheme_id)
+    return report.as_dict()
 
 
 @app.task(name="qingting.ingest_batch")  # type: ignore[untyped-decorator]  # celery ships no types
