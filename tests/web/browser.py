@@ -3,10 +3,8 @@ database or one a test sets up), Debian's chromium driven by Playwright, and scr
 
 Each test module keeps its own module-scoped server (the tests change data)::
 
-    @pytest.fixture(scope="module")
-    def server(tmp_path_factory):
-        with demo_server(tmp_path_factory.mktemp("qingting-e2e"), days=3) as demo:
-            yield demo
+    server = demo_fixture("qingting-e2e", days=3)  # a Demo: base URL, credentials, demo output
+    artifacts = artifacts_fixture("browser")  # where the screenshots go
 
 Without chromium the tests skip with the reason — except under ``CI=true``, where that is a failure.
 """
@@ -116,6 +114,34 @@ def demo_server(data_dir: Path, *, days: int, scale: float = 0.1, serve_args: Se
     creds = dict(CREDENTIALS.findall(stdout))
     with serve(data_dir, *serve_args) as base:
         yield Demo(base=base, creds=creds, stdout=stdout, data_dir=data_dir)
+
+
+def demo_fixture(
+    name: str, *, days: int, scale: float = 0.1, serve_args: Sequence[str] = (), expect: str | None = None
+) -> Any:
+    """A module-scoped fixture: :func:`demo_server` in a fresh temporary ``name`` directory.
+
+    ``expect``: a regular expression (multiline) the demo's output must contain.
+    """
+
+    @pytest.fixture(scope="module")
+    def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+        with demo_server(tmp_path_factory.mktemp(name), days=days, scale=scale, serve_args=serve_args) as demo:
+            if expect is not None:
+                assert re.search(expect, demo.stdout, re.M), demo.stdout[-2000:]
+            yield demo
+
+    return server
+
+
+def artifacts_fixture(name: str) -> Any:
+    """A module-scoped fixture: :func:`artifacts_dir` ``name``."""
+
+    @pytest.fixture(scope="module")
+    def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+        return artifacts_dir(tmp_path_factory, name)
+
+    return artifacts
 
 
 def artifacts_dir(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:

@@ -8,26 +8,18 @@ temporary directory, printed in the test output).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from .browser import Demo, artifacts_dir, demo_server, launch
+from .browser import Demo, artifacts_fixture, demo_fixture, launch
 
 pytestmark = pytest.mark.slow
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    with demo_server(tmp_path_factory.mktemp("qingting-e2e"), days=3) as demo:
-        yield demo
-
-
-@pytest.fixture(scope="module")
-def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return artifacts_dir(tmp_path_factory, "browser")
+server = demo_fixture("qingting-e2e", days=3)
+artifacts = artifacts_fixture("browser")
 
 
 def test_sign_in_dashboard_event_search_language(server: Demo, artifacts: Path) -> None:

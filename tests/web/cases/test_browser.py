@@ -12,29 +12,20 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ..browser import Demo, artifacts_dir, demo_server, launch, sign_in
+from ..browser import Demo, artifacts_fixture, demo_fixture, launch, sign_in
 
 pytestmark = pytest.mark.slow
 sync_api = pytest.importorskip("playwright.sync_api")
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    with demo_server(tmp_path_factory.mktemp("qingting-cases-e2e"), days=7) as demo:
-        assert re.search(r"^cases: \d+ demo cases made", demo.stdout, re.M), demo.stdout[-2000:]
-        yield demo
-
-
-@pytest.fixture(scope="module")
-def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return artifacts_dir(tmp_path_factory, "browser-cases")
+server = demo_fixture("qingting-cases-e2e", days=7, expect=r"^cases: \d+ demo cases made")
+artifacts = artifacts_fixture("browser-cases")
 
 
 def _act(page: Any, action: str, reason: str = "") -> None:

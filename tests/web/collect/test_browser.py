@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from _loopback import LoopbackServer, send
 
-from ..browser import artifacts_dir, launch, require_chromium, sign_in
+from ..browser import artifacts_fixture, launch, require_chromium, sign_in
 from ..conftest import PASSWORD
 from .conftest import rss, serve_django
 
@@ -19,9 +19,7 @@ pytestmark = pytest.mark.slow
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-@pytest.fixture()
-def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return artifacts_dir(tmp_path_factory, "sources")
+artifacts = artifacts_fixture("sources")
 
 
 def test_add_test_save_run_and_see_items(

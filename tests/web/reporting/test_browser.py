@@ -7,28 +7,18 @@ edits the demo template and sees the live preview follow the typing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ..browser import Demo, artifacts_dir, demo_server, launch, sign_in
+from ..browser import Demo, artifacts_fixture, demo_fixture, launch, sign_in
 
 pytestmark = pytest.mark.slow
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    data = tmp_path_factory.mktemp("qingting-reports-e2e")
-    with demo_server(data, days=3, serve_args=["--no-scheduler"]) as demo:
-        assert "reports: template" in demo.stdout
-        yield demo
-
-
-@pytest.fixture(scope="module")
-def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return artifacts_dir(tmp_path_factory, "browser")
+server = demo_fixture("qingting-reports-e2e", days=3, serve_args=["--no-scheduler"], expect="reports: template")
+artifacts = artifacts_fixture("browser")
 
 
 def test_monthly_report_in_two_clicks_and_template_preview(server: Demo, artifacts: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ..browser import artifacts_dir, launch, qingting, require_chromium, serve
+from ..browser import artifacts_fixture, launch, qingting, require_chromium, serve
 
 pytestmark = pytest.mark.slow
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -47,9 +47,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
 
 
-@pytest.fixture(scope="module")
-def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return artifacts_dir(tmp_path_factory, "browser-warnings")
+artifacts = artifacts_fixture("browser-warnings")
 
 
 def test_write_a_scheme_see_the_preview_open_and_acknowledge_a_warning(server: str, artifacts: Path) -> None:
