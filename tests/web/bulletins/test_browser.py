@@ -7,99 +7,29 @@ directory, printed in the output).
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from ..browser import Demo, artifacts_fixture, demo_fixture, launch, sign_in
+
 pytestmark = pytest.mark.slow
 sync_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
 
 
-def _env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("QINGTING_", "DJANGO_"))}
-    env["QINGTING_DATA_DIR"] = str(data_dir)
-    return env
+server = demo_fixture("qingting-bulletins-e2e", days=3)
+artifacts = artifacts_fixture("browser-bulletins")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium at /usr/bin/chromium")
-    data = tmp_path_factory.mktemp("qingting-bulletins-e2e")
-    demo = subprocess.run(
-        [sys.executable, "-m", "qingting.cli", "demo", "--no-serve", "--days", "3", "--scale", "0.1"],
-        env=_env(data),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert demo.returncode == 0, demo.stderr[-2000:]
-    creds = dict(re.findall(r"^\s+(demo_\w+)\s+(\S+)\s+\w+$", demo.stdout, re.M))
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "qingting.cli", "serve", "--port", str(port), "--no-migrate"],
-        env=_env(data),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                with urllib.request.urlopen(base + "/accounts/login/", timeout=1) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("qingting serve did not answer within 30 s")
-        yield {"base": base, "creds": creds}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = os.environ.get("QINGTING_ARTIFACTS_DIR")
-    path = Path(root) / "browser-bulletins" if root else tmp_path_factory.mktemp("browser-bulletins")
-    path.mkdir(parents=True, exist_ok=True)
-    print(f"bulletin screenshots in {path}")
-    return path
-
-
-def _sign_in(page: Any, base: str, user: str, password: str) -> None:
-    page.goto(base + "/accounts/login/")
-    page.fill("#id_username", user)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
-
-
-def test_event_to_issued_bulletin(server: dict[str, Any], artifacts: Path) -> None:
-    base, creds = server["base"], server["creds"]
+def test_event_to_issued_bulletin(server: Demo, artifacts: Path) -> None:
+    base, creds = server.base, server.creds
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        browser = launch(p)
         errors: list[str] = []
         analyst = browser.new_context(viewport={"width": 1366, "height": 1000}).new_page()
         analyst.on("pageerror", lambda e: errors.append(str(e)))
-        _sign_in(analyst, base, "demo_analyst", creds["demo_analyst"])
+        sign_in(analyst, base, "demo_analyst", creds["demo_analyst"])
 
         # Click 1: an event from the board. Click 2: "new bulletin" — the event page's button
         # when the lead has included templates/bulletins/_add_to_bulletin.html there, else the
@@ -133,7 +63,7 @@ def test_event_to_issued_bulletin(server: dict[str, Any], artifacts: Path) -> No
 
         leader = browser.new_context(viewport={"width": 1366, "height": 1000}).new_page()
         leader.on("pageerror", lambda e: errors.append(str(e)))
-        _sign_in(leader, base, "demo_leader", creds["demo_leader"])
+        sign_in(leader, base, "demo_leader", creds["demo_leader"])
         leader.goto(bulletin_url)
         leader.fill("#id_instructions", "请县水务局今日内回应，结果报网信办。")
         leader.click("[data-test=sign]")

@@ -8,54 +8,23 @@ the flush after the test runs with triggers off for that session, as in the case
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.db import connection, connections
 
 from qingting.web.bulletins import services
 
-pytestmark = [
-    pytest.mark.server,
-    pytest.mark.skipif(
-        "postgresql" not in settings.DATABASES["default"]["ENGINE"],
-        reason="row locks need PostgreSQL (QINGTING_DATABASE_URL); SQLite serialises writers",
-    ),
-    pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS)),
-]
+from ..concurrency import ROW_LOCK_TESTS, allow_flush, race
+
+pytestmark = ROW_LOCK_TESTS
 
 
 @pytest.fixture
 def pg(world: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield world
-    with connection.cursor() as c:  # let Django's flush TRUNCATE the append-only tables
-        c.execute("SET session_replication_role = replica")
-
-
-def _race(n: int, work: Any) -> list[Any]:
-    barrier = threading.Barrier(n)
-    results: list[Any] = [None] * n
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(10)
-            try:
-                results[i] = ("ok", work(i))
-            except Exception as exc:
-                results[i] = ("error", exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
+    allow_flush()
 
 
 def _submitted(w: dict[str, Any]) -> Any:
@@ -75,7 +44,7 @@ def test_simultaneous_sign_offs_take_distinct_numbers(pg: dict[str, Any], monkey
 
     monkeypatch.setattr(services, "_next_number", slow)
     leaders = [w["east_leader"], w["office_leader"], w["east_leader"]]
-    results = _race(3, lambda i: services.bulletin_sign(actor=leaders[i], bulletin_id=ids[i], instructions="阅"))
+    results = race(3, lambda i: services.bulletin_sign(actor=leaders[i], bulletin_id=ids[i], instructions="阅"))
     assert all(r[0] == "ok" for r in results), results
     assert sorted(r[1].seq for r in results) == [1, 2, 3]
 
@@ -86,7 +55,7 @@ def test_simultaneous_issue_issues_once(pg: dict[str, Any]) -> None:
     w = pg
     b = _submitted(w)
     services.bulletin_sign(actor=w["east_leader"], bulletin_id=b.pk, instructions="阅")
-    results = _race(
+    results = race(
         2, lambda i: services.bulletin_issue(actor=[w["east_analyst"], w["east_leader"]][i], bulletin_id=b.pk)
     )
     outcomes = sorted(r[0] for r in results)

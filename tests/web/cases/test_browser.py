@@ -12,78 +12,20 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ..test_browser import _env, _free_port
+from ..browser import Demo, artifacts_fixture, demo_fixture, launch, sign_in
 
 pytestmark = pytest.mark.slow
 sync_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium at /usr/bin/chromium")
-    data = tmp_path_factory.mktemp("qingting-cases-e2e")
-    demo = subprocess.run(
-        [sys.executable, "-m", "qingting.cli", "demo", "--no-serve", "--days", "7", "--scale", "0.1"],
-        env=_env(data),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert demo.returncode == 0, demo.stderr[-2000:]
-    assert re.search(r"^cases: \d+ demo cases made", demo.stdout, re.M), demo.stdout[-2000:]
-    creds = dict(re.findall(r"^\s+(demo_\w+)\s+(\S+)\s+\w+$", demo.stdout, re.M))
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "qingting.cli", "serve", "--port", str(port), "--no-migrate"],
-        env=_env(data),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(base + "/accounts/login/", timeout=1) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("qingting serve did not answer within 20 s")
-        yield {"base": base, "creds": creds}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = os.environ.get("QINGTING_ARTIFACTS_DIR")
-    path = Path(root) / "browser-cases" if root else tmp_path_factory.mktemp("browser-cases")
-    path.mkdir(parents=True, exist_ok=True)
-    print(f"browser screenshots in {path}")
-    return path
-
-
-def _sign_in(page: Any, base: str, username: str, password: str) -> None:
-    page.goto(base + "/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
+server = demo_fixture("qingting-cases-e2e", days=7, expect=r"^cases: \d+ demo cases made")
+artifacts = artifacts_fixture("browser-cases")
 
 
 def _act(page: Any, action: str, reason: str = "") -> None:
@@ -94,8 +36,8 @@ def _act(page: Any, action: str, reason: str = "") -> None:
     page.wait_for_load_state("load")
 
 
-def test_handler_claims_replies_answers_and_the_case_is_closed(server: dict[str, Any], artifacts: Path) -> None:
-    base, creds = server["base"], server["creds"]
+def test_handler_claims_replies_answers_and_the_case_is_closed(server: Demo, artifacts: Path) -> None:
+    base, creds = server.base, server.creds
     shots: list[Path] = []
 
     def shot(page: Any, name: str) -> None:
@@ -104,11 +46,11 @@ def test_handler_claims_replies_answers_and_the_case_is_closed(server: dict[str,
         shots.append(path)
 
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        browser = launch(p)
         handler = browser.new_page(viewport={"width": 1366, "height": 900})
         errors: list[str] = []
         handler.on("pageerror", lambda e: errors.append(str(e)))
-        _sign_in(handler, base, "demo_handler", creds["demo_handler"])
+        sign_in(handler, base, "demo_handler", creds["demo_handler"])
 
         # My queue, from the nav; the demo assigned cases to this handler.
         handler.click("nav.mainnav >> text=诉求办理")
@@ -160,7 +102,7 @@ def test_handler_claims_replies_answers_and_the_case_is_closed(server: dict[str,
         # The reviewer (dispatcher) closes it.
         reviewer = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
         reviewer.on("pageerror", lambda e: errors.append(str(e)))
-        _sign_in(reviewer, base, "demo_reviewer", creds["demo_reviewer"])
+        sign_in(reviewer, base, "demo_reviewer", creds["demo_reviewer"])
         reviewer.goto(case_url)
         _act(reviewer, "close", reason="已电话回访，群众满意。")
         sync_api.expect(reviewer.locator("#case-status")).to_have_text("已办结")

@@ -9,29 +9,19 @@ trail refuses TRUNCATE, so the flush after the test runs with triggers off for t
 from __future__ import annotations
 
 import importlib
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
 
 from qingting.web.cases import services
 from qingting.web.cases.models import Case, CaseAction
 
-# available_apps (all of them) makes Django's flush TRUNCATE … CASCADE, which the unmanaged search
-# table that references monitoring_item needs on PostgreSQL.
-pytestmark = [
-    pytest.mark.server,
-    pytest.mark.skipif(
-        "postgresql" not in settings.DATABASES["default"]["ENGINE"],
-        reason="row locks need PostgreSQL (QINGTING_DATABASE_URL); SQLite serialises writers",
-    ),
-    pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS)),
-]
+from ..concurrency import ROW_LOCK_TESTS, allow_flush, race
+
+pytestmark = ROW_LOCK_TESTS
 
 
 @pytest.fixture
@@ -41,37 +31,13 @@ def pg(people: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
     importlib.import_module("qingting.web.cases.migrations.0003_seed_rules").seed(apps, None)
     yield people
-    with connection.cursor() as c:  # let Django's flush TRUNCATE the append-only tables
-        c.execute("SET session_replication_role = replica")
+    allow_flush()
 
 
 def _assigned(people: dict[str, Any]) -> Case:
     case = services.case_create(actor=None, unit=people["east"], channel="hotline", category="help", summary="并发测试")
     services.case_act(actor=people["dispatcher"], case_id=case.pk, action="register")
     return services.case_act(actor=people["dispatcher"], case_id=case.pk, action="assign")
-
-
-def _race(n: int, work: Any) -> list[Any]:
-    barrier = threading.Barrier(n)
-    results: list[Any] = [None] * n
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(10)
-            t0 = time.perf_counter()
-            try:
-                results[i] = ("ok", work(i), time.perf_counter() - t0)
-            except Exception as exc:
-                results[i] = ("error", exc, time.perf_counter() - t0)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
 
 
 def test_two_handlers_claim_at_once_one_wins_one_conflict(pg: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -86,7 +52,7 @@ def test_two_handlers_claim_at_once_one_wins_one_conflict(pg: dict[str, Any], mo
 
     monkeypatch.setattr(services, "recompute_deadlines", slow)
     handlers = [pg["east_handler"], pg["east_handler2"]]
-    results = _race(
+    results = race(
         2,
         lambda i: services.case_act(actor=handlers[i], case_id=case.pk, action="claim", expected_version=version),
     )
@@ -105,7 +71,7 @@ def test_two_handlers_claim_at_once_one_wins_one_conflict(pg: dict[str, Any], mo
 def test_many_writers_without_versions_apply_exactly_one_claim(pg: dict[str, Any]) -> None:
     case = _assigned(pg)
     handlers = [pg["east_handler"], pg["east_handler2"], pg["dispatcher"], pg["east_admin"]]
-    results = _race(4, lambda i: services.case_act(actor=handlers[i], case_id=case.pk, action="claim"))
+    results = race(4, lambda i: services.case_act(actor=handlers[i], case_id=case.pk, action="claim"))
     assert sum(r[0] == "ok" for r in results) == 1, results
     for r in results:
         if r[0] == "error":
@@ -116,7 +82,7 @@ def test_many_writers_without_versions_apply_exactly_one_claim(pg: dict[str, Any
 
 
 def test_case_numbers_stay_unique_under_concurrent_creation(pg: dict[str, Any]) -> None:
-    results = _race(
+    results = race(
         6,
         lambda i: (
             services.case_create(

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import os
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -12,29 +11,22 @@ from typing import Any
 import pytest
 from _loopback import LoopbackServer, send
 
+from ..browser import artifacts_fixture, launch, require_chromium, sign_in
 from ..conftest import PASSWORD
 from .conftest import rss, serve_django
 
 pytestmark = pytest.mark.slow
 sync_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
 
 
-@pytest.fixture()
-def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = os.environ.get("QINGTING_ARTIFACTS_DIR")
-    path = Path(root) / "sources" if root else tmp_path_factory.mktemp("sources-artifacts")
-    path.mkdir(parents=True, exist_ok=True)
-    print(f"sources screenshots in {path}")
-    return path
+artifacts = artifacts_fixture("sources")
 
 
 def test_add_test_save_run_and_see_items(
     admins: dict[str, Any], server: LoopbackServer, allow_loopback: str,
     artifacts: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium at /usr/bin/chromium")
+    require_chromium()
     from qingting.web.monitoring.models import Item, Source
 
     # Playwright's sync API runs an event loop in this thread; the ORM calls below happen while
@@ -54,16 +46,12 @@ def test_add_test_save_run_and_see_items(
 
 def _browse(base: str, feed_url: str, artifacts: Path) -> None:
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        browser = launch(p)
         context = browser.new_context(viewport={"width": 1366, "height": 1000})
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(base + "/accounts/login/")
-        page.fill("#id_username", "east_admin")
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(base + "/")
+        sign_in(page, base, "east_admin", PASSWORD)
 
         page.goto(base + "/sources/")
         page.click(".pagehead .actions a")  # 添加信息源

@@ -5,20 +5,15 @@ stream raised, acknowledge it. Screenshots go to ``$QINGTING_ARTIFACTS_DIR/brows
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from ..browser import artifacts_fixture, launch, qingting, require_chromium, serve
+
 pytestmark = pytest.mark.slow
 sync_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "Qt-browser-pass-2026!"
 
 # Run inside `qingting manage shell`: an organisation, a scheme, and a stream that raises a warning.
@@ -42,70 +37,23 @@ monitoring.ingest_items(scheme=scheme, source=source, records=records)
 """
 
 
-def _env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("QINGTING_", "DJANGO_"))}
-    env["QINGTING_DATA_DIR"] = str(data_dir)
-    return env
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _run(args: list[str], env: dict[str, str]) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "qingting.cli", *args], env=env, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium at /usr/bin/chromium")
+    require_chromium()
     data = tmp_path_factory.mktemp("qingting-warnings-e2e")
-    env = _env(data)
-    _run(["migrate"], env)
-    _run(["manage", "shell", "-c", SETUP], env)
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "qingting.cli", "serve", "--port", str(port), "--no-migrate"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(base + "/accounts/login/", timeout=1) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("qingting serve did not answer within 20 s")
+    qingting(["migrate"], data)
+    qingting(["manage", "shell", "-c", SETUP], data)
+    with serve(data) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = os.environ.get("QINGTING_ARTIFACTS_DIR")
-    path = Path(root) / "browser-warnings" if root else tmp_path_factory.mktemp("browser-warnings")
-    path.mkdir(parents=True, exist_ok=True)
-    print(f"browser screenshots in {path}")
-    return path
+artifacts = artifacts_fixture("browser-warnings")
 
 
 def test_write_a_scheme_see_the_preview_open_and_acknowledge_a_warning(server: str, artifacts: Path) -> None:
     expect = sync_api.expect
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        browser = launch(p)
         page = browser.new_page(viewport={"width": 1366, "height": 900})
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))

@@ -9,13 +9,10 @@ cases concurrency tests).
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.db import connection, connections
 from django.utils import timezone
 
 from qingting.notify.message import Message
@@ -23,45 +20,17 @@ from qingting.web.monitoring.signals import batch_ingested
 from qingting.web.warnings import receivers, services
 from qingting.web.warnings.models import Notification, Warning
 
+from ..concurrency import ROW_LOCK_TESTS, allow_flush, race
 from .conftest import burst, ingest
 from .test_delivery import Receiver
 
-pytestmark = [
-    pytest.mark.server,
-    pytest.mark.skipif(
-        "postgresql" not in settings.DATABASES["default"]["ENGINE"],
-        reason="row locks need PostgreSQL (QINGTING_DATABASE_URL); SQLite serialises writers",
-    ),
-    pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS)),
-]
+pytestmark = ROW_LOCK_TESTS
 
 
 @pytest.fixture
 def pg(setup: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield setup
-    with connection.cursor() as c:  # let Django's flush TRUNCATE the append-only audit table
-        c.execute("SET session_replication_role = replica")
-
-
-def _race(n: int, work: Any) -> list[Any]:
-    barrier = threading.Barrier(n)
-    results: list[Any] = [None] * n
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(10)
-            results[i] = work(i)
-        except Exception as exc:  # reported by the assertions below
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
+    allow_flush()
 
 
 def test_two_evaluations_of_one_scheme_raise_one_warning(pg: dict[str, Any]) -> None:
@@ -76,9 +45,9 @@ def test_two_evaluations_of_one_scheme_raise_one_warning(pg: dict[str, Any]) -> 
         batch_ingested.connect(receivers.on_batch_ingested, dispatch_uid="warnings.evaluate")
     event_ids = list(pg["scheme"].events.values_list("pk", flat=True))
     now = timezone.now()
-    results = _race(2, lambda i: services.warnings_evaluate(scheme_id=pg["scheme"].pk, event_ids=event_ids, now=now))
-    assert not [r for r in results if isinstance(r, Exception)], results
-    assert sorted(len(r) for r in results) == [0, 1]
+    results = race(2, lambda i: services.warnings_evaluate(scheme_id=pg["scheme"].pk, event_ids=event_ids, now=now))
+    assert all(r.status == "ok" for r in results), results
+    assert sorted(len(r.value) for r in results) == [0, 1]
     assert Warning.objects.count() == 1 and Notification.objects.count() == 1
 
 
@@ -94,9 +63,9 @@ def test_two_delivery_workers_send_each_row_once(pg: dict[str, Any]) -> None:
                 kind="warning", channel=channel, message=Message(title=f"t{i}", text_zh="…", text_en="…"),
                 key=f"race{i}", now=now,
             )  # fmt: skip
-        results = _race(2, lambda i: services.outbox_deliver(now))
-        assert not [r for r in results if isinstance(r, Exception)], results
-        assert sum(results) == 30
+        results = race(2, lambda i: services.outbox_deliver(now))
+        assert all(r.status == "ok" for r in results), results
+        assert sum(r.value for r in results) == 30
         titles = [json.loads(body)["title"] for _, body in receiver.requests]
         assert sorted(titles) == sorted(f"t{i}" for i in range(30))  # every row once, none twice
         assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
