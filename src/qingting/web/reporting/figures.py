@@ -324,3 +324,24 @@ def figures_json(figures: Any) -> dict[str, Any]:
 
     data = asdict(figures) if is_dataclass(figures) and not isinstance(figures, type) else dict(figures)
     return dict(convert(data))
+
+
+def due_period(kind: str, today: date) -> str:
+    """The last complete period of ``kind`` on local day ``today`` (a monthly report on 1 November
+    is October's)."""
+    if kind == "daily":
+        return (today - timedelta(days=1)).isoformat()
+    if kind == "weekly":
+        year, week, _ = (today - timedelta(days=today.isoweekday())).isocalendar()
+        return f"{year}-W{week:02d}"
+    if kind == "monthly":
+        last = today.replace(day=1) - timedelta(days=1)
+        return f"{last.year}-{last.month:02d}"
+    if kind == "quarterly":
+        q = (today.month - 1) // 3
+        return f"{today.year}-Q{q}" if q else f"{today.year - 1}-Q4"
+    if kind == "half":
+        return f"{today.year}-H1" if today.month > 6 else f"{today.year - 1}-H2"
+    if kind == "annual":
+        return str(today.year - 1)
+    raise ValueError(f"no schedule for {kind!r} reports")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -22,6 +22,7 @@ from django.utils import timezone
 from qingting.notify import EmailChannel, Message
 from qingting.web.audit.services import audit_record
 from qingting.web.reporting import services
+from qingting.web.reporting.figures import due_period
 from qingting.web.reporting.models import ReportSchedule, ScheduledRun
 from qingting.web.reporting.views import CONTENT_TYPES
 
@@ -29,27 +30,6 @@ log = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(minutes=30)
 MAX_ATTEMPTS = 3
-
-
-def due_period(kind: str, today: date) -> str:
-    """The last complete period of ``kind`` on local day ``today`` (a monthly report on 1 November
-    is October's)."""
-    if kind == "daily":
-        return (today - timedelta(days=1)).isoformat()
-    if kind == "weekly":
-        year, week, _ = (today - timedelta(days=today.isoweekday())).isocalendar()
-        return f"{year}-W{week:02d}"
-    if kind == "monthly":
-        last = today.replace(day=1) - timedelta(days=1)
-        return f"{last.year}-{last.month:02d}"
-    if kind == "quarterly":
-        q = (today.month - 1) // 3
-        return f"{today.year}-Q{q}" if q else f"{today.year - 1}-Q4"
-    if kind == "half":
-        return f"{today.year}-H1" if today.month > 6 else f"{today.year - 1}-H2"
-    if kind == "annual":
-        return str(today.year - 1)
-    raise ValueError(f"no schedule for {kind!r} reports")
 
 
 @dataclass(frozen=True, slots=True)

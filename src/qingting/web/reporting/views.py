@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -22,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from qingting.web.accounts.selectors import has_role, units_for
 from qingting.web.reporting import selectors, services
+from qingting.web.reporting.figures import due_period
 from qingting.web.reporting.forms import GenerateForm, ScheduleForm, TemplateForm, last_month_label
 from qingting.web.reporting.models import ReportKind, ReportTemplate
 
@@ -242,7 +244,10 @@ def template_preview(request: HttpRequest) -> HttpResponse:
     if not units:
         raise PermissionDenied
     kind = values["kind"]
-    label = last_month_label() if kind in ("monthly", "work") else _period_for(kind)
+    try:
+        label = due_period(kind, timezone.localdate())
+    except ValueError:  # kinds without a period of their own (work report, bulletin) preview last month
+        label = last_month_label()
     try:
         doc, _figures = services.report_document(kind=kind, unit=units[0], period_label=label, template=draft)
     except ValidationError as exc:
@@ -251,27 +256,6 @@ def template_preview(request: HttpRequest) -> HttpResponse:
     # so its output is the one piece of HTML this page inserts as it is.
     article = mark_safe(render_html(doc, standalone=False))
     return render(request, "reporting/_preview.html", {"article": article, "period": label, "unit": units[0]})
-
-
-def _period_for(kind: str) -> str:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    today = timezone.localdate()
-    if kind == "daily":
-        return (today - timedelta(days=1)).isoformat()
-    if kind == "weekly":
-        y, w, _d = (today - timedelta(days=7)).isocalendar()
-        return f"{y}-W{w:02d}"
-    if kind == "quarterly":
-        q = (today.month - 1) // 3
-        return f"{today.year}-Q{q}" if q else f"{today.year - 1}-Q4"
-    if kind == "half":
-        return f"{today.year}-H1" if today.month > 6 else f"{today.year - 1}-H2"
-    if kind == "annual":
-        return str(today.year - 1)
-    return last_month_label()
 
 
 # --- schedules ------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from qingting.core.warnings import Tier, TierRule, WarningPolicy
 from qingting.web.monitoring.models import Scheme
 from qingting.web.warnings.models import KeyDate, QuietHours, SchemeWarningSettings, WarningRule
 
-_THRESHOLDS = (
+THRESHOLD_FIELDS = (
     "min_window_items",
     "min_velocity",
     "min_burst_z",
@@ -43,7 +43,7 @@ def _ancestor_ids(path: str) -> list[int]:
 
 
 def rule_to_core(rule: WarningRule) -> TierRule:
-    kw: dict[str, Any] = {name: getattr(rule, name) for name in _THRESHOLDS}
+    kw: dict[str, Any] = {name: getattr(rule, name) for name in THRESHOLD_FIELDS}
     return TierRule(to_core_tier(rule.tier), trends=tuple(TrendState(t) for t in rule.trends or ()), **kw)
 
 

@@ -40,19 +40,11 @@ from qingting.web.warnings.models import (
     WarningRule,
     WarningStatus,
 )
+from qingting.web.warnings.policy import THRESHOLD_FIELDS
 
 PAGE_SIZE = 25
 PREVIEW_ITEMS = 500  # recent items of the scheme's sources the preview looks through
 PREVIEW_SHOWN = 20
-RULE_FIELDS = (
-    "min_window_items",
-    "min_velocity",
-    "min_burst_z",
-    "min_total_items",
-    "min_negative_share",
-    "min_sources",
-    "min_mainstream",
-)
 
 
 def _int(value: Any) -> int | None:
@@ -329,7 +321,7 @@ def _scheme_for(request: HttpRequest, pk: int) -> Scheme:
 def _rules_from_post(request: HttpRequest) -> list[dict[str, Any]]:
     p = request.POST
     tiers = p.getlist("tier")
-    columns = {name: p.getlist(name) for name in RULE_FIELDS}
+    columns = {name: p.getlist(name) for name in THRESHOLD_FIELDS}
     rules = []
     for i, tier in enumerate(tiers):
         if not tier:
@@ -402,14 +394,15 @@ def scheme_edit(request: HttpRequest, pk: int) -> HttpResponse:
         from qingting.web.warnings.policy import from_core_tier
 
         rules = [
-            WarningRule(tier=from_core_tier(r.tier), **{n: getattr(r, n) for n in RULE_FIELDS}) for r in default_rules()
+            WarningRule(tier=from_core_tier(r.tier), **{n: getattr(r, n) for n in THRESHOLD_FIELDS})
+            for r in default_rules()
         ]
     context = {
         "nav": "warnings",
         "scheme": scheme,
         "rules": [*rules, WarningRule()],  # one empty row to add a rule
         "uses_defaults": not WarningRule.objects.filter(scheme=scheme).exists(),
-        "rule_fields": RULE_FIELDS,
+        "rule_fields": THRESHOLD_FIELDS,
         "tiers": TierChoice.choices,
         "is_admin": is_admin,
         "preview": _preview(scheme, scheme.expression),
