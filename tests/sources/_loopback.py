@@ -45,6 +45,15 @@ class LoopbackServer:
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
 
+    def __enter__(self) -> LoopbackServer:
+        """Serve until the ``with`` block ends: ``with LoopbackServer() as server: ...``."""
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
     def url(self, path: str, host: str = TEST_HOST) -> str:
         return f"http://{host}:{self.port}{path}"
 

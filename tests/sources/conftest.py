@@ -11,8 +11,5 @@ from _loopback import LoopbackServer
 @pytest.fixture()
 def server() -> Iterator[LoopbackServer]:
     """A fresh loopback HTTP server; set ``server.routes[path]`` before fetching."""
-    s = LoopbackServer()
-    s.thread.start()
-    yield s
-    s.httpd.shutdown()
-    s.httpd.server_close()
+    with LoopbackServer() as s:
+        yield s

@@ -219,14 +219,9 @@ def test_robots_txt_is_respected_and_cached(server: LoopbackServer) -> None:
 def test_missing_robots_allows_and_failing_robots_disallows(server: LoopbackServer) -> None:
     f = make_fetcher()
     assert f.allowed_by_robots(server.url("/a"))  # 404: no rules
-    other = LoopbackServer()
-    other.routes["/robots.txt"] = lambda h: send(h, 500, b"")
-    other.thread.start()
-    try:
+    with LoopbackServer() as other:
+        other.routes["/robots.txt"] = lambda h: send(h, 500, b"")
         assert not f.allowed_by_robots(other.url("/a"))  # 5xx: assume complete disallow
-    finally:
-        other.httpd.shutdown()
-        other.httpd.server_close()
 
 
 TEXT = "北京市政府今天发布了关于交通管理的新规定，市民普遍表示欢迎，认为有利于缓解拥堵。"

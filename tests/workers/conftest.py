@@ -21,11 +21,8 @@ __all__ = ["TEST_HOST", "engine", "org"]
 @pytest.fixture()
 def server() -> Iterator[LoopbackServer]:
     """A fresh loopback HTTP server; set ``server.routes[path]`` before polling."""
-    s = LoopbackServer()
-    s.thread.start()
-    yield s
-    s.httpd.shutdown()
-    s.httpd.server_close()
+    with LoopbackServer() as s:
+        yield s
 
 
 @pytest.fixture()

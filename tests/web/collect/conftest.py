@@ -32,11 +32,8 @@ def admins(monitored: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture()
 def server() -> Iterator[LoopbackServer]:
-    s = LoopbackServer()
-    s.thread.start()
-    yield s
-    s.httpd.shutdown()
-    s.httpd.server_close()
+    with LoopbackServer() as s:
+        yield s
 
 
 @pytest.fixture()
