@@ -73,6 +73,10 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "report_schedule.failed": _("scheduled report failed"),
     "report_template.create": _("report template created"),
     "report_template.update": _("report template edited"),
+    # channels
+    "channel.create": _("channel registered"),
+    "channel.update": _("channel edited"),
+    "channel.state": _("channel state changed"),
     # cases
     "open311.client_create": _("Open311 client added"),
 }
