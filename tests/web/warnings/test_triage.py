@@ -62,9 +62,10 @@ def test_page_tabs_and_badge(mixed: dict[str, Any]) -> None:
     assert "舆情预警" in page and "信息源状态" in page
     assert source_link not in page  # the default tab is content warnings
     assert source_link in c.get(reverse("warnings:list"), {"kind": "source"}).content.decode()
-    assert selectors.unread_count(mixed["analyst"]) == Warning.objects.filter(
-        kind=WarningKind.EVENT, status__in=OPEN_STATUSES
-    ).count()
+    assert (
+        selectors.unread_count(mixed["analyst"])
+        == Warning.objects.filter(kind=WarningKind.EVENT, status__in=OPEN_STATUSES).count()
+    )
     api = c.get("/api/warnings", {"kind": "source"}).json()
     assert [w["id"] for w in api["items"]] == [mixed["source_warning"].pk]
 
