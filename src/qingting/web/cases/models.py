@@ -189,6 +189,27 @@ class CaseCounter(models.Model):
         constraints = [models.UniqueConstraint(fields=["unit", "year"], name="case_counter_unit_year")]
 
 
+class CasePrefix(models.Model):
+    """The prefix (机关代字) a unit's case numbers carry, e.g. ``柳湾`` in ``柳湾〔2026〕0012号``.
+
+    Unique across units, so numbers — unique per (number_unit, year, seq) — are unique by
+    construction (decision 0071). Chosen when the unit first numbers a case: its abbreviation if no
+    other unit has it, else a longer one (see ``services.number_prefix``); ``wanted`` is the
+    abbreviation it was chosen for, so a changed 简称 is taken up when it is free.
+    """
+
+    unit = models.OneToOneField("accounts.Unit", on_delete=models.CASCADE, related_name="+")
+    prefix = models.CharField(_("number prefix"), max_length=40, unique=True)
+    wanted = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("case number prefix")
+        verbose_name_plural = _("case number prefixes")
+
+    def __str__(self) -> str:
+        return self.prefix
+
+
 class CaseQuerySet(models.QuerySet):
     def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> Any:
         objs = list(objs)

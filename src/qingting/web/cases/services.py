@@ -58,6 +58,7 @@ from qingting.web.cases.models import (
     CaseAttachment,
     CaseContact,
     CaseCounter,
+    CasePrefix,
     CaseReply,
     CaseTask,
     Category,
@@ -304,13 +305,68 @@ def unit_abbreviation(unit: Unit) -> str:
     return cleaned[:2]
 
 
+_CN_DIGITS = str.maketrans("0123456789", "〇一二三四五六七八九")
+
+
+def _prefix_candidates(unit: Unit, wanted: str) -> list[str]:
+    """Prefixes to try for ``unit``, shortest first: its abbreviation, more of its name, the name
+    after its parent's prefix, and at last the name with the unit's id (always free)."""
+    name = _BAD_ABBR.sub("", unit.name) or _BAD_ABBR.sub("", unit.code) or "案"
+    out = [wanted, *(name[:n] for n in range(len(wanted) + 1, len(name) + 1))]
+    parent = getattr(unit, "parent", None)
+    if parent is not None:
+        out.append(_BAD_ABBR.sub("", unit_abbreviation(parent)) + name)
+    out.append(f"{name}·{str(unit.pk).translate(_CN_DIGITS)}")
+    seen: list[str] = []
+    for c in out:
+        c = c[:40]
+        if c and c not in seen:
+            seen.append(c)
+    return seen
+
+
+def _prefix_free(prefix: str, unit: Unit) -> bool:
+    """No other unit holds ``prefix`` or is called so, and no other unit's number (also from before
+    prefixes were stored) starts with it."""
+    if CasePrefix.objects.filter(prefix=prefix).exclude(unit=unit).exists():
+        return False
+    if Unit.objects.filter(name=prefix).exclude(pk=unit.pk).exists():  # 柳湾镇河西社区 is not "柳湾镇"
+        return False
+    return not Case.objects.filter(number__startswith=f"{prefix}〔").exclude(number_unit=unit).exists()
+
+
+def number_prefix(unit: Unit) -> str:
+    """The prefix of ``unit``'s case numbers, unique across units (decision 0071).
+
+    Called with the unit's counter row locked. Two units whose names begin alike (柳湾镇 and
+    柳湾镇河西社区) get ``柳湾`` and ``柳湾镇河``; a prefix is never given to a second unit, and
+    never to a unit while another unit's numbers carry it.
+    """
+    wanted = unit_abbreviation(unit)
+    row = CasePrefix.objects.filter(unit=unit).first()
+    if row is not None and wanted in (row.prefix, row.wanted):
+        return row.prefix
+    for candidate in _prefix_candidates(unit, wanted):
+        if row is not None and candidate == row.prefix:
+            return candidate
+        if not _prefix_free(candidate, unit):
+            continue
+        try:
+            with transaction.atomic():  # a savepoint: another unit may claim it at the same moment
+                CasePrefix.objects.update_or_create(unit=unit, defaults={"prefix": candidate, "wanted": wanted})
+        except IntegrityError:
+            continue
+        return candidate
+    raise RuntimeError(f"no free case-number prefix for unit {unit.pk}")  # unreachable: the last has the id
+
+
 def _next_number(unit: Unit, year: int) -> tuple[str, int]:
     """The next number in ``unit`` for ``year``; the counter row is locked until the transaction ends."""
     CaseCounter.objects.bulk_create([CaseCounter(unit=unit, year=year, last=0)], ignore_conflicts=True)
     counter = CaseCounter.objects.select_for_update().get(unit=unit, year=year)
     counter.last += 1
     counter.save(update_fields=["last"])
-    return str(CaseNumber(unit_abbreviation(unit), year, counter.last)), counter.last
+    return str(CaseNumber(number_prefix(unit), year, counter.last)), counter.last
 
 
 # --- create ------------------------------------------------------------------------------------
