@@ -15,6 +15,9 @@ SQLITE_INIT = (
     "PRAGMA busy_timeout=10000;"
     "PRAGMA cache_size=-65536;"
     "PRAGMA temp_store=MEMORY;"
+    # REPLACE deletes the row it replaces; only with recursive triggers do DELETE triggers fire
+    # for that, so the append-only tables refuse it (decision 0072; BEFORE INSERT triggers too).
+    "PRAGMA recursive_triggers=ON;"
 )
 
 DATABASES = {
