@@ -342,7 +342,8 @@ def _register_interfaces() -> None:
     """
     import importlib
 
-    for module in ("qingting.web.cli", "qingting.sources.cli", "qingting.commands.warnings"):
+    modules = ("qingting.web.cli", "qingting.sources.cli", "qingting.commands.warnings", "qingting.commands.channel")
+    for module in modules:
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as e:
