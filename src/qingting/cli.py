@@ -342,8 +342,13 @@ def _register_interfaces() -> None:
     """
     import importlib
 
-    modules = ("qingting.web.cli", "qingting.sources.cli", "qingting.commands.warnings", "qingting.commands.channel")
-    for module in modules:
+    for module in (
+        "qingting.web.cli",
+        "qingting.sources.cli",
+        "qingting.commands.warnings",
+        "qingting.commands.proofread",
+        "qingting.commands.channel",
+    ):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as e:
