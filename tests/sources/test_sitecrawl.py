@@ -234,3 +234,15 @@ def test_cli_feed_passes_and_refuses_loopback_unless_allowed(server: LoopbackSer
     refused = CliRunner().invoke(main, ["channel", "inspect", server.url("/feed.xml"), "--no-typos"])
     assert refused.exit_code == 3 and "无法判定" in refused.output and "non-public address" in refused.output
     assert server.hits["/feed.xml"] == 1
+
+
+def test_suspected_typos_come_from_the_proofreader_and_cost_nothing(server: LoopbackServer) -> None:
+    small_site(server)
+    server.routes["/news/3.html"] = html(page("新闻3", "<p>这次会议布署了下一阶段工作。</p>"))
+    result, _ = inspect_url(server.url("/"), kind="site", fetcher=make_fetcher(), messages=[])
+    typos = [f for f in result.findings if f.code == "typo"]
+    (found,) = [f for f in typos if f.where == server.url("/news/3.html")]
+    assert (found.params["text"], found.params["suggestion"]) == ("布", "部")
+    assert found.evidence == "这次会议布署了下一阶段工作。"
+    # Suspects (a checker also doubts place names like 青禾) are for a person: they cost nothing.
+    assert all(f.points == 0 and f.severity == "note" for f in typos) and result.score == 100 - 2 - 2 - 1

@@ -93,6 +93,7 @@ MESSAGES: dict[str, str] = {
     "crawl_budget": "The crawl stopped at its {limit} budget after {pages} pages; {unchecked} links were not checked",
     "interaction_unchecked": "Interaction not checked: no source of the public's messages is linked",
     "typos_unchecked": "Typos not checked: {what}",
+    "typo_budget": "Typos checked in the first {limit} characters only; {skipped} more were not checked",
 }
 
 
@@ -118,6 +119,7 @@ class InspectionPolicy:
     unanswered_veto_days: float = 90.0
     pass_score: float = 60.0
     future_tolerance_days: float = 1.0
+    typo_max_chars: int = 60_000  # distinct text the typo checker reads per inspection
 
     def __post_init__(self) -> None:
         if not 0 < self.silence_warn_days <= self.silence_fail_days:
@@ -498,6 +500,8 @@ def _text_findings(
     serious: list[Finding] = []
     typos: list[Finding] = []
     seen: set[tuple[str, str, str]] = set()
+    lines_seen: set[str] = set()
+    budget, skipped = policy.typo_max_chars, 0
 
     def fresh(code: str, text: str, evidence: str) -> bool:
         # One finding per wrong form and sentence: a menu or a headline repeated on every page
@@ -521,12 +525,26 @@ def _text_findings(
                     serious.append(Finding("wording_serious", VETO, 0.0, params, evidence, page.url))
                 else:
                     wording.append(Finding("wording", DEDUCTION, policy.wording_points, params, evidence, page.url))
-            if typo_check is not None:
-                for t in typo_check(part):
+            if typo_check is None:
+                continue
+            # Line by line, each distinct line once: menus and footers repeat on every page, and
+            # the checker is the slow part (a budget of characters bounds it).
+            for line in part.splitlines():
+                line = line.strip()
+                if len(line) < 4 or line in lines_seen:
+                    continue
+                if budget - len(line) < 0:
+                    skipped += len(line)
+                    continue
+                lines_seen.add(line)
+                budget -= len(line)
+                for t in typo_check(line):
                     params = {"text": str(t.text), "suggestion": str(t.suggestion)}
-                    evidence = sentence_at(part, t.start, t.end)
+                    evidence = sentence_at(line, t.start, t.end)
                     if fresh("typo", params["text"], evidence):
                         typos.append(Finding("typo", NOTE, 0.0, params, evidence, page.url))
+    if skipped:
+        typos.append(Finding("typo_budget", NOTE, params={"limit": policy.typo_max_chars, "skipped": skipped}))
     return serious + _cap(wording, policy.wording_cap) + typos
 
 

@@ -50,20 +50,25 @@ def read_feed(url: str, *, fetcher: SafeFetcher, max_items: int = 1000) -> FeedR
 
 
 def typo_checker() -> tuple[Callable[[str], Iterable[Any]] | None, str]:
-    """The proofreader's typo detector when it is installed, else ``None`` and why not.
+    """The proofreader's typo and idiom check (三校 assist), or ``None`` and why it is unavailable.
 
-    It is ``qingting.core.proofread`` (the release review's 三校 assist); its suspects carry
-    ``start``, ``end``, ``text`` and ``suggestion``, which is all an inspection needs.
+    It is :class:`qingting.core.proofread.Proofreader` with its default threshold; only its
+    ``typo`` and ``idiom`` findings are used here (wording comes from :mod:`qingting.core.wording`,
+    which knows which forms are serious).
     """
     try:
-        from qingting.core.proofread.typos import TypoDetector  # type: ignore[import-not-found,unused-ignore]
+        from qingting.core.proofread import Proofreader
     except ImportError:
         return None, "the proofreading module (qingting.core.proofread) is not installed"
     try:
-        detector = TypoDetector()
+        proofreader = Proofreader(typos=True)
     except (OSError, ValueError) as e:  # its dictionary missing or unreadable
         return None, f"the typo dictionary could not be loaded ({e})"
-    return detector.detect, ""
+
+    def check(text: str) -> list[Any]:
+        return [f for f in proofreader.check(text) if f.kind in ("typo", "idiom")]
+
+    return check, ""
 
 
 def inspect_url(
