@@ -226,3 +226,30 @@ def test_review_steps_configured_per_unit(team: dict[str, Any], draft: Any) -> N
     ]
     assert len(services.review_plan(team["west"], sensitive=True)) == 4
     assert AuditEntry.objects.filter(action="release.steps").count() == 1
+
+
+def test_work_report_counts_releases_per_channel_and_accuracy(team: dict[str, Any]) -> None:
+    from qingting.reports.figures import build_work_report
+    from qingting.reports.html import render_html
+    from qingting.reports.samples import sample_letterhead
+    from qingting.web.reporting.figures import work_figures
+
+    for i in range(3):
+        r = services.release_create(
+            actor=team["east_analyst"],
+            unit=team["east"],
+            title=f"动态{i}",
+            body="本周工作。",
+            channels=[team["wechat"]],
+        )
+        services.release_submit(actor=team["east_analyst"], release_id=r.pk)
+        for who in ("editor", "section_head", "deputy"):
+            _approve(r, team[who])
+        services.release_publish(actor=team["east_analyst"], release_id=r.pk)
+    services.correction_record(actor=team["east_analyst"], release_id=r.pk, what_was_wrong="错别字")
+    period = timezone.localdate().strftime("%Y-%m")
+    figures = work_figures(team["office"], period)
+    assert figures.releases is not None
+    assert [(c.channel, c.published, c.corrected) for c in figures.releases] == [("东街道发布", 3, 1)]
+    html = render_html(build_work_report(figures, sample_letterhead()))
+    assert "共发布信息3条" in html and "信息准确率66.7%" in html
