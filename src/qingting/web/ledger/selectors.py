@@ -92,6 +92,32 @@ def meetings_for(user: Any) -> QuerySet[Meeting]:
     return scope(Meeting.objects.select_related("unit"), user).prefetch_related("units_present", "events", "tasks")
 
 
+def staff_choices(user: Any) -> QuerySet[Any]:
+    """Staff members of the units the user sees (for responsible person, on duty, attendance)."""
+    from qingting.web.accounts.models import User
+
+    seen = scope(Unit.objects.all(), user, unit_field="id").values("id")
+    return User.objects.filter(is_active=True, memberships__unit_id__in=seen).distinct().order_by("username")
+
+
+def managed_unit_ids(user: Any) -> list[int]:
+    """Units where the user may keep duty plans, experts, equipment and assessment schemes."""
+    from qingting.web.accounts.models import Membership
+
+    if getattr(user, "is_superuser", False):
+        return list(Unit.objects.values_list("pk", flat=True))
+    return list(
+        Membership.objects.filter(user=user, role__in=[Role.ADMIN, Role.LEADER]).values_list("unit_id", flat=True)
+    )
+
+
+def schemes_for(user: Any) -> QuerySet[Any]:
+    """Assessment schemes of the offices the user sees."""
+    from qingting.web.ledger.models import AssessmentScheme
+
+    return scope(AssessmentScheme.objects.select_related("office"), user, unit_field="office")
+
+
 # --- duty ----------------------------------------------------------------------------------------
 
 
