@@ -138,14 +138,21 @@ def task_new(request: HttpRequest) -> HttpResponse:
             assignee = _person(request, p.get("assignee"), "assignee")
             if bulletin_id:
                 task = services.task_from_bulletin(
-                    actor=request.user, bulletin_id=_int(bulletin_id, "bulletin"), unit=_unit(request, p.get("unit")),
-                    assignee=assignee, working_days=_int(p.get("working_days"), "working_days"), title=p.get("title", ""),
-                )  # fmt: skip
+                    actor=request.user,
+                    bulletin_id=_int(bulletin_id, "bulletin"),
+                    unit=_unit(request, p.get("unit")),
+                    assignee=assignee,
+                    working_days=_int(p.get("working_days"), "working_days"),
+                    title=p.get("title", ""),
+                )
             elif case_id:
                 task = services.task_from_case(
-                    actor=request.user, case_id=_int(case_id, "case"), assignee=assignee,
-                    working_days=_int(p.get("working_days"), "working_days"), title=p.get("title", ""),
-                )  # fmt: skip
+                    actor=request.user,
+                    case_id=_int(case_id, "case"),
+                    assignee=assignee,
+                    working_days=_int(p.get("working_days"), "working_days"),
+                    title=p.get("title", ""),
+                )
             else:
                 due = _date(p["due"], "due") if p.get("due") else None
                 task = services.task_create(
@@ -192,9 +199,12 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             if action == "progress":
                 services.task_progress(
-                    actor=request.user, task_id=task.pk, text=request.POST.get("text", ""), files=_files(request),
+                    actor=request.user,
+                    task_id=task.pk,
+                    text=request.POST.get("text", ""),
+                    files=_files(request),
                     completes=request.POST.get("completes") == "1",
-                )  # fmt: skip
+                )
                 messages.success(request, _("Progress recorded."))
             elif action == "close":
                 services.task_close(actor=request.user, task_id=task.pk, note=request.POST.get("note", ""))
@@ -271,9 +281,15 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
             present = [_unit(request, v, "units_present") for v in p.getlist("units_present")]
             events = [_int(v, "events") for v in p.get("events", "").replace("，", ",").split(",") if v.strip()]
             m = services.meeting_record(
-                actor=request.user, unit=_unit(request, p.get("unit")), kind=p.get("kind", ""), title=p.get("title", ""),
-                day=_date(p.get("date", ""), "date"), units_present=present, event_ids=events, decisions=p.get("decisions", ""),
-            )  # fmt: skip
+                actor=request.user,
+                unit=_unit(request, p.get("unit")),
+                kind=p.get("kind", ""),
+                title=p.get("title", ""),
+                day=_date(p.get("date", ""), "date"),
+                units_present=present,
+                event_ids=events,
+                decisions=p.get("decisions", ""),
+            )
         except (ValidationError, PermissionDenied) as exc:
             _errors(request, exc)
         else:
@@ -316,18 +332,24 @@ def duty(request: HttpRequest) -> HttpResponse:
         try:
             if p.get("action") == "handover":
                 services.handover_write(
-                    actor=request.user, shift_id=_int(p.get("shift"), "shift"), happened=p.get("happened", ""),
+                    actor=request.user,
+                    shift_id=_int(p.get("shift"), "shift"),
+                    happened=p.get("happened", ""),
                     open_items=p.get("open_items", ""),
-                )  # fmt: skip
+                )
                 messages.success(request, _("Handover log written."))
             elif p.get("action") == "delete":
                 services.duty_shift_delete(actor=request.user, shift_id=_int(p.get("shift"), "shift"))
                 messages.success(request, _("Shift removed."))
             elif p.get("action") == "drill":
                 services.drill_record(
-                    actor=request.user, unit=unit, day=_date(p.get("date", ""), "date"), scenario=p.get("scenario", ""),
-                    participant_count=_int(p.get("participant_count") or 0, "participant_count"), notes=p.get("notes", ""),
-                )  # fmt: skip
+                    actor=request.user,
+                    unit=unit,
+                    day=_date(p.get("date", ""), "date"),
+                    scenario=p.get("scenario", ""),
+                    participant_count=_int(p.get("participant_count") or 0, "participant_count"),
+                    notes=p.get("notes", ""),
+                )
                 messages.success(request, _("Drill recorded."))
             else:
                 services.duty_shift_add(
@@ -394,27 +416,40 @@ def registers(request: HttpRequest) -> HttpResponse:
             if p.get("action") == "training":
                 attendees = [_person(request, v, "attendees") for v in p.getlist("attendees")]
                 services.training_record(
-                    actor=request.user, unit=_unit(request, p.get("unit")), day=_date(p.get("date", ""), "date"),
-                    topic=p.get("topic", ""), form=p.get("form", ""), hours=p.get("hours", ""),
-                    participant_count=_int(p.get("participant_count"), "participant_count"), attendees=attendees,
-                )  # fmt: skip
+                    actor=request.user,
+                    unit=_unit(request, p.get("unit")),
+                    day=_date(p.get("date", ""), "date"),
+                    topic=p.get("topic", ""),
+                    form=p.get("form", ""),
+                    hours=p.get("hours", ""),
+                    participant_count=_int(p.get("participant_count"), "participant_count"),
+                    attendees=attendees,
+                )
                 messages.success(request, _("Training recorded."))
             elif p.get("action") == "check":
                 services.equipment_check(
-                    actor=request.user, equipment_id=_int(p.get("equipment"), "equipment"),
-                    day=_date(p.get("date", ""), "date"), antivirus=p.get("antivirus") == "1",
-                    password_policy=p.get("password_policy") == "1", removable_media=p.get("removable_media") == "1",
-                    encryption=p.get("encryption") == "1", note=p.get("note", ""),
-                )  # fmt: skip
+                    actor=request.user,
+                    equipment_id=_int(p.get("equipment"), "equipment"),
+                    day=_date(p.get("date", ""), "date"),
+                    antivirus=p.get("antivirus") == "1",
+                    password_policy=p.get("password_policy") == "1",
+                    removable_media=p.get("removable_media") == "1",
+                    encryption=p.get("encryption") == "1",
+                    note=p.get("note", ""),
+                )
                 messages.success(request, _("Self-check recorded."))
             elif p.get("action") == "expert":
                 services.expert_add(
-                    actor=request.user, unit=_unit(request, p.get("unit")), name=p.get("name", ""),
-                    field=p.get("field", ""), employer=p.get("employer", ""),
+                    actor=request.user,
+                    unit=_unit(request, p.get("unit")),
+                    name=p.get("name", ""),
+                    field=p.get("field", ""),
+                    employer=p.get("employer", ""),
                     consent_date=_date(p["consent_date"], "consent_date") if p.get("consent_date") else None,
-                    consent_note=p.get("consent_note", ""), contact=p.get("contact", ""),
+                    consent_note=p.get("consent_note", ""),
+                    contact=p.get("contact", ""),
                     visibility=p.get("visibility", ContactVisibility.ADMINS),
-                )  # fmt: skip
+                )
                 messages.success(request, _("Expert added."))
             else:
                 raise ValidationError({"action": [_("Unknown action.")]})
@@ -548,9 +583,13 @@ def scheme_edit(request: HttpRequest, scheme_id: int | None = None) -> HttpRespo
         try:
             office = _unit(request, p.get("office"), "office")
             saved = assessment.scheme_save(
-                actor=request.user, office=office, year=_int(p.get("year"), "year"), level=p.get("level", ""),
-                name=p.get("name", ""), indicators=rows,
-            )  # fmt: skip
+                actor=request.user,
+                office=office,
+                year=_int(p.get("year"), "year"),
+                level=p.get("level", ""),
+                name=p.get("name", ""),
+                indicators=rows,
+            )
         except (ValidationError, PermissionDenied) as exc:
             _errors(request, exc)
         else:
@@ -559,10 +598,17 @@ def scheme_edit(request: HttpRequest, scheme_id: int | None = None) -> HttpRespo
         header = {k: p.get(k, "") for k in ("office", "year", "level", "name")}
     elif scheme is not None:
         rows = [
-            {"name": i.name, "metric": i.metric, "role": i.role, "weight": i.weight, "full_at": _blank(i.full_at),
-             "zero_at": _blank(i.zero_at), "per": _blank(i.per)}
+            {
+                "name": i.name,
+                "metric": i.metric,
+                "role": i.role,
+                "weight": i.weight,
+                "full_at": _blank(i.full_at),
+                "zero_at": _blank(i.zero_at),
+                "per": _blank(i.per),
+            }
             for i in scheme.indicators.all()
-        ]  # fmt: skip
+        ]
         header = {"office": str(scheme.office_id), "year": str(scheme.year), "level": scheme.level, "name": scheme.name}
     else:
         rows = []
@@ -595,9 +641,13 @@ def entry_set(request: HttpRequest, scheme_id: int) -> HttpResponse:
     p = request.POST
     try:
         assessment.manual_entry_set(
-            actor=request.user, indicator_id=_int(p.get("indicator"), "indicator"), unit=_unit(request, p.get("unit")),
-            value=p.get("value"), note=p.get("note", ""), files=_files(request),
-        )  # fmt: skip
+            actor=request.user,
+            indicator_id=_int(p.get("indicator"), "indicator"),
+            unit=_unit(request, p.get("unit")),
+            value=p.get("value"),
+            note=p.get("note", ""),
+            files=_files(request),
+        )
         messages.success(request, _("Value entered."))
     except (ValidationError, PermissionDenied) as exc:
         _errors(request, exc)
