@@ -342,7 +342,12 @@ def _register_interfaces() -> None:
     """
     import importlib
 
-    for module in ("qingting.web.cli", "qingting.sources.cli", "qingting.commands.warnings"):
+    for module in (
+        "qingting.web.cli",
+        "qingting.sources.cli",
+        "qingting.commands.warnings",
+        "qingting.commands.proofread",
+    ):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as e:

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "qingting.web.cases",
     "qingting.web.reporting",
     "qingting.web.bulletins",
+    "qingting.web.channels",
     "qingting.web.ledger",
 ]
 
