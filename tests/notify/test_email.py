@@ -51,6 +51,7 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
         controller.stop()
 
 
+LOOPBACK = frozenset({"127.0.0.1"})  # the test server, allow-listed as an operator would
 WARNING = EarlyWarning(
     id="water-3",
     scheme="water",
@@ -65,7 +66,9 @@ WARNING = EarlyWarning(
 
 def test_email_arrives_with_a_readable_chinese_subject_and_both_languages(smtp: tuple[Inbox, int]) -> None:
     inbox, port = smtp
-    ch = EmailChannel("127.0.0.1", port, sender="qingting@gov.example", recipients=["duty@gov.example"])
+    ch = EmailChannel(
+        "127.0.0.1", port, sender="qingting@gov.example", recipients=["duty@gov.example"], allow_hosts=LOOPBACK
+    )
     d = ch.send(message_for(WARNING, url="https://qt.example/warnings/water-3"))
     assert d.ok and d.status == 250 and d.error == ""
     ((sender, rcpts, raw),) = inbox.messages
@@ -82,7 +85,13 @@ def test_email_arrives_with_a_readable_chinese_subject_and_both_languages(smtp: 
 
 def test_partly_refused_recipients_are_noted_and_not_resent(smtp: tuple[Inbox, int]) -> None:
     inbox, port = smtp
-    ch = EmailChannel("127.0.0.1", port, sender="qt@gov.example", recipients=["a@gov.example", "b@blocked.example"])
+    ch = EmailChannel(
+        "127.0.0.1",
+        port,
+        sender="qt@gov.example",
+        recipients=["a@gov.example", "b@blocked.example"],
+        allow_hosts=LOOPBACK,
+    )
     log = deliver(ch, message_for(WARNING), sleep=lambda s: None)
     assert len(log) == 1 and log[0].ok and "b@blocked.example" in log[0].error
     assert len(inbox.messages) == 1 and inbox.messages[0][1] == ["a@gov.example"]
@@ -90,7 +99,9 @@ def test_partly_refused_recipients_are_noted_and_not_resent(smtp: tuple[Inbox, i
 
 def test_all_recipients_refused_is_a_permanent_failure(smtp: tuple[Inbox, int]) -> None:
     inbox, port = smtp
-    ch = EmailChannel("127.0.0.1", port, sender="qt@gov.example", recipients=["x@blocked.example"])
+    ch = EmailChannel(
+        "127.0.0.1", port, sender="qt@gov.example", recipients=["x@blocked.example"], allow_hosts=LOOPBACK
+    )
     log = deliver(ch, message_for(WARNING), sleep=lambda s: None)
     assert [(d.ok, d.status) for d in log] == [(False, 550)]
     assert inbox.messages == []
@@ -98,7 +109,9 @@ def test_all_recipients_refused_is_a_permanent_failure(smtp: tuple[Inbox, int]) 
 
 def test_server_down_is_retried_and_never_raises() -> None:
     port = free_port()  # nothing listens there
-    ch = EmailChannel("127.0.0.1", port, sender="qt@gov.example", recipients=["a@gov.example"], timeout=2.0)
+    ch = EmailChannel(
+        "127.0.0.1", port, sender="qt@gov.example", recipients=["a@gov.example"], timeout=2.0, allow_hosts=LOOPBACK
+    )
     waits: list[float] = []
     log = deliver(
         ch, message_for(WARNING), retry=RetryPolicy(max_attempts=3, base_seconds=1, jitter=0), sleep=waits.append
@@ -106,3 +119,28 @@ def test_server_down_is_retried_and_never_raises() -> None:
     assert [d.attempt for d in log] == [1, 2, 3] and not any(d.ok for d in log)
     assert "ConnectionRefusedError" in log[0].error
     assert waits == [1.0, 3.0]
+
+
+def test_a_line_break_in_the_title_is_folded_and_the_mail_still_goes(smtp: tuple[Inbox, int]) -> None:
+    inbox, port = smtp
+    hostile = EarlyWarning(
+        id="w\r\n7", scheme="water", event_id=1, tier=Tier.III, created_at=1_778_551_200.0,
+        title="县长信箱\r\nBcc: spy@example.org\n停水", reason_zh="原因", reason_en="why",
+    )  # fmt: skip
+    ch = EmailChannel("127.0.0.1", port, sender="qt@gov.example", recipients=["a@gov.example"], allow_hosts=LOOPBACK)
+    d = ch.send(message_for(hostile))
+    assert d.ok, d.error
+    msg = email.message_from_bytes(inbox.messages[0][2], policy=email.policy.default)
+    assert "县长信箱 Bcc: spy@example.org 停水" in str(msg["Subject"])
+    assert msg["Bcc"] is None and inbox.messages[0][1] == ["a@gov.example"]
+    assert str(msg["X-Qingting-Warning"]) == "w 7"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "169.254.169.254", "10.0.0.5", "::1"])
+def test_smtp_to_a_private_address_is_refused_unless_allow_listed(smtp: tuple[Inbox, int], host: str) -> None:
+    inbox, port = smtp
+    d = EmailChannel(host, port, sender="qt@gov.example", recipients=["a@gov.example"], timeout=2.0).send(
+        message_for(WARNING)
+    )
+    assert not d.ok and d.error.startswith("refused:") and "non-public address" in d.error
+    assert d.retryable is False and inbox.messages == []

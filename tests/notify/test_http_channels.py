@@ -82,11 +82,12 @@ WARNING = EarlyWarning(
     reason_zh="30 分钟内 320 条，高于基线 6.2σ，正在上升；负面 58%；4 家主流媒体报道",
     reason_en="320 items in 30 minutes, 6.2σ above its baseline, rising; 58% negative; reported by 4 mainstream media",
 )
+LOOPBACK = frozenset({"127.0.0.1"})  # the test receiver: allow-listed as an operator would
 MESSAGE = message_for(WARNING, url="https://qt.example/warnings/water-3")
 
 
 def test_signed_webhook_can_be_verified_by_the_receiver(receiver: Receiver) -> None:
-    ch = WebhookChannel(receiver.url, secret="s3cret", clock=lambda: 1_778_551_260.0)
+    ch = WebhookChannel(receiver.url, secret="s3cret", clock=lambda: 1_778_551_260.0, allow_hosts=LOOPBACK)
     d = ch.send(MESSAGE)
     assert d.ok and d.status == 200 and d.attempt == 1
     _, headers, body = receiver.requests[0]
@@ -102,7 +103,7 @@ def test_receiver_that_fails_then_recovers_gets_it_once(receiver: Receiver) -> N
     receiver.script = [(503, "busy"), (500, "oops")]
     waits: list[float] = []
     log = deliver(
-        WebhookChannel(receiver.url, secret="k"),
+        WebhookChannel(receiver.url, secret="k", allow_hosts=LOOPBACK),
         MESSAGE,
         retry=RetryPolicy(max_attempts=5, base_seconds=1.0, factor=2.0, jitter=0.0),
         sleep=waits.append,
@@ -116,27 +117,34 @@ def test_receiver_that_fails_then_recovers_gets_it_once(receiver: Receiver) -> N
 
 def test_client_errors_are_not_retried(receiver: Receiver) -> None:
     receiver.script = [(404, "no such hook")]
-    log = deliver(WebhookChannel(receiver.url), MESSAGE, sleep=lambda s: None)
+    log = deliver(WebhookChannel(receiver.url, allow_hosts=LOOPBACK), MESSAGE, sleep=lambda s: None)
     assert [(d.ok, d.status) for d in log] == [(False, 404)]
 
 
 def test_gives_up_after_the_last_attempt(receiver: Receiver) -> None:
     receiver.script = [(500, "")] * 10
-    log = deliver(WebhookChannel(receiver.url), MESSAGE, retry=RetryPolicy(max_attempts=3), sleep=lambda s: None)
+    log = deliver(
+        WebhookChannel(receiver.url, allow_hosts=LOOPBACK),
+        MESSAGE,
+        retry=RetryPolicy(max_attempts=3),
+        sleep=lambda s: None,
+    )
     assert [d.attempt for d in log] == [1, 2, 3] and not log[-1].ok
     assert receiver.processed == 0
 
 
 def test_network_error_is_a_delivery_not_an_exception() -> None:
     # a port nobody listens on: connection refused
-    d = WebhookChannel("http://127.0.0.1:9/hook", timeout=2.0).send(MESSAGE)
+    d = WebhookChannel("http://127.0.0.1:9/hook", timeout=2.0, allow_hosts=LOOPBACK).send(MESSAGE)
     assert not d.ok and d.status is None and d.error
     d = WebhookChannel("not a url").send(MESSAGE)
     assert not d.ok and d.error
 
 
 def test_dingtalk_signs_the_url_and_reads_errcode(receiver: Receiver) -> None:
-    ch = DingTalkChannel(receiver.url + "?access_token=abc", secret="SEC123", clock_ms=lambda: 1_778_551_260_123)
+    ch = DingTalkChannel(
+        receiver.url + "?access_token=abc", secret="SEC123", clock_ms=lambda: 1_778_551_260_123, allow_hosts=LOOPBACK
+    )
     assert ch.send(MESSAGE).ok
     path, _, body = receiver.requests[0]
     q = urllib.parse.parse_qs(urllib.parse.urlparse(path).query)
@@ -154,7 +162,7 @@ def test_dingtalk_signs_the_url_and_reads_errcode(receiver: Receiver) -> None:
 
 def test_feishu_signs_the_body(receiver: Receiver) -> None:
     receiver.script = [(200, '{"code":0,"msg":"success"}')]
-    ch = FeishuChannel(receiver.url, secret="FS", clock=lambda: 1_778_551_260.0)
+    ch = FeishuChannel(receiver.url, secret="FS", clock=lambda: 1_778_551_260.0, allow_hosts=LOOPBACK)
     assert ch.send(MESSAGE).ok
     data = json.loads(receiver.requests[0][2])
     assert data["timestamp"] == "1778551260"
@@ -166,7 +174,7 @@ def test_feishu_signs_the_body(receiver: Receiver) -> None:
 
 
 def test_wecom_and_slack_formats(receiver: Receiver) -> None:
-    assert WeComChannel(receiver.url).send(MESSAGE).ok
+    assert WeComChannel(receiver.url, allow_hosts=LOOPBACK).send(MESSAGE).ok
     wecom = json.loads(receiver.requests[0][2])
     assert wecom["msgtype"] == "markdown"
     assert (
@@ -174,7 +182,33 @@ def test_wecom_and_slack_formats(receiver: Receiver) -> None:
         and "https://qt.example/warnings/water-3" in wecom["markdown"]["content"]
     )
     receiver.script = [(200, "ok")]
-    assert SlackChannel(receiver.url).send(MESSAGE).ok
+    assert SlackChannel(receiver.url, allow_hosts=LOOPBACK).send(MESSAGE).ok
     slack = json.loads(receiver.requests[1][2])
     assert slack["text"].startswith("【Ⅱ级（橙色）预警】柳湾镇停水: Tier II (orange): 320 items")
     assert slack["blocks"][0]["text"]["type"] == "mrkdwn"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:{port}/hook",
+        "http://localhost:{port}/hook",
+        "http://[::ffff:127.0.0.1]:{port}/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.1.2.3/hook",
+        "http://0.0.0.0:{port}/hook",
+    ],
+)
+@pytest.mark.parametrize("kind", [WebhookChannel, WeComChannel, DingTalkChannel, FeishuChannel, SlackChannel])
+def test_channels_refuse_private_addresses(receiver: Receiver, kind: type, url: str) -> None:
+    port = receiver.url.split(":")[2].split("/")[0]
+    d = kind(url.format(port=port)).send(MESSAGE)
+    assert not d.ok and d.error.startswith("refused:") and "non-public address" in d.error
+    assert d.retryable is False and d.answer == "" and receiver.requests == []
+
+
+def test_redirects_are_not_followed(receiver: Receiver) -> None:
+    receiver.script = [(302, "")]
+    d = WebhookChannel(receiver.url, allow_hosts=LOOPBACK).send(MESSAGE)
+    assert not d.ok and d.status == 302 and "redirects are not followed" in d.error
+    assert len(receiver.requests) == 1

@@ -15,19 +15,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import smtplib
+import socket
 import ssl
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any, Protocol
 
+from qingting import outbound
 from qingting.notify.message import Message
 from qingting.notify.retry import is_retryable
 
@@ -112,46 +113,43 @@ def _post_json(
     *,
     attempt: int,
     timeout: float,
+    allow_hosts: frozenset[str],
     headers: Mapping[str, str] | None = None,
     accept: Callable[[int, str], str] | None = None,
 ) -> Delivery:
-    """POST ``body``; a 2xx answer is ok unless ``accept(status, text)`` returns an error message."""
+    """POST ``body`` under the outbound policy; a 2xx answer is ok unless ``accept(status, text)``
+    returns an error message. A refused address is a permanent failure (no retry); redirects are
+    not followed."""
     started = time.time()
     t0 = time.perf_counter()
-    status: int | None = None
+    all_headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "qingting-notify",
+        **(headers or {}),
+    }
     try:
-        req = urllib.request.Request(url, data=body, method="POST")
-        req.add_header("Content-Type", "application/json; charset=utf-8")
-        req.add_header("User-Agent", "qingting-notify")
-        for k, v in (headers or {}).items():
-            req.add_header(k, v)
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            status = resp.status
-            text = resp.read(MAX_ANSWER_BYTES).decode("utf-8", errors="replace")
-    except urllib.error.HTTPError as e:
-        status = e.code
-        try:
-            text = e.read(MAX_ANSWER_BYTES).decode("utf-8", errors="replace")
-        except OSError:
-            text = ""
-        took = time.perf_counter() - t0
-        return Delivery(
-            channel,
-            False,
-            attempt,
-            status,
-            f"HTTP {e.code} {e.reason}",
-            text[:EXCERPT_CHARS],
-            started,
-            took,
-            retryable=is_retryable(status),
+        status, reason, raw = outbound.post(
+            url, body, headers=all_headers, allow_hosts=allow_hosts, timeout=timeout, max_answer=MAX_ANSWER_BYTES
         )
-    except (urllib.error.URLError, OSError, ValueError) as e:  # refused, DNS, timeout, bad URL
-        reason = e.reason if isinstance(e, urllib.error.URLError) else e
+    except outbound.Unresolvable as e:  # DNS may come back: retry
+        return Delivery(channel, False, attempt, None, e.message, "", started, time.perf_counter() - t0)
+    except outbound.OutboundRefused as e:  # a private address or a malformed URL: retrying changes nothing
         took = time.perf_counter() - t0
-        return Delivery(channel, False, attempt, None, f"{type(reason).__name__}: {reason}", "", started, took)
+        return Delivery(channel, False, attempt, None, e.message, "", started, took, retryable=False)
+    except (OSError, http.client.HTTPException, ValueError) as e:  # refused, timeout, broken answer
+        took = time.perf_counter() - t0
+        return Delivery(channel, False, attempt, None, f"{type(e).__name__}: {e}", "", started, took)
+    text = raw.decode("utf-8", errors="replace")
+    took = time.perf_counter() - t0
+    if not 200 <= status < 300:
+        error = f"HTTP {status} {reason}".strip()
+        if 300 <= status < 400:
+            error += " (redirects are not followed: configure the final URL)"
+        return Delivery(
+            channel, False, attempt, status, error, text[:EXCERPT_CHARS], started, took, retryable=is_retryable(status)
+        )
     error = accept(status, text) if accept is not None else ""
-    return Delivery(channel, not error, attempt, status, error, text[:EXCERPT_CHARS], started, time.perf_counter() - t0)
+    return Delivery(channel, not error, attempt, status, error, text[:EXCERPT_CHARS], started, took)
 
 
 def _errcode(key: str, *alternatives: str) -> Callable[[int, str], str]:
@@ -194,6 +192,7 @@ class WebhookChannel:
     url: str
     secret: str = ""
     timeout: float = 10.0
+    allow_hosts: frozenset[str] = frozenset()  # exempt from the outbound address check
     name: str = "webhook"
     clock: Callable[[], float] = time.time
 
@@ -207,7 +206,15 @@ class WebhookChannel:
             ts = str(int(self.clock()))
             headers["X-Qingting-Timestamp"] = ts
             headers["X-Qingting-Signature"] = webhook_signature(self.secret, ts, body)
-        return _post_json(self.name, self.url, body, attempt=attempt, timeout=self.timeout, headers=headers)
+        return _post_json(
+            self.name,
+            self.url,
+            body,
+            attempt=attempt,
+            timeout=self.timeout,
+            allow_hosts=self.allow_hosts,
+            headers=headers,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +223,7 @@ class WeComChannel:
 
     url: str
     timeout: float = 10.0
+    allow_hosts: frozenset[str] = frozenset()  # exempt from the outbound address check
     name: str = "wecom"
 
     def payload(self, message: Message) -> dict[str, Any]:
@@ -229,7 +237,15 @@ class WeComChannel:
 
     def send(self, message: Message, *, attempt: int = 1) -> Delivery:
         body = _dumps(self.payload(message))
-        return _post_json(self.name, self.url, body, attempt=attempt, timeout=self.timeout, accept=_errcode("errcode"))
+        return _post_json(
+            self.name,
+            self.url,
+            body,
+            attempt=attempt,
+            timeout=self.timeout,
+            allow_hosts=self.allow_hosts,
+            accept=_errcode("errcode"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +256,7 @@ class DingTalkChannel:
     url: str
     secret: str = ""
     timeout: float = 10.0
+    allow_hosts: frozenset[str] = frozenset()  # exempt from the outbound address check
     name: str = "dingtalk"
     clock_ms: Callable[[], int] = _now_ms
 
@@ -259,7 +276,13 @@ class DingTalkChannel:
     def send(self, message: Message, *, attempt: int = 1) -> Delivery:
         body = _dumps(self.payload(message))
         return _post_json(
-            self.name, self.signed_url(), body, attempt=attempt, timeout=self.timeout, accept=_errcode("errcode")
+            self.name,
+            self.signed_url(),
+            body,
+            attempt=attempt,
+            timeout=self.timeout,
+            allow_hosts=self.allow_hosts,
+            accept=_errcode("errcode"),
         )
 
 
@@ -271,6 +294,7 @@ class FeishuChannel:
     url: str
     secret: str = ""
     timeout: float = 10.0
+    allow_hosts: frozenset[str] = frozenset()  # exempt from the outbound address check
     name: str = "feishu"
     clock: Callable[[], float] = time.time
 
@@ -303,7 +327,13 @@ class FeishuChannel:
     def send(self, message: Message, *, attempt: int = 1) -> Delivery:
         body = _dumps(self.payload(message))
         return _post_json(
-            self.name, self.url, body, attempt=attempt, timeout=self.timeout, accept=_errcode("code", "StatusCode")
+            self.name,
+            self.url,
+            body,
+            attempt=attempt,
+            timeout=self.timeout,
+            allow_hosts=self.allow_hosts,
+            accept=_errcode("code", "StatusCode"),
         )
 
 
@@ -313,6 +343,7 @@ class SlackChannel:
 
     url: str
     timeout: float = 10.0
+    allow_hosts: frozenset[str] = frozenset()  # exempt from the outbound address check
     name: str = "slack"
 
     def payload(self, message: Message) -> dict[str, Any]:
@@ -329,7 +360,48 @@ class SlackChannel:
 
     def send(self, message: Message, *, attempt: int = 1) -> Delivery:
         body = _dumps(self.payload(message))
-        return _post_json(self.name, self.url, body, attempt=attempt, timeout=self.timeout)
+        return _post_json(
+            self.name, self.url, body, attempt=attempt, timeout=self.timeout, allow_hosts=self.allow_hosts
+        )
+
+
+_UNSAFE_IN_HEADERS = str.maketrans({c: " " for c in "\r\n\x00\x0b\x0c\x85\u2028\u2029"})
+
+
+def header_safe(value: str) -> str:
+    """``value`` on one line: CR, LF and the other line breaks become spaces, runs of blanks one.
+
+    A source name or a warning title comes from someone's configuration or from the public; in a
+    header a line break is either refused by the e-mail library (the message is never sent) or an
+    injection. Neither: it is folded to a space.
+
+    >>> header_safe("县长信箱\r\nBcc: x@example.org")
+    '县长信箱 Bcc: x@example.org'
+    """
+    return " ".join(str(value).translate(_UNSAFE_IN_HEADERS).split())
+
+
+class _PinnedSMTP(smtplib.SMTP):
+    """SMTP to addresses the outbound policy checked (STARTTLS still verifies the host name)."""
+
+    def __init__(self, ips: list[str], host: str, port: int, timeout: float) -> None:
+        self._ips = ips
+        super().__init__(host, port, timeout=timeout)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        return outbound.connect_pinned(self._ips, port, timeout)
+
+
+class _PinnedSMTPSSL(smtplib.SMTP_SSL):
+    """SMTP over TLS to checked addresses; the certificate is verified against the host name."""
+
+    def __init__(self, ips: list[str], host: str, port: int, timeout: float, context: ssl.SSLContext) -> None:
+        self._ips = ips
+        super().__init__(host, port, timeout=timeout, context=context)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock = outbound.connect_pinned(self._ips, port, timeout)
+        return self.context.wrap_socket(sock, server_hostname=self._host)
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,16 +418,17 @@ class EmailChannel:
     use_ssl: bool = False
     timeout: float = 10.0
     name: str = "email"
+    allow_hosts: frozenset[str] = frozenset()  # exempt from the outbound address check
 
     def build(self, message: Message) -> EmailMessage:
         msg = EmailMessage()
-        msg["Subject"] = message.title
-        msg["From"] = self.sender
-        msg["To"] = ", ".join(self.recipients)
+        msg["Subject"] = header_safe(message.title)
+        msg["From"] = header_safe(self.sender)
+        msg["To"] = header_safe(", ".join(self.recipients))
         msg["Date"] = formatdate(localtime=False)
-        msg["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
+        msg["Message-ID"] = make_msgid(domain=header_safe(self.sender.rpartition("@")[2]) or None)
         if message.warning_id:
-            msg["X-Qingting-Warning"] = message.warning_id
+            msg["X-Qingting-Warning"] = header_safe(message.warning_id)
         body = f"{message.text_zh}\n\n{message.text_en}\n"
         if message.url:
             body += f"\n{message.url}\n"
@@ -365,15 +438,28 @@ class EmailChannel:
     def send(self, message: Message, *, attempt: int = 1) -> Delivery:
         started = time.time()
         t0 = time.perf_counter()
-        msg = self.build(message)
+        try:
+            msg = self.build(message)
+        except (ValueError, TypeError) as e:  # a header the e-mail library refuses even after cleaning
+            took = time.perf_counter() - t0
+            return Delivery(self.name, False, attempt, None, f"cannot build the e-mail: {e}", "", started, took,
+                            retryable=False)  # fmt: skip
+        try:
+            ips = outbound.check_address(
+                self.host, self.port, self.allow_hosts, where=f"smtp://{self.host}:{self.port}"
+            )
+        except outbound.OutboundRefused as e:
+            took = time.perf_counter() - t0
+            retry = isinstance(e, outbound.Unresolvable)
+            return Delivery(self.name, False, attempt, None, e.message, "", started, took, retryable=retry)
         try:
             smtp: smtplib.SMTP
             if self.use_ssl:
-                smtp = smtplib.SMTP_SSL(
-                    self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
+                smtp = _PinnedSMTPSSL(
+                    ips, self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
                 )
             else:
-                smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+                smtp = _PinnedSMTP(ips, self.host, self.port, timeout=self.timeout)
             with smtp:
                 if self.starttls:
                     smtp.starttls(context=ssl.create_default_context())

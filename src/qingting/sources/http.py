@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import ipaddress
 import random
 import socket
 import ssl
@@ -33,7 +32,9 @@ from urllib.parse import urljoin, urlsplit
 
 import brotli
 
-from qingting import __version__
+from qingting import __version__, outbound
+from qingting.outbound import is_public_address
+from qingting.outbound import system_resolver as _system_resolver
 from qingting.sources.types import (
     BlockedAddressError,
     BodyTooLargeError,
@@ -118,68 +119,21 @@ class HttpResponse:
         return None
 
 
-def is_public_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """True when ``ip`` is a globally routable unicast address (IPv4 embedded in IPv6 unwrapped).
-
-    >>> is_public_address(ipaddress.ip_address("8.8.8.8"))
-    True
-    >>> any(is_public_address(ipaddress.ip_address(a)) for a in
-    ...     ["127.0.0.1", "10.1.2.3", "169.254.169.254", "::1", "::ffff:127.0.0.1", "fe80::1",
-    ...      "100.64.0.1", "224.0.0.1", "0.0.0.0", "2002:7f00:1::", "64:ff9b::a00:1", "fc00::1"])
-    False
-    """
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:  # ::ffff:a.b.c.d is that IPv4 host, no more, no less
-            return is_public_address(ip.ipv4_mapped)
-        embedded = ip.sixtofour
-        if embedded is None and ip in ipaddress.IPv6Network("64:ff9b::/96"):
-            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        if embedded is None and ip.teredo is not None:
-            embedded = ip.teredo[1]
-        if embedded is not None and not is_public_address(embedded):
-            return False
-    return bool(
-        ip.is_global
-        and not (ip.is_multicast or ip.is_private or ip.is_loopback or ip.is_link_local)
-        and not (ip.is_reserved or ip.is_unspecified)
-    )
-
-
-def _system_resolver(host: str, port: int) -> list[str]:
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    seen: list[str] = []
-    for info in infos:
-        addr = str(info[4][0])
-        if addr not in seen:
-            seen.append(addr)
-    return seen
-
-
 def check_address(
     host: str, port: int, allow_hosts: frozenset[str], resolver: Resolver = _system_resolver, where: str = ""
 ) -> list[str]:
     """Resolve ``host`` and return its addresses, refusing non-public ones unless allow-listed.
 
-    Every address must pass: a name that resolves to one public and one private address is refused
-    (an attacker controls which one a later connect would pick).
+    The shared outbound policy (:func:`qingting.outbound.check_address`), its refusals as the
+    source errors connectors report: :class:`BlockedAddressError`, or :class:`TransportError` for a
+    name that does not resolve.
     """
-    where = where or host
     try:
-        addresses = resolver(host, port)
-    except (OSError, UnicodeError) as e:
-        raise TransportError(f"cannot resolve host {host!r}: {e}", where) from None
-    if not addresses:
-        raise TransportError(f"host {host!r} has no address", where)
-    if host.lower() in allow_hosts:
-        return addresses
-    for a in addresses:
-        ip = ipaddress.ip_address(a.split("%", 1)[0])
-        if not is_public_address(ip):
-            raise BlockedAddressError(
-                f"refused: {host} resolves to the non-public address {ip} (allow-list the host to reach it)",
-                where,
-            )
-    return addresses
+        return outbound.check_address(host, port, allow_hosts, resolver, where or host)
+    except outbound.BlockedAddress as e:
+        raise BlockedAddressError(e.message, e.where) from None
+    except outbound.OutboundRefused as e:
+        raise TransportError(e.message, e.where) from None
 
 
 class _Decompressor:
@@ -239,31 +193,7 @@ class _Decompressor:
         return bytes(self.out)
 
 
-class _PinnedConnection(http.client.HTTPConnection):
-    """An HTTP(S) connection to an already-checked IP address; TLS verifies the real host name."""
-
-    def __init__(
-        self, ips: list[str], port: int, timeout: float, tls_host: str | None, context: ssl.SSLContext
-    ) -> None:
-        super().__init__(ips[0], port, timeout=timeout)
-        self._ips = ips
-        self._tls_host = tls_host
-        self._context = context
-
-    def connect(self) -> None:
-        # Every address was checked; try them in resolver order (IPv6 first may be unreachable).
-        last: OSError | None = None
-        for ip in self._ips:
-            try:
-                sock = socket.create_connection((ip, self.port), self.timeout)
-                break
-            except OSError as e:
-                last = e
-        else:
-            raise last or OSError("no address to connect to")
-        if self._tls_host is not None:
-            sock = self._context.wrap_socket(sock, server_hostname=self._tls_host)
-        self.sock = sock
+_PinnedConnection = outbound.PinnedHTTPConnection
 
 
 class SafeFetcher:

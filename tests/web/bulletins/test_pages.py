@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.test import Client
@@ -96,6 +97,13 @@ def test_workflow_through_pages_and_downloads(world: dict[str, Any]) -> None:
     assert b.status == BulletinStatus.ISSUED
     r = analyst.get(reverse("bulletins:download", args=[b.pk, "docx"]))
     assert r.status_code == 200 and r["Content-Disposition"].startswith("attachment")
+    # A Chinese file name (RFC 6266 filename*), with the issue number people quote.
+    assert "filename*=utf-8''" in r["Content-Disposition"]
+    assert quote(f"关于东街道停水的舆情专报〔{b.year}〕第{b.seq}期.docx") in r["Content-Disposition"]
+    page = analyst.get(reverse("bulletins:detail", args=[b.pk])).content.decode()
+    # The issued document's page: who signed (not "None"), the time in Beijing time, history in words.
+    assert "None" not in page and "bulletin.create" not in page.replace('data-action="bulletin.create"', "")
+    assert "签批" in page and "起草" in page and "截至" in page
     doc = open_docx(io.BytesIO(r.content))
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "东街道舆情专报" in text and f"东街舆〔{b.year}〕{b.seq}号" in text and "关于东街道停水的舆情专报" in text
@@ -104,6 +112,7 @@ def test_workflow_through_pages_and_downloads(world: dict[str, Any]) -> None:
     assert "东街道部分小区停水。" in text and "及时发布恢复供水时间" in text
     r = analyst.get(reverse("bulletins:download", args=[b.pk, "html"]) + "?inline=1")
     assert r.status_code == 200 and "sandbox" in r["Content-Security-Policy"]
+    assert r["X-Frame-Options"] == "SAMEORIGIN"  # shown in the iframe of the bulletin's page, not blank
     # 直报 to the office; the office leader adopts it; counts page shows it.
     analyst.post(reverse("bulletins:upward", args=[b.pk]), {"note": "请审阅"})
     s = Submission.objects.get()

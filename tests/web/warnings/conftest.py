@@ -60,3 +60,11 @@ def ingest(setup: dict[str, Any], records: list[dict[str, Any]]) -> Any:
 
     with TestCase.captureOnCommitCallbacks(execute=True):
         return monitoring.ingest_items(scheme=setup["scheme"], source=setup["source"], records=records)
+
+
+@pytest.fixture(autouse=True)
+def loopback_receivers_allowed(settings: Any) -> None:
+    """The test receivers (SMTP, webhooks) listen on loopback: the operator's allow-list lets the
+    channels reach them, as an intranet mail server would be allowed in production. The SSRF tests
+    empty the list again."""
+    settings.QINGTING_FETCH_ALLOW_HOSTS = ["127.0.0.1", "localhost"]

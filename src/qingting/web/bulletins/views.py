@@ -19,7 +19,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from qingting.web.accounts.selectors import has_role, units_for
@@ -60,18 +62,27 @@ def case_url(case_id: int | None, user: Any = None) -> str:
     """The case page's address, or ``""`` without cases or (given ``user``) when the user may not
     see the case: a leader may open a case for a unit an analyst of the bulletin's unit cannot see,
     and a link there would be a dead end (404)."""
-    if not case_id or not _cases_enabled():
-        return ""
+    return case_link(case_id, user)[0]
+
+
+def case_link(case_id: int | None, user: Any = None) -> tuple[str, str]:
+    """``(url, label)`` of the case a bulletin's instructions opened: the label is the case number
+    people quote (``"#id"`` only when cases are not installed); the url is ``""`` where
+    :func:`case_url` would give none."""
+    if not case_id:
+        return "", ""
+    if not _cases_enabled():
+        return "", f"#{case_id}"
+    from qingting.web.cases.selectors import cases_for
+
+    number = cases_for(user).filter(pk=case_id).values_list("number", flat=True).first() if user else None
     try:
         url = reverse("cases:detail", args=[case_id])
     except NoReverseMatch:
-        return ""
-    if user is not None:
-        from qingting.web.cases.selectors import cases_for
-
-        if not cases_for(user).filter(pk=case_id).exists():
-            return ""
-    return url
+        return "", number or f"#{case_id}"
+    if user is not None and number is None:
+        return "", _("a case of another unit")
+    return url, number or f"#{case_id}"
 
 
 def _compose_unit(user: Any, events: list[Any]) -> Any:
@@ -284,6 +295,7 @@ def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "history": selectors.bulletin_history(bulletin),
         "submissions": list(bulletin.submissions.select_related("to_unit")),
         "case_url": case_url(bulletin.case_id, user),
+        "case_label": case_link(bulletin.case_id, user)[1],
         "can_edit": bulletin.is_editable and is_analyst,
         "can_sign": bulletin.status == BulletinStatus.SUBMITTED and is_leader,
         "can_issue": bulletin.status == BulletinStatus.SIGNED and (is_analyst or is_leader),
@@ -415,6 +427,7 @@ def bulletin_upward(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@xframe_options_sameorigin  # the issued HTML is shown in a sandboxed iframe on the bulletin's own page
 def bulletin_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     bulletin = selectors.bulletin_get(request.user, pk)
     archive = bulletin.archive
@@ -425,9 +438,9 @@ def bulletin_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     if not data:
         raise Http404("no such file")
     response = HttpResponse(bytes(data) if not isinstance(data, str) else data, content_type=content_type)
-    name = f"bulletin-{bulletin.year}-{bulletin.seq}.{suffix}"
     disposition = "inline" if fmt in ("html", "pdf") and request.GET.get("inline") else "attachment"
-    response["Content-Disposition"] = f'{disposition}; filename="{name}"'
+    name = f"{bulletin.title[:60]}{bulletin.issue_label}.{suffix}"  # 舆情专报〔2026〕第2期.docx
+    response["Content-Disposition"] = content_disposition_header(disposition == "attachment", name) or disposition
     if fmt == "html":
         response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
     return response

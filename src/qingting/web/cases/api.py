@@ -27,7 +27,7 @@ from ninja.errors import ValidationError
 
 from qingting.web.accounts import selectors as account_selectors
 from qingting.web.cases import selectors, services
-from qingting.web.cases.models import Case, CaseReply
+from qingting.web.cases.models import Case
 from qingting.web.cases.models import Status as CaseStatus
 
 router = Router()
@@ -302,9 +302,10 @@ def act(request: HttpRequest, case_id: int, action: str, payload: ActionIn) -> A
 
 @router.get("/{case_id}/replies", response=list[ReplyOut])
 def list_replies(request: HttpRequest, case_id: int) -> Any:
-    """Public replies and internal notes of a case, oldest first."""
+    """Public replies of a case, oldest first, and its internal notes for those who may read them
+    (the case's handlers and those of its joint-task units: :func:`selectors.notes_visible`)."""
     case = selectors.case_get(request.user, case_id)
-    return CaseReply.objects.filter(case=case).order_by("created_at", "pk")
+    return selectors.case_replies(request.user, case)
 
 
 @router.post("/{case_id}/replies", response={201: ReplyOut})

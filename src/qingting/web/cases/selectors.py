@@ -26,7 +26,16 @@ from qingting.core.cases.calendar import WorkingCalendar
 from qingting.core.cases.workflow import Role as CoreRole
 from qingting.web.accounts import selectors as account_selectors
 from qingting.web.accounts.models import Membership, Unit
-from qingting.web.cases.models import CalendarYear, Case, CaseContact, CaseTask, Category, SlaPolicy
+from qingting.web.cases.models import (
+    CalendarYear,
+    Case,
+    CaseContact,
+    CaseReply,
+    CaseTask,
+    Category,
+    ReplyKind,
+    SlaPolicy,
+)
 
 # --- who may do what --------------------------------------------------------------------------
 
@@ -108,6 +117,25 @@ def task_unit_handler(user: Any, case: Case) -> bool:
         if case_roles(user, task.unit) & NOTE_ROLES:
             return True
     return False
+
+
+def notes_visible(user: Any, case: Case) -> bool:
+    """Whether ``user`` may read the case's internal notes — the one rule pages and API share.
+
+    The case's handlers (its assignee; a handler, reviewer, leader or admin of its unit or above) and
+    the handlers of its joint-task units (decision 0059). Analysts, and anyone who only sees the case
+    through a joint task of an analyst's unit, read the public replies only.
+    """
+    return contact_visible(user, case) or task_unit_handler(user, case)
+
+
+def case_replies(user: Any, case: Case) -> QuerySet[CaseReply]:
+    """The replies of ``case`` that ``user`` may read, oldest first: internal notes only for those
+    :func:`notes_visible` allows."""
+    qs = CaseReply.objects.filter(case=case).select_related("author").order_by("created_at", "pk")
+    if not notes_visible(user, case):
+        qs = qs.filter(kind=ReplyKind.PUBLIC)
+    return qs
 
 
 def allowed_actions_for(user: Any, case: Case) -> list[str]:

@@ -228,7 +228,7 @@ def can_note(user: Any, case: Any) -> bool:
     joint-task units (who sees the notes but not the citizen's contact details)."""
     from qingting.web.cases import selectors
 
-    return is_handling(user, case) or selectors.task_unit_handler(user, case)
+    return selectors.notes_visible(user, case)
 
 
 def _case_roles(user: Any, case: Any) -> list[Any]:
@@ -454,13 +454,14 @@ def contact_of(user: Any, case: Any) -> dict[str, str] | None:
     return d if any(d.values()) else None
 
 
-def replies_of(case: Any, *, include_internal: bool) -> list[dict[str, Any]]:
-    qs = case.replies.select_related("author").order_by("created_at", "pk")
-    if not include_internal:
-        qs = qs.filter(kind="public")
+def replies_of(user: Any, case: Any) -> list[dict[str, Any]]:
+    """What the replies panel lists: internal notes only for those who may read them (the rule the
+    API shares, :func:`qingting.web.cases.selectors.notes_visible`)."""
+    from qingting.web.cases import selectors
+
     return [
         {"public": r.kind == "public", "text": r.body, "author": r.author or _("system"), "at": r.created_at}
-        for r in qs
+        for r in selectors.case_replies(user, case)
     ]
 
 

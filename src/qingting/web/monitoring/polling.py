@@ -38,6 +38,7 @@ from qingting.sources.types import Connector, FetchedItem, FetchError, FetchResu
 from qingting.web.audit.services import audit_record
 from qingting.web.monitoring.models import Scheme, Source
 from qingting.web.monitoring.services import store_items
+from qingting.web.outbound import allow_hosts as outbound_allow_hosts
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ def pseudonym_key() -> bytes:
 
 def default_fetcher() -> SafeFetcher:
     """A fetcher with the default limits; private addresses only for the operator's allow-list."""
-    return SafeFetcher(FetchPolicy(allow_hosts=frozenset(h.lower() for h in settings.QINGTING_FETCH_ALLOW_HOSTS)))
+    return SafeFetcher(FetchPolicy(allow_hosts=outbound_allow_hosts()))
 
 
 def build_connector(source: Source, *, fetcher: SafeFetcher | None = None, password: str | None = None) -> Connector:
@@ -167,7 +168,7 @@ def _imap_connector(source: Source, config: dict[str, Any], password: str | None
             port=int(config.get("port", 993)),
             mailbox=str(config.get("mailbox") or "INBOX"),
             security=str(config.get("security") or "ssl"),
-            allow_hosts=frozenset(h.lower() for h in settings.QINGTING_FETCH_ALLOW_HOSTS),
+            allow_hosts=outbound_allow_hosts(),
             max_messages=int(config.get("max_messages", 200)),
             start_from_now=bool(config.get("start_from_now", False)),
             ca_file=getattr(settings, "QINGTING_IMAP_CA_FILE", None) or None,

@@ -91,6 +91,7 @@ def _deliver(schedule: ReportSchedule, run: ScheduledRun) -> tuple[bool, str]:
         password=smtp.get("password", ""),
         starttls=bool(smtp.get("starttls")),
         use_ssl=bool(smtp.get("use_ssl")),
+        allow_hosts=frozenset({str(smtp["host"]).strip().lower()}),  # the operator's own mail server
         attachments=tuple(files),
     )
     text = f"{report.title}（{report.unit.name}，{report.period_label}），由倾听系统按计划自动生成，见附件。"

@@ -44,6 +44,7 @@ class WarningQuery(Schema):
     tier: int | None = None
     status: Literal["open", "new", "acknowledged", "promoted", "dismissed", "superseded"] | None = None
     scheme: int | None = None
+    kind: Literal["event", "source"] | None = None
 
 
 class DismissIn(Schema):
@@ -58,8 +59,11 @@ class PromoteOut(Schema):
 @router.get("", response=list[WarningOut])
 @paginate(LimitOffsetPagination)
 def list_warnings(request: HttpRequest, filters: Query[WarningQuery]) -> Any:
-    """Warnings of your units, newest first (tier: 4 = Ⅳ blue … 1 = Ⅰ red)."""
-    return selectors.warning_list(request.user, tier=filters.tier, status=filters.status, scheme_id=filters.scheme)
+    """Warnings of your units in triage order: unhandled first, then by tier (1 = Ⅰ red … 4 = Ⅳ blue), newest
+    first; ``kind`` is ``event`` (content) or ``source`` (source health)."""
+    return selectors.warning_list(
+        request.user, tier=filters.tier, status=filters.status, scheme_id=filters.scheme, kind=filters.kind
+    )
 
 
 @router.get("/{warning_id}", response=WarningOut)

@@ -6,12 +6,20 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
 from django.http import Http404
 
 from qingting.web.accounts.selectors import scope
 from qingting.web.audit.models import AuditEntry
-from qingting.web.warnings.models import OPEN_STATUSES, Warning, WarningSeen
+from qingting.web.warnings.models import OPEN_STATUSES, Warning, WarningKind, WarningSeen, WarningStatus
+
+# Triage order: what still needs someone first (new, then acknowledged), then the closed ones.
+_STATE_RANK = Case(
+    When(status=WarningStatus.NEW, then=Value(0)),
+    When(status=WarningStatus.ACKNOWLEDGED, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
 
 
 def warnings_for(user: Any) -> QuerySet[Warning]:
@@ -20,9 +28,20 @@ def warnings_for(user: Any) -> QuerySet[Warning]:
 
 
 def warning_list(
-    user: Any, *, tier: int | None = None, status: str | None = None, scheme_id: int | None = None
+    user: Any,
+    *,
+    tier: int | None = None,
+    status: str | None = None,
+    scheme_id: int | None = None,
+    kind: str | None = None,
 ) -> QuerySet[Warning]:
+    """Warnings in triage order: unhandled first, the most severe tier (Ⅰ) first, then the newest.
+
+    ``kind`` narrows to content warnings (``event``) or source-health warnings (``source``).
+    """
     qs = warnings_for(user)
+    if kind:
+        qs = qs.filter(kind=kind)
     if tier:
         qs = qs.filter(tier=tier)
     if status == "open":
@@ -31,7 +50,7 @@ def warning_list(
         qs = qs.filter(status=status)
     if scheme_id:
         qs = qs.filter(scheme_id=scheme_id)
-    return qs.order_by("-raised_at", "-pk")
+    return qs.annotate(state_rank=_STATE_RANK).order_by("state_rank", "tier", "-raised_at", "-pk")
 
 
 def warning_get(user: Any, warning_id: int) -> Warning:
@@ -46,12 +65,24 @@ def warning_history(w: Warning) -> list[AuditEntry]:
     return list(AuditEntry.objects.filter(object_type="warnings.warning", object_id=str(w.pk)).order_by("at", "pk"))
 
 
-def unread_count(user: Any) -> int:
-    """Open warnings in the user's units that the user has not opened yet."""
+def unread_count(user: Any, *, kind: str = WarningKind.EVENT) -> int:
+    """Open warnings of ``kind`` in the user's units that the user has not opened yet.
+
+    The nav badge counts content warnings only; source-health warnings have their own tab.
+    """
     if not getattr(user, "is_authenticated", False):
         return 0
     seen = WarningSeen.objects.filter(user=user).values("warning_id")
-    return warnings_for(user).filter(status__in=OPEN_STATUSES).exclude(pk__in=seen).count()
+    return warnings_for(user).filter(kind=kind, status__in=OPEN_STATUSES).exclude(pk__in=seen).count()
+
+
+def open_counts_by_kind(user: Any) -> dict[str, int]:
+    """Open warnings per kind in the user's units (the tabs of the warnings list)."""
+    rows = warnings_for(user).filter(status__in=OPEN_STATUSES).values("kind").annotate(n=Count("pk"))
+    out = {k: 0 for k in WarningKind.values}
+    for row in rows:
+        out[row["kind"]] = row["n"]
+    return out
 
 
 def warning_counts(unit_ids: Iterable[int], start: datetime, end: datetime) -> dict[int, int]:

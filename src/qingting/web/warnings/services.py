@@ -39,6 +39,8 @@ from qingting.web.accounts.models import Unit
 from qingting.web.accounts.selectors import has_role, visible_unit_ids
 from qingting.web.audit.services import audit_record
 from qingting.web.monitoring.models import Event, Item, Scheme, Source
+from qingting.web.outbound import allow_hosts as outbound_allow_hosts
+from qingting.web.outbound import validate_host, validate_url
 from qingting.web.warnings.models import (
     OPEN_STATUSES,
     ChannelKind,
@@ -426,7 +428,9 @@ def _queue_warning(w: Warning, now: datetime) -> int:
 
 
 def channel_for(row: NotificationChannel, recipient: str) -> Any:
-    """The :mod:`qingting.notify` channel a stored configuration stands for."""
+    """The :mod:`qingting.notify` channel a stored configuration stands for, under the outbound
+    policy (checked again on every send: DNS may have changed since the channel was saved)."""
+    allowed = outbound_allow_hosts()
     if row.kind == ChannelKind.EMAIL:
         return EmailChannel(
             host=row.smtp_host,
@@ -436,17 +440,18 @@ def channel_for(row: NotificationChannel, recipient: str) -> Any:
             username=row.smtp_username,
             password=row.smtp_password,
             starttls=row.smtp_starttls,
+            allow_hosts=allowed,
         )
     if row.kind == ChannelKind.WEBHOOK:
-        return WebhookChannel(url=row.url, secret=row.secret)
+        return WebhookChannel(url=row.url, secret=row.secret, allow_hosts=allowed)
     if row.kind == ChannelKind.WECOM:
-        return WeComChannel(url=row.url)
+        return WeComChannel(url=row.url, allow_hosts=allowed)
     if row.kind == ChannelKind.DINGTALK:
-        return DingTalkChannel(url=row.url, secret=row.secret)
+        return DingTalkChannel(url=row.url, secret=row.secret, allow_hosts=allowed)
     if row.kind == ChannelKind.FEISHU:
-        return FeishuChannel(url=row.url, secret=row.secret)
+        return FeishuChannel(url=row.url, secret=row.secret, allow_hosts=allowed)
     if row.kind == ChannelKind.SLACK:
-        return SlackChannel(url=row.url)
+        return SlackChannel(url=row.url, allow_hosts=allowed)
     raise ValueError(f"unknown channel kind {row.kind!r}")
 
 
@@ -840,8 +845,11 @@ def channel_save(
             raise ValidationError({"smtp_host": "an e-mail channel needs an SMTP host and a sender address"})
         if not 0 < int(smtp_port) < 65536:
             raise ValidationError({"smtp_port": "the SMTP port is a number from 1 to 65535"})
+        validate_host(smtp_host.strip(), int(smtp_port), field="smtp_host")
     elif not url.startswith(("https://", "http://")):
         raise ValidationError({"url": "the channel's URL must start with https:// (or http://)"})
+    else:
+        validate_url(url, field="url")
     channel = NotificationChannel(
         unit=unit, name=name.strip()[:100], kind=kind, url=url.strip(), secret=secret.strip(),
         smtp_host=smtp_host.strip(), smtp_port=int(smtp_port), smtp_username=smtp_username.strip(),

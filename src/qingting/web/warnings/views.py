@@ -22,7 +22,6 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from qingting.web.accounts.models import Unit
@@ -37,6 +36,7 @@ from qingting.web.warnings.models import (
     QuietHours,
     Subscription,
     TierChoice,
+    WarningKind,
     WarningRule,
     WarningStatus,
 )
@@ -65,7 +65,8 @@ def warning_list(request: HttpRequest) -> HttpResponse:
     scheme_id = _int(request.GET.get("scheme"))
     if status and status != "open" and status not in WarningStatus.values:
         status = ""
-    qs = selectors.warning_list(request.user, tier=tier, status=status or None, scheme_id=scheme_id)
+    kind = WarningKind.SOURCE if request.GET.get("kind") == WarningKind.SOURCE else WarningKind.EVENT
+    qs = selectors.warning_list(request.user, tier=tier, status=status or None, scheme_id=scheme_id, kind=kind)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
@@ -75,7 +76,8 @@ def warning_list(request: HttpRequest) -> HttpResponse:
         "tiers": TierChoice.choices,
         "statuses": [("open", _("Open")), *WarningStatus.choices],
         "schemes": scope(Scheme.objects.all(), request.user),
-        "f": {"tier": tier, "status": status, "scheme": scheme_id},
+        "f": {"tier": tier, "status": status, "scheme": scheme_id, "kind": kind},
+        "open_by_kind": selectors.open_counts_by_kind(request.user),
         "query": params.urlencode(),
         "is_admin": _admin_units(request.user).exists(),
     }
@@ -94,7 +96,7 @@ def warning_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "w": w,
         "reason": w.reason_en if english and w.reason_en else w.reason,
         "figures": w.figures,
-        "history": [(h, _ACTION_LABELS.get(h.action, h.action)) for h in selectors.warning_history(w)],
+        "history": selectors.warning_history(w),
         "trend": dict(TrendChoice.choices).get(str(w.figures.get("trend", "")), w.figures.get("trend", "")),
         "can_act": has_role(request.user, w.unit, services.HANDLE_ROLES),
         "cases_available": _cases_available(),
@@ -125,16 +127,6 @@ def _bulletin_url(user: Any, w: Any) -> str:
     if not has_role(user, w.unit, {ANALYST}):  # an analyst of the warning's unit or above
         return ""
     return f"{reverse('bulletins:new')}?event={w.event_id}"
-
-
-_ACTION_LABELS = {
-    "warning.raise": _lazy("raised"),
-    "warning.supersede": _lazy("raised to a higher tier"),
-    "warning.acknowledge": _lazy("acknowledged"),
-    "warning.dismiss": _lazy("dismissed"),
-    "warning.promote": _lazy("promoted to a case"),
-    "warning.escalate": _lazy("escalated to the next person on duty"),
-}
 
 
 def _cases_available() -> bool:

@@ -1,4 +1,5 @@
-"""``{% add_to_bulletin event %}``: the event page's "new bulletin / add to draft" buttons."""
+"""``{% add_to_bulletin event %}``: the event page's "new bulletin / add to draft" buttons;
+``{{ iso|iso_datetime }}``: a stored ISO time as a datetime (shown in the site's time zone)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,15 @@ from typing import Any
 from django import template
 
 register = template.Library()
+
+
+@register.filter
+def iso_datetime(value: Any) -> Any:
+    """``"2026-12-04T02:00:00+00:00"`` → an aware datetime for ``|date`` (local time), else the value."""
+    from django.utils.dateparse import parse_datetime
+
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    return parsed if parsed is not None else value
 
 
 @register.inclusion_tag("bulletins/_add_to_bulletin_form.html", takes_context=True)
