@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "qingting.web.bulletins",
     "qingting.web.channels",
     "qingting.web.releases",
+    "qingting.web.ledger",
 ]
 
 MIDDLEWARE = [
