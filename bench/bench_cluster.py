@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import pickle
 import random
 import resource
 import sys
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from _ced import ced_stream
+from qingting.core import checkpoint
 from qingting.core.cluster import ClusterHit, OnlineClusterer
 from qingting.core.metrics import bcubed, completeness, homogeneity, nmi
 
@@ -143,7 +143,8 @@ def report(
     print(
         f"speed      {n_items / cpu:,.0f} items/s ({cpu / n_items * 1e6:.1f} µs/item CPU, add loop only)  "
         f"merges {c.n_merges_}  retired {c.n_retired_}  live events {c.n_events_}  "
-        f"indexed terms {len(c.postings_)}  state {len(pickle.dumps(c)) / 1e6:.1f} MB pickled"
+        f"indexed terms {len(c.postings_)}  "
+        f"state {len(checkpoint.dump(c.to_state(), version=1)) / 1e6:.1f} MB as a checkpoint"
     )
     print(f"bounded    at most {PEAKS[0]} live events and {PEAKS[1]} indexed terms at any 10,000-item mark")
 

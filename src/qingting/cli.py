@@ -347,6 +347,7 @@ def _register_interfaces() -> None:
         "qingting.sources.cli",
         "qingting.commands.warnings",
         "qingting.commands.proofread",
+        "qingting.commands.channel",
     ):
         try:
             mod = importlib.import_module(module)

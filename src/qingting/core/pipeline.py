@@ -12,26 +12,31 @@
 >>> len({a.event_id for a in r.assignments})
 1
 
-State lives in attributes ending with ``_``; :meth:`Pipeline.snapshot` and
-:meth:`Pipeline.restore` carry it across a restart, so a worker continues the same events.
+State lives in attributes ending with ``_``; :meth:`Pipeline.checkpoint` and
+:meth:`Pipeline.from_checkpoint` (also called ``snapshot``/``restore``) carry it across a restart
+in a versioned, non-executable format, so a worker continues the same events.
 """
 
 from __future__ import annotations
 
 import math
-import pickle
-import zlib
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
+import orjson
+
+from qingting.core.checkpoint import CheckpointError
+from qingting.core.checkpoint import dump as checkpoint_dump
+from qingting.core.checkpoint import load as checkpoint_load
 from qingting.core.cluster import OnlineClusterer, RetiredEvent
 from qingting.core.dedupe import Deduper
 from qingting.core.dedupe.deduper import PreparedTexts
 from qingting.core.sentiment import Analyzer, default_analyzer, sentiment_text
 from qingting.core.text import detect_language, normalize, tokenize
-from qingting.core.trends import EventActivity, StreamBaseline, heat_score
+from qingting.core.trends import MAX_BUCKETS, EventActivity, StreamBaseline, heat_score
 from qingting.core.types import (
     Assignment,
     BatchResult,
@@ -39,11 +44,15 @@ from qingting.core.types import (
     EventSummary,
     Item,
     SentimentLabel,
+    TrendState,
 )
 
 __all__ = ["Pipeline", "PipelineConfig"]
 
-SNAPSHOT_MAGIC = b"QTPIPE1\n"
+CHECKPOINT_VERSION = 1
+"""Format of :meth:`Pipeline.checkpoint`; bump it (with a migration in :data:`MIGRATIONS` where
+possible) whenever the state written changes."""
+MIGRATIONS: dict[int, Any] = {}  # format v -> function turning a decoded v state into v + 1
 TITLE_CHARS = 60
 MIN_JOIN_CHARS = 6  # a duplicate shorter than this is marked, but not joined to its original's event
 MAX_RETIRED = 10_000  # retired event summaries kept for lookups; older ones live in the caller's store
@@ -137,7 +146,9 @@ class Pipeline:
         self.clusterer_ = OnlineClusterer(**{"window_seconds": c.window_seconds, "seed": c.seed, **c.cluster})
         self.baseline_ = StreamBaseline()
         self.events_: dict[int, _Event] = {}
-        self.retired_: dict[int, EventSummary] = {}
+        # retired event id -> its summary as compact JSON bytes (decoded by events(); checkpointed as
+        # they are, so a checkpoint neither re-encodes nor decodes them)
+        self.retired_: dict[int, bytes] = {}
         # recent item id -> event id, for duplicates and reposts; bounded by the window
         self.item_event_: dict[str, int] = {}
         self.item_canon_: dict[str, str] = {}
@@ -174,21 +185,91 @@ class Pipeline:
 
     def events(self) -> list[EventSummary]:
         """Summaries of all live events and the most recently retired ones."""
-        return [self._summary(ev) for ev in self.events_.values()] + list(self.retired_.values())
+        live = [self._summary(ev) for ev in self.events_.values()]
+        return live + [_summary_from_state(orjson.loads(s)) for s in self.retired_.values()]
+
+    def checkpoint(self) -> bytes:
+        """The whole learned state as a versioned, non-executable checkpoint (see
+        :mod:`qingting.core.checkpoint`); :meth:`from_checkpoint` continues from it exactly."""
+        return checkpoint_dump(self._state(), version=CHECKPOINT_VERSION)
+
+    @classmethod
+    def from_checkpoint(cls, blob: bytes) -> Pipeline:
+        """A pipeline that continues exactly where the one that wrote ``blob`` stopped.
+
+        Raises :class:`~qingting.core.checkpoint.CheckpointVersionError` for a checkpoint of a
+        format this version cannot read (including the pickled snapshots of earlier versions,
+        which are never unpickled): rebuild the engine from the stored items instead.
+        Raises :class:`~qingting.core.checkpoint.CheckpointError` for damaged bytes.
+        """
+        state = checkpoint_load(blob, version=CHECKPOINT_VERSION, migrations=MIGRATIONS)
+        try:
+            return cls._from_state(state)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise CheckpointError(f"engine checkpoint is inconsistent ({exc!r})") from exc
 
     def snapshot(self) -> bytes:
-        """The whole learned state as bytes (compressed pickle; only restore your own snapshots)."""
-        state = {k: v for k, v in self.__dict__.items() if k != "_analyzer"}
-        return SNAPSHOT_MAGIC + zlib.compress(pickle.dumps(state, protocol=5), 3)
+        """Same as :meth:`checkpoint` (the name the platform has always called)."""
+        return self.checkpoint()
 
     @classmethod
     def restore(cls, blob: bytes) -> Pipeline:
-        """A pipeline that continues exactly where the one that made ``blob`` stopped."""
-        if not blob.startswith(SNAPSHOT_MAGIC):
-            raise ValueError("not a Qingting pipeline snapshot (bad header)")
-        state = pickle.loads(zlib.decompress(blob[len(SNAPSHOT_MAGIC) :]))
+        """Same as :meth:`from_checkpoint`."""
+        return cls.from_checkpoint(blob)
+
+    def _state(self) -> dict[str, Any]:
+        c = self.config
+        recent_t = np.array([t for t, _ in self.recent_], dtype="<f8")
+        return {
+            "config": {
+                "dedupe_threshold": c.dedupe_threshold,
+                "window_seconds": c.window_seconds,
+                "bucket_seconds": c.bucket_seconds,
+                "neutral_band": list(c.neutral_band),
+                "sentiment_model": c.sentiment_model,
+                "seed": c.seed,
+                "cluster": dict(c.cluster),
+            },
+            "deduper": self.deduper_.to_state(),
+            "clusterer": self.clusterer_.to_state(),
+            "baseline": [self.baseline_.mean_, self.baseline_.var_, self.baseline_.n_],
+            "events": [_event_state(ev) for ev in self.events_.values()],
+            "retired_ids": np.array(list(self.retired_), dtype="<i8"),
+            "retired_lengths": np.array([len(b) for b in self.retired_.values()], dtype="<i8"),
+            "retired_json": np.frombuffer(b"".join(self.retired_.values()), dtype="|u1"),
+            "item_event_ids": list(self.item_event_),
+            "item_event": np.array(list(self.item_event_.values()), dtype="<i8"),
+            "item_canon_ids": list(self.item_canon_),
+            "item_canon": list(self.item_canon_.values()),
+            "recent_time": recent_t,
+            "recent_ids": [iid for _, iid in self.recent_],
+            "now": self.now_,
+            "n_items": self.n_items_,
+        }
+
+    @classmethod
+    def _from_state(cls, state: dict[str, Any]) -> Pipeline:
+        cfg = dict(state["config"])
+        cfg["neutral_band"] = tuple(cfg["neutral_band"])
         self = cls.__new__(cls)
-        self.__dict__.update(state)
+        self.config = PipelineConfig(**cfg)
+        self.deduper_ = Deduper.from_state(state["deduper"])
+        self.clusterer_ = OnlineClusterer.from_state(state["clusterer"])
+        self.baseline_ = StreamBaseline()
+        self.baseline_.mean_, self.baseline_.var_, self.baseline_.n_ = state["baseline"]
+        events = (_event_from_state(e) for e in state["events"])
+        self.events_ = {ev.id: ev for ev in events}
+        blob = state["retired_json"].tobytes()
+        ends = np.cumsum(state["retired_lengths"]).tolist()
+        self.retired_ = {
+            eid: blob[end - n : end]
+            for eid, n, end in zip(state["retired_ids"].tolist(), state["retired_lengths"].tolist(), ends, strict=True)
+        }
+        self.item_event_ = dict(zip(state["item_event_ids"], state["item_event"].tolist(), strict=True))
+        self.item_canon_ = dict(zip(state["item_canon_ids"], state["item_canon"], strict=True))
+        self.recent_ = deque(zip(state["recent_time"].tolist(), state["recent_ids"], strict=True))
+        self.now_ = float(state["now"])
+        self.n_items_ = int(state["n_items"])
         self._analyzer = None
         return self
 
@@ -328,7 +409,7 @@ class Pipeline:
             ev = self.events_.pop(r.event_id, None)
             if ev is not None:
                 s = self._summary(ev, retired=True, keywords=r.keywords)
-                self.retired_[r.event_id] = s
+                self.retired_[r.event_id] = orjson.dumps(_summary_state(s))
                 retired.append(s)
 
     def _label(self, prob: float) -> SentimentLabel:
@@ -462,3 +543,53 @@ def _with_merge(s: EventSummary, event_id: int, survivor: int) -> EventSummary:
 def _title(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1] + "…"
+
+
+def _activity_state(a: EventActivity) -> list[Any]:
+    return [
+        a.bucket_seconds, a.bucket_, a.count_, a.fast_, a.slow_, a.var_, a.peak_, a.last_time_,
+        [x for pair in a.buckets_ for x in pair],
+    ]  # fmt: skip
+
+
+def _activity_from_state(s: list[Any]) -> EventActivity:
+    a = EventActivity.__new__(EventActivity)
+    a.bucket_seconds, a.bucket_, a.count_, a.fast_, a.slow_, a.var_, a.peak_, a.last_time_, flat = s
+    a.buckets_ = deque(zip(flat[0::2], flat[1::2], strict=True), maxlen=MAX_BUCKETS)
+    return a
+
+
+def _event_state(ev: _Event) -> list[Any]:
+    return [
+        ev.id, ev.first_seen, ev.last_seen, ev.item_count, ev.dup_count, sorted(ev.sources), ev.mainstream,
+        ev.engagement, ev.sent_sum, ev.negative, ev.langs, ev.rep_id, ev.rep_title, ev.rep_score,
+        _activity_state(ev.activity),
+    ]  # fmt: skip
+
+
+def _event_from_state(s: list[Any]) -> _Event:
+    ev = _Event.__new__(_Event)
+    (ev.id, ev.first_seen, ev.last_seen, ev.item_count, ev.dup_count, sources, ev.mainstream, ev.engagement,
+     ev.sent_sum, ev.negative, ev.langs, ev.rep_id, ev.rep_title, ev.rep_score, act) = s  # fmt: skip
+    ev.sources = set(sources)
+    ev.activity = _activity_from_state(act)
+    return ev
+
+
+def _summary_state(s: EventSummary) -> list[Any]:
+    return [
+        s.event_id, s.title, list(s.keywords), s.first_seen, s.last_seen, s.item_count, s.duplicate_count,
+        s.source_count, s.mainstream_count, s.engagement, [x for pair in s.buckets for x in pair], s.heat,
+        s.trend.value, s.burst_z, s.sentiment, s.negative_share, s.lang, s.retired, s.representative_id,
+        s.merged_into,
+    ]  # fmt: skip
+
+
+def _summary_from_state(s: list[Any]) -> EventSummary:
+    (eid, title, kws, first, last, n, dups, srcs, ms, eng, flat, heat, trend, z, sent, neg, lang, retired, rep,
+     merged) = s  # fmt: skip
+    buckets = tuple(zip(flat[0::2], flat[1::2], strict=True))
+    return EventSummary(
+        eid, title, tuple(kws), first, last, n, dups, srcs, ms, eng, buckets, heat, TrendState(trend), z, sent, neg,
+        lang, retired, rep, merged,
+    )  # fmt: skip

@@ -46,6 +46,7 @@ __all__ = [
     "PERIOD_SECTIONS",
     "WORK_SECTIONS",
     "BulletinFigures",
+    "ChannelReleases",
     "Count",
     "EventFigure",
     "Letterhead",
@@ -577,6 +578,19 @@ class UnitWork:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelReleases:
+    """Releases published on one of the organisation's own channels, and how many were corrected."""
+
+    channel: str
+    published: int
+    corrected: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.corrected <= self.published:
+            raise ValueError(f"{self.channel}: corrected ({self.corrected}) must lie within published")
+
+
+@dataclass(frozen=True, slots=True)
 class WorkFigures:
     """The figures of a work report (工作情况报告) for a period.
 
@@ -601,6 +615,8 @@ class WorkFigures:
     # Cases due in the period. When given, 按时办结率 = 按时办结 ÷ 期内到期 (the cases module's
     # definition); without it, 按时办结 ÷ 办结.
     cases_due: int | None = None
+    # Releases per own channel (三审三校, 信息准确率), when the releases module is installed.
+    releases: tuple[ChannelReleases, ...] | None = None
 
     def __post_init__(self) -> None:
         limit = self.cases_closed if self.cases_due is None else self.cases_due
@@ -656,6 +672,30 @@ def build_work_report(figures: WorkFigures, head: Letterhead, template: ReportTe
         )
     sentence += "。"
     body: list[Block] = [Heading(1, "主要工作数据"), Paragraph(sentence)]
+    if f.releases is not None:
+        published = sum(r.published for r in f.releases)
+        corrected = sum(r.corrected for r in f.releases)
+        if published:
+            body.append(
+                Paragraph(
+                    f"严格落实信息发布三审三校制度，{len(f.releases)}个自有平台共发布信息{_n(published)}条，"
+                    f"更正{_n(corrected)}条，信息准确率{percent(published - corrected, published)}。"
+                )
+            )
+            rows = tuple(
+                (r.channel, r.published, r.corrected, percent(r.published - r.corrected, r.published))
+                for r in f.releases
+            )
+            body.append(
+                Table(
+                    ("平台", "发布（条）", "更正（条）", "信息准确率"),
+                    rows,
+                    caption="自有平台信息发布情况",
+                    note="注：信息准确率＝未更正的发布条数÷发布条数；一条稿件在几个平台发布即计几条。",
+                )
+            )
+        else:
+            body.append(Paragraph("本期自有平台未发布经审核的信息。"))
 
     def shown(value: int | None) -> str | int:
         return NO_DATA if value is None else value

@@ -36,6 +36,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import islice
+from typing import Any
+
+import numpy as np
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,6 +267,105 @@ class OnlineClusterer:
         if eid is None:
             raise KeyError(f"event {event_id} is not live (unknown or retired)")
         return self.events_[eid].size
+
+    def to_state(self) -> dict[str, Any]:
+        """Parameters and learned state as plain values and numeric arrays (for checkpoints).
+
+        Posting lists are written as the order of their events only: their weights are the
+        centroids' (the index mirrors them), so each (term, event) weight is stored once.
+        """
+        events = self.events_
+        term_ids: dict[str, int] = {t: i for i, t in enumerate(self.postings_)}
+        cent_terms: list[int] = []
+        cent_weights: list[float] = []
+        absorbed: list[int] = []
+        for ev in events.values():
+            for t, w in ev.centroid.items():
+                cent_terms.append(term_ids[t])
+                cent_weights.append(w)
+            absorbed.extend(ev.absorbed)
+        post_events = [e for p in self.postings_.values() for e in p]
+        evs = list(events.values())
+        return {
+            "params": {
+                "threshold": self.threshold,
+                "merge_threshold": self.merge_threshold,
+                "decay_items": self.decay_items,
+                "decay_seconds": self.decay_seconds,
+                "window_seconds": self.window_seconds,
+                "window_items": self.window_items,
+                "young_size": self.young_size,
+                "max_scan": self.max_scan,
+                "max_terms": self.max_terms,
+                "seed": self.seed,
+            },
+            "terms": list(term_ids),
+            "event_ids": np.array(list(events), dtype="<i8"),
+            "norm2": np.array([e.norm2 for e in evs], dtype="<f8"),
+            "size": np.array([e.size for e in evs], dtype="<i8"),
+            "first_time": np.array([e.first_time for e in evs], dtype="<f8"),
+            "last_time": np.array([e.last_time for e in evs], dtype="<f8"),
+            "last_pos": np.array([e.last_pos for e in evs], dtype="<i8"),
+            "n_terms": np.array([len(e.centroid) for e in evs], dtype="<i8"),
+            "centroid_terms": np.array(cent_terms, dtype="<i4"),
+            "centroid_weights": np.array(cent_weights, dtype="<f8"),
+            "n_absorbed": np.array([len(e.absorbed) for e in evs], dtype="<i8"),
+            "absorbed": np.array(absorbed, dtype="<i8"),
+            "posting_lengths": np.array([len(p) for p in self.postings_.values()], dtype="<i8"),
+            "posting_events": np.array(post_events, dtype="<i8"),
+            "alias_from": np.array(list(self.aliases_), dtype="<i8"),
+            "alias_to": np.array(list(self.aliases_.values()), dtype="<i8"),
+            "next_id": self.next_id_,
+            "position": self.position_,
+            "now": self.now_,
+            "n_merges": self.n_merges_,
+            "n_retired": self.n_retired_,
+            "due_time": self.due_time_,
+            "due_pos": self.due_pos_,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> OnlineClusterer:
+        """A clusterer that continues where the one that wrote ``state`` (:meth:`to_state`) stopped."""
+        self = cls(**state["params"])
+        terms: list[str] = state["terms"]
+        cterms = state["centroid_terms"].tolist()
+        cweights = state["centroid_weights"].tolist()
+        absorbed = state["absorbed"].tolist()
+        pos = apos = 0
+        events: dict[int, _Event] = {}
+        for eid, norm2, size, t0, t1, lpos, nt, na in zip(
+            state["event_ids"].tolist(),
+            state["norm2"].tolist(),
+            state["size"].tolist(),
+            state["first_time"].tolist(),
+            state["last_time"].tolist(),
+            state["last_pos"].tolist(),
+            state["n_terms"].tolist(),
+            state["n_absorbed"].tolist(),
+            strict=True,
+        ):
+            centroid = {terms[i]: w for i, w in zip(cterms[pos : pos + nt], cweights[pos : pos + nt], strict=True)}
+            pos += nt
+            events[eid] = _Event(centroid, norm2, math.sqrt(norm2), size, t0, t1, lpos, absorbed[apos : apos + na])
+            apos += na
+        self.events_ = events
+        postings: dict[str, dict[int, float]] = {}
+        pev = state["posting_events"].tolist()
+        pos = 0
+        for term, n in zip(terms, state["posting_lengths"].tolist(), strict=True):
+            postings[term] = {e: events[e].centroid[term] for e in pev[pos : pos + n]}
+            pos += n
+        self.postings_ = postings
+        self.aliases_ = dict(zip(state["alias_from"].tolist(), state["alias_to"].tolist(), strict=True))
+        self.next_id_ = int(state["next_id"])
+        self.position_ = int(state["position"])
+        self.now_ = float(state["now"])
+        self.n_merges_ = int(state["n_merges"])
+        self.n_retired_ = int(state["n_retired"])
+        self.due_time_ = float(state["due_time"])
+        self.due_pos_ = state["due_pos"]  # an int, or -inf before any event
+        return self
 
     # ------------------------------------------------------------------ internals
 

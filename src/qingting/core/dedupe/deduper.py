@@ -212,6 +212,124 @@ class Deduper:
         self.__dict__.update(state)
         self._set_hash_params()
 
+    def to_state(self) -> dict[str, Any]:
+        """The parameters and learned state as plain values and numeric arrays (for checkpoints).
+
+        Only remembered canonical items are written; LSH buckets are rebuilt from their
+        signatures by :meth:`from_state`, so the state stays about 300 bytes per remembered item.
+        """
+        from qingting.core.checkpoint import split_u128
+
+        live = [row for row, iid in enumerate(self.ids_) if iid is not None]
+        banded = np.array([bool(self.row_bands_[row]) for row in live], dtype=bool)
+        live_a = np.array(live, dtype="<i8")
+        tk_lo, tk_hi = split_u128([self.text_keys_[row] for row in live])
+        ex_keys = list(self.exact_)
+        ex_lo, ex_hi = split_u128(ex_keys)
+        ex_vals = list(self.exact_.values())
+        dup_rows = list(self.row_dups_)
+        dup_flat = [k for r in dup_rows for k in self.row_dups_[r]]
+        dup_lo, dup_hi = split_u128(dup_flat)
+        heap = self.heap_
+        return {
+            "params": {
+                "threshold": self.threshold,
+                "shingle": self.shingle,
+                "num_perm": self.num_perm,
+                "bands": self.bands,
+                "rows": self.rows,
+                "window_seconds": self.window_seconds,
+                "max_items": self.max_items,
+                "min_shingles": self.min_shingles,
+                "max_chars": self.max_chars,
+                "seed": self.seed,
+            },
+            "capacity": int(self.sigs_.shape[0]),
+            "rows": live_a,
+            "ids": [self.ids_[row] for row in live],
+            "text_key_lo": tk_lo,
+            "text_key_hi": tk_hi,
+            "row_seq": np.array([self.row_seq_[row] for row in live], dtype="<i8"),
+            "banded": banded,
+            "sigs": np.ascontiguousarray(self.sigs_[live_a[banded]], dtype="<u4"),
+            "free_rows": np.array(self.free_rows_, dtype="<i8"),
+            "exact_lo": ex_lo,
+            "exact_hi": ex_hi,
+            "exact_row": np.array([v[0] for v in ex_vals], dtype="<i8"),
+            "exact_near": np.array([v[1] == "near" for v in ex_vals], dtype=bool),
+            "exact_sim": np.array([v[2] for v in ex_vals], dtype="<f8"),
+            "dup_rows": np.array(dup_rows, dtype="<i8"),
+            "dup_counts": np.array([len(self.row_dups_[r]) for r in dup_rows], dtype="<i8"),
+            "dup_lo": dup_lo,
+            "dup_hi": dup_hi,
+            "heap_time": np.array([h[0] for h in heap], dtype="<f8"),
+            "heap_seq": np.array([h[1] for h in heap], dtype="<i8"),
+            "heap_row": np.array([h[2] for h in heap], dtype="<i8"),
+            "max_time": self.max_time_,
+            "n_seen": self.n_seen_,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Deduper:
+        """A deduper that continues where the one that wrote ``state`` (:meth:`to_state`) stopped."""
+        from qingting.core.checkpoint import join_u128
+
+        self = cls(**state["params"])
+        cap = int(state["capacity"])
+        self.sigs_ = np.zeros((cap, self.num_perm), dtype=np.uint32)
+        self.ids_ = [None] * cap
+        self.text_keys_ = [0] * cap
+        self.row_seq_ = [0] * cap
+        self.row_bands_ = [()] * cap
+        rows = state["rows"].tolist()
+        banded = state["banded"].astype(bool)
+        seqs = state["row_seq"].tolist()
+        for row, iid, key, seq in zip(
+            rows, state["ids"], join_u128(state["text_key_lo"], state["text_key_hi"]), seqs, strict=True
+        ):
+            self.ids_[row] = iid
+            self.text_keys_[row] = key
+            self.row_seq_[row] = seq
+        banded_rows = np.asarray(state["rows"])[banded]
+        sigs = np.asarray(state["sigs"], dtype=np.uint32).reshape(-1, self.num_perm)
+        self.sigs_[banded_rows] = sigs
+        if len(banded_rows):
+            keys = band_keys(sigs, self._band_mult, self._band_salt).tolist()
+            lsh = self.lsh_
+            order = sorted(range(len(banded_rows)), key=lambda i: self.row_seq_[int(banded_rows[i])])
+            for i in order:
+                row = int(banded_rows[i])
+                bands = tuple(keys[i])
+                self.row_bands_[row] = bands
+                for band in bands:
+                    bucket = lsh.setdefault(band, row)
+                    if bucket is row:
+                        continue
+                    if isinstance(bucket, int):
+                        lsh[band] = [bucket, row]
+                    else:
+                        bucket.append(row)
+        self.free_rows_ = state["free_rows"].tolist()
+        kinds: list[Literal["exact", "near"]] = ["near" if n else "exact" for n in state["exact_near"].tolist()]
+        self.exact_ = dict(
+            zip(
+                join_u128(state["exact_lo"], state["exact_hi"]),
+                zip(state["exact_row"].tolist(), kinds, state["exact_sim"].tolist(), strict=True),
+                strict=True,
+            )
+        )
+        flat = join_u128(state["dup_lo"], state["dup_hi"])
+        pos = 0
+        for row, n in zip(state["dup_rows"].tolist(), state["dup_counts"].tolist(), strict=True):
+            self.row_dups_[row] = flat[pos : pos + n]
+            pos += n
+        self.heap_ = list(
+            zip(state["heap_time"].tolist(), state["heap_seq"].tolist(), state["heap_row"].tolist(), strict=True)
+        )
+        self.max_time_ = float(state["max_time"])
+        self.n_seen_ = int(state["n_seen"])
+        return self
+
     def _set_hash_params(self) -> None:
         self._hasher, self._band_mult, self._band_salt = _hash_params(
             self.num_perm, self.shingle, self.seed, self.bands, self.rows

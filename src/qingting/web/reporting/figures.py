@@ -194,6 +194,19 @@ def submission_counts(unit_ids: list[int], start: datetime, end: datetime) -> di
     return {key: int(_field(raw, key) or 0) for key in ("submitted", "adopted_full", "adopted_summary", "not_adopted")}
 
 
+def release_counts(unit_ids: list[int], start: datetime, end: datetime) -> tuple[Any, ...] | None:
+    """Releases published per own channel and corrected (信息准确率); ``None`` without releases."""
+    from qingting.reports.figures import ChannelReleases
+
+    counts = _selector("qingting.web.releases.selectors", "release_counts")
+    if counts is None:
+        return None
+    return tuple(
+        ChannelReleases(str(_field(r, "channel")), int(_field(r, "published")), int(_field(r, "corrected")))
+        for r in counts(unit_ids, start, end)
+    )
+
+
 def bulletin_count(unit_ids: list[int], start: datetime, end: datetime) -> int:
     """舆情专报 issued in the period: the bulletins archived through :func:`services.report_archive`."""
     from qingting.web.reporting.models import IssuedReport, ReportKind
@@ -303,6 +316,7 @@ def work_figures(unit: Unit, period_label: str) -> WorkFigures:
         units=() if cases is None else cases.units,
         submitted=None if submissions is None else submissions["submitted"],
         bulletins_adopted=None if submissions is None else submissions["adopted_full"] + submissions["adopted_summary"],
+        releases=release_counts(ids, start, end),
     )
 
 

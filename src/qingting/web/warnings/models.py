@@ -281,6 +281,7 @@ class NotificationKind(models.TextChoices):
     WARNING = "warning", _("Warning")
     ESCALATION = "escalation", _("Escalation")
     DIGEST = "digest", _("Daily digest")
+    REMINDER = "reminder", _("Reminder")  # another app's deadline reminder (the ledger's tasks)
 
 
 class NotificationStatus(models.TextChoices):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
@@ -95,4 +95,59 @@ def warning_counts(unit_ids: Iterable[int], start: datetime, end: datetime) -> d
     out = {t: 0 for t in (4, 3, 2, 1)}
     for row in rows:
         out[row["tier"]] = row["n"]
+    return out
+
+
+def standing_duty_list(unit: Any) -> list[Any]:
+    """The standing duty list (值班表 escalation order) of ``unit`` or its nearest ancestor with one."""
+    from qingting.web.warnings.models import DutyMember
+
+    ids = [int(p) for p in unit.path.strip("/").split("/") if p.isdigit()] or [unit.pk]
+    members = list(DutyMember.objects.filter(unit_id__in=ids).select_related("user").order_by("position"))
+    for unit_id in reversed(ids):
+        users = [m.user for m in members if m.unit_id == unit_id and m.user.is_active]
+        if users:
+            return users
+    return []
+
+
+def key_days(unit_ids: Iterable[int], first: date, last: date) -> dict[int, dict[date, str]]:
+    """Key dates (敏感节点) that ask for a 24-hour watch, per unit: ``{unit_id: {day: label}}``.
+
+    A yearly key date (``annual``) repeats on the same month and day every year. Only the given
+    units' own key dates are returned; the caller adds ancestors' when they apply downwards.
+    """
+    from qingting.web.warnings.models import KeyDate
+
+    out: dict[int, dict[date, str]] = {}
+    for kd in KeyDate.objects.filter(unit_id__in=list(unit_ids), watch_24h=True):
+        years = range(first.year, last.year + 1) if kd.annual else [None]
+        for year in years:
+            start, end = kd.start, kd.end
+            if year is not None:
+                try:
+                    start, end = start.replace(year=year), end.replace(year=year + (end.year - start.year))
+                except ValueError:  # 29 February in a common year
+                    continue
+            d = max(start, first)
+            while d <= min(end, last):
+                out.setdefault(kd.unit_id, {})[d] = kd.label
+                d += timedelta(days=1)
+    return out
+
+
+def response_hours(unit_ids: Iterable[int], start: datetime, end: datetime) -> dict[int, list[float]]:
+    """Hours from raising to the first response (acknowledged, promoted or dismissed) of the event
+    warnings raised in ``[start, end)``, per unit. Warnings still unanswered are left out (the
+    caller counts them with :func:`unanswered_counts`)."""
+    out: dict[int, list[float]] = {}
+    rows = (
+        Warning.objects.filter(unit_id__in=list(unit_ids), raised_at__gte=start, raised_at__lt=end, kind="event")
+        .exclude(status="superseded", acknowledged_at__isnull=True)
+        .values_list("unit_id", "raised_at", "acknowledged_at", "closed_at", "status")
+    )
+    for unit_id, raised, acked, closed, status in rows:
+        answered = acked or (closed if status in ("promoted", "dismissed") else None)
+        if answered is not None:
+            out.setdefault(unit_id, []).append(max(0.0, (answered - raised).total_seconds() / 3600))
     return out

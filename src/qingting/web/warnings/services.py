@@ -169,15 +169,28 @@ def _early(w: Warning) -> EarlyWarning:
     )
 
 
-def _duty(unit: Unit) -> list[Any]:
-    """The duty list of the unit, or of its nearest ancestor that has one."""
+def _duty(unit: Unit, at: datetime | None = None) -> list[Any]:
+    """Who a warning of ``unit`` reaches, in order: first whoever the duty plan has on duty at
+    ``at`` (the ledger's shifts: the person on duty, then the leader in charge — decision 0092),
+    then the standing duty list of the unit, or of its nearest ancestor that has one."""
     ids = [int(p) for p in unit.path.strip("/").split("/") if p.isdigit()] or [unit.pk]
     members = list(DutyMember.objects.filter(unit_id__in=ids).select_related("user").order_by("position"))
+    standing: list[Any] = []
     for unit_id in reversed(ids):
-        users = [m.user for m in members if m.unit_id == unit_id and m.user.is_active]
-        if users:
-            return users
-    return []
+        standing = [m.user for m in members if m.unit_id == unit_id and m.user.is_active]
+        if standing:
+            break
+    first = [u for u in _on_duty(unit, at or timezone.now()) if u.is_active]
+    return first + [u for u in standing if u.pk not in {f.pk for f in first}]
+
+
+def _on_duty(unit: Unit, at: datetime) -> list[Any]:
+    """The people the ledger's duty plan has on duty (the ledger app may be absent)."""
+    try:
+        ledger: Any = importlib.import_module("qingting.web.ledger.selectors")
+    except ImportError:
+        return []
+    return list(ledger.on_duty_people(unit, at))
 
 
 def warnings_evaluate(*, scheme_id: int, event_ids: Sequence[int], now: datetime | None = None) -> list[Warning]:
@@ -208,7 +221,7 @@ def warnings_evaluate(*, scheme_id: int, event_ids: Sequence[int], now: datetime
         }
         engine = WarningEngine.restore([_early(w) for w in stored.values()], policy, scheme=f"s{scheme.pk}")
         by_engine_id = {f"db{pk}": w for pk, w in stored.items()}
-        duty = _duty(scheme.unit)
+        duty = _duty(scheme.unit, now)
         raised: list[Warning] = []
         for event in events:
             match = _update_match(event, matcher, policy.bucket_seconds) if matcher is not None else None
@@ -659,7 +672,7 @@ def escalate_due(now: datetime | None = None) -> int:
         since = w.last_escalated_at or w.raised_at
         if timeout is None or (now - since).total_seconds() < timeout:
             continue
-        duty = _duty(w.unit)
+        duty = _duty(w.unit, now)
         nxt = w.escalation_level + 1
         if nxt >= len(duty):
             continue
@@ -698,6 +711,30 @@ def _person_channels(user: Any, unit: Unit) -> list[NotificationChannel]:
         .first()
     )
     return [email] if email is not None else []
+
+
+def people_notify(
+    *, users: Sequence[Any], unit: Unit, message: Message, key: str, now: datetime | None = None, kind: str = "reminder"
+) -> int:
+    """Queue ``message`` in the outbox for each of ``users`` (their channels, else the unit's e-mail).
+
+    For other apps' reminders and escalations (the ledger's task deadlines): the same outbox,
+    retries and delivery log as warnings. ``key`` makes it idempotent: a message already queued
+    under the same key to the same place is not queued again. Returns how many rows were queued.
+    """
+    now = now or timezone.now()
+    if kind not in NotificationKind.values:
+        raise ValueError(f"unknown notification kind {kind!r}; known: {', '.join(NotificationKind.values)}")
+    n = 0
+    seen: set[int] = set()
+    for user in users:
+        if user is None or user.pk in seen or not user.is_active:
+            continue
+        seen.add(user.pk)
+        for channel in _person_channels(user, unit):
+            if _enqueue(kind=kind, channel=channel, message=message, key=key, now=now, user=user):
+                n += 1
+    return n
 
 
 def _local(now: datetime) -> datetime:

@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "qingting.web.reporting",
     "qingting.web.bulletins",
     "qingting.web.channels",
+    "qingting.web.releases",
+    "qingting.web.ledger",
 ]
 
 MIDDLEWARE = [
