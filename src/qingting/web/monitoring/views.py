@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from qingting.web.monitoring import search as search_lib
 from qingting.web.monitoring import selectors
@@ -51,6 +51,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def event_board(request: HttpRequest) -> HttpResponse:
     form = EventFilterForm(request.GET or None, user=request.user)
     page = _page(request, selectors.event_board(request.user, form.filters()))
+    selectors.attach_scheme_names(request.user, page.object_list)
     context = {"nav": "events", "form": form, "page": page, "query": _query_without_page(request)}
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "monitoring/_event_rows.html", context)
@@ -60,11 +61,16 @@ def event_board(request: HttpRequest) -> HttpResponse:
 @login_required
 def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     event = selectors.event_get(request.user, pk)
+    live = selectors.live_event(event)
+    if live.pk != event.pk:  # merged into another event: its address leads there
+        return redirect("monitoring:event", pk=live.pk)
+    selectors.attach_scheme_names(request.user, [event])
     context = {
         "nav": "events",
         "event": event,
-        "posts": selectors.event_posts(event),
-        "sources": selectors.event_sources(event),
+        "view": selectors.event_view(request.user, event),
+        "posts": selectors.event_posts(event, user=request.user),
+        "sources": selectors.event_sources(event, user=request.user),
         "timeline": selectors.event_timeline(event),
     }
     return render(request, "monitoring/event_detail.html", context)
