@@ -149,7 +149,8 @@ def _event(scheme: Any, engine_id: int, *, items: int, burst: float, heat: float
 
     now = timezone.now()
     return Event.objects.create(
-        organisation_id=services.organisation_id(scheme.unit), engine_event_id=engine_id, title=f"事件{engine_id}", first_seen=now, last_seen=now,
+        organisation_id=services.organisation_id(scheme.unit), engine_event_id=engine_id, title=f"事件{engine_id}",
+        first_seen=now, last_seen=now,
         item_count=items, burst_z=burst, heat=heat, trend="rising",
     )  # fmt: skip
 

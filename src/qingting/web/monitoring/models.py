@@ -95,6 +95,11 @@ class Scheme(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def events(self) -> models.QuerySet[Event]:
+        """The events this scheme matches (at least one of their items), through ``SchemeEvent``."""
+        return Event.objects.filter(scheme_matches__scheme=self)
+
 
 class TrendChoice(models.TextChoices):
     NEW = "new", _("New")

@@ -76,12 +76,16 @@ def events_for(user: Any) -> QuerySet[Event]:
     return qs.filter(Q(organisation_id__in=whole) | some) if whole else qs.filter(some)
 
 
-def events_of_units(unit_ids: Any) -> QuerySet[Event]:
-    """Events with an item of these units' sources or about their places (reports count these)."""
+def items_of_units(unit_ids: Any) -> QuerySet[Item]:
+    """Items of these units' sources or about their places (an item's region naming one of them)."""
     ids = list(unit_ids)
     names = [n for n in Unit.objects.filter(pk__in=ids).values_list("name", flat=True) if n]
-    mine = Item.objects.filter(Q(source__unit_id__in=ids) | Q(region__in=names), event_id=OuterRef("pk"))
-    return Event.objects.filter(Exists(mine))
+    return Item.objects.filter(Q(source__unit_id__in=ids) | Q(region__in=names))
+
+
+def events_of_units(unit_ids: Any) -> QuerySet[Event]:
+    """Events with an item of these units' sources or about their places (reports count these)."""
+    return Event.objects.filter(Exists(items_of_units(unit_ids).filter(event_id=OuterRef("pk"))))
 
 
 def items_for(user: Any) -> QuerySet[Item]:
@@ -131,6 +135,18 @@ def attach_scheme_names(user: Any, events: Any) -> None:
         names[event_id].append(name)
     for e in events:
         e.scheme_names = names[e.pk]
+
+
+def event_home_path(user: Any, event: Event) -> str:
+    """The unit path an event belongs to for ``user``: the unit of the first of the user's schemes
+    that match it, else its organisation's."""
+    path = (
+        SchemeEvent.objects.filter(event=event, scheme__in=schemes_for(user))
+        .order_by("-scheme__unit__path")
+        .values_list("scheme__unit__path", flat=True)
+        .first()
+    )
+    return path or f"/{event.organisation_id}/"
 
 
 def scheme_events(scheme_id: int) -> QuerySet[SchemeEvent]:

@@ -32,8 +32,8 @@ from qingting.reports.figures import (
     WorkFigures,
 )
 from qingting.web.accounts.models import Unit
-from qingting.web.monitoring.models import DailyCount, Item, SourceKind
-from qingting.web.monitoring.selectors import events_of_units
+from qingting.web.monitoring.models import DailyCount, SourceKind
+from qingting.web.monitoring.selectors import events_of_units, items_of_units
 
 log = logging.getLogger(__name__)
 
@@ -266,7 +266,8 @@ def period_figures(unit: Unit, period_label: str, *, top_events: int = 10) -> Pe
         .order_by("-heat", "id")[:top_events]
     )
     in_period = dict(
-        Item.objects.filter(event__in=events, published_at__gte=start, published_at__lt=end)
+        items_of_units(ids)
+        .filter(event__in=events, published_at__gte=start, published_at__lt=end)
         .values_list("event")
         .annotate(n=Count("id"))
         .values_list("event", "n")
