@@ -129,9 +129,16 @@ class SchemeOut(Schema):
     is_active: bool
     source_ids: list[int]
 
+    # Applying the scheme to stored items: status ("" when done, queued, running, failed), done, total.
+    backfill: dict[str, Any]
+
     @staticmethod
     def resolve_source_ids(obj: Scheme) -> list[int]:
         return [s.pk for s in obj.sources.all()]
+
+    @staticmethod
+    def resolve_backfill(obj: Scheme) -> dict[str, Any]:
+        return {"status": obj.backfill_status, "done": obj.backfill_done, "total": obj.backfill_total}
 
 
 class SchemeIn(Schema):

@@ -105,11 +105,12 @@ class Warning(models.Model):
         verbose_name_plural = _("warnings")
         ordering = ["-raised_at"]
         constraints = [
-            # One open warning per event and tier (and per failing source).
+            # One open warning per scheme, event and tier (and per failing source): schemes are
+            # views over one organisation's events, each warns on its own (decision 0061).
             models.UniqueConstraint(
-                fields=["event", "tier"],
+                fields=["scheme", "event", "tier"],
                 condition=Q(status__in=["new", "acknowledged"]),
-                name="warning_open_event_tier",
+                name="warning_open_scheme_event_tier",
             ),
             models.UniqueConstraint(
                 fields=["source"],

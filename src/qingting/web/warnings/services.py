@@ -199,7 +199,7 @@ def warnings_evaluate(*, scheme_id: int, event_ids: Sequence[int], now: datetime
         horizon = now - timedelta(seconds=policy.cooldown_seconds)
         stored = {
             w.pk: w
-            for w in Warning.objects.filter(event__in=events, kind=WarningKind.EVENT).filter(
+            for w in Warning.objects.filter(scheme=scheme, event__in=events, kind=WarningKind.EVENT).filter(
                 Q(status__in=OPEN_STATUSES) | Q(closed_at__gte=horizon)
             )
         }

@@ -18,4 +18,13 @@ class Migration(migrations.Migration):
             field=models.BooleanField(default=False, verbose_name="raised by a backfill"),
         ),
         migrations.DeleteModel(name="EventMatch"),
+        migrations.RemoveConstraint(model_name="warning", name="warning_open_event_tier"),
+        migrations.AddConstraint(
+            model_name="warning",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["new", "acknowledged"])),
+                fields=("scheme", "event", "tier"),
+                name="warning_open_scheme_event_tier",
+            ),
+        ),
     ]
