@@ -179,3 +179,37 @@ def test_batch_ingested_is_sent_after_commit_with_the_touched_events(
     assert set(seen[0]["scheme_events"][scheme.pk]) == set(seen[0]["event_ids"])
     assert sorted(seen[0]["item_ids"]) == sorted(result.item_ids)
     assert set(seen[0]["event_ids"]) == set(Item.objects.filter(pk__in=result.item_ids).values_list("event", flat=True))
+
+
+def test_between_checkpoints_a_restart_replays_to_the_same_engine(
+    setup: tuple[Any, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    """Checkpoints are written every few thousand items, not every batch: a restart restores the
+    last one and replays the batches placed since, giving back exactly the engine that was lost."""
+    scheme, source = setup
+    for k, prefix in enumerate(("a", "b", "c")):
+        with django_capture_on_commit_callbacks(execute=True):  # as committed: the engine stays warm
+            services.ingest_items(
+                scheme=scheme, source=source, records=stream(prefix, 5, start=1_767_225_600.0 + 600 * k)
+            )
+    state = PipelineState.objects.get()
+    assert [len(batch) for batch in state.replay] == [5, 5]  # checkpoint after the first batch only
+    warm, was_warm = services.pipeline_cache.get(state)
+    assert was_warm
+    services.pipeline_cache.clear()  # the process dies between checkpoints
+    restored = services._restore(state)
+    assert restored.snapshot() == warm.snapshot()  # nothing lost, nothing counted twice
+    # The next batch runs on the restored engine and writes a checkpoint (it was cold).
+    services.ingest_items(scheme=scheme, source=source, records=stream("d", 5, start=1_767_225_600.0 + 1800))
+    state.refresh_from_db()
+    assert state.replay == [] and state.items_ingested == 20
+    assert not Item.objects.filter(pending=True).exists()
+
+
+def test_an_unreadable_checkpoint_rebuilds_instead_of_crashing(setup: tuple[Any, Any]) -> None:
+    scheme, source = setup
+    services.ingest_items(scheme=scheme, source=source, records=stream("a", 3))
+    PipelineState.objects.update(snapshot=b"\x80\x04an old pickled snapshot")  # an older format
+    services.pipeline_cache.clear()
+    result = services.ingest_items(scheme=scheme, source=source, records=stream("b", 3))
+    assert result.created == 3 and not Item.objects.filter(pending=True).exists()

@@ -138,6 +138,14 @@ def attach_scheme_names(user: Any, events: Any) -> None:
         e.scheme_names = names[e.pk]
 
 
+def can_edit_events(user: Any, event: Event) -> bool:
+    """Whether ``user`` may merge or split the organisation's events (admin or analyst of it all)."""
+    from qingting.web.accounts.selectors import has_role
+
+    root = Unit.objects.filter(pk=event.organisation_id).first()
+    return root is not None and has_role(user, root, {"admin", "analyst"})
+
+
 def event_home_path(user: Any, event: Event) -> str:
     """The unit path an event belongs to for ``user``: the unit of the first of the user's schemes
     that match it, else its organisation's."""
