@@ -63,7 +63,7 @@ def _grow(event: Any, n: int) -> None:
                 published_at=event.first_seen + timedelta(seconds=rng.randrange(7 * 86400)),
                 author_pseudonym=f"{rng.getrandbits(128):032x}",
                 engagement=rng.randrange(50),
-                scheme_id=event.scheme_id,
+                pending=False,
                 event=event,
                 duplicate_of_id=rng.choice(originals) if originals and i % 10 == 0 else None,
                 sentiment_label=rng.choice(labels),
