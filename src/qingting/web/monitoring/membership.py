@@ -83,16 +83,21 @@ def _matching(
     views: Sequence[_View], rows: Iterable[Mapping[str, Any]], names: Mapping[int, str]
 ) -> list[tuple[int, int]]:
     """``(scheme id, item id)`` for every row a view matches; rows have pk, source_id, title, text, region."""
+    from qingting.core.text import fold
+
+    folded_names = {pk: fold(name) for pk, name in names.items()}
     pairs = []
     for row in rows:
-        text = None
+        folded = None  # the text is folded once, however many schemes look at it
         for view in views:
             if row["source_id"] not in view.source_ids:
                 continue
             if view.matcher is not None:
-                if text is None:
-                    text = f"{row['title']}\n{row['text']}" if row["title"] else row["text"]
-                if not view.matcher.matches(text, source=names.get(row["source_id"], ""), region=row["region"]):
+                if folded is None:
+                    folded = fold(f"{row['title']}\n{row['text']}" if row["title"] else row["text"])
+                    region = fold(row["region"]) if row["region"] else ""
+                source = folded_names.get(row["source_id"], "")
+                if not view.matcher.matches_folded(folded, source=source, region=region):
                     continue
             pairs.append((view.scheme_id, row["pk"]))
     return pairs
