@@ -317,8 +317,21 @@ def on_sources_changed(sender: Any, instance: Any, action: str, reverse: bool, p
     """A scheme's sources changed (``m2m_changed``): apply it to stored items again."""
     if action not in ("post_add", "post_remove", "post_clear"):
         return
-    if reverse:  # source.schemes.add(...): ``pk_set`` holds scheme ids
-        for scheme in Scheme.objects.filter(pk__in=list(pk_set or ())):
-            scheme_backfill_queue(scheme)
+    if reverse:  # source.schemes.add(...): ``instance`` is the source, ``pk_set`` the schemes
+        if action != "post_add" or _has_stored(instance.pk):
+            for scheme in Scheme.objects.filter(pk__in=list(pk_set or ())):
+                scheme_backfill_queue(scheme)
     elif isinstance(instance, Scheme):
-        scheme_backfill_queue(instance)
+        # A source with nothing stored yet adds nothing to apply the scheme to.
+        if action != "post_add" or _has_stored(*(pk_set or ())):
+            scheme_backfill_queue(instance)
+
+
+def _has_stored(*source_ids: int) -> bool:
+    return Item.objects.filter(source_id__in=list(source_ids), pending=False).exists()
+
+
+def scheme_backfill_queue_if_needed(scheme: Scheme) -> None:
+    """Queue a new scheme's backfill when its sources already hold placed items."""
+    if _has_stored(*scheme.sources.values_list("pk", flat=True)):
+        scheme_backfill_queue(scheme)

@@ -70,7 +70,7 @@ def scheme_create(*, actor: Any, unit: Unit, name: str, expression: str = "", so
     scheme = Scheme.objects.create(unit=unit, name=name, expression=expression)
     if sources:
         scheme.sources.set(sources)
-    membership.scheme_backfill_queue(scheme)
+    membership.scheme_backfill_queue_if_needed(scheme)
     audit_record(
         actor=actor,
         action="scheme.create",
