@@ -103,7 +103,8 @@ def seed(setup: Any) -> str:
     ]  # fmt: skip
     made = []
     for unit, kind, name, prefix, every, last, op, rev, details in plan:
-        source = _source(unit, f"{name}（自有平台发布）")
+        # The office reads every channel's export (a source of a unit above the channel's is allowed).
+        source = _source(office, f"{name}（自有平台发布）")
         _posts(source, every_days=every, last_days_ago=last, span_days=80, prefix=prefix)
         made.append(
             _channel(
