@@ -516,8 +516,12 @@ def figures_by_unit(
 
 
 def case_timeline(case: Case) -> QuerySet[Any]:
-    """The case's audit trail, oldest first (for the timeline on the case page)."""
-    return case.actions.select_related("actor").order_by("pk")
+    """The case's audit trail, oldest first (for the timeline on the case page).
+
+    Strictly by time, then by id for entries of the same instant: an entry recorded later about an
+    earlier moment (a case received on the 4th, registered on the 7th) still sits where it happened.
+    """
+    return case.actions.select_related("actor").order_by("at", "pk")
 
 
 def sla_status(case: Case, *, now: datetime) -> core_sla.SlaStatus:

@@ -15,15 +15,11 @@ SECRET_KEY = secret_key(DATA_DIR)
 DEBUG = env_bool("QINGTING_DEBUG")
 ALLOWED_HOSTS = env_list("QINGTING_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 
+# Our apps come BEFORE django.contrib.*, django_htmx and ninja: for a msgid in several catalogs
+# Django uses the first app's translation, and the admin's zh_Hans catalog says 关闭 for "Close"
+# and 历史 for "History" where our pages mean 办结 and 处置记录. Words our own apps share with
+# different meanings ("Summary", "Text", "History") carry a pgettext context instead.
 INSTALLED_APPS = [
-    "django.contrib.admin",
-    "django.contrib.auth",
-    "django.contrib.contenttypes",
-    "django.contrib.sessions",
-    "django.contrib.messages",
-    "django.contrib.staticfiles",
-    "django_htmx",
-    "ninja",
     "qingting.web.accounts",
     "qingting.web.audit",
     "qingting.web.monitoring",
@@ -35,6 +31,14 @@ INSTALLED_APPS = [
     "qingting.web.channels",
     "qingting.web.releases",
     "qingting.web.ledger",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "ninja",
 ]
 
 MIDDLEWARE = [
