@@ -78,6 +78,7 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "channel.create": _("channel registered"),
     "channel.update": _("channel edited"),
     "channel.state": _("channel state changed"),
+    "channel.inspect": _("channel inspected"),
     # releases
     "release.create": _("release drafted"),
     "release.update": _("release revised"),
