@@ -33,6 +33,7 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "source.enable": _("source enabled"),
     "source.disable": _("source disabled"),
     "source.import": _("items imported"),
+    "source.import_interrupted": _("import marked failed (interrupted)"),
     "source.push": _("items pushed"),
     "source.run": _("source run now"),
     "source.poll": _("source polled"),
