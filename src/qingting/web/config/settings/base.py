@@ -15,15 +15,11 @@ SECRET_KEY = secret_key(DATA_DIR)
 DEBUG = env_bool("QINGTING_DEBUG")
 ALLOWED_HOSTS = env_list("QINGTING_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 
+# Our apps come BEFORE django.contrib.*, django_htmx and ninja: for a msgid in several catalogs
+# Django uses the first app's translation, and the admin's zh_Hans catalog says 关闭 for "Close"
+# and 历史 for "History" where our pages mean 办结 and 处置记录. Words our own apps share with
+# different meanings ("Summary", "Text", "History") carry a pgettext context instead.
 INSTALLED_APPS = [
-    "django.contrib.admin",
-    "django.contrib.auth",
-    "django.contrib.contenttypes",
-    "django.contrib.sessions",
-    "django.contrib.messages",
-    "django.contrib.staticfiles",
-    "django_htmx",
-    "ninja",
     "qingting.web.accounts",
     "qingting.web.audit",
     "qingting.web.monitoring",
@@ -35,6 +31,14 @@ INSTALLED_APPS = [
     "qingting.web.channels",
     "qingting.web.releases",
     "qingting.web.ledger",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -169,10 +173,22 @@ QINGTING_SOURCE_SILENT_RATIO = float(os.environ.get("QINGTING_SOURCE_SILENT_RATI
 QINGTING_SOURCE_SILENT_MIN_NORMAL = float(os.environ.get("QINGTING_SOURCE_SILENT_MIN_NORMAL", "5"))
 QINGTING_PUSH_MAX_BYTES = 2 * 1024 * 1024  # below DATA_UPLOAD_MAX_MEMORY_SIZE, so our error shape answers
 QINGTING_PUSH_MAX_ITEMS = 500
+# File imports (docs/sources.md): the uploaded file's size, and what an Excel workbook may unpack to.
+QINGTING_IMPORT_MAX_BYTES = int(os.environ.get("QINGTING_IMPORT_MAX_BYTES", str(100 * 1024 * 1024)))
+QINGTING_IMPORT_MAX_RATIO = float(os.environ.get("QINGTING_IMPORT_MAX_RATIO", "100"))
+QINGTING_IMPORT_MAX_UNPACKED_BYTES = int(os.environ.get("QINGTING_IMPORT_MAX_UNPACKED_BYTES", str(200 * 1024 * 1024)))
 QINGTING_IMAP_CA_FILE = os.environ.get("QINGTING_IMAP_CA_FILE", "")  # an intranet mail server's CA
 
 # cases (issue 6): attachment size limit and how long after closing a case may be reopened.
 QINGTING_CASE_ATTACHMENT_MAX_BYTES = int(os.environ.get("QINGTING_CASE_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+# Any other upload (evidence files, …): at most this many bytes per file, counted while it streams in
+# (qingting.web.uploads); views with their own limit say so with @upload_limit.
+QINGTING_UPLOAD_MAX_BYTES = int(os.environ.get("QINGTING_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+FILE_UPLOAD_HANDLERS = [
+    "qingting.web.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 QINGTING_CASE_REOPEN_DAYS = int(os.environ.get("QINGTING_CASE_REOPEN_DAYS", "30"))
 
 # warnings: the address of this installation, for links in notifications (e.g. https://yq.example.gov.cn)
