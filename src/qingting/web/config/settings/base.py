@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "qingting.web.config.middleware.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -94,11 +95,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Login throttling: this many failures for one username from one address within the window
-# lock that pair for the lock period (counted in the database, so every process agrees).
-QINGTING_LOGIN_MAX_FAILURES = 5
+# Login throttling (docs/web.md): within the window, this many failures for one username from one
+# address lock that pair; so many from one address (any usernames) lock the address; so many for one
+# username (any addresses) lock the account — each for the lock period (0 turns a count off).
+# Counted in the database, so every process agrees.
+QINGTING_LOGIN_MAX_FAILURES = int(os.environ.get("QINGTING_LOGIN_MAX_FAILURES", "5"))
+QINGTING_LOGIN_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("QINGTING_LOGIN_MAX_FAILURES_PER_ADDRESS", "20"))
+QINGTING_LOGIN_MAX_FAILURES_PER_ACCOUNT = int(os.environ.get("QINGTING_LOGIN_MAX_FAILURES_PER_ACCOUNT", "30"))
 QINGTING_LOGIN_WINDOW_SECONDS = 15 * 60
 QINGTING_LOGIN_LOCK_SECONDS = 15 * 60
+
+# Sessions (docs/web.md): signed out after this long without a request, and this long after signing
+# in whatever the activity. The cookie lives no longer than the absolute lifetime.
+QINGTING_SESSION_IDLE_SECONDS = int(os.environ.get("QINGTING_SESSION_IDLE_SECONDS", str(30 * 60)))
+QINGTING_SESSION_MAX_SECONDS = int(os.environ.get("QINGTING_SESSION_MAX_SECONDS", str(12 * 3600)))
+SESSION_COOKIE_AGE = QINGTING_SESSION_MAX_SECONDS
 
 # Key for author pseudonyms (keyed HMAC of the handle). Separate from SECRET_KEY so rotating
 # session keys does not change every pseudonym; derived from it unless set explicitly.
