@@ -56,7 +56,8 @@ ALLOWED_LATIN = {
     "UTC", "English", "TF", "IDF", "AND", "OR", "NOT", "NEAR", "KB", "MB", "TSV", "STARTTLS", "TLS", "SSL",
 }  # fmt: skip
 EMOTICON = re.compile(r"\[[a-z]{2,12}\]")
-LATIN_WORD = re.compile(r"(?<![A-Za-z0-9_@./:-])[A-Za-z][A-Za-z]+(?![A-Za-z0-9_@/:-])")  # not source:x
+# Not: source:x (query syntax), text=内容 (field mappings), {period} (template placeholders).
+LATIN_WORD = re.compile(r"(?<![A-Za-z0-9_@./:{-])[A-Za-z][A-Za-z]+(?![A-Za-z0-9_@/:=}-])")
 RAW = [
     (re.compile(r"(?<![\w./@-])[a-z]+\.[a-z]+_?[a-z_]*(?![\w./-])"), "a dotted code"),
     (re.compile(r"(?<![\w./@-])[a-z]+_[a-z_]+(?![\w./-])"), "a snake_case code"),
