@@ -115,7 +115,7 @@ SESSION_COOKIE_AGE = QINGTING_SESSION_MAX_SECONDS
 
 # Key for author pseudonyms (keyed HMAC of the handle). Separate from SECRET_KEY so rotating
 # session keys does not change every pseudonym; derived from it unless set explicitly.
-QINGTING_PSEUDONYM_KEY = SECRET_KEY
+QINGTING_PSEUDONYM_KEY = os.environ.get("QINGTING_PSEUDONYM_KEY") or SECRET_KEY
 # Key for credentials stored encrypted (qingting.web.crypto); falls back to the secret key.
 QINGTING_ENCRYPTION_KEY = os.environ.get("QINGTING_ENCRYPTION_KEY", "")
 
