@@ -16,6 +16,7 @@ urlpatterns = [
     path("bulletins/", include("qingting.web.bulletins.urls")),
     path("releases/", include("qingting.web.releases.urls")),
     path("ledger/", include("qingting.web.ledger.urls")),
+    path("sentiment/", include("qingting.web.sentiment.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
