@@ -273,7 +273,7 @@ COMMANDS: tuple[click.Command, ...] = (
 
 
 # Apps that add their own commands: each has a ``cli`` module with ``register(group)``.
-APP_CLIS = ("collect", "warnings", "cases", "reporting", "bulletins", "ledger")
+APP_CLIS = ("collect", "warnings", "cases", "reporting", "bulletins", "ledger", "channels")
 
 
 def register(group: click.Group) -> None:

@@ -33,6 +33,7 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "source.enable": _("source enabled"),
     "source.disable": _("source disabled"),
     "source.import": _("items imported"),
+    "source.import_interrupted": _("import marked failed (interrupted)"),
     "source.push": _("items pushed"),
     "source.run": _("source run now"),
     "source.poll": _("source polled"),
@@ -77,6 +78,7 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "channel.create": _("channel registered"),
     "channel.update": _("channel edited"),
     "channel.state": _("channel state changed"),
+    "channel.inspect": _("channel inspected"),
     # releases
     "release.create": _("release drafted"),
     "release.update": _("release revised"),

@@ -14,6 +14,7 @@ urlpatterns = [
     path("open311/v2/", include("qingting.web.cases.open311_urls")),
     path("reports/", include("qingting.web.reporting.urls")),
     path("bulletins/", include("qingting.web.bulletins.urls")),
+    path("channels/", include("qingting.web.channels.urls")),
     path("releases/", include("qingting.web.releases.urls")),
     path("ledger/", include("qingting.web.ledger.urls")),
     path("sentiment/", include("qingting.web.sentiment.urls")),
