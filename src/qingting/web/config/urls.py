@@ -17,6 +17,7 @@ urlpatterns = [
     path("channels/", include("qingting.web.channels.urls")),
     path("releases/", include("qingting.web.releases.urls")),
     path("ledger/", include("qingting.web.ledger.urls")),
+    path("sentiment/", include("qingting.web.sentiment.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "qingting.web.channels",
     "qingting.web.releases",
     "qingting.web.ledger",
+    "qingting.web.sentiment",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
