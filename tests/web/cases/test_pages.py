@@ -278,7 +278,7 @@ def test_attachment_size_limit_and_download(people: dict[str, Any], settings: An
     client = _client(people["east_handler"])
     big = SimpleUploadedFile("scan.pdf", b"%PDF-1.4\n" + b"0" * 2000)
     response = client.post(reverse("cases:upload", args=[case.pk]), {"file": big})
-    assert response.status_code == 400 and "1000" in _text(response)
+    assert response.status_code == 413 and "1000" in _text(response)  # refused while streaming
     ok = SimpleUploadedFile("回执.pdf", b"%PDF-1.4\n%%EOF\n", content_type="text/html")
     assert client.post(reverse("cases:upload", args=[case.pk]), {"file": ok}).status_code == 302
     attachment = CaseAttachment.objects.get(case=case)

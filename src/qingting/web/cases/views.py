@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 
 from qingting.web.accounts import selectors as access
 from qingting.web.cases import forms, ui
+from qingting.web.uploads import refusal, upload_limit
 
 PAGE_SIZE = 25
 View = Callable[..., HttpResponse]
@@ -251,10 +252,14 @@ def case_reply(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponseRedirect(reverse("cases:detail", args=[pk]) + "#replies")
 
 
+@upload_limit(ui.upload_limit)
 @signed_in
 @post_only
 def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
     case = ui.case_get(request.user, pk)
+    refused = refusal(request)
+    if refused:
+        return _error_page(request, pk, refused, status=413)
     form = forms.UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return _error_page(request, pk, _("The file was not attached: see below."), status=400, upload_form=form)

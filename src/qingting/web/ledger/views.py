@@ -34,8 +34,15 @@ from qingting.web.ledger.models import (
     TaskStatus,
     TrainingForm,
 )
+from qingting.web.uploads import upload_limit
 
 MAX_UPLOAD_FILES = 10
+
+
+def _attachment_limit() -> int:
+    from qingting.web.cases.services import attachment_max_bytes
+
+    return int(attachment_max_bytes())
 
 
 def _errors(request: HttpRequest, exc: Exception) -> None:
@@ -82,6 +89,11 @@ def _person(request: HttpRequest, value: Any, field: str) -> Any:
 
 
 def _files(request: HttpRequest) -> list[tuple[str, bytes]]:
+    from qingting.web.uploads import refusal
+
+    refused = refusal(request)
+    if refused:
+        raise ValidationError({"files": [refused]})
     files = request.FILES.getlist("files")
     if len(files) > MAX_UPLOAD_FILES:
         raise ValidationError({"files": [_("At most %(n)d files at once.") % {"n": MAX_UPLOAD_FILES}]})
@@ -191,6 +203,7 @@ def task_new(request: HttpRequest) -> HttpResponse:
     )
 
 
+@upload_limit(_attachment_limit)
 @login_required
 def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     task = selectors.task_get(request.user, pk)
@@ -635,6 +648,7 @@ def _blank(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
+@upload_limit(_attachment_limit)
 @require_POST
 @login_required
 def entry_set(request: HttpRequest, scheme_id: int) -> HttpResponse:

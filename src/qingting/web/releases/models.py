@@ -214,6 +214,8 @@ class WordingEntry(models.Model):
     wrong = models.CharField(_("wrong form"), max_length=100)
     right = models.CharField(_("right form"), max_length=100)
     note = models.CharField(_("note"), max_length=200, blank=True)
+    # A leader's name or title written wrong is a 严重表述错误: it fails a channel's inspection.
+    serious = models.BooleanField(_("serious (fails an inspection)"), default=False)
 
     class Meta:
         verbose_name = _("standard wording")

@@ -166,3 +166,19 @@ def accuracy_for(user: Any, start: datetime, end: datetime) -> list[ChannelAccur
     from qingting.web.accounts.selectors import units_for
 
     return release_counts(list(units_for(user).values_list("id", flat=True)), start, end)
+
+
+def wording_rules_for(unit: Any) -> list[Any]:
+    """The standard-wording list (规范表述) of ``unit`` and its ancestors, as the inspection's rules.
+
+    The channels app inspects what a channel published against the same list the proofreader uses.
+    """
+    from qingting.core.wording import WordingRule
+    from qingting.web.releases.models import WordingEntry
+
+    ids = [int(p) for p in unit.path.strip("/").split("/") if p] or [unit.pk]
+    return [
+        WordingRule(w.wrong, w.right, serious=w.serious, note=w.note)
+        for w in WordingEntry.objects.filter(unit_id__in=ids).order_by("id")
+        if w.wrong.strip() and w.wrong != w.right
+    ]
