@@ -155,7 +155,7 @@ def test_a_format_1_checkpoint_is_migrated() -> None:
     # what format 1 wrote: no consolidation state, no merge log
     del state["merged_events"]
     cl = state["clusterer"]
-    for key in ("consolidated_pos", "merge_ids", "merge_floats", "merge_terms", "merge_weights", "apart"):
+    for key in ("checked", "consolidated_pos", "merge_ids", "merge_floats", "merge_terms", "merge_weights", "apart"):
         del cl[key]
     for key in ("max_item_terms", "consolidate_threshold", "consolidate_every", "consolidate_min_size"):
         del cl["params"][key]
