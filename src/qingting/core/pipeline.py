@@ -67,6 +67,8 @@ def _migrate_1(state: dict[str, Any]) -> dict[str, Any]:
 
 MIGRATIONS: dict[int, Any] = {1: _migrate_1}  # format v -> function turning a decoded v state into v + 1
 TITLE_CHARS = 60
+SENTIMENT_CHARS = 512  # sentiment reads at most this much of a text: the work per item is bounded
+SENTIMENT_TAIL = 128  # … of which the close of a long text
 SHORT_CHARS = 24  # posts this short are checked for content of their own (``顶``, ``同问``)
 MIN_JOIN_CHARS = 6  # a duplicate shorter than this is marked, but not joined to its original's event
 MAX_RETIRED = 10_000  # retired event summaries kept for lookups; older ones live in the caller's store
@@ -357,6 +359,8 @@ class Pipeline:
         own = norm.own.strip() or (norm.repost_of_text or "").strip()
         # a bare repost carries the tone of what it reposts
         sent = match if own_empty else sentiment_text(norm)
+        if len(sent) > SENTIMENT_CHARS:  # a long letter's tone is in its opening and its close
+            sent = sent[: SENTIMENT_CHARS - SENTIMENT_TAIL] + "\n" + sent[-SENTIMENT_TAIL:]
         # a short post may carry no story of its own (顶, 同问, +1, a bare hashtag): it never opens an event
         words = tokenize(match, lang) if match and len(match) <= SHORT_CHARS else None
         free = tagged = False
