@@ -35,7 +35,7 @@ from qingting.core.cluster import Merge, OnlineClusterer, RetiredEvent
 from qingting.core.dedupe import Deduper
 from qingting.core.dedupe.deduper import PreparedTexts
 from qingting.core.sentiment import Analyzer, default_analyzer, sentiment_text
-from qingting.core.text import detect_language, normalize, tokenize
+from qingting.core.text import detect_language, fold, normalize, tokenize
 from qingting.core.text.headline import content_free, headline, is_filler, only_hashtags
 from qingting.core.trends import MAX_BUCKETS, EventActivity, StreamBaseline, heat_score
 from qingting.core.types import (
@@ -367,7 +367,9 @@ class Pipeline:
         if match and not own_empty:
             tagged = only_hashtags(norm)
             free = tagged or (words is not None and content_free(norm, lang, words))
-        return _Prepared(item, t, match, own, lang, own_empty, tuple(notes), sent, words, free, tagged)
+        # hashtags and @accounts name stories: consolidation joins fragments that share a rare one
+        ents = tuple(dict.fromkeys([*("#" + fold(x) for x in norm.topics), *("@" + x.lower() for x in norm.mentions)]))
+        return _Prepared(item, t, match, own, lang, own_empty, tuple(notes), sent, words, free, tagged, ents)
 
     def _sentiment(self, prepared: Sequence[_Prepared]) -> list[float]:
         texts = [p.sentiment_text for p in prepared]
@@ -402,7 +404,7 @@ class Pipeline:
             if p.own_empty:
                 dup_of = self.item_canon_.get(item.parent or "", item.parent)
                 kind, sim = DuplicateKind.REPOST, 1.0
-            self.clusterer_.touch(event_id, t)
+            self.clusterer_.touch(event_id, t, p.entities)
         elif p.free and not p.tagged:
             # 顶, 同问 without a parent we know: marked when it repeats one, but no event of its own
             m = self.deduper_.add_prepared(signed, k, item.id, t)
@@ -422,10 +424,10 @@ class Pipeline:
                     canon_event = self._live(self.item_event_.get(m.canonical_id))
             if canon_event is not None:
                 event_id = canon_event
-                self.clusterer_.touch(event_id, t)
+                self.clusterer_.touch(event_id, t, p.entities)
             else:  # new text, a short copy, or a copy of an item whose event has retired
                 tokens = p.words if p.words is not None else tokenize(p.match, p.lang)
-                hit = self.clusterer_.add(tokens, t, may_open=not p.free) if tokens else None
+                hit = self.clusterer_.add(tokens, t, may_open=not p.free, entities=p.entities) if tokens else None
                 if hit is not None:
                     self._apply(hit.retired, hit.merged, hit.event_id, retired, hit.consolidated)
                 if hit is not None and hit.event_id is not None:
@@ -615,6 +617,7 @@ class _Prepared:
     words: list[str] | None  # tokens of a short post, computed once
     free: bool  # no story of its own: joins its parent or a story it names, never opens an event
     tagged: bool  # a bare hashtag: may join an event its words match
+    entities: tuple[str, ...]  # its hashtags ("#柳湾镇停水") and @accounts ("@青禾县水务局")
 
 
 def _absorb(ev: _Event, old: _Event, base: StreamBaseline) -> None:
