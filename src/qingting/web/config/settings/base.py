@@ -44,6 +44,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "qingting.web.config.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "qingting.web.audit.middleware.CorrelationIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -73,6 +74,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "qingting.web.warnings.context_processors.unread",
+                "qingting.web.config.middleware.csp_nonce",
             ],
         },
     },
@@ -114,7 +116,7 @@ SESSION_COOKIE_AGE = QINGTING_SESSION_MAX_SECONDS
 
 # Key for author pseudonyms (keyed HMAC of the handle). Separate from SECRET_KEY so rotating
 # session keys does not change every pseudonym; derived from it unless set explicitly.
-QINGTING_PSEUDONYM_KEY = SECRET_KEY
+QINGTING_PSEUDONYM_KEY = os.environ.get("QINGTING_PSEUDONYM_KEY") or SECRET_KEY
 # Key for credentials stored encrypted (qingting.web.crypto); falls back to the secret key.
 QINGTING_ENCRYPTION_KEY = os.environ.get("QINGTING_ENCRYPTION_KEY", "")
 
