@@ -185,6 +185,12 @@ class Pipeline:
             self._analyzer = default_analyzer(self.config.sentiment_model)
         return self._analyzer
 
+    @analyzer.setter
+    def analyzer(self, analyzer: Analyzer | None) -> None:
+        """Score the next items with ``analyzer`` (e.g. an organisation's active model; ``None``: the
+        configured one). Items already placed keep their sentiment."""
+        self._analyzer = analyzer
+
     def partial_fit(self, batch: Iterable[Item]) -> BatchResult:
         """Process one batch of items in order; return their assignments and the touched events."""
         items = list(batch)
