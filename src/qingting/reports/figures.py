@@ -283,6 +283,7 @@ class SentimentMix:
     positive: int
     neutral: int
     negative: int
+    model: str = ""  # which sentiment model scored these figures (e.g. 系统默认模型, 本单位模型v3)
 
     def __post_init__(self) -> None:
         if min(self.positive, self.neutral, self.negative) < 0:
@@ -310,6 +311,7 @@ class SentimentMix:
             f"正面信息{_n(self.positive)}条（占{percent(self.positive, t)}），"
             f"中性信息{_n(self.neutral)}条（占{percent(self.neutral, t)}），"
             f"负面信息{_n(self.negative)}条（占{percent(self.negative, t)}）"
+            + (f"（情感判定：{self.model}，含人工校正）" if self.model else "")
         )
 
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -101,6 +102,19 @@ class _Event:
     last_time: float
     last_pos: int
     absorbed: list[int] = field(default_factory=list)
+    checked: int = 0  # size at its last consolidation check
+    entities: dict[str, int] = field(default_factory=dict)  # hashtags, @accounts: bounded counts
+
+
+def _count_entities(event: _Event, entities: Sequence[str]) -> None:
+    counts = event.entities
+    for x in entities:
+        counts[x] = counts.get(x, 0) + 1
+    if len(counts) > 2 * _MAX_ENTITIES:  # keep the most frequent: what names the story
+        event.entities = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:_MAX_ENTITIES])
+
+
+_MAX_ENTITIES = 12
 
 
 def _positive(name: str, value: float) -> float:
@@ -156,7 +170,7 @@ class OnlineClusterer:
         max_terms: int = 300,
         max_item_terms: int = 64,
         consolidate_threshold: float | None = 0.15,
-        consolidate_every: int = 500,
+        consolidate_every: int = 1000,
         consolidate_min_size: int = 4,
         seed: int = 0,
     ) -> None:
@@ -219,13 +233,18 @@ class OnlineClusterer:
 
     # ------------------------------------------------------------------ public API
 
-    def add(self, tokens: Sequence[str], time: float, *, may_open: bool = True) -> ClusterHit:
+    def add(
+        self, tokens: Sequence[str], time: float, *, may_open: bool = True, entities: Sequence[str] = ()
+    ) -> ClusterHit:
         """Assign one item (its tokens, and its time in unix seconds) to an event.
 
         Times earlier than the latest time seen are treated as that latest time (streams arrive
         slightly out of order; events never move back in time). With ``may_open=False`` the item
         joins an event it matches but never opens one (``event_id`` is then ``None``): for posts
-        that carry no story of their own, such as a bare hashtag. Returns the :class:`ClusterHit`.
+        that carry no story of their own, such as a bare hashtag. ``entities`` (the item's hashtags
+        and @accounts, e.g. ``"#柳湾镇停水"``) are counted in the event it joins: consolidation
+        merges fragments that share a hashtag or account held by few events. Returns the
+        :class:`ClusterHit`.
         Raises ``ValueError`` for a non-finite time and ``TypeError`` for a plain string.
         """
         if not math.isfinite(time):
@@ -252,9 +271,13 @@ class OnlineClusterer:
             if not may_open:
                 return ClusterHit(None, 0.0, False, (), retired, consolidated)
             eid = self._open(vector, now, pos)
+            if entities:
+                _count_entities(self.events_[eid], entities)
             return ClusterHit(eid, 0.0, True, (), retired, consolidated)
 
         event = self._join(best, vector, now, pos)
+        if entities:
+            _count_entities(event, entities)
         merged: tuple[int, ...] = ()
         size = event.size
         if self.merge_threshold is not None and size <= self.young_size and size & (size - 1) == 0:
@@ -263,7 +286,7 @@ class OnlineClusterer:
                 best, merged = survivor, (absorbed,)
         return ClusterHit(best, best_sim, False, merged, retired, consolidated)
 
-    def touch(self, event_id: int, time: float) -> None:
+    def touch(self, event_id: int, time: float, entities: Sequence[str] = ()) -> None:
         """Keep a live event alive (a duplicate joined it) without changing its term profile.
 
         Counts the item in the event's size and last activity, and as one stream position (like
@@ -284,6 +307,8 @@ class OnlineClusterer:
         event.size += 1
         event.last_time = self.now_
         event.last_pos = pos
+        if entities:
+            _count_entities(event, entities)
         self.events_[eid] = event  # re-insert: most recent activity last
 
     def keywords(self, event_id: int, k: int = 10, *, specific: bool = False) -> list[str]:
@@ -436,6 +461,10 @@ class OnlineClusterer:
             "centroid_terms": np.array(cent_terms, dtype="<i4"),
             "centroid_weights": np.array(cent_weights, dtype="<f8"),
             "n_absorbed": np.array([len(e.absorbed) for e in evs], dtype="<i8"),
+            "checked": np.array([e.checked for e in evs], dtype="<i8"),
+            "n_entities": np.array([len(e.entities) for e in evs], dtype="<i8"),
+            "entity_names": [x for e in evs for x in e.entities],
+            "entity_counts": np.array([n for e in evs for n in e.entities.values()], dtype="<i8"),
             "absorbed": np.array(absorbed, dtype="<i8"),
             "posting_lengths": np.array([len(p) for p in self.postings_.values()], dtype="<i8"),
             "posting_events": np.array(post_events, dtype="<i8"),
@@ -483,6 +512,16 @@ class OnlineClusterer:
             pos += nt
             events[eid] = _Event(centroid, norm2, math.sqrt(norm2), size, t0, t1, lpos, absorbed[apos : apos + na])
             apos += na
+        if "checked" in state:  # format 2
+            names: list[str] = state["entity_names"]
+            counts = state["entity_counts"].tolist()
+            k = 0
+            for ev, checked, ne in zip(
+                events.values(), state["checked"].tolist(), state["n_entities"].tolist(), strict=True
+            ):
+                ev.checked = checked
+                ev.entities = dict(zip(names[k : k + ne], counts[k : k + ne], strict=True))
+                k += ne
         self.events_ = events
         postings: dict[str, dict[int, float]] = {}
         pev = state["posting_events"].tolist()
@@ -522,16 +561,29 @@ class OnlineClusterer:
         n = len(self.events_) + 2.0
         log = math.log
         vec: dict[str, float] = {}
-        for t in tokens:
-            w = vec.get(t)
-            if w is None:
+        if len(tokens) > 32:  # a long text: count first, one IDF per distinct term
+            for t, c in Counter(tokens).items():
                 p = postings.get(t)
-                vec[t] = log(n / (len(p) + 1.0) if p else n)
-            else:  # a repeated term: one more IDF (term frequency times IDF)
-                p = postings.get(t)
-                vec[t] = w + log(n / (len(p) + 1.0) if p else n)
-        if len(vec) > self.max_item_terms:  # a long text: its heaviest terms carry it (bounded state)
-            vec = {t: vec[t] for t in _top_terms(vec, self.max_item_terms)}
+                vec[t] = c * log(n / (len(p) + 1.0) if p else n)
+        else:
+            for t in tokens:
+                w = vec.get(t)
+                if w is None:
+                    p = postings.get(t)
+                    vec[t] = log(n / (len(p) + 1.0) if p else n)
+                else:  # a repeated term: one more IDF (term frequency times IDF)
+                    p = postings.get(t)
+                    vec[t] = w + log(n / (len(p) + 1.0) if p else n)
+        k = self.max_item_terms
+        if len(vec) > k:  # its heaviest terms carry a long text: the state it leaves is bounded
+            kth = sorted(vec.values(), reverse=True)[k - 1]
+            heavy = {t: w for t, w in vec.items() if w > kth}
+            for t, w in vec.items():  # ties at the k-th weight: the first in the text
+                if len(heavy) >= k:
+                    break
+                if w == kth:
+                    heavy[t] = w
+            vec = heavy
         inv = 1.0 / math.sqrt(sum(w * w for w in vec.values()))
         return {t: w * inv for t, w in vec.items()}
 
@@ -673,6 +725,8 @@ class OnlineClusterer:
         events[survivor] = keep  # the merge is activity: most recent last
         self._add_into(survivor, keep, gone.centroid)
         keep.size += gone.size
+        if gone.entities:
+            _count_entities(keep, [x for x, n in gone.entities.items() for _ in range(n)])
         keep.first_time = min(keep.first_time, gone.first_time)
         keep.last_time = max(keep.last_time, gone.last_time)
         keep.last_pos = max(keep.last_pos, gone.last_pos)
@@ -694,25 +748,31 @@ class OnlineClusterer:
             recent = events[eid]
             if recent.last_pos < since:
                 break
-            if recent.size >= min_size:
+            # checked again once it has grown by a quarter: a big story touched by one more item
+            # per pass is not compared again and again
+            if recent.size >= min_size and 4 * recent.size >= 5 * recent.checked:
                 active.append(eid)
         merges: list[Merge] = []
         idf: dict[str, float] = {}
+        norms: dict[int, float] = {}
+        holders: dict[str, list[tuple[int, int]]] = {}  # entity -> (event, count), built on first use
         exp = math.exp
         tau, tau_s = self.decay_items, self.decay_seconds
         for eid in active:
             ev = events.get(eid)
             if ev is None:  # absorbed earlier in this pass
                 continue
+            ev.checked = ev.size
             query = {t: ev.centroid[t] for t in _top_terms(ev.centroid, 30)}
             scores = self._scores(query, exclude=eid, cap=4 * self.max_scan)
-            shortlist = heapq.nlargest(5, ((d, e) for e, d in scores.items() if events[e].size >= min_size))
+            shortlist = heapq.nlargest(3, ((d, e) for e, d in scores.items() if events[e].size >= min_size))
             best, best_sim = -1, threshold
-            for _, e in shortlist:
-                if (min(e, eid), max(e, eid)) in self.apart_:
-                    continue
+            for dot, e in shortlist:
                 other = events[e]
-                sim = self._specific_cosine(ev.centroid, other.centroid, idf)
+                # cheap screen: the plain cosine of the heaviest terms must be within reach
+                if dot < 0.5 * threshold * ev.norm * other.norm or (min(e, eid), max(e, eid)) in self.apart_:
+                    continue
+                sim = self._specific_cosine(eid, e, idf, norms)
                 sim *= exp(-abs(ev.last_pos - other.last_pos) / tau)
                 if tau_s is not None:
                     gap = max(ev.first_time, other.first_time) - min(ev.last_time, other.last_time)
@@ -720,6 +780,8 @@ class OnlineClusterer:
                         sim *= exp(-gap / tau_s)
                 if sim > best_sim or (sim == best_sim and 0 <= e < best):
                     best, best_sim = e, sim
+            if best < 0 and ev.entities:
+                best, best_sim = self._by_entity(eid, ev, holders, tau_s)
             if best < 0:
                 continue
             other = events[best]
@@ -732,6 +794,7 @@ class OnlineClusterer:
             rec = Merge(absorbed, survivor, now, round(best_sim, 6), gone.size, tuple(terms),
                         tuple(gone.centroid[t] for t in terms))  # fmt: skip
             self._merge(survivor, absorbed)
+            norms.pop(survivor, None)
             for a, r in list(self.merge_log_.items()):  # earlier merges into the absorbed one follow it
                 if r.survivor == absorbed:
                     self.merge_log_[a] = Merge(a, survivor, r.time, r.similarity, r.size, r.terms, r.weights)
@@ -739,9 +802,46 @@ class OnlineClusterer:
             merges.append(rec)
         return tuple(merges)
 
-    def _specific_cosine(self, a: dict[str, float], b: dict[str, float], idf: dict[str, float]) -> float:
-        """Cosine of two centroids with each term weighted again by its current event-level IDF, so
-        that words every event has (周末, 孩子) count less than the words of one story (荷花节)."""
+    def _by_entity(
+        self, eid: int, ev: _Event, holders: dict[str, list[tuple[int, int]]], tau_s: float | None
+    ) -> tuple[int, float]:
+        """The event that shares ``ev``'s dominant hashtag or account, when few events hold it.
+
+        The entity must be ``ev``'s most frequent (≥ 3 times, ≥ a tenth of its items); the other
+        event must hold it at least as often, and the two together must hold ≥ 60 % of its
+        occurrences in live events — a tag every event carries (#我的家乡#) names no story.
+        Returns ``(event, 0.0)`` or ``(-1, 0.0)``.
+        """
+        name, count = max(ev.entities.items(), key=lambda kv: (kv[1], kv[0]))
+        if count < 3 or 10 * count < ev.size:
+            return -1, 0.0
+        if not holders:
+            holders["\x00"] = []  # built
+            min_size = self.consolidate_min_size
+            for e, other in self.events_.items():
+                if other.size >= min_size:
+                    for x, n in other.entities.items():
+                        holders.setdefault(x, []).append((e, n))
+        held = holders.get(name, [])
+        events = self.events_
+        best, best_n, total = -1, 0, 0
+        for e, n in held:
+            if e not in events:
+                continue
+            total += n
+            if e != eid and n >= count and n > best_n and (min(e, eid), max(e, eid)) not in self.apart_:
+                best, best_n = e, n
+        if best < 0 or 10 * (count + best_n) < 6 * total:
+            return -1, 0.0
+        other = events[best]
+        if tau_s is not None and max(ev.first_time, other.first_time) - min(ev.last_time, other.last_time) > tau_s:
+            return -1, 0.0
+        return best, 0.0
+
+    def _specific_cosine(self, ea: int, eb: int, idf: dict[str, float], norms: dict[int, float]) -> float:
+        """Cosine of two events' centroids with each term weighted again by its current event-level
+        IDF, so that words every event has (周末, 孩子) count less than the words of one story
+        (荷花节). ``idf`` and ``norms`` are caches for one pass."""
         n = len(self.events_) + 2.0
         postings = self.postings_
         log = math.log
@@ -752,17 +852,23 @@ class OnlineClusterer:
                 x = idf[t] = log(n / (len(postings.get(t, ())) + 1.0))
             return x
 
-        wa = {t: w * weight(t) for t, w in a.items()}
-        na = math.sqrt(sum(x * x for x in wa.values()))
-        nb2 = 0.0
+        def norm(e: int) -> float:
+            x = norms.get(e)
+            if x is None:
+                x = norms[e] = math.sqrt(sum((w * weight(t)) ** 2 for t, w in self.events_[e].centroid.items()))
+            return x
+
+        a, b = self.events_[ea].centroid, self.events_[eb].centroid
+        if len(a) > len(b):
+            a, b = b, a
         dot = 0.0
-        for t, w in b.items():
-            x = w * weight(t)
-            nb2 += x * x
-            y = wa.get(t)
+        for t, w in a.items():
+            y = b.get(t)
             if y is not None:
-                dot += x * y
-        return dot / (na * math.sqrt(nb2)) if na > 0 and nb2 > 0 else 0.0
+                x = weight(t)
+                dot += w * y * x * x
+        na, nb = norm(ea), norm(eb)
+        return dot / (na * nb) if na > 0 and nb > 0 else 0.0
 
     def _retire_due(self, now: float, pos: int) -> tuple[RetiredEvent, ...]:
         """Retire events idle beyond the window; the LRU order means we only look at the front."""

@@ -31,7 +31,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -166,7 +166,7 @@ class ThreeClassModel:
 
     # -- files ----------------------------------------------------------------------------
 
-    def save(self, path: str | Path) -> None:
+    def save(self, path: str | Path | BinaryIO) -> None:
         """Write to ``path`` (.npz: JSON meta + the learned model's arrays; no pickle)."""
         meta = {
             "format": FORMAT,
@@ -188,11 +188,14 @@ class ThreeClassModel:
             }
             arrays = {"buckets": idx, "weights": lm._weights[idx], "scales": lm._scales[idx]}
         blob = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
+        if hasattr(path, "write"):  # a binary file object (e.g. BytesIO for a database column)
+            np.savez_compressed(path, meta=blob, **arrays)
+            return
         with open(path, "wb") as fh:
             np.savez_compressed(fh, meta=blob, **arrays)
 
     @classmethod
-    def load(cls, path: str | Path) -> ThreeClassModel:
+    def load(cls, path: str | Path | BinaryIO) -> ThreeClassModel:
         """Read a file written by :meth:`save`; :class:`ModelFormatError` on anything else."""
         try:
             with np.load(path, allow_pickle=False) as data:

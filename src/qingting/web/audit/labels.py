@@ -89,6 +89,10 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "release.finding": _("proofreading finding handled"),
     "release.correct": _("correction recorded"),
     "release.steps": _("review steps set"),
+    # sentiment corrections and models
+    "sentiment.correct": _("sentiment corrected"),
+    "sentiment.retrain": _("sentiment model retrained"),
+    "sentiment.activate": _("sentiment model activated"),
     # ledger
     "ledger_task.create": _("task created"),
     "ledger_task.progress": _("task progress recorded"),

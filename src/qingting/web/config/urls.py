@@ -8,6 +8,7 @@ from qingting.web.api import api
 urlpatterns = [
     path("", include("qingting.web.monitoring.urls")),
     path("accounts/", include("qingting.web.accounts.urls")),
+    path("home/", include("qingting.web.home.urls")),
     path("sources/", include("qingting.web.collect.urls")),
     path("warnings/", include("qingting.web.warnings.urls")),
     path("cases/", include("qingting.web.cases.urls")),
@@ -17,6 +18,7 @@ urlpatterns = [
     path("channels/", include("qingting.web.channels.urls")),
     path("releases/", include("qingting.web.releases.urls")),
     path("ledger/", include("qingting.web.ledger.urls")),
+    path("sentiment/", include("qingting.web.sentiment.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

@@ -273,6 +273,15 @@ def items_total(unit_ids: list[int], period: Period) -> int:
     return int(_daily(unit_ids, period).aggregate(n=Sum("n"))["n"] or 0)
 
 
+def _sentiment_model(unit: Unit) -> str:
+    """The name of the sentiment model that scored ``unit``'s items, for the report's text."""
+    from qingting.web.sentiment.selectors import model_name
+    from qingting.web.sentiment.services import organisation_of
+
+    name = model_name(organisation_of(unit))
+    return "系统默认模型" if name == "default" else f"本单位模型{name}"
+
+
 def period_figures(unit: Unit, period_label: str, *, top_events: int = 10) -> PeriodFigures:
     """Figures of a periodic analysis report (舆情分析报告) for ``unit`` and its descendants.
 
@@ -286,7 +295,10 @@ def period_figures(unit: Unit, period_label: str, *, top_events: int = 10) -> Pe
     volume = tuple((d, int(per_day.get(d, 0))) for d in _days(period.start, period.end))
     mix = dict(daily.values_list("sentiment_label").annotate(n=Sum("n")).values_list("sentiment_label", "n"))
     sentiment = SentimentMix(
-        positive=int(mix.get("positive", 0)), neutral=int(mix.get("neutral", 0)), negative=int(mix.get("negative", 0))
+        positive=int(mix.get("positive", 0)),
+        neutral=int(mix.get("neutral", 0)),
+        negative=int(mix.get("negative", 0)),
+        model=_sentiment_model(unit),
     )
     sources = tuple(
         (name, int(n))

@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "qingting.web.channels",
     "qingting.web.releases",
     "qingting.web.ledger",
+    "qingting.web.home",
+    "qingting.web.sentiment",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -43,6 +45,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "qingting.web.config.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "qingting.web.audit.middleware.CorrelationIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -72,6 +75,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "qingting.web.warnings.context_processors.unread",
+                "qingting.web.home.context_processors.home_nav",
+                "qingting.web.config.middleware.csp_nonce",
             ],
         },
     },
@@ -79,7 +84,9 @@ TEMPLATES = [
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "monitoring:dashboard"
+# Each role's first page (qingting.web.home): a handler's queue, a leader's sign-offs; analysts go
+# on to the dashboard.
+LOGIN_REDIRECT_URL = "home:index"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 # Argon2 first: new and re-hashed passwords use it; the others only verify old hashes.
@@ -113,7 +120,7 @@ SESSION_COOKIE_AGE = QINGTING_SESSION_MAX_SECONDS
 
 # Key for author pseudonyms (keyed HMAC of the handle). Separate from SECRET_KEY so rotating
 # session keys does not change every pseudonym; derived from it unless set explicitly.
-QINGTING_PSEUDONYM_KEY = SECRET_KEY
+QINGTING_PSEUDONYM_KEY = os.environ.get("QINGTING_PSEUDONYM_KEY") or SECRET_KEY
 # Key for credentials stored encrypted (qingting.web.crypto); falls back to the secret key.
 QINGTING_ENCRYPTION_KEY = os.environ.get("QINGTING_ENCRYPTION_KEY", "")
 
