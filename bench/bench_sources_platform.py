@@ -152,7 +152,7 @@ def _engine(which: str) -> None:
     if which == "none":
         # The same stand-in as the platform's ingest benchmark (bench_web.py ingest --engine none).
         import qingting.core.pipeline as module
-        from qingting.web.benchmark import _NullEngine
+        from bench_web import _NullEngine
 
         module.Pipeline = _NullEngine  # type: ignore[misc,assignment]
 

@@ -36,7 +36,7 @@ PLATFORM = [
     "src/qingting/web/accounts",
     "src/qingting/web/audit",
     "src/qingting/web/config",
-    "src/qingting/web/benchmark.py",
+    "bench/bench_web.py",
     "src/qingting/workers",
 ]
 

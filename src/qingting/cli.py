@@ -206,6 +206,20 @@ def _labeled_rows(path: str, fields: str | None, columns: str | None, fmt: str |
     default=None,
     help="Hold out this fraction of GOLD (seeded) for evaluation and train on the rest.",
 )
+@click.option(
+    "--train-limit",
+    type=click.IntRange(min=2),
+    default=None,
+    help="Train on only N rows of the training rows, drawn with --seed (for a learning curve).",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["default", "old"]),
+    default="default",
+    show_default=True,
+    help="default: the shipped three-class model (+ the training labels, as the correction job "
+    "trains); old: the previous product-review model (+ a plain NB-LR on the labels).",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
 def eval_sentiment(
@@ -215,12 +229,15 @@ def eval_sentiment(
     fmt: str | None,
     train_path: str | None,
     holdout: float | None,
+    train_limit: int | None,
+    method: str,
     seed: int,
     as_json: bool,
 ) -> None:
     """Accuracy and macro-F1 on GOLD's `label` (0 negative, 1 positive) and `text` fields.
 
-    Without --train or --holdout the shipped default model is measured.
+    Without --train or --holdout the shipped default model is measured; with them, the default
+    plus the training labels. A three-class model's neutral counts as label 1 (not negative).
     """
     from qingting.core.evaluation import evaluate_sentiment, split_holdout
 
@@ -230,16 +247,19 @@ def eval_sentiment(
         if train is not None:
             raise click.UsageError("use either --train or --holdout, not both")
         train, rows = split_holdout(rows, holdout, seed)
-    report = evaluate_sentiment(rows, train, seed=seed)
+    if train_limit is not None and train is None:
+        raise click.UsageError("--train-limit needs --train or --holdout")
+    report = evaluate_sentiment(rows, train, seed=seed, train_limit=train_limit, method=method)
     figures = {
         **_asdict(report),
         "items_per_second": round(report.items_per_second, 1),
         "model": "trained" if report.trained_on else "default",
+        "method": method,
     }
     if as_json:
         click.echo(orjson.dumps(figures).decode())
         return
-    model = f"trained on {report.trained_on} rows" if report.trained_on else "shipped default model"
+    model = f"{method} + {report.trained_on} training rows" if report.trained_on else f"shipped model ({method})"
     click.echo(f"model            {model}")
     click.echo(f"items            {report.items}")
     click.echo(f"accuracy         {report.accuracy:.4f}")
@@ -321,7 +341,10 @@ def sentiment() -> None:
 def sentiment_train(
     train_path: str, fields: str | None, columns: str | None, fmt: str | None, output: str, seed: int
 ) -> None:
-    """Train a sentiment model on your own labeled posts (label 0 negative / 1 positive, text)."""
+    """Train a sentiment model on your own labeled posts (label 0 negative / 1 positive, text).
+
+    The model is the shipped default plus your labels (three classes; see decision 0095).
+    """
     from qingting.core import sentiment as sent
     from qingting.core.sentiment import sentiment_text
     from qingting.core.text import normalize
@@ -329,7 +352,7 @@ def sentiment_train(
     rows = _labeled_rows(train_path, fields, columns, fmt)
     if len({y for _, y in rows}) < 2:
         _fail(f"{train_path}: training needs both labels, 0 and 1")
-    model = sent.train([sentiment_text(normalize(t)) for t, _ in rows], [y for _, y in rows], seed=seed)
+    model = sent.train_with_labels([sentiment_text(normalize(t)) for t, _ in rows], [y for _, y in rows], seed=seed)
     model.save(Path(output))
     click.echo(f"trained on {len(rows)} rows → {output}")
 

@@ -154,14 +154,47 @@ def artifacts_dir(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
 
 
 def launch(playwright: Any) -> Any:
-    """Debian's chromium, headless, through Playwright."""
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+    """Debian's chromium, headless, through Playwright — watched for Content-Security-Policy
+    violations: ``close()`` fails the test if any page reported one (a script or handler the
+    policy blocked is a feature that silently stopped working)."""
+    return CspWatchedBrowser(playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"]))
+
+
+class CspWatchedBrowser:
+    """A Playwright browser whose pages report CSP violations to ``violations``."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+        self.violations: list[str] = []
+
+    def _watch(self, page: Any) -> Any:
+        def console(message: Any) -> None:
+            if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+                self.violations.append(f"{page.url}: {message.text}")
+
+        page.on("console", console)
+        return page
+
+    def new_page(self, *args: Any, **kwargs: Any) -> Any:
+        return self._watch(self._browser.new_page(*args, **kwargs))
+
+    def new_context(self, *args: Any, **kwargs: Any) -> Any:
+        context = self._browser.new_context(*args, **kwargs)
+        context.on("page", self._watch)
+        return context
+
+    def close(self) -> None:
+        self._browser.close()
+        assert not self.violations, "Content-Security-Policy violations:\n" + "\n".join(self.violations)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
 
 
 def sign_in(page: Any, base: str, user: str, password: str) -> None:
-    """Sign in through the login form and wait for the dashboard."""
+    """Sign in through the login form and wait for the first page (each role has its own)."""
     page.goto(base + "/accounts/login/")
     page.fill("#id_username", user)
     page.fill("#id_password", password)
     page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
+    page.wait_for_url(lambda url: url.startswith(base) and "/accounts/login/" not in url)

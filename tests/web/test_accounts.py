@@ -83,6 +83,61 @@ def test_lock_expires(org: dict[str, Any], settings: Any) -> None:
     assert _login(client, "east_analyst", PASSWORD).status_code == 302
 
 
+def test_one_address_guessing_many_accounts_is_locked(org: dict[str, Any], settings: Any) -> None:
+    """Issue 16, audit finding 8: one wrong password each for 30 usernames from one address."""
+    settings.QINGTING_LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+    client = Client()
+    for n in range(30):
+        _login(client, f"guess{n}", "wrong-password", ip="10.9.9.9")
+    response = _login(client, "east_analyst", PASSWORD, ip="10.9.9.9")
+    assert "_auth_user_id" not in client.session and response.status_code == 200
+    assert services.login_locked_for(username="anyone", ip="10.9.9.9") > 0
+    # the accounts themselves are not locked for everybody else
+    assert _login(Client(), "east_analyst", PASSWORD, ip="10.0.0.2").status_code == 302
+
+
+def test_one_account_guessed_from_many_addresses_is_locked(org: dict[str, Any], settings: Any) -> None:
+    settings.QINGTING_LOGIN_MAX_FAILURES_PER_ACCOUNT = 10
+    for n in range(10):
+        _login(Client(), "east_analyst", "wrong-password", ip=f"10.1.0.{n}")
+    assert _login(Client(), "east_analyst", PASSWORD, ip="10.1.0.200").status_code == 200
+    assert _login(Client(), "west_analyst", PASSWORD, ip="10.1.0.200").status_code == 302
+    settings.QINGTING_LOGIN_MAX_FAILURES_PER_ACCOUNT = 0  # a count can be turned off
+    assert _login(Client(), "east_analyst", PASSWORD, ip="10.1.0.200").status_code == 302
+
+
+def test_a_session_ends_when_idle_and_at_its_absolute_lifetime(org: dict[str, Any], settings: Any) -> None:
+    """Issue 16, audit finding 8: sessions lasted 14 days with no idle timeout."""
+    import time
+
+    from qingting.web.config.middleware import AUTH_AT, SEEN_AT
+
+    settings.QINGTING_SESSION_IDLE_SECONDS = 30 * 60
+    settings.QINGTING_SESSION_MAX_SECONDS = 12 * 3600
+    client = Client()
+    assert _login(client, "east_analyst", PASSWORD).status_code == 302
+    assert client.get("/").status_code == 200
+
+    def age(**shift: float) -> None:
+        session = client.session
+        for key, seconds in shift.items():
+            session[key] = float(session[key]) - seconds
+        session.save()
+
+    age(**{SEEN_AT: 29 * 60})  # 29 minutes idle: still signed in, and the clock restarts
+    assert client.get("/").status_code == 200
+    assert time.time() - float(client.session[SEEN_AT]) < 5
+    age(**{SEEN_AT: 31 * 60})  # 31 minutes idle: signed out, sent to the sign-in page
+    response = client.get("/")
+    assert response.status_code == 302 and reverse("accounts:login") in response["Location"]
+    assert "_auth_user_id" not in client.session
+    # busy all day: still out after 12 hours
+    assert _login(client, "east_analyst", PASSWORD).status_code == 302
+    age(**{AUTH_AT: 12 * 3600 + 1})
+    assert client.get("/").status_code == 302 and "_auth_user_id" not in client.session
+    assert settings.SESSION_COOKIE_AGE <= 12 * 3600
+
+
 def test_audit_log_refuses_update_and_delete_at_the_database(org: dict[str, Any]) -> None:
     entry = AuditEntry.objects.filter(action="membership.grant").first()
     assert entry is not None

@@ -18,16 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import _real_engine_works
+from .conftest import real_engine_or_fail
 
 CHILD = textwrap.dedent(
     """
     import os, signal, sys
     os.environ["DJANGO_SETTINGS_MODULE"] = "qingting.web.config.settings.embedded"
-    if os.environ.get("QT_FAKE_ENGINE"):
-        sys.path.insert(0, os.environ["QT_TESTS_DIR"])
-        import fake_pipeline
-        sys.modules["qingting.core.pipeline"] = fake_pipeline
     import django
     django.setup()
     from django.core.management import call_command
@@ -72,8 +68,7 @@ def test_sigkill_mid_batch_loses_nothing_and_duplicates_nothing(tmp_path: Path) 
     script.write_text(CHILD, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("QINGTING_", "DJANGO_"))}
     env.update(QINGTING_DATA_DIR=str(tmp_path / "data"), QT_TESTS_DIR=str(Path(__file__).parent))
-    if not _real_engine_works():
-        env["QT_FAKE_ENGINE"] = "1"
+    real_engine_or_fail()
 
     killed = subprocess.run(
         [sys.executable, str(script)], env={**env, "QT_KILL_IN_BATCH": "3"}, capture_output=True, text=True, timeout=300

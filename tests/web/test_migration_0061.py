@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("monitoring", "0007_item_search_without_fk"), ("warnings", "0002_notification_kind_reminder")]
+BEFORE = [("monitoring", "0007_item_search_without_fk"), ("warnings", "0003_alter_warning_kind")]
 
 
 @pytest.mark.slow

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from _loopback import LoopbackServer, send
 
-from web.conftest import _real_engine_works
+from web.conftest import real_engine_or_fail
 
 from .conftest import rss
 
@@ -121,8 +121,7 @@ def _rows(database: str, sql: str) -> list[tuple[Any, ...]]:
 def test_worker_polls_due_sources_and_ingests_batches(
     tmp_path: Path, services: dict[str, str], server: LoopbackServer
 ) -> None:
-    if not _real_engine_works():
-        pytest.skip("the core pipeline does not run in this checkout")
+    real_engine_or_fail()
     server.routes["/feed"] = lambda h: send(h, 200, rss([1, 2, 3]), "application/rss+xml")
     env = _env(tmp_path, services)
     setup = subprocess.run(
@@ -205,8 +204,7 @@ KILL_SETUP = textwrap.dedent(
 def test_a_worker_process_killed_mid_task_loses_nothing(
     tmp_path: Path, services: dict[str, str], server: LoopbackServer
 ) -> None:
-    if not _real_engine_works():
-        pytest.skip("the core pipeline does not run in this checkout")
+    real_engine_or_fail()
     first_request = threading.Event()
 
     def slow_then_fast(h: Any) -> None:
@@ -288,8 +286,7 @@ PARALLEL_SETUP = textwrap.dedent(
 def test_two_workers_store_in_parallel_and_every_scheme_matches_every_item_once(
     tmp_path: Path, services: dict[str, str]
 ) -> None:
-    if not _real_engine_works():
-        pytest.skip("the core pipeline does not run in this checkout")
+    real_engine_or_fail()
     env = _env(tmp_path, services)
     setup = subprocess.run([sys.executable, "-c", PARALLEL_SETUP], env=env, capture_output=True, text=True, timeout=120)
     assert setup.returncode == 0, setup.stderr[-3000:]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from _loopback import LoopbackServer, send
 
-from web.conftest import _real_engine_works
+from web.conftest import real_engine_or_fail
 
 from .conftest import rss
 
@@ -61,8 +61,7 @@ def wait_for_port(port: int, proc: subprocess.Popen[str], timeout: float = 120.0
 
 @pytest.mark.slow
 def test_serve_polls_a_due_source_and_stops_on_ctrl_c(tmp_path: Path, server: LoopbackServer) -> None:
-    if not _real_engine_works():
-        pytest.skip("the core pipeline does not run in this checkout")
+    real_engine_or_fail()
     server.routes["/feed"] = lambda h: send(h, 200, rss([1, 2, 3]), "application/rss+xml")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("QINGTING_", "DJANGO_"))}
     env.update(
@@ -112,8 +111,7 @@ def test_serve_polls_a_due_source_and_stops_on_ctrl_c(tmp_path: Path, server: Lo
 
 @pytest.mark.slow
 def test_no_scheduler_flag_and_the_standalone_scheduler_command(tmp_path: Path, server: LoopbackServer) -> None:
-    if not _real_engine_works():
-        pytest.skip("the core pipeline does not run in this checkout")
+    real_engine_or_fail()
     server.routes["/feed"] = lambda h: send(h, 200, rss([1, 2]), "application/rss+xml")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("QINGTING_", "DJANGO_"))}
     env.update(QINGTING_DATA_DIR=str(tmp_path / "data"), QINGTING_FETCH_ALLOW_HOSTS="localhost",

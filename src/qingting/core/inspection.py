@@ -374,8 +374,9 @@ def _silence_findings(
     """Findings about updates; the bool says whether the silence check could be decided."""
     out: list[Finding] = []
     if not posts:
-        what = "; ".join(f"{f.where}: {f.what}" for f in faults) if faults else "nothing was published or recorded"
-        out.append(Finding("no_posts", UNREADABLE, params={"what": what}))
+        # What could not be read is already a finding of its own; say "no posts" only without one.
+        if not faults:
+            out.append(Finding("no_posts", UNREADABLE, params={"what": "nothing was published or recorded"}))
         return out, None, False
     s = silence(
         [p.published_at for p in posts],

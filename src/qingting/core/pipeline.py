@@ -31,16 +31,18 @@ import orjson
 from qingting.core.checkpoint import CheckpointError
 from qingting.core.checkpoint import dump as checkpoint_dump
 from qingting.core.checkpoint import load as checkpoint_load
-from qingting.core.cluster import OnlineClusterer, RetiredEvent
+from qingting.core.cluster import Merge, OnlineClusterer, RetiredEvent
 from qingting.core.dedupe import Deduper
 from qingting.core.dedupe.deduper import PreparedTexts
 from qingting.core.sentiment import Analyzer, default_analyzer, sentiment_text
-from qingting.core.text import detect_language, normalize, tokenize
+from qingting.core.text import detect_language, fold, normalize, tokenize
+from qingting.core.text.headline import content_free, headline, is_filler, only_hashtags
 from qingting.core.trends import MAX_BUCKETS, EventActivity, StreamBaseline, heat_score
 from qingting.core.types import (
     Assignment,
     BatchResult,
     DuplicateKind,
+    EventMerge,
     EventSummary,
     Item,
     SentimentLabel,
@@ -49,11 +51,25 @@ from qingting.core.types import (
 
 __all__ = ["Pipeline", "PipelineConfig"]
 
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2
 """Format of :meth:`Pipeline.checkpoint`; bump it (with a migration in :data:`MIGRATIONS` where
-possible) whenever the state written changes."""
-MIGRATIONS: dict[int, Any] = {}  # format v -> function turning a decoded v state into v + 1
+possible) whenever the state written changes. 2: consolidation (its merge log) and bounded item
+vectors (decision 0065)."""
+
+
+def _migrate_1(state: dict[str, Any]) -> dict[str, Any]:
+    """Format 1 → 2: no consolidation state yet; the clusterer starts its passes from here with the
+    defaults, and there are no merges to undo."""
+    state["clusterer"]["consolidated_pos"] = state["clusterer"]["position"]
+    state["merged_events"] = []
+    return state
+
+
+MIGRATIONS: dict[int, Any] = {1: _migrate_1}  # format v -> function turning a decoded v state into v + 1
 TITLE_CHARS = 60
+SENTIMENT_CHARS = 512  # sentiment reads at most this much of a text: the work per item is bounded
+SENTIMENT_TAIL = 128  # … of which the close of a long text
+SHORT_CHARS = 24  # posts this short are checked for content of their own (``顶``, ``同问``)
 MIN_JOIN_CHARS = 6  # a duplicate shorter than this is marked, but not joined to its original's event
 MAX_RETIRED = 10_000  # retired event summaries kept for lookups; older ones live in the caller's store
 
@@ -155,7 +171,11 @@ class Pipeline:
         self.recent_: deque[tuple[float, str]] = deque()
         self.now_ = -math.inf
         self.n_items_ = 0
+        # absorbed event id -> its book-keeping when consolidation merged it (for split); bounded by
+        # the clusterer's merge log
+        self.merged_events_: dict[int, list[Any]] = {}
         self._analyzer: Analyzer | None = None
+        self._merges: list[EventMerge] = []
 
     # -- public API -------------------------------------------------------------------------
 
@@ -164,6 +184,12 @@ class Pipeline:
         if self._analyzer is None:
             self._analyzer = default_analyzer(self.config.sentiment_model)
         return self._analyzer
+
+    @analyzer.setter
+    def analyzer(self, analyzer: Analyzer | None) -> None:
+        """Score the next items with ``analyzer`` (e.g. an organisation's active model; ``None``: the
+        configured one). Items already placed keep their sentiment."""
+        self._analyzer = analyzer
 
     def partial_fit(self, batch: Iterable[Item]) -> BatchResult:
         """Process one batch of items in order; return their assignments and the touched events."""
@@ -174,6 +200,7 @@ class Pipeline:
         retired: list[EventSummary] = []
         # signatures for the whole batch in one vectorised pass; matching stays item by item
         signed = self.deduper_.prepare([p.match for p in prepared])
+        self._merges = []
         assignments = [
             self._assign(prep, prob, signed, k, touched, retired)
             for k, (prep, prob) in enumerate(zip(prepared, probs, strict=True))
@@ -181,7 +208,39 @@ class Pipeline:
         self._retire(retired)
         live = {self.clusterer_.resolve(eid) for eid in touched}
         summaries = [self._summary(self.events_[eid]) for eid in live if eid is not None and eid in self.events_]
-        return BatchResult(tuple(assignments), tuple(summaries + retired))
+        merges, self._merges = tuple(self._merges), []
+        return BatchResult(tuple(assignments), tuple(summaries + retired), merges)
+
+    def split(self, event_id: int) -> tuple[EventSummary, EventSummary]:
+        """Undo the consolidation merge that absorbed ``event_id``: it is a live event again.
+
+        Its counts at the time of the merge are taken back out of the survivor, and the two are
+        kept apart from then on; items that arrived after the merge stay where they are (the
+        survivor's activity timeline keeps them all). Returns ``(survivor, restored)`` summaries.
+        Raises ``KeyError`` when ``event_id`` was not merged by consolidation or its survivor
+        has retired.
+        """
+        state = self.merged_events_.get(event_id)
+        if state is None:
+            raise KeyError(f"event {event_id} has no consolidation merge on record with a live survivor")
+        survivor = self.clusterer_.split(event_id)
+        del self.merged_events_[event_id]
+        old = _event_from_state(state)
+        ev = self.events_[survivor]
+        ev.item_count = max(ev.item_count - old.item_count, 1)
+        ev.dup_count = max(ev.dup_count - old.dup_count, 0)
+        ev.mainstream = max(ev.mainstream - old.mainstream, 0)
+        ev.engagement = max(ev.engagement - old.engagement, 0)
+        ev.sent_sum = max(ev.sent_sum - old.sent_sum, 0.0)
+        ev.negative = max(ev.negative - old.negative, 0)
+        for lang, n in old.langs.items():
+            left = ev.langs.get(lang, 0) - n
+            if left > 0:
+                ev.langs[lang] = left
+            else:
+                ev.langs.pop(lang, None)
+        self.events_[event_id] = old
+        return self._summary(ev), self._summary(old)
 
     def events(self) -> list[EventSummary]:
         """Summaries of all live events and the most recently retired ones."""
@@ -245,6 +304,7 @@ class Pipeline:
             "recent_ids": [iid for _, iid in self.recent_],
             "now": self.now_,
             "n_items": self.n_items_,
+            "merged_events": [[eid, st] for eid, st in self.merged_events_.items()],
         }
 
     @classmethod
@@ -270,7 +330,9 @@ class Pipeline:
         self.recent_ = deque(zip(state["recent_time"].tolist(), state["recent_ids"], strict=True))
         self.now_ = float(state["now"])
         self.n_items_ = int(state["n_items"])
+        self.merged_events_ = {int(eid): st for eid, st in state["merged_events"]}
         self._analyzer = None
+        self._merges = []
         return self
 
     # -- steps ------------------------------------------------------------------------------
@@ -303,7 +365,17 @@ class Pipeline:
         own = norm.own.strip() or (norm.repost_of_text or "").strip()
         # a bare repost carries the tone of what it reposts
         sent = match if own_empty else sentiment_text(norm)
-        return _Prepared(item, t, match, own, lang, own_empty, tuple(notes), sent)
+        if len(sent) > SENTIMENT_CHARS:  # a long letter's tone is in its opening and its close
+            sent = sent[: SENTIMENT_CHARS - SENTIMENT_TAIL] + "\n" + sent[-SENTIMENT_TAIL:]
+        # a short post may carry no story of its own (顶, 同问, +1, a bare hashtag): it never opens an event
+        words = tokenize(match, lang) if match and len(match) <= SHORT_CHARS else None
+        free = tagged = False
+        if match and not own_empty:
+            tagged = only_hashtags(norm)
+            free = tagged or (words is not None and content_free(norm, lang, words))
+        # hashtags and @accounts name stories: consolidation joins fragments that share a rare one
+        ents = tuple(dict.fromkeys([*("#" + fold(x) for x in norm.topics), *("@" + x.lower() for x in norm.mentions)]))
+        return _Prepared(item, t, match, own, lang, own_empty, tuple(notes), sent, words, free, tagged, ents)
 
     def _sentiment(self, prepared: Sequence[_Prepared]) -> list[float]:
         texts = [p.sentiment_text for p in prepared]
@@ -338,7 +410,14 @@ class Pipeline:
             if p.own_empty:
                 dup_of = self.item_canon_.get(item.parent or "", item.parent)
                 kind, sim = DuplicateKind.REPOST, 1.0
-            self.clusterer_.touch(event_id, t)
+            self.clusterer_.touch(event_id, t, p.entities)
+        elif p.free and not p.tagged:
+            # 顶, 同问 without a parent we know: marked when it repeats one, but no event of its own
+            m = self.deduper_.add_prepared(signed, k, item.id, t)
+            if m is not None:
+                dup_of, sim = m.canonical_id, m.similarity
+                kind = DuplicateKind.EXACT if m.kind == "exact" else DuplicateKind.NEAR
+            notes = (*notes, "content-free")
         elif p.match:
             m = self.deduper_.add_prepared(signed, k, item.id, t)
             canon_event = None
@@ -351,16 +430,16 @@ class Pipeline:
                     canon_event = self._live(self.item_event_.get(m.canonical_id))
             if canon_event is not None:
                 event_id = canon_event
-                self.clusterer_.touch(event_id, t)
+                self.clusterer_.touch(event_id, t, p.entities)
             else:  # new text, a short copy, or a copy of an item whose event has retired
-                tokens = tokenize(p.match, p.lang)
-                hit = self.clusterer_.add(tokens, t) if tokens else None
+                tokens = p.words if p.words is not None else tokenize(p.match, p.lang)
+                hit = self.clusterer_.add(tokens, t, may_open=not p.free, entities=p.entities) if tokens else None
                 if hit is not None:
-                    self._apply(hit.retired, hit.merged, hit.event_id, retired)
+                    self._apply(hit.retired, hit.merged, hit.event_id, retired, hit.consolidated)
                 if hit is not None and hit.event_id is not None:
                     event_id, sim = hit.event_id, sim or hit.similarity
                 else:
-                    notes = (*notes, "no-tokens")
+                    notes = (*notes, "content-free" if p.free else "no-tokens")
         label = self._label(prob)
         if event_id is not None:
             ev = self.events_.get(event_id)
@@ -391,8 +470,18 @@ class Pipeline:
         merged: Sequence[int],
         survivor: int | None,
         retired: list[EventSummary],
+        consolidated: Sequence[Merge] = (),
     ) -> None:
         """Follow the clusterer: fold absorbed events into the survivor, close retired ones."""
+        for m in consolidated:  # the periodic pass ran before this item was placed
+            old = self.events_.pop(m.absorbed, None)
+            into = self.events_.get(m.survivor)
+            if old is None or into is None:
+                continue
+            self.merged_events_[m.absorbed] = _event_state(old, copy=True)
+            _absorb(into, old, self.baseline_)
+            retired.append(_with_merge(self._summary(old, retired=True, keywords=m.terms[:10]), m.absorbed, m.survivor))
+            self._merges.append(EventMerge(m.absorbed, m.survivor, m.time, m.similarity))
         for absorbed in merged:
             old = self.events_.pop(absorbed, None)
             if old is None or survivor is None:
@@ -405,6 +494,7 @@ class Pipeline:
                 _absorb(ev, old, self.baseline_)
             closed = self._summary(old, retired=True)
             retired.append(_with_merge(closed, absorbed, survivor))
+            self._merges.append(EventMerge(absorbed, survivor, self.now_, 0.0, "young"))
         for r in gone:
             ev = self.events_.pop(r.event_id, None)
             if ev is not None:
@@ -445,13 +535,22 @@ class Pipeline:
             ev.negative += 1
         ev.langs[p.lang] = ev.langs.get(p.lang, 0) + 1
         ev.activity.add(p.time, self.baseline_)
-        if kind is None and p.match:
-            # representative: an original item close to the event's centre, preferring mainstream
-            # sources and engagement; the first item wins ties, so titles are stable
-            score = sim + (0.5 if item.mainstream else 0.0) + 0.05 * math.log1p(max(item.engagement, 0))
-            if score > ev.rep_score + 1e-9:
+        if p.match and not p.free and (kind is None or item.title):  # an article re-run elsewhere keeps its title
+            # representative: an original item close to the event's centre that reads as a headline —
+            # a news title first, then an official notice (【…】) or another titled item, then a post;
+            # engagement breaks near-ties, and the first item wins exact ties, so titles are stable
+            title = headline(item.title) if item.title else ""
+            if title and len(title) >= 6:
+                kind_bonus = 3.0 if item.mainstream else 1.5
+            else:
+                title = headline(p.own)
+                kind_bonus = 2.0 if p.own.lstrip().startswith("【") else (0.5 if item.mainstream else 0.0)
+                if len(title) < 6:
+                    kind_bonus -= 1.0  # too short to say what happened
+            score = sim + kind_bonus + 0.05 * math.log1p(max(item.engagement, 0))
+            if score > ev.rep_score + 1e-9 and title:
                 ev.rep_score, ev.rep_id = score, item.id
-                ev.rep_title = _title(item.title or p.own)
+                ev.rep_title = title
 
     def _retire(self, retired: list[EventSummary]) -> None:
         """Forget items beyond the window and retire events idle beyond it."""
@@ -465,6 +564,9 @@ class Pipeline:
             self._apply(self.clusterer_.retire(self.now_), (), None, retired)
         while len(self.retired_) > MAX_RETIRED:
             self.retired_.pop(next(iter(self.retired_)))
+        if len(self.merged_events_) > len(self.clusterer_.merge_log_):  # survivors retired: nothing to undo
+            log = self.clusterer_.merge_log_
+            self.merged_events_ = {e: st for e, st in self.merged_events_.items() if e in log}
 
     def _summary(self, ev: _Event, retired: bool = False, keywords: Sequence[str] | None = None) -> EventSummary:
         act = ev.activity
@@ -472,9 +574,11 @@ class Pipeline:
         rate_per_hour = act.rate() * 3600.0 / self.config.bucket_seconds
         if keywords is None:
             live = self.clusterer_.resolve(ev.id) == ev.id
-            keywords = self.clusterer_.keywords(ev.id, 10) if live else ()
+            keywords = self.clusterer_.keywords(ev.id, 16, specific=True) if live else ()
+        # words that name the story, not the words wrapped around every story (今天, 大家, 点个);
         # for people, words read better than single characters (节, 乡): those go last
-        keywords = tuple(sorted(keywords, key=lambda w: len(w) < 2))
+        story = [w for w in keywords if not is_filler(w)] or list(keywords)
+        keywords = tuple(sorted(story, key=lambda w: len(w) < 2)[:10])
         n = max(ev.item_count, 1)
         return EventSummary(
             event_id=ev.id,
@@ -516,6 +620,10 @@ class _Prepared:
     own_empty: bool  # a repost that adds nothing of its own
     notes: tuple[str, ...]
     sentiment_text: str
+    words: list[str] | None  # tokens of a short post, computed once
+    free: bool  # no story of its own: joins its parent or a story it names, never opens an event
+    tagged: bool  # a bare hashtag: may join an event its words match
+    entities: tuple[str, ...]  # its hashtags ("#柳湾镇停水") and @accounts ("@青禾县水务局")
 
 
 def _absorb(ev: _Event, old: _Event, base: StreamBaseline) -> None:
@@ -540,11 +648,6 @@ def _with_merge(s: EventSummary, event_id: int, survivor: int) -> EventSummary:
     return replace(s, event_id=event_id, merged_into=survivor)
 
 
-def _title(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1] + "…"
-
-
 def _activity_state(a: EventActivity) -> list[Any]:
     return [
         a.bucket_seconds, a.bucket_, a.count_, a.fast_, a.slow_, a.var_, a.peak_, a.last_time_,
@@ -559,10 +662,11 @@ def _activity_from_state(s: list[Any]) -> EventActivity:
     return a
 
 
-def _event_state(ev: _Event) -> list[Any]:
+def _event_state(ev: _Event, copy: bool = False) -> list[Any]:
     return [
         ev.id, ev.first_seen, ev.last_seen, ev.item_count, ev.dup_count, sorted(ev.sources), ev.mainstream,
-        ev.engagement, ev.sent_sum, ev.negative, ev.langs, ev.rep_id, ev.rep_title, ev.rep_score,
+        ev.engagement, ev.sent_sum, ev.negative, dict(ev.langs) if copy else ev.langs, ev.rep_id, ev.rep_title,
+        ev.rep_score,
         _activity_state(ev.activity),
     ]  # fmt: skip
 

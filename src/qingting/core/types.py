@@ -110,6 +110,23 @@ class EventSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class EventMerge:
+    """The engine found two events to be one story and merged ``absorbed`` into ``survivor``.
+
+    ``reason`` is ``"consolidation"`` (the periodic pass over recent events) or ``"young"`` (a
+    young event's second chance). Items of ``absorbed`` now count in ``survivor``; a store re-points
+    them and keeps this record, so that an analyst can see why and undo it
+    (:meth:`qingting.core.pipeline.Pipeline.split` undoes a consolidation while the survivor is live).
+    """
+
+    absorbed: int
+    survivor: int
+    time: float
+    similarity: float
+    reason: str = "consolidation"
+
+
+@dataclass(frozen=True, slots=True)
 class RecordError:
     """A record that could not become an item, with what was wrong and where."""
 
@@ -128,3 +145,4 @@ class BatchResult:
 
     assignments: tuple[Assignment, ...]
     events: tuple[EventSummary, ...]  # every event touched by the batch, plus those retired by it
+    merges: tuple[EventMerge, ...] = ()  # events merged during the batch, in order

@@ -54,6 +54,7 @@ __all__ = [
     "PeriodFigures",
     "ReportTemplate",
     "RepresentativePost",
+    "ResponsibilityFigures",
     "SentimentMix",
     "TimelineEntry",
     "UnitWork",
@@ -234,6 +235,7 @@ WORK_SECTIONS: dict[str, str] = {
     "figures": "主要工作数据",
     "warnings": "预警情况",
     "units": "各单位办理情况",
+    "responsibility": "网络意识形态工作责任制落实情况",
     "summary": "存在问题和下一步工作",
 }
 BULLETIN_SECTIONS: dict[str, str] = {
@@ -281,6 +283,7 @@ class SentimentMix:
     positive: int
     neutral: int
     negative: int
+    model: str = ""  # which sentiment model scored these figures (e.g. 系统默认模型, 本单位模型v3)
 
     def __post_init__(self) -> None:
         if min(self.positive, self.neutral, self.negative) < 0:
@@ -308,6 +311,7 @@ class SentimentMix:
             f"正面信息{_n(self.positive)}条（占{percent(self.positive, t)}），"
             f"中性信息{_n(self.neutral)}条（占{percent(self.neutral, t)}），"
             f"负面信息{_n(self.negative)}条（占{percent(self.negative, t)}）"
+            + (f"（情感判定：{self.model}，含人工校正）" if self.model else "")
         )
 
 
@@ -591,6 +595,145 @@ class ChannelReleases:
 
 
 @dataclass(frozen=True, slots=True)
+class ResponsibilityFigures:
+    """The responsibility system in a period (责任清单与台账, 会议, 值班, 培训, 登记, 考核), from the ledger.
+
+    Every count is of rows in the ledger's tables; the web layer's
+    ``reporting.figures.responsibility_figures`` says which rows.
+    """
+
+    tasks_created: int
+    tasks_due: int  # tasks whose deadline falls in the period
+    tasks_done_on_time: int  # of those, completed by their deadline
+    tasks_overdue: int  # of those, completed late or still open past it
+    tasks_closed: int  # closed (销号) in the period
+    meetings: tuple[tuple[str, int], ...]  # (联席会议 / 舆情会商研判 / 专题研究会, count)
+    meeting_decisions: int
+    duty_required_days: int  # key dates and holidays needing 24-hour duty, up to today
+    duty_gap_days: int  # of those, days with a gap in the plan
+    handovers: int
+    drills: int
+    trainings: int
+    training_hours: float
+    training_participants: int
+    experts: int
+    equipment: int
+    equipment_overdue: int
+    # (rank, unit, total, grade) of assessments finished in the period: units, never people
+    assessment: tuple[tuple[int, str, float, str], ...] = ()
+    assessment_title: str = ""
+    channels: tuple[int, int, int] | None = None  # own channels by latest verdict: 合格, 不合格, 无法判定
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.tasks_done_on_time + self.tasks_overdue <= self.tasks_due:
+            raise ValueError("tasks done on time and overdue must lie within tasks due")
+        if not 0 <= self.duty_gap_days <= self.duty_required_days:
+            raise ValueError("duty gap days must lie within the required days")
+
+    @property
+    def completion_rate(self) -> str:
+        """完成率 = 按期完成 ÷ 期内到期."""
+        return percent(self.tasks_done_on_time, self.tasks_due) if self.tasks_due else NO_DATA
+
+
+def _responsibility_section(r: ResponsibilityFigures) -> list[Block]:
+    out: list[Block] = [Heading(1, "网络意识形态工作责任制落实情况")]
+    pending = r.tasks_due - r.tasks_done_on_time - r.tasks_overdue
+    out.append(
+        Paragraph(
+            f"对照责任清单建立任务台账，本期新建任务{_n(r.tasks_created)}项；期内到期{_n(r.tasks_due)}项，"
+            f"按期完成{_n(r.tasks_done_on_time)}项，完成率{r.completion_rate}，逾期{_n(r.tasks_overdue)}项"
+            + (f"，{_n(pending)}项尚未到期" if pending else "")
+            + f"；销号{_n(r.tasks_closed)}项。",
+            lead="（一）责任清单和任务台账。",
+        )
+    )
+    held = [(k, c) for k, c in r.meetings if c]
+    if held:
+        meetings = "、".join(f"{k}{_n(c)}次" for k, c in held)
+        text = f"召开{meetings}，形成决定事项{_n(r.meeting_decisions)}项。"
+    else:
+        text = "本期未召开联席会议、舆情会商研判会或专题研究会。"
+    out.append(Paragraph(text, lead="（二）会议研究。"))
+    covered = r.duty_required_days - r.duty_gap_days
+    gaps = (
+        "均已排班，无缺口" if r.duty_gap_days == 0 else f"{_n(covered)}天排班完整，{_n(r.duty_gap_days)}天排班存在缺口"
+    )
+    out.append(
+        Paragraph(
+            f"重要时间节点和节假日共{_n(r.duty_required_days)}天需落实24小时在线值班，{gaps}；"
+            f"记录交接班{_n(r.handovers)}次，开展应急演练{_n(r.drills)}次。",
+            lead="（三）值班值守。",
+        )
+    )
+    out.append(
+        Paragraph(
+            f"组织学习培训{_n(r.trainings)}次，共{r.training_hours:g}学时，参训{_n(r.training_participants)}人次。",
+            lead="（四）学习培训。",
+        )
+    )
+    out.append(
+        Paragraph(
+            f"专家库在册专家{_n(r.experts)}名；登记网络和终端设备{_n(r.equipment)}台（套），"
+            + (f"其中{_n(r.equipment_overdue)}台（套）未按期自查。" if r.equipment_overdue else "均按期自查。"),
+            lead="（五）基础台账。",
+        )
+    )
+    if r.channels is not None and sum(r.channels):
+        ok, bad, unknown = r.channels
+        out.append(
+            Paragraph(
+                f"对{_n(ok + bad + unknown)}个自有平台开展检查，合格{_n(ok)}个，不合格{_n(bad)}个"
+                + (f"，{_n(unknown)}个因无法读取未能判定" if unknown else "")
+                + "。",
+                lead="（六）自有平台管理。",
+            )
+        )
+    if r.assessment:
+        best = r.assessment[0]
+        out.append(
+            Paragraph(
+                f"{r.assessment_title}完成，{len(r.assessment)}个单位参加，{best[1]}得分最高（{best[2]:g}分）。",
+                lead="（七）考核。",
+            )
+        )
+        out.append(
+            Table(
+                ("名次", "单位", "得分", "等次"),
+                tuple((rank, unit, f"{total:g}", grade) for rank, unit, total, grade in r.assessment),
+                caption="年度考核结果",
+            )
+        )
+    rows: tuple[tuple[str | int, ...], ...] = (
+        ("台账任务（项，期内新建）", r.tasks_created),
+        ("期内到期（项）", r.tasks_due),
+        ("按期完成（项）", r.tasks_done_on_time),
+        ("完成率", r.completion_rate),
+        ("逾期（项）", r.tasks_overdue),
+        ("销号（项）", r.tasks_closed),
+        *((f"{k}（次）", c) for k, c in r.meetings),
+        ("需24小时值班（天）", r.duty_required_days),
+        ("值班缺口（天）", r.duty_gap_days),
+        ("应急演练（次）", r.drills),
+        ("学习培训（次）", r.trainings),
+        ("培训学时", f"{r.training_hours:g}"),
+        ("参训（人次）", r.training_participants),
+        ("专家（名）", r.experts),
+        ("设备（台/套）", r.equipment),
+        ("未按期自查设备（台/套）", r.equipment_overdue),
+    )
+    out.append(
+        Table(
+            ("指标", "数值"),
+            rows,
+            caption="责任制落实主要指标",
+            note="注：完成率＝期内到期且按期完成的任务数÷期内到期任务数；值班天数计至本报告生成之日。",
+        )
+    )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
 class WorkFigures:
     """The figures of a work report (工作情况报告) for a period.
 
@@ -617,6 +760,8 @@ class WorkFigures:
     cases_due: int | None = None
     # Releases per own channel (三审三校, 信息准确率), when the releases module is installed.
     releases: tuple[ChannelReleases, ...] | None = None
+    # The responsibility system (ledger, meetings, duty, training, registers, assessment).
+    responsibility: ResponsibilityFigures | None = None
 
     def __post_init__(self) -> None:
         limit = self.cases_closed if self.cases_due is None else self.cases_due
@@ -793,6 +938,8 @@ def build_work_report(figures: WorkFigures, head: Letterhead, template: ReportTe
                 caption="各单位网民诉求办理情况",
             )
         )
+    if f.responsibility is not None:
+        body.extend(_responsibility_section(f.responsibility))
     if f.summary:
         body.append(Heading(1, "存在问题和下一步工作"))
         body.extend(Paragraph(text) for text in f.summary)

@@ -238,6 +238,35 @@ def _contact(value: Any, title: str) -> dict[str, str]:
     return {"name": name.strip(), "address": address.strip(), "subject": title.strip()[:500]}
 
 
+_SHAPE = 'the body must be one item (a JSON object), a list of items, or {"items": [...]}'
+
+
+def _item_list(data: Any) -> list[Any]:
+    """The body's items; :class:`PayloadError` when the body is not items at all ("hello", {}, 7)."""
+    if isinstance(data, Mapping) and "items" in data:
+        if not isinstance(data["items"], list):
+            raise PayloadError(f"{_SHAPE}; 'items' is a {_json_type(data['items'])}", "body")
+        data = data["items"]
+    elif isinstance(data, Mapping):
+        if not data:
+            raise PayloadError(f"{_SHAPE}; got an empty object", "body")
+        return [data]
+    if not isinstance(data, list):
+        raise PayloadError(f"{_SHAPE}; got a {_json_type(data)}", "body")
+    if data and not any(isinstance(x, Mapping) for x in data):
+        raise PayloadError(f"{_SHAPE}; the list holds no objects (first: a {_json_type(data[0])})", "body")
+    return data
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    for kind, name in ((bool, "boolean"), (str, "string"), (int, "number"), (float, "number"), (list, "list")):
+        if isinstance(value, kind):
+            return name
+    return "object" if isinstance(value, Mapping) else type(value).__name__
+
+
 def validate_batch(
     body: bytes,
     *,
@@ -261,9 +290,7 @@ def validate_batch(
         data = orjson.loads(body)
     except orjson.JSONDecodeError as e:
         raise PayloadError(f"body is not valid JSON: {e}", "body") from None
-    if isinstance(data, Mapping) and "items" in data:
-        data = data["items"]
-    raw_items = data if isinstance(data, list) else [data]
+    raw_items = _item_list(data)
     if len(raw_items) > max_items:
         raise PayloadError(f"batch of {len(raw_items)} items exceeds the limit of {max_items}", "body")
     results: list[PushItemResult] = []

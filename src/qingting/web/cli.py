@@ -116,10 +116,28 @@ def serve_command(host: str, port: int, threads: int, no_migrate: bool, schedule
         click.echo(f"polling due sources every {running.tick:g} s, {running.concurrency} at a time")
     click.echo(f"Qingting is serving on http://{host}:{port}/  (Ctrl+C to stop)")
     try:
-        waitress.serve(application, host=host, port=port, threads=threads, ident="qingting")
+        waitress.serve(application, host=host, port=port, threads=threads, ident="qingting", **proxy_options())
     finally:
         if running is not None:
             running.stop()
+
+
+def proxy_options() -> dict[str, Any]:
+    """waitress options for a reverse proxy at ``QINGTING_TRUSTED_PROXY`` (its address): the client's
+    address (``X-Forwarded-For``, for sign-in throttling and the audit) and scheme
+    (``X-Forwarded-Proto``) are taken from it, and those headers are dropped when anyone else sends
+    them. Unset: no proxy is trusted, and ``REMOTE_ADDR`` is the peer. docs/production.md."""
+    import os
+
+    proxy = os.environ.get("QINGTING_TRUSTED_PROXY", "").strip()
+    if not proxy:
+        return {}
+    return {
+        "trusted_proxy": proxy,
+        "trusted_proxy_count": 1,
+        "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
+        "clear_untrusted_proxy_headers": True,
+    }
 
 
 @click.command(
@@ -273,7 +291,7 @@ COMMANDS: tuple[click.Command, ...] = (
 
 
 # Apps that add their own commands: each has a ``cli`` module with ``register(group)``.
-APP_CLIS = ("collect", "warnings", "cases", "reporting", "bulletins", "ledger")
+APP_CLIS = ("collect", "warnings", "cases", "reporting", "bulletins", "ledger", "channels")
 
 
 def register(group: click.Group) -> None:

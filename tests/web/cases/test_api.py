@@ -68,7 +68,7 @@ def test_create_act_and_conflict(people: dict[str, Any]) -> None:
     assert err["code"] == "conflict" and "已被他人修改" in err["message"] and err["current_version"] == 1
 
     r = _post(d, f"/api/cases/{case_id}/actions/close", {"expected_version": 1})
-    assert r.status_code == 422 and "不能“关闭”" in r.json()["error"]["message"]
+    assert r.status_code == 422 and "不能“办结”" in r.json()["error"]["message"]
     r = _post(d, f"/api/cases/{case_id}/actions/fly", {})
     assert r.status_code == 422 and "未知操作" in json.dumps(r.json(), ensure_ascii=False)
     r = _post(_client(people["east_handler"]), f"/api/cases/{case_id}/actions/decline", {"reason": "x"})

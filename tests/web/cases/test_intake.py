@@ -147,10 +147,6 @@ SETUP = textwrap.dedent(
     """
     import os, sys
     os.environ["DJANGO_SETTINGS_MODULE"] = os.environ["QT_SETTINGS"]
-    if os.environ.get("QT_FAKE_ENGINE"):
-        sys.path.insert(0, os.environ["QT_TESTS_DIR"])
-        import fake_pipeline
-        sys.modules["qingting.core.pipeline"] = fake_pipeline
     import django
     django.setup()
     from django.core.management import call_command
@@ -190,15 +186,14 @@ def test_concurrent_intake_makes_one_case(tmp_path: Path) -> None:
 
     from django.conf import settings
 
-    from ..conftest import _real_engine_works
+    from ..conftest import real_engine_or_fail
 
     script = tmp_path / "race.py"
     script.write_text(SETUP, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("QINGTING_", "DJANGO_"))}
     env.update(QINGTING_DATA_DIR=str(tmp_path / "data"), QT_TESTS_DIR=str(Path(__file__).parent.parent))
     env["QT_SETTINGS"] = "qingting.web.config.settings.embedded"
-    if not _real_engine_works():
-        env["QT_FAKE_ENGINE"] = "1"
+    real_engine_or_fail()
     db = settings.DATABASES["default"]
     scratch = None
     if "postgresql" in db["ENGINE"]:

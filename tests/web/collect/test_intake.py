@@ -32,14 +32,16 @@ def push(admins: dict[str, Any]) -> dict[str, Any]:
 
 
 def _post(client: Client, push: dict[str, Any], body: bytes, *, token: str | None = None, t: int | None = None,
-          signature: str | None = None) -> Any:  # fmt: skip
+          signature: str | None = None, content_type: str = "application/json") -> Any:  # fmt: skip
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token if token is not None else push['token']}"}
     if signature is None:
         signature = sign(push["secret"], body, int(time.time()) if t is None else t)
     if signature:
         headers["HTTP_" + SIGNATURE_HEADER.upper().replace("-", "_")] = signature
     url = f"/api/intake/{push['push_source'].pk}/items"
-    return client.post(url, data=body, content_type="application/json", **headers)
+    if not content_type:  # no Content-Type header at all
+        return client.generic("POST", url, body, **headers)
+    return client.post(url, data=body, content_type=content_type, **headers)
 
 
 def _items(*items: dict[str, Any]) -> bytes:
@@ -162,4 +164,34 @@ def test_an_oversized_body_is_refused_in_the_api_shape(push: dict[str, Any], set
     response = _post(Client(), push, body)
     error = response.json()["error"]
     assert response.status_code == 413 and error["code"] == "too_large" and "body" in error["fields"]
+    assert not Item.objects.filter(source=push["push_source"]).exists()
+
+
+# --- issue 16, audit finding 7 ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "", "application/xml"],
+)
+def test_a_wrong_content_type_is_415_and_stores_nothing(push: dict[str, Any], content_type: str) -> None:
+    response = _post(Client(), push, _items({"id": "ct-1", "text": "停水"}), content_type=content_type)
+    assert response.status_code == 415, response.content
+    error = response.json()["error"]
+    assert error["code"] == "unsupported_media_type" and "application/json" in error["message"]
+    assert not Item.objects.filter(source=push["push_source"]).exists()
+    # with a charset it is still JSON
+    ok = _post(Client(), push, _items({"id": "ct-2", "text": "停水"}), content_type="application/json; charset=utf-8")
+    assert ok.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [(b'"hello"', "a string"), (b"{}", "empty object"), (b"42", "a number"), (b"null", "a null"),
+     (b'{"items": "x"}', "'items' is a string"), (b'["a", "b"]', "no objects"), (b"true", "a boolean")],
+)  # fmt: skip
+def test_a_body_that_is_not_items_is_400(push: dict[str, Any], body: bytes, says: str) -> None:
+    response = _post(Client(), push, body)
+    assert response.status_code == 400, response.content
+    assert says in response.json()["error"]["message"]
     assert not Item.objects.filter(source=push["push_source"]).exists()

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -59,6 +60,8 @@ class ClusterHit:
     ``event_id`` is ``None`` only for an item without tokens. ``similarity`` is the decayed cosine
     to the chosen event (0.0 when the item opened a new event). ``merged`` lists events absorbed
     into ``event_id`` during this call; ``retired`` lists events that retired during this call.
+    ``consolidated`` lists the merges of the periodic consolidation pass that ran during this call,
+    as :class:`Merge` records (absorbed → survivor), in the order they were made.
     """
 
     event_id: int | None
@@ -66,6 +69,25 @@ class ClusterHit:
     created: bool
     merged: tuple[int, ...] = ()
     retired: tuple[RetiredEvent, ...] = ()
+    consolidated: tuple[Merge, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Merge:
+    """One event absorbed into another by the consolidation pass — the record that makes it reversible.
+
+    ``terms`` and ``weights`` are the absorbed event's centroid at the time of the merge (at most
+    ``max_terms``), ``size`` its item count: :meth:`OnlineClusterer.split` takes them back out of the
+    survivor. ``similarity`` is the decayed cosine that decided the merge.
+    """
+
+    absorbed: int
+    survivor: int
+    time: float
+    similarity: float
+    size: int
+    terms: tuple[str, ...] = ()
+    weights: tuple[float, ...] = ()
 
 
 @dataclass(slots=True)
@@ -80,6 +102,19 @@ class _Event:
     last_time: float
     last_pos: int
     absorbed: list[int] = field(default_factory=list)
+    checked: int = 0  # size at its last consolidation check
+    entities: dict[str, int] = field(default_factory=dict)  # hashtags, @accounts: bounded counts
+
+
+def _count_entities(event: _Event, entities: Sequence[str]) -> None:
+    counts = event.entities
+    for x in entities:
+        counts[x] = counts.get(x, 0) + 1
+    if len(counts) > 2 * _MAX_ENTITIES:  # keep the most frequent: what names the story
+        event.entities = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:_MAX_ENTITIES])
+
+
+_MAX_ENTITIES = 12
 
 
 def _positive(name: str, value: float) -> float:
@@ -102,6 +137,13 @@ class OnlineClusterer:
     - ``young_size``: largest size at which an event still gets a merge check.
     - ``max_scan``: events scanned per term (the most recently active ones).
     - ``max_terms``: terms a centroid keeps after pruning.
+    - ``max_item_terms``: terms an item's vector keeps (its heaviest by TF-IDF), so the state an item
+      leaves behind is bounded however long its text (a 600-character letter, a whole article).
+    - ``consolidate_threshold``: minimum decayed cosine for the periodic consolidation pass to merge
+      two events of at least ``consolidate_min_size`` items (fragments of one story); ``None``
+      disables the pass. It runs every ``consolidate_every`` stream positions over the events active
+      since the previous pass (:meth:`consolidate`), and records each merge (:class:`Merge`) so that
+      :meth:`split` can undo it.
     - ``seed``: accepted for API uniformity; the algorithm is deterministic and draws no randoms.
 
     Example:
@@ -126,6 +168,10 @@ class OnlineClusterer:
         young_size: int = 256,
         max_scan: int = 8,
         max_terms: int = 300,
+        max_item_terms: int = 64,
+        consolidate_threshold: float | None = 0.15,
+        consolidate_every: int = 1000,
+        consolidate_min_size: int = 4,
         seed: int = 0,
     ) -> None:
         if not (isinstance(threshold, int | float) and 0.0 < threshold <= 1.0):
@@ -134,11 +180,18 @@ class OnlineClusterer:
             isinstance(merge_threshold, int | float) and 0.0 < merge_threshold <= 1.0
         ):
             raise ValueError(f"merge_threshold must be in (0, 1] or None, got {merge_threshold!r}")
+        if consolidate_threshold is not None and not (
+            isinstance(consolidate_threshold, int | float) and 0.0 < consolidate_threshold <= 1.0
+        ):
+            raise ValueError(f"consolidate_threshold must be in (0, 1] or None, got {consolidate_threshold!r}")
         for name, ivalue in (
             ("window_items", window_items),
             ("young_size", young_size),
             ("max_scan", max_scan),
             ("max_terms", max_terms),
+            ("max_item_terms", max_item_terms),
+            ("consolidate_every", consolidate_every),
+            ("consolidate_min_size", consolidate_min_size),
         ):
             if not isinstance(ivalue, int) or isinstance(ivalue, bool) or ivalue < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {ivalue!r}")
@@ -153,6 +206,10 @@ class OnlineClusterer:
         self.young_size = young_size
         self.max_scan = max_scan
         self.max_terms = max_terms
+        self.max_item_terms = max_item_terms
+        self.consolidate_threshold = None if consolidate_threshold is None else float(consolidate_threshold)
+        self.consolidate_every = consolidate_every
+        self.consolidate_min_size = consolidate_min_size
         self.seed = seed
 
         # Learned state.
@@ -168,14 +225,26 @@ class OnlineClusterer:
         # When the least recently active event can first be due to retire (conservative bounds).
         self.due_time_: float = -math.inf
         self.due_pos_: float = -math.inf
+        # Consolidation: the position of the last pass, the merges it made (absorbed -> record, while
+        # the survivor is live, so split() can undo them) and the pairs split() keeps apart.
+        self.consolidated_pos_: int = 0
+        self.merge_log_: dict[int, Merge] = {}
+        self.apart_: set[tuple[int, int]] = set()
 
     # ------------------------------------------------------------------ public API
 
-    def add(self, tokens: Sequence[str], time: float) -> ClusterHit:
+    def add(
+        self, tokens: Sequence[str], time: float, *, may_open: bool = True, entities: Sequence[str] = ()
+    ) -> ClusterHit:
         """Assign one item (its tokens, and its time in unix seconds) to an event.
 
         Times earlier than the latest time seen are treated as that latest time (streams arrive
-        slightly out of order; events never move back in time). Returns the :class:`ClusterHit`.
+        slightly out of order; events never move back in time). With ``may_open=False`` the item
+        joins an event it matches but never opens one (``event_id`` is then ``None``): for posts
+        that carry no story of their own, such as a bare hashtag. ``entities`` (the item's hashtags
+        and @accounts, e.g. ``"#柳湾镇停水"``) are counted in the event it joins: consolidation
+        merges fragments that share a hashtag or account held by few events. Returns the
+        :class:`ClusterHit`.
         Raises ``ValueError`` for a non-finite time and ``TypeError`` for a plain string.
         """
         if not math.isfinite(time):
@@ -189,25 +258,35 @@ class OnlineClusterer:
         self.position_ = pos + 1
         # Cheap test first: nothing can be due before the oldest event's deadline.
         retired = self._retire_due(now, pos) if now > self.due_time_ or pos > self.due_pos_ else ()
+        # The periodic pass runs before the item is placed, so the hit's ids are final.
+        consolidated: tuple[Merge, ...] = ()
+        if self.consolidate_threshold is not None and pos - self.consolidated_pos_ >= self.consolidate_every:
+            consolidated = self._consolidate(now, pos)
         if not tokens:
-            return ClusterHit(None, 0.0, False, (), retired)
+            return ClusterHit(None, 0.0, False, (), retired, consolidated)
 
         vector = self._vector(tokens)
         best, best_sim = self._best(self._scores(vector), 1.0, self.threshold, pos, now)
         if best < 0:
+            if not may_open:
+                return ClusterHit(None, 0.0, False, (), retired, consolidated)
             eid = self._open(vector, now, pos)
-            return ClusterHit(eid, 0.0, True, (), retired)
+            if entities:
+                _count_entities(self.events_[eid], entities)
+            return ClusterHit(eid, 0.0, True, (), retired, consolidated)
 
         event = self._join(best, vector, now, pos)
+        if entities:
+            _count_entities(event, entities)
         merged: tuple[int, ...] = ()
         size = event.size
         if self.merge_threshold is not None and size <= self.young_size and size & (size - 1) == 0:
             survivor, absorbed = self._second_chance(best, now, pos)
             if absorbed >= 0:
                 best, merged = survivor, (absorbed,)
-        return ClusterHit(best, best_sim, False, merged, retired)
+        return ClusterHit(best, best_sim, False, merged, retired, consolidated)
 
-    def touch(self, event_id: int, time: float) -> None:
+    def touch(self, event_id: int, time: float, entities: Sequence[str] = ()) -> None:
         """Keep a live event alive (a duplicate joined it) without changing its term profile.
 
         Counts the item in the event's size and last activity, and as one stream position (like
@@ -228,17 +307,31 @@ class OnlineClusterer:
         event.size += 1
         event.last_time = self.now_
         event.last_pos = pos
+        if entities:
+            _count_entities(event, entities)
         self.events_[eid] = event  # re-insert: most recent activity last
 
-    def keywords(self, event_id: int, k: int = 10) -> list[str]:
+    def keywords(self, event_id: int, k: int = 10, *, specific: bool = False) -> list[str]:
         """The ``k`` heaviest terms of a live event's profile, heaviest first (for titles, boards).
 
-        Raises ``KeyError`` if the event is not live.
+        With ``specific``, the heaviest ``3k`` terms are ranked again by their weight times the
+        current event-level IDF, so words that this event has and others lack (``停水``, ``柳湾镇``)
+        come before words every event has (``今天``, ``希望``). Raises ``KeyError`` if the event is
+        not live.
         """
         eid = self.resolve(event_id)
         if eid is None:
             raise KeyError(f"event {event_id} is not live (unknown or retired)")
-        return _top_terms(self.events_[eid].centroid, k)
+        centroid = self.events_[eid].centroid
+        return self._specific_terms(centroid, k) if specific else _top_terms(centroid, k)
+
+    def _specific_terms(self, centroid: dict[str, float], k: int) -> list[str]:
+        n = len(self.events_) + 2.0
+        postings = self.postings_
+        scored = [
+            (-centroid[t] * math.log(n / (len(postings.get(t, ())) + 1.0)), t) for t in _top_terms(centroid, 3 * k)
+        ]
+        return [t for _, t in sorted(scored)[:k]]
 
     def resolve(self, event_id: int) -> int | None:
         """The live event that ``event_id`` is now part of (itself, or its merge survivor), else None."""
@@ -255,6 +348,59 @@ class OnlineClusterer:
         if now > self.now_:
             self.now_ = now
         return list(self._retire_due(self.now_, self.position_))
+
+    def consolidate(self, now: float | None = None) -> list[Merge]:
+        """Run the consolidation pass now (``add`` runs it every ``consolidate_every`` positions).
+
+        Every event of at least ``consolidate_min_size`` items that was active since the previous
+        pass is compared, by its 30 heaviest terms through the index, with the other live events of
+        that size; the best at a decayed cosine ≥ ``consolidate_threshold`` is merged, the smaller
+        into the larger. The cosine is over the full centroids with each term weighted again by its
+        current event-level IDF (words every event has, such as 周末 or 孩子, cannot chain everyday
+        chatter into one blob; the words of one story, such as 荷花节, carry it), decayed in
+        positions and in the time gap between the two events' spans. Returns the merges made, in
+        order. Does nothing when the pass is disabled.
+        """
+        if self.consolidate_threshold is None:
+            return []
+        if now is not None:
+            if not math.isfinite(now):
+                raise ValueError(f"now must be a finite number of seconds, got {now!r}")
+            self.now_ = max(self.now_, now)
+        return list(self._consolidate(self.now_, self.position_))
+
+    def split(self, absorbed: int) -> int:
+        """Undo a consolidation merge: ``absorbed`` becomes a live event of its own again.
+
+        Its terms and size at the time of the merge are taken back out of the survivor, and the
+        pair is kept apart by later passes. Returns the survivor's id. Raises ``KeyError`` when
+        there is no such merge on record (not merged by consolidation, or the survivor retired).
+        """
+        rec = self.merge_log_.pop(absorbed, None)
+        if rec is None or rec.survivor not in self.events_:
+            raise KeyError(f"event {absorbed} has no consolidation merge on record with a live survivor")
+        keep = self.events_[rec.survivor]
+        back = dict(zip(rec.terms, rec.weights, strict=True))
+        rest = {t: w - back.get(t, 0.0) for t, w in keep.centroid.items()}
+        for t in keep.centroid:
+            self._unpost(t, rec.survivor)
+        rest = {t: w for t, w in rest.items() if w > 1e-9}
+        if not rest:  # nothing of its own left: keep the heaviest term so the survivor stays findable
+            t = max(keep.centroid, key=keep.centroid.__getitem__)
+            rest = {t: keep.centroid[t]}
+        keep.centroid = {}
+        keep.norm2 = 0.0
+        self._add_into(rec.survivor, keep, rest)
+        keep.size = max(keep.size - rec.size, 1)
+        if absorbed in keep.absorbed:
+            keep.absorbed.remove(absorbed)
+        self.aliases_.pop(absorbed, None)
+        # the absorbed event comes back at the recent end, as activity now
+        event = _Event({}, 0.0, 0.0, rec.size, rec.time, self.now_, self.position_)
+        self.events_[absorbed] = event
+        self._add_into(absorbed, event, back)
+        self.apart_.add((min(absorbed, rec.survivor), max(absorbed, rec.survivor)))
+        return rec.survivor
 
     @property
     def n_events_(self) -> int:
@@ -286,6 +432,7 @@ class OnlineClusterer:
             absorbed.extend(ev.absorbed)
         post_events = [e for p in self.postings_.values() for e in p]
         evs = list(events.values())
+        log = list(self.merge_log_.values())
         return {
             "params": {
                 "threshold": self.threshold,
@@ -297,6 +444,10 @@ class OnlineClusterer:
                 "young_size": self.young_size,
                 "max_scan": self.max_scan,
                 "max_terms": self.max_terms,
+                "max_item_terms": self.max_item_terms,
+                "consolidate_threshold": self.consolidate_threshold,
+                "consolidate_every": self.consolidate_every,
+                "consolidate_min_size": self.consolidate_min_size,
                 "seed": self.seed,
             },
             "terms": list(term_ids),
@@ -310,6 +461,10 @@ class OnlineClusterer:
             "centroid_terms": np.array(cent_terms, dtype="<i4"),
             "centroid_weights": np.array(cent_weights, dtype="<f8"),
             "n_absorbed": np.array([len(e.absorbed) for e in evs], dtype="<i8"),
+            "checked": np.array([e.checked for e in evs], dtype="<i8"),
+            "n_entities": np.array([len(e.entities) for e in evs], dtype="<i8"),
+            "entity_names": [x for e in evs for x in e.entities],
+            "entity_counts": np.array([n for e in evs for n in e.entities.values()], dtype="<i8"),
             "absorbed": np.array(absorbed, dtype="<i8"),
             "posting_lengths": np.array([len(p) for p in self.postings_.values()], dtype="<i8"),
             "posting_events": np.array(post_events, dtype="<i8"),
@@ -322,6 +477,14 @@ class OnlineClusterer:
             "n_retired": self.n_retired_,
             "due_time": self.due_time_,
             "due_pos": self.due_pos_,
+            "consolidated_pos": self.consolidated_pos_,
+            "merge_ids": np.array([[m.absorbed, m.survivor, m.size, len(m.terms)] for m in log], dtype="<i8").reshape(
+                len(log), 4
+            ),
+            "merge_floats": np.array([[m.time, m.similarity] for m in log], dtype="<f8").reshape(len(log), 2),
+            "merge_terms": [t for m in log for t in m.terms],
+            "merge_weights": np.array([w for m in log for w in m.weights], dtype="<f8"),
+            "apart": np.array(sorted(self.apart_), dtype="<i8").reshape(len(self.apart_), 2),
         }
 
     @classmethod
@@ -349,6 +512,16 @@ class OnlineClusterer:
             pos += nt
             events[eid] = _Event(centroid, norm2, math.sqrt(norm2), size, t0, t1, lpos, absorbed[apos : apos + na])
             apos += na
+        if "checked" in state:  # format 2
+            names: list[str] = state["entity_names"]
+            counts = state["entity_counts"].tolist()
+            k = 0
+            for ev, checked, ne in zip(
+                events.values(), state["checked"].tolist(), state["n_entities"].tolist(), strict=True
+            ):
+                ev.checked = checked
+                ev.entities = dict(zip(names[k : k + ne], counts[k : k + ne], strict=True))
+                k += ne
         self.events_ = events
         postings: dict[str, dict[int, float]] = {}
         pev = state["posting_events"].tolist()
@@ -365,6 +538,18 @@ class OnlineClusterer:
         self.n_retired_ = int(state["n_retired"])
         self.due_time_ = float(state["due_time"])
         self.due_pos_ = state["due_pos"]  # an int, or -inf before any event
+        # consolidation state (format 2; a migrated format-1 state has none yet)
+        self.consolidated_pos_ = int(state.get("consolidated_pos", self.position_))
+        if "merge_ids" in state:
+            mterms: list[str] = state["merge_terms"]
+            mweights = state["merge_weights"].tolist()
+            k = 0
+            for (a, sv, size, nt), (t, sim) in zip(
+                state["merge_ids"].tolist(), state["merge_floats"].tolist(), strict=True
+            ):
+                self.merge_log_[a] = Merge(a, sv, t, sim, size, tuple(mterms[k : k + nt]), tuple(mweights[k : k + nt]))
+                k += nt
+            self.apart_ = {(a, b) for a, b in state["apart"].tolist()}
         return self
 
     # ------------------------------------------------------------------ internals
@@ -376,21 +561,36 @@ class OnlineClusterer:
         n = len(self.events_) + 2.0
         log = math.log
         vec: dict[str, float] = {}
-        for t in tokens:
-            w = vec.get(t)
-            if w is None:
+        if len(tokens) > 32:  # a long text: count first, one IDF per distinct term
+            for t, c in Counter(tokens).items():
                 p = postings.get(t)
-                vec[t] = log(n / (len(p) + 1.0) if p else n)
-            else:  # a repeated term: one more IDF (term frequency times IDF)
-                p = postings.get(t)
-                vec[t] = w + log(n / (len(p) + 1.0) if p else n)
+                vec[t] = c * log(n / (len(p) + 1.0) if p else n)
+        else:
+            for t in tokens:
+                w = vec.get(t)
+                if w is None:
+                    p = postings.get(t)
+                    vec[t] = log(n / (len(p) + 1.0) if p else n)
+                else:  # a repeated term: one more IDF (term frequency times IDF)
+                    p = postings.get(t)
+                    vec[t] = w + log(n / (len(p) + 1.0) if p else n)
+        k = self.max_item_terms
+        if len(vec) > k:  # its heaviest terms carry a long text: the state it leaves is bounded
+            kth = sorted(vec.values(), reverse=True)[k - 1]
+            heavy = {t: w for t, w in vec.items() if w > kth}
+            for t, w in vec.items():  # ties at the k-th weight: the first in the text
+                if len(heavy) >= k:
+                    break
+                if w == kth:
+                    heavy[t] = w
+            vec = heavy
         inv = 1.0 / math.sqrt(sum(w * w for w in vec.values()))
         return {t: w * inv for t, w in vec.items()}
 
-    def _scores(self, vector: dict[str, float], exclude: int = -1) -> dict[int, float]:
+    def _scores(self, vector: dict[str, float], exclude: int = -1, cap: int = 0) -> dict[int, float]:
         """Dot products with the centroids of events sharing a term (inverted index, bounded scan)."""
         postings = self.postings_
-        cap = self.max_scan
+        cap = cap or self.max_scan
         acc: dict[int, float] | None = None
         for t, w in vector.items():
             p = postings.get(t)
@@ -525,6 +725,8 @@ class OnlineClusterer:
         events[survivor] = keep  # the merge is activity: most recent last
         self._add_into(survivor, keep, gone.centroid)
         keep.size += gone.size
+        if gone.entities:
+            _count_entities(keep, [x for x, n in gone.entities.items() for _ in range(n)])
         keep.first_time = min(keep.first_time, gone.first_time)
         keep.last_time = max(keep.last_time, gone.last_time)
         keep.last_pos = max(keep.last_pos, gone.last_pos)
@@ -532,6 +734,141 @@ class OnlineClusterer:
             self.aliases_[a] = survivor
             keep.absorbed.append(a)
         self.n_merges_ += 1
+
+    def _consolidate(self, now: float, pos: int) -> tuple[Merge, ...]:
+        """The periodic pass: merge fragments of one story among the events active since the last one."""
+        threshold = self.consolidate_threshold
+        assert threshold is not None
+        since = self.consolidated_pos_
+        self.consolidated_pos_ = pos
+        events = self.events_
+        min_size = self.consolidate_min_size
+        active: list[int] = []
+        for eid in reversed(events):  # most recent activity first; stop at the previous pass
+            recent = events[eid]
+            if recent.last_pos < since:
+                break
+            # checked again once it has grown by a quarter: a big story touched by one more item
+            # per pass is not compared again and again
+            if recent.size >= min_size and 4 * recent.size >= 5 * recent.checked:
+                active.append(eid)
+        merges: list[Merge] = []
+        idf: dict[str, float] = {}
+        norms: dict[int, float] = {}
+        holders: dict[str, list[tuple[int, int]]] = {}  # entity -> (event, count), built on first use
+        exp = math.exp
+        tau, tau_s = self.decay_items, self.decay_seconds
+        for eid in active:
+            ev = events.get(eid)
+            if ev is None:  # absorbed earlier in this pass
+                continue
+            ev.checked = ev.size
+            query = {t: ev.centroid[t] for t in _top_terms(ev.centroid, 30)}
+            scores = self._scores(query, exclude=eid, cap=4 * self.max_scan)
+            shortlist = heapq.nlargest(3, ((d, e) for e, d in scores.items() if events[e].size >= min_size))
+            best, best_sim = -1, threshold
+            for dot, e in shortlist:
+                other = events[e]
+                # cheap screen: the plain cosine of the heaviest terms must be within reach
+                if dot < 0.5 * threshold * ev.norm * other.norm or (min(e, eid), max(e, eid)) in self.apart_:
+                    continue
+                sim = self._specific_cosine(eid, e, idf, norms)
+                sim *= exp(-abs(ev.last_pos - other.last_pos) / tau)
+                if tau_s is not None:
+                    gap = max(ev.first_time, other.first_time) - min(ev.last_time, other.last_time)
+                    if gap > 0:
+                        sim *= exp(-gap / tau_s)
+                if sim > best_sim or (sim == best_sim and 0 <= e < best):
+                    best, best_sim = e, sim
+            if best < 0 and ev.entities:
+                best, best_sim = self._by_entity(eid, ev, holders, tau_s)
+            if best < 0:
+                continue
+            other = events[best]
+            if (other.size, -best) > (ev.size, -eid):
+                survivor, absorbed = best, eid
+            else:
+                survivor, absorbed = eid, best
+            gone = events[absorbed]
+            terms = _top_terms(gone.centroid, self.max_terms)
+            rec = Merge(absorbed, survivor, now, round(best_sim, 6), gone.size, tuple(terms),
+                        tuple(gone.centroid[t] for t in terms))  # fmt: skip
+            self._merge(survivor, absorbed)
+            norms.pop(survivor, None)
+            for a, r in list(self.merge_log_.items()):  # earlier merges into the absorbed one follow it
+                if r.survivor == absorbed:
+                    self.merge_log_[a] = Merge(a, survivor, r.time, r.similarity, r.size, r.terms, r.weights)
+            self.merge_log_[absorbed] = rec
+            merges.append(rec)
+        return tuple(merges)
+
+    def _by_entity(
+        self, eid: int, ev: _Event, holders: dict[str, list[tuple[int, int]]], tau_s: float | None
+    ) -> tuple[int, float]:
+        """The event that shares ``ev``'s dominant hashtag or account, when few events hold it.
+
+        The entity must be ``ev``'s most frequent (≥ 3 times, ≥ a tenth of its items); the other
+        event must hold it at least as often, and the two together must hold ≥ 60 % of its
+        occurrences in live events — a tag every event carries (#我的家乡#) names no story.
+        Returns ``(event, 0.0)`` or ``(-1, 0.0)``.
+        """
+        name, count = max(ev.entities.items(), key=lambda kv: (kv[1], kv[0]))
+        if count < 3 or 10 * count < ev.size:
+            return -1, 0.0
+        if not holders:
+            holders["\x00"] = []  # built
+            min_size = self.consolidate_min_size
+            for e, other in self.events_.items():
+                if other.size >= min_size:
+                    for x, n in other.entities.items():
+                        holders.setdefault(x, []).append((e, n))
+        held = holders.get(name, [])
+        events = self.events_
+        best, best_n, total = -1, 0, 0
+        for e, n in held:
+            if e not in events:
+                continue
+            total += n
+            if e != eid and n >= count and n > best_n and (min(e, eid), max(e, eid)) not in self.apart_:
+                best, best_n = e, n
+        if best < 0 or 10 * (count + best_n) < 6 * total:
+            return -1, 0.0
+        other = events[best]
+        if tau_s is not None and max(ev.first_time, other.first_time) - min(ev.last_time, other.last_time) > tau_s:
+            return -1, 0.0
+        return best, 0.0
+
+    def _specific_cosine(self, ea: int, eb: int, idf: dict[str, float], norms: dict[int, float]) -> float:
+        """Cosine of two events' centroids with each term weighted again by its current event-level
+        IDF, so that words every event has (周末, 孩子) count less than the words of one story
+        (荷花节). ``idf`` and ``norms`` are caches for one pass."""
+        n = len(self.events_) + 2.0
+        postings = self.postings_
+        log = math.log
+
+        def weight(t: str) -> float:
+            x = idf.get(t)
+            if x is None:
+                x = idf[t] = log(n / (len(postings.get(t, ())) + 1.0))
+            return x
+
+        def norm(e: int) -> float:
+            x = norms.get(e)
+            if x is None:
+                x = norms[e] = math.sqrt(sum((w * weight(t)) ** 2 for t, w in self.events_[e].centroid.items()))
+            return x
+
+        a, b = self.events_[ea].centroid, self.events_[eb].centroid
+        if len(a) > len(b):
+            a, b = b, a
+        dot = 0.0
+        for t, w in a.items():
+            y = b.get(t)
+            if y is not None:
+                x = weight(t)
+                dot += w * y * x * x
+        na, nb = norm(ea), norm(eb)
+        return dot / (na * nb) if na > 0 and nb > 0 else 0.0
 
     def _retire_due(self, now: float, pos: int) -> tuple[RetiredEvent, ...]:
         """Retire events idle beyond the window; the LRU order means we only look at the front."""
@@ -545,6 +882,7 @@ class OnlineClusterer:
             event = events[eid]
             if event.last_time >= min_time and event.last_pos >= min_pos:
                 break
+            keywords = tuple(self._specific_terms(event.centroid, 10))
             del events[eid]
             for t in event.centroid:
                 p = postings[t]
@@ -553,10 +891,11 @@ class OnlineClusterer:
                     del postings[t]
             for a in event.absorbed:
                 self.aliases_.pop(a, None)
-            out.append(
-                RetiredEvent(eid, tuple(_top_terms(event.centroid, 10)), event.size, event.first_time, event.last_time)
-            )
+                self.merge_log_.pop(a, None)
+            out.append(RetiredEvent(eid, keywords, event.size, event.first_time, event.last_time))
         self.n_retired_ += len(out)
+        if out and self.apart_:
+            self.apart_ = {(a, b) for a, b in self.apart_ if a in events and b in events}
         if events:
             front = events[next(iter(events))]
             self.due_time_ = front.last_time + self.window_seconds

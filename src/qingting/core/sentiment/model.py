@@ -36,6 +36,7 @@ from qingting.core.sentiment.features import hashed_features
 FORMAT = "qingting-sentiment"
 FORMAT_VERSION = 1
 DEFAULT_BITS = 22  # 4M buckets: ~10% of the features of a 10k-post corpus share one
+SLICE_CHARS = 65_536  # characters featurised at once (bounded memory; see decision_function)
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -99,11 +100,29 @@ class SentimentModel:
         return int(np.count_nonzero(self._scales))
 
     def decision_function(self, texts: Sequence[str]) -> FloatArray:
-        """The logit of each text; exactly 0.0 for a text with no known feature."""
+        """The logit of each text; exactly 0.0 for a text with no known feature.
+
+        Texts are featurised in slices of about :data:`SLICE_CHARS` characters: the feature
+        arrays take tens of bytes per character, so a batch of long letters would otherwise need
+        hundreds of MB at once. A text's score does not depend on its slice.
+        """
+        n = len(texts)
+        if n == 0:
+            return np.zeros(0)
+        parts: list[FloatArray] = []
+        start = size = 0
+        for i, t in enumerate(texts):
+            size += len(t) if isinstance(t, str) else 0
+            if size >= SLICE_CHARS:
+                parts.append(self._decision(texts[start : i + 1]))
+                start, size = i + 1, 0
+        if start < n:
+            parts.append(self._decision(texts[start:]))
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def _decision(self, texts: Sequence[str]) -> FloatArray:
         n = len(texts)
         z = np.zeros(n)
-        if n == 0:
-            return z
         doc, bucket = hashed_features(list(texts), max_ngram=self.max_ngram, words=self.words, bits=self.bits)
         if len(doc) == 0:
             return z

@@ -200,6 +200,10 @@ def _fold_emoticon(name: str) -> str:
 
 def _split_repost(text: str) -> tuple[str, str | None, bool]:
     """Split a repost chain into (own content, innermost reposted text, is a repost)."""
+    if "@" not in text and "＠" not in text and "﹫" not in text:  # no chain and no RT without a name
+        if len(text) < 64 and _DEFAULT_REPOST.match(text):
+            return "", None, True
+        return text, None, False
     if "/" in text:
         parts = _CHAIN_SPLIT.split(text)
         if len(parts) > 1:

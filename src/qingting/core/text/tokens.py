@@ -23,6 +23,10 @@ _WORD = re.compile(r"[^\W_](?:[\w'’\-]*[^\W_])?")
 _NO_LETTER = re.compile(r"[\W\d_.,:%+\-/]*")
 
 
+_KEEP: tuple[dict[str, bool], dict[str, bool]] = ({}, {})  # word -> kept? (Chinese path, other)
+_KEEP_MAX = 200_000
+
+
 def tokenize(match_text: str, lang: str, *, drop_stopwords: bool = True) -> list[str]:
     """Split a matching-form text (``Normalized.match``) into word tokens.
 
@@ -59,11 +63,20 @@ def tokenize(match_text: str, lang: str, *, drop_stopwords: bool = True) -> list
     fullmatch = _NO_LETTER.fullmatch
     if not drop_stopwords:
         return [t for t in raw if (t.isalnum() and not t.isdecimal()) or (not t.isalnum() and fullmatch(t) is None)]
-    return [
-        t
-        for t in raw
-        if t not in stop
-        and ((t.isalnum() and not t.isdecimal()) or (not t.isalnum() and fullmatch(t) is None))
-        # Single Latin letters ("a", the "s" of "it's") and single kana (Japanese particles).
-        and not (len(t) == 1 and (t.isascii() or "\u3040" <= t <= "\u30ff"))
-    ]
+    # Each word's verdict is cached: a vocabulary is small next to the text that uses it, and a
+    # long letter repeats its words (the cache is bounded: cleared when it grows too large).
+    cache = _KEEP[stop is EN_STOPWORDS]
+    if len(cache) > _KEEP_MAX:
+        cache.clear()
+    get = cache.get
+
+    def judge(t: str) -> bool:
+        keep = cache[t] = (
+            t not in stop
+            and ((t.isalnum() and not t.isdecimal()) or (not t.isalnum() and fullmatch(t) is None))
+            # Single Latin letters ("a", the "s" of "it's") and single kana (Japanese particles).
+            and not (len(t) == 1 and (t.isascii() or "\u3040" <= t <= "\u30ff"))
+        )
+        return keep
+
+    return [t for t in raw if (k := get(t)) or (k is None and judge(t))]

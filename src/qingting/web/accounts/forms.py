@@ -1,4 +1,4 @@
-"""The sign-in form, with throttling per (username, address)."""
+"""The sign-in form, with throttling per (username, address), per address and per account."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from qingting.web.accounts import services
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
-    """Django's sign-in form that refuses to check passwords for a locked (username, address)."""
+    """Django's sign-in form that refuses to check passwords while the pair, the address or the account
+    is locked (``services.login_locked_for``)."""
 
     error_messages = {  # noqa: RUF012  (Django reads it as a class attribute)
         **AuthenticationForm.error_messages,

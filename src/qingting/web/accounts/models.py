@@ -80,14 +80,18 @@ class Membership(models.Model):
 
 
 class LoginFailure(models.Model):
-    """One failed sign-in, counted per (username, address) for throttling."""
+    """One failed sign-in, counted per (username, address), per address and per username for throttling."""
 
     username = models.CharField(max_length=150)
     ip = models.CharField(max_length=64)
     at = models.DateTimeField(db_index=True)
 
     class Meta:
-        indexes = [models.Index(fields=["username", "ip", "at"])]
+        indexes = [
+            models.Index(fields=["username", "ip", "at"]),
+            models.Index(fields=["ip", "at"], name="loginfailure_ip_at"),
+            models.Index(fields=["username", "at"], name="loginfailure_user_at"),
+        ]
 
 
 class ApiToken(models.Model):

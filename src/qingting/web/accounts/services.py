@@ -89,18 +89,37 @@ def membership_revoke(*, actor: Any, membership: Membership, reason: str = "") -
 
 
 def login_locked_for(*, username: str, ip: str) -> int:
-    """Seconds this (username, address) pair stays locked, 0 when it may try to sign in."""
+    """Seconds a sign-in as ``username`` from ``ip`` stays refused, 0 when it may try.
+
+    Three counts over the last ``QINGTING_LOGIN_WINDOW_SECONDS``, each locking for
+    ``QINGTING_LOGIN_LOCK_SECONDS`` after its latest failure once it reaches its limit:
+    the pair (``QINGTING_LOGIN_MAX_FAILURES``: someone guessing one password), the address
+    (``QINGTING_LOGIN_MAX_FAILURES_PER_ADDRESS``, any usernames: one machine trying one password on
+    many accounts), and the account (``QINGTING_LOGIN_MAX_FAILURES_PER_ACCOUNT``, any addresses:
+    guesses spread over many machines). A limit of 0 turns that count off.
+    """
     now = timezone.now()
-    window = timedelta(seconds=settings.QINGTING_LOGIN_WINDOW_SECONDS)
-    failures = list(
-        LoginFailure.objects.filter(username=username.lower(), ip=ip, at__gte=now - window)
-        .order_by("-at")
-        .values_list("at", flat=True)[: settings.QINGTING_LOGIN_MAX_FAILURES]
-    )
-    if len(failures) < settings.QINGTING_LOGIN_MAX_FAILURES:
-        return 0
-    unlock = failures[0] + timedelta(seconds=settings.QINGTING_LOGIN_LOCK_SECONDS)
-    return max(0, int((unlock - now).total_seconds()) + 1) if unlock > now else 0
+    since = now - timedelta(seconds=settings.QINGTING_LOGIN_WINDOW_SECONDS)
+    recent = LoginFailure.objects.filter(at__gte=since)
+    counts = [
+        (recent.filter(username=username.lower(), ip=ip), int(settings.QINGTING_LOGIN_MAX_FAILURES)),
+        (recent.filter(ip=ip), int(settings.QINGTING_LOGIN_MAX_FAILURES_PER_ADDRESS)),
+        (
+            recent.filter(username=username.lower()),
+            int(settings.QINGTING_LOGIN_MAX_FAILURES_PER_ACCOUNT),
+        ),
+    ]
+    locked = 0
+    for failures, limit in counts:
+        if limit <= 0:
+            continue
+        latest = list(failures.order_by("-at").values_list("at", flat=True)[:limit])
+        if len(latest) < limit:
+            continue
+        unlock = latest[0] + timedelta(seconds=settings.QINGTING_LOGIN_LOCK_SECONDS)
+        if unlock > now:
+            locked = max(locked, int((unlock - now).total_seconds()) + 1)
+    return locked
 
 
 @transaction.atomic

@@ -35,6 +35,7 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "source.enable": _("source enabled"),
     "source.disable": _("source disabled"),
     "source.import": _("items imported"),
+    "source.import_interrupted": _("import marked failed (interrupted)"),
     "source.push": _("items pushed"),
     "source.run": _("source run now"),
     "source.poll": _("source polled"),
@@ -79,6 +80,7 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "channel.create": _("channel registered"),
     "channel.update": _("channel edited"),
     "channel.state": _("channel state changed"),
+    "channel.inspect": _("channel inspected"),
     # releases
     "release.create": _("release drafted"),
     "release.update": _("release revised"),
@@ -89,6 +91,10 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "release.finding": _("proofreading finding handled"),
     "release.correct": _("correction recorded"),
     "release.steps": _("review steps set"),
+    # sentiment corrections and models
+    "sentiment.correct": _("sentiment corrected"),
+    "sentiment.retrain": _("sentiment model retrained"),
+    "sentiment.activate": _("sentiment model activated"),
     # ledger
     "ledger_task.create": _("task created"),
     "ledger_task.progress": _("task progress recorded"),

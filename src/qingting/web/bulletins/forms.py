@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from qingting.web.bulletins.models import Adoption
 
@@ -15,7 +16,7 @@ class BulletinTextForm(forms.Form):
 
     title = forms.CharField(label=_("Title"), max_length=200)
     summary = forms.CharField(
-        label=_("Summary"),
+        label=pgettext_lazy("bulletin", "Summary"),
         required=False,
         max_length=20_000,
         widget=forms.Textarea(attrs={"rows": 3}),

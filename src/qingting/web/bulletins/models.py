@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from qingting.web.accounts.models import Unit
 from qingting.web.monitoring.models import Event
@@ -114,7 +115,7 @@ class BulletinCounter(models.Model):
 
 
 class Adoption(models.TextChoices):
-    PENDING = "pending", _("Pending")  # 待处理
+    PENDING = "pending", pgettext_lazy("bulletin", "Pending")  # 待处理
     FULL = "full", _("Adopted in full")  # 直报采用
     SUMMARY = "summary", _("Adopted in summary")  # 摘报采用
     NOT_ADOPTED = "not_adopted", _("Not adopted")  # 不采用

@@ -27,7 +27,7 @@ from ninja.errors import ValidationError
 
 from qingting.web.accounts import selectors as account_selectors
 from qingting.web.cases import selectors, services
-from qingting.web.cases.models import Case
+from qingting.web.cases.models import TEXT_LIMITS, Case
 from qingting.web.cases.models import Status as CaseStatus
 
 router = Router()
@@ -102,27 +102,27 @@ class CaseIn(Schema):
     unit_id: int
     channel: str = Field(max_length=20)
     category: str = Field(max_length=40)
-    summary: str = Field(min_length=1, max_length=300)
-    description: str = Field(default="", max_length=20_000)
+    summary: str = Field(min_length=1, max_length=TEXT_LIMITS["summary"])
+    description: str = Field(default="", max_length=TEXT_LIMITS["description"])
     priority: str = Field(default="normal", max_length=10)
-    region: str = Field(default="", max_length=100)
-    address: str = Field(default="", max_length=300)
+    region: str = Field(default="", max_length=TEXT_LIMITS["region"])
+    address: str = Field(default="", max_length=TEXT_LIMITS["address"])
     contact: dict[str, str] | None = None
 
 
 class ActionIn(Schema):
     expected_version: int | None = None
-    reason: str = Field(default="", max_length=5000)
+    reason: str = Field(default="", max_length=TEXT_LIMITS["reason"])
     unit_id: int | None = None
     assignee_id: int | None = None
     merge_into: int | None = None
-    reply: str = Field(default="", max_length=20_000)
+    reply: str = Field(default="", max_length=TEXT_LIMITS["body"])
     amount: float | None = None
     lead: bool = False
 
 
 class ReplyIn(Schema):
-    body: str = Field(min_length=1, max_length=20_000)
+    body: str = Field(min_length=1, max_length=TEXT_LIMITS["body"])
     public: bool = False
 
 

@@ -12,6 +12,8 @@ from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from qingting.web.cases.models import TEXT_LIMITS
+
 _ANY = [("", _("Any"))]
 
 
@@ -59,9 +61,13 @@ class CaseForm(forms.Form):  # type: ignore[misc]
     channel = forms.ChoiceField(label=_("Channel"))
     category = forms.ChoiceField(label=_("Category"))
     priority = forms.ChoiceField(label=_("Priority"), initial="normal")
-    summary = forms.CharField(label=_("Summary"), max_length=200, help_text=_("One line: what is the concern?"))
-    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea, max_length=20_000)
-    region = forms.CharField(label=_("Place"), required=False, max_length=100)
+    summary = forms.CharField(
+        label=_("Summary"), max_length=TEXT_LIMITS["summary"], help_text=_("One line: what is the concern?")
+    )
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea, max_length=TEXT_LIMITS["description"]
+    )
+    region = forms.CharField(label=_("Place"), required=False, max_length=TEXT_LIMITS["region"])
     received_at = forms.DateTimeField(
         label=_("Received at"),
         required=False,
@@ -71,7 +77,7 @@ class CaseForm(forms.Form):  # type: ignore[misc]
     contact_name = forms.CharField(label=_("Citizen's name"), required=False, max_length=100)
     contact_phone = forms.CharField(label=_("Phone"), required=False, max_length=40)
     contact_email = forms.CharField(label=_("Email"), required=False, max_length=200)
-    contact_address = forms.CharField(label=_("Address"), required=False, max_length=300)
+    contact_address = forms.CharField(label=_("Address"), required=False, max_length=TEXT_LIMITS["address"])
 
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -120,7 +126,7 @@ class ReplyForm(forms.Form):  # type: ignore[misc]
         choices=[("note", _("Internal note")), ("public", _("Public reply (the citizen sees it)"))],
         initial="note",
     )
-    text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 4}), max_length=20_000)
+    text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 4}), max_length=TEXT_LIMITS["body"])
 
     def __init__(self, *args: Any, notes_only: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -156,7 +156,7 @@ def case_for_item(item_id: int) -> Any | None:
                 channel=channel,
                 category=category_for(summary_for(item, subject), known=_categories()),
                 summary=summary_for(item, subject),
-                description=str(item.text or ""),
+                description=_description_of(item),
                 region=str(item.region or ""),
                 contact=contact,
                 event=item.event,
@@ -170,6 +170,18 @@ def case_for_item(item_id: int) -> Any | None:
             if "item" in getattr(exc, "error_dict", {}) and Case.objects.filter(item_id=item.pk).exists():
                 return None
             raise
+
+
+def _description_of(item: Any) -> str:
+    """The item's text as the case's description; a longer text is cut at the limit *and says so* —
+    the whole text stays on the item the case links to."""
+    from qingting.web.cases.models import TEXT_LIMITS
+
+    text, limit = str(item.text or ""), TEXT_LIMITS["description"]
+    if len(text) <= limit:
+        return text
+    note = f"\n…（原文共 {len(text)} 字，全文见信息 #{item.pk}）"
+    return text[: limit - len(note)] + note
 
 
 def cases_for_items(item_ids: Iterable[int]) -> list[Any]:

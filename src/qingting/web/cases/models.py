@@ -19,6 +19,11 @@ from django.utils.translation import gettext_lazy as _
 from qingting.core.cases.workflow import STATE_KIND, CaseState, StateKind
 from qingting.web.crypto import EncryptedTextField
 
+TEXT_LIMITS = {"summary": 300, "description": 20_000, "region": 100, "address": 300, "body": 20_000, "reason": 5_000}
+"""One length limit per field, in characters, wherever a case's text comes in: pages, /api/cases,
+Open311 and intake all go through ``services.case_create``/``case_reply``, which refuse longer text
+with an error naming the field; the forms and API schemas take their ``max_length`` from here."""
+
 
 class Status(models.TextChoices):
     """The states of :class:`qingting.core.cases.workflow.CaseState`, with their labels."""

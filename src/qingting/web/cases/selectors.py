@@ -516,8 +516,12 @@ def figures_by_unit(
 
 
 def case_timeline(case: Case) -> QuerySet[Any]:
-    """The case's audit trail, oldest first (for the timeline on the case page)."""
-    return case.actions.select_related("actor").order_by("pk")
+    """The case's audit trail, oldest first (for the timeline on the case page).
+
+    Strictly by time, then by id for entries of the same instant: an entry recorded later about an
+    earlier moment (a case received on the 4th, registered on the 7th) still sits where it happened.
+    """
+    return case.actions.select_related("actor").order_by("at", "pk")
 
 
 def sla_status(case: Case, *, now: datetime) -> core_sla.SlaStatus:
@@ -529,3 +533,22 @@ def sla_status(case: Case, *, now: datetime) -> core_sla.SlaStatus:
     if policy is None:
         policy = core_sla.match_policy(policies, category=case.category, priority=case.priority, channel=case.channel)
     return core_sla.compute_sla(policy, clock_events(case), calendar, now=now)
+
+
+def channel_messages(source_id: int, since: datetime) -> list[tuple[str, datetime, datetime | None, datetime | None]]:
+    """The public's messages to one of the organisation's channels, for its inspection.
+
+    Cases made from items of ``source_id`` (the channel's messages source) received since
+    ``since`` or still open: ``(number, received_at, answer_due, answered_at)``, where
+    ``answered_at`` is the first public reply (else the closure).
+    """
+    from django.db.models import Min
+
+    qs = (
+        Case.objects.filter(item__source_id=source_id)
+        .filter(Q(received_at__gte=since) | Q(is_open=True))
+        .annotate(first_reply=Min("replies__created_at", filter=Q(replies__kind="public")))
+        .values_list("number", "received_at", "answer_due", "first_reply", "closed_at")
+        .order_by("received_at")
+    )
+    return [(n, rec, due, reply or closed) for n, rec, due, reply, closed in qs]

@@ -53,6 +53,7 @@ from qingting.web.audit.middleware import current_correlation_id
 from qingting.web.cases import selectors
 from qingting.web.cases.models import (
     CLOSED_STATES,
+    TEXT_LIMITS,
     Case,
     CaseAction,
     CaseAttachment,
@@ -416,6 +417,27 @@ def _record(
     )
 
 
+_LIMIT_MESSAGES = {
+    "summary": gettext_lazy("The summary is %(n)d characters; at most %(limit)d."),
+    "description": gettext_lazy("The description is %(n)d characters; at most %(limit)d."),
+    "region": gettext_lazy("The place is %(n)d characters; at most %(limit)d."),
+    "address": gettext_lazy("The address is %(n)d characters; at most %(limit)d."),
+    "body": gettext_lazy("The text is %(n)d characters; at most %(limit)d."),
+    "reason": gettext_lazy("The reason is %(n)d characters; at most %(limit)d."),
+}
+
+
+def _check_lengths(**fields: str) -> None:
+    """``ValidationError`` naming every field longer than its limit (:data:`models.TEXT_LIMITS`)."""
+    errors = {
+        name: [_LIMIT_MESSAGES[name] % {"n": len(value), "limit": TEXT_LIMITS[name]}]
+        for name, value in fields.items()
+        if len(value) > TEXT_LIMITS[name]
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
 def case_create(
     *,
     actor: Any,
@@ -452,8 +474,7 @@ def case_create(
     summary = (summary or "").strip()
     if not summary:
         raise ValidationError({"summary": [_("A summary is required.")]})
-    if len(summary) > 300:
-        raise ValidationError({"summary": [_("The summary is %(n)d characters; at most 300.") % {"n": len(summary)}]})
+    _check_lengths(summary=summary, description=description or "", region=region or "", address=address or "")
     _check_choice(channel, Channel.values, "channel")
     _check_choice(priority, Priority.values, "priority")
     _check_choice(origin_kind, OriginKind.values, "origin_kind")
@@ -493,8 +514,8 @@ def case_create(
             priority=priority,
             summary=summary,
             description=description or "",
-            region=(region or "")[:100],
-            address=(address or "")[:300],
+            region=region or "",
+            address=address or "",
             lat=lat,
             lon=lon,
             status=Status.RECEIVED,
@@ -899,8 +920,7 @@ def case_reply(*, actor: Any, case_id: int, body: str, public: bool, now: dateti
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": [_("The text is empty.")]})
-    if len(body) > 20_000:
-        raise ValidationError({"body": [_("The text is %(n)d characters; at most 20000.") % {"n": len(body)}]})
+    _check_lengths(body=body)
     now = now or _now()
     with transaction.atomic():
         case = _locked_case_for_write(actor, case_id, note=not public)
@@ -948,9 +968,14 @@ def attachment_max_bytes() -> int:
 
 def check_attachment(name: str, data: bytes) -> str:
     """The content type for ``name``/``data``; ``ValidationError`` naming the problem otherwise."""
-    clean = re.sub(r"[\\/\x00-\x1f]", "_", (name or "").strip())[:200]
+    from qingting.web.uploads import name_problem
+
+    clean = re.sub(r"[\\/\x00-\x1f]", "_", (name or "").strip())
     if not clean:
         raise ValidationError({"name": [_("The file needs a name.")]})
+    too_long = name_problem(clean)
+    if too_long:
+        raise ValidationError({"name": [too_long]})
     ext = ("." + clean.rsplit(".", 1)[-1].lower()) if "." in clean else ""
     if ext not in ATTACHMENT_TYPES:
         allowed = ", ".join(sorted(ATTACHMENT_TYPES))

@@ -50,7 +50,9 @@ ACTION_LABELS: dict[str, Any] = {
     "add_task": gettext_lazy("Add a unit handling jointly"),
 }
 
-_PRIMARY = {"claim", "answer", "close", "register"}
+# The one action shown open on a case page, in order of preference: the next step of the usual flow.
+# Every other allowed action is folded away (<details>), so the page does not stack six forms.
+_PRIMARY_ORDER = ("register", "claim", "answer", "close", "assign", "sign_off", "resume", "reopen")
 _REASON_LABELS: dict[str, Any] = {
     "pend": gettext_lazy("What are we waiting for?"),
     "sign_off": gettext_lazy("Instructions (批示)"),
@@ -189,13 +191,21 @@ def _category_names() -> dict[str, str]:
 
 
 def decorate_rows(cases: Iterable[Any], now: datetime) -> None:
-    """Add what the rows show: a status class, the next due time, whether it is overdue."""
+    """Add what the rows show: a status class, the next due time, whether it is overdue, and the
+    working time left before it (剩 n 个工作日) or how late it is."""
     names = _category_names()
+    calendar = None
     for case in cases:
         case.status_class = _CLOSED_CLASS.get(case.status, "open")
         case.category_label = names.get(case.category, case.category)
         case.row_due = case.next_due or case.close_due
         case.row_overdue = bool(case.is_open and case.next_due and case.next_due < now)
+        case.row_left, case.row_left_css = "", ""
+        if case.is_open and case.next_due:
+            calendar = calendar or _calendar()
+            case.row_left, case.row_left_css = remaining_text(case.next_due, now, calendar)
+        elif case.is_open and case.status == "pending":
+            case.row_left = _("clock paused")
 
 
 def origin_label(case: Any) -> str:
@@ -276,7 +286,7 @@ def action_forms(user: Any, case: Any) -> list[dict[str, Any]]:
         form: dict[str, Any] = {
             "name": name,
             "label": action_label(name),
-            "primary": name in _PRIMARY,
+            "primary": False,
             "reason": name in reason_required or name in {"answer", "close", "assign", "claim"},
             "reason_required": name in reason_required,
             "reason_label": _REASON_LABELS.get(name, gettext_lazy("Reason or remark")),
@@ -294,9 +304,25 @@ def action_forms(user: Any, case: Any) -> list[dict[str, Any]]:
         elif name == "answer":
             form["text_field"] = "reply"
             form["text_label"] = _("Public reply (the citizen sees it)")
-            form["text_required"] = False
+            form["text_required"] = not case.public_reply
+            if case.public_reply:
+                form["text_hint"] = _("Left empty, the public reply already given stands.")
         out.append(form)
-    return out + _platform_forms(user, case)
+    out += _platform_forms(user, case)
+    for wanted in _PRIMARY_ORDER:
+        first = next((f for f in out if f["name"] == wanted), None)
+        if first is not None:
+            first["primary"] = True
+            out.remove(first)
+            out.insert(0, first)
+            break
+    return out
+
+
+def answer_applies(user: Any, case: Any) -> bool:
+    """Whether the user may answer the case now: then the public reply is written in the answer
+    action (one path, one reply), and the reply form takes internal notes only."""
+    return "answer" in allowed_actions(user, case)
 
 
 def _platform_forms(user: Any, case: Any) -> list[dict[str, Any]]:
@@ -493,13 +519,16 @@ def timeline(case: Any) -> list[dict[str, Any]]:
         new = r.new if isinstance(r.new, dict) else {}
         if new.get("stage") in _STAGE_NAMES:  # reminders and escalations name their target
             label = f"{label}（{_STAGE_NAMES[new['stage']]}）"
+        if r.action == "answer" and new.get("reply"):  # the one public reply travels with the answer
+            label = f"{label}（{_('with the public reply')}）"
         if r.action == "transfer" and new.get("to_unit"):
             label = f"{label} → {new['to_unit']}"
         moved = bool(r.old_state) and r.old_state != r.new_state
         out.append(
             {
                 "at": r.at,
-                "actor": r.actor_label or (r.actor.username if r.actor else _("system")),
+                # Jobs record "system" as the actor: shown in the user's language.
+                "actor": _("system") if r.actor_id is None and r.actor_label in ("", "system") else r.actor_label,
                 "action": r.action,
                 "label": label,
                 "moved": moved,

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 
 from qingting.web.accounts import selectors as access
 from qingting.web.cases import forms, ui
+from qingting.web.uploads import refusal, upload_limit
 
 PAGE_SIZE = 25
 View = Callable[..., HttpResponse]
@@ -145,13 +146,19 @@ def _detail_context(request: HttpRequest, case: Any, **extra: Any) -> dict[str, 
     user = request.user
     handler = ui.is_handling(user, case)
     can_write = ui.can_write(user, case)
-    notes_only = not can_write and ui.can_note(user, case)  # a joint-task unit's handler
+    # A joint-task unit's handler writes notes only; so does the handler while the answer action
+    # applies: the public reply is written there, so one answer is one reply (not two).
+    answering = can_write and ui.answer_applies(user, case)
+    notes_only = (not can_write and ui.can_note(user, case)) or answering
     deadlines, notices = ui.sla_view(case, now)
+    actions = ui.action_forms(user, case)
     context = {
         "nav": "cases",
         "case": case,
         "origin_label": ui.origin_label(case),
-        "actions": ui.action_forms(user, case),
+        "primary_action": actions[0] if actions and actions[0].get("primary") else None,
+        "other_actions": actions[1:] if actions and actions[0].get("primary") else actions,
+        "answering": answering,
         "deadlines": deadlines,
         "calendar_notices": notices,
         "show_contact": handler,
@@ -222,6 +229,10 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @post_only
 def case_reply(request: HttpRequest, pk: int) -> HttpResponse:
     case = ui.case_get(request.user, pk)
+    answering = ui.can_write(request.user, case) and ui.answer_applies(request.user, case)
+    if answering and request.POST.get("kind") == "public":
+        message = _("The public reply is written in the “%(action)s” action, so the citizen gets one answer.")
+        return _error_page(request, pk, message % {"action": ui.action_label("answer")}, status=400)
     form = forms.ReplyForm(request.POST)
     if not form.is_valid():
         return _error_page(request, pk, _("The reply was not saved: see below."), status=400, reply_form=form)
@@ -241,10 +252,14 @@ def case_reply(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponseRedirect(reverse("cases:detail", args=[pk]) + "#replies")
 
 
+@upload_limit(ui.upload_limit)
 @signed_in
 @post_only
 def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
     case = ui.case_get(request.user, pk)
+    refused = refusal(request)
+    if refused:
+        return _error_page(request, pk, refused, status=413)
     form = forms.UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return _error_page(request, pk, _("The file was not attached: see below."), status=400, upload_form=form)

@@ -13,26 +13,27 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from qingting.web.accounts.models import Unit
 
 
 class ChannelKind(models.TextChoices):
-    WECHAT = "wechat", _("WeChat official account")  # 微信公众号
-    WEIBO = "weibo", _("Weibo")  # 微博
-    DOUYIN = "douyin", _("Douyin")  # 抖音
-    TOUTIAO = "toutiao", _("Toutiao")  # 今日头条
-    WEBSITE = "website", _("Website")  # 网站
-    APP = "app", _("Mobile app")  # 客户端
-    SCREEN = "screen", _("Screen / LED")  # 电子屏/LED
-    OTHER = "other", _("Other")  # 其他
+    WECHAT = "wechat", pgettext_lazy("channel kind", "WeChat official account")  # 微信公众号
+    WEIBO = "weibo", pgettext_lazy("channel kind", "Weibo")  # 微博
+    DOUYIN = "douyin", pgettext_lazy("channel kind", "Douyin")  # 抖音
+    TOUTIAO = "toutiao", pgettext_lazy("channel kind", "Toutiao")  # 今日头条
+    WEBSITE = "website", pgettext_lazy("channel kind", "Website")  # 网站
+    APP = "app", pgettext_lazy("channel kind", "Mobile app")  # 客户端
+    SCREEN = "screen", pgettext_lazy("channel kind", "Screen / LED")  # 电子屏/LED
+    OTHER = "other", pgettext_lazy("channel kind", "Other")  # 其他
 
 
 class ChannelState(models.TextChoices):
-    ACTIVE = "active", _("In operation")  # 运营中
-    PAUSED = "paused", _("Paused")  # 暂停
-    CLOSING = "closing", _("Closing")  # 关停中
-    CLOSED = "closed", _("Closed")  # 已注销
+    ACTIVE = "active", pgettext_lazy("channel state", "In operation")  # 运营中
+    PAUSED = "paused", pgettext_lazy("channel state", "Paused")  # 暂停
+    CLOSING = "closing", pgettext_lazy("channel state", "Closing")  # 关停中
+    CLOSED = "closed", pgettext_lazy("channel state", "Closed")  # 已注销
 
 
 class Channel(models.Model):
@@ -110,3 +111,42 @@ class Channel(models.Model):
     def is_live(self) -> bool:
         """Whether the channel is expected to publish (inspected, warned about)."""
         return self.state == ChannelState.ACTIVE
+
+
+class Verdict(models.TextChoices):
+    PASS = "pass", pgettext_lazy("inspection verdict", "Pass")  # 合格
+    FAIL = "fail", pgettext_lazy("inspection verdict", "Fail")  # 不合格
+    UNDETERMINED = "undetermined", pgettext_lazy("inspection verdict", "Undetermined")  # 无法判定
+
+
+class InspectionTrigger(models.TextChoices):
+    AUTO = "auto", pgettext_lazy("inspection trigger", "Automatic")
+    MANUAL = "manual", pgettext_lazy("inspection trigger", "On demand")
+
+
+class Inspection(models.Model):
+    """One inspection of a channel: the verdict, the score and every finding with its evidence.
+
+    ``result`` is :meth:`qingting.core.inspection.Inspection.as_dict` (a versioned format); the
+    verdict, score and days since the last update are copied out for lists and reports.
+    """
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="inspections")
+    checked_at = models.DateTimeField(_("checked at"), db_index=True)
+    trigger = models.CharField(_("trigger"), max_length=8, choices=InspectionTrigger.choices)
+    verdict = models.CharField(_("verdict"), max_length=12, choices=Verdict.choices)
+    score = models.FloatField(_("score"))
+    days_since_update = models.FloatField(_("days since the last update"), null=True, blank=True)
+    result = models.JSONField(default=dict)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("inspection")
+        verbose_name_plural = _("inspections")
+        ordering = ["-checked_at", "-id"]
+        indexes = [models.Index(fields=["channel", "-checked_at"], name="inspection_channel_checked")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.checked_at:%Y-%m-%d} {self.verdict}"

@@ -1,8 +1,9 @@
 """Push intake (推送接入), mounted by :mod:`qingting.web.api` at ``/api/intake``.
 
 ``POST /api/intake/{source_id}/items`` with ``Authorization: Bearer <the source's push token>``
-and ``X-Qingting-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>``; the
-body is one JSON item, a list, or ``{"items": [...]}``. The answer lists every item's result::
+and ``X-Qingting-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`` and
+``Content-Type: application/json`` (else 415); the body is one JSON item, a list, or
+``{"items": [...]}`` (anything else — ``"hello"``, ``{}`` — is a 400). The answer lists every item's result::
 
     {"source": 7, "stored": 2, "duplicate": 1, "error": 1,
      "results": [{"index": 0, "id": "a1", "status": "stored"}, ...,
@@ -29,6 +30,7 @@ _CODES = {
     404: "not_found",
     409: "conflict",
     413: "too_large",
+    415: "unsupported_media_type",
     503: "unavailable",
 }
 
@@ -38,6 +40,10 @@ def intake_items(request: HttpRequest, source_id: int) -> Any:
     from qingting.sources.push import SIGNATURE_HEADER
     from qingting.web.collect.services import IntakeRefused, push_receive
 
+    kind = (request.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+    if kind != "application/json":
+        shown = kind or "none"
+        return _refused(IntakeRefused(415, f"Content-Type must be application/json, got {shown}", "Content-Type"))
     auth = request.headers.get("Authorization", "")
     token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
     limit = int(getattr(settings, "QINGTING_PUSH_MAX_BYTES", 2 * 1024 * 1024))

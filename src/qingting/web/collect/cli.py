@@ -290,6 +290,7 @@ def import_command(
             sheet=sheet,
             batch_size=batch_size,
             progress=progress,
+            max_bytes=None,  # the operator's own file: type and ZIP checks, no size limit
         )
     except ValidationError as e:
         raise click.ClickException("; ".join(e.messages)) from None

@@ -36,3 +36,10 @@ def source_warnings(now: datetime) -> int:
         except Exception:  # one source's warning must not stop the others
             log.exception("raising a warning for source %s failed", problem.source.pk)
     return raised
+
+
+def imports_interrupted(now: datetime) -> int:
+    """Mark imports whose process was killed as failed (run at start-up and every few minutes)."""
+    from qingting.web.collect.services import imports_interrupted as mark
+
+    return mark(now)

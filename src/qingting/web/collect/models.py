@@ -89,6 +89,7 @@ class ImportRun(models.Model):
     errors = models.JSONField(_("first errors"), default=list, blank=True)  # ["line 7: text: empty", ...]
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     started_at = models.DateTimeField(auto_now_add=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)  # after every batch: a stale one was killed
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

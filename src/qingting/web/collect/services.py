@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -365,6 +365,7 @@ def file_import(
     file_name: str = "",
     batch_size: int = IMPORT_BATCH,
     progress: Callable[[ImportProgress], None] | None = None,
+    max_bytes: int | Literal["setting"] | None = "setting",
 ) -> ImportRun:
     """Stream a JSONL/CSV/TSV/Excel file into ``source``: constant memory, idempotent on re-run.
 
@@ -374,21 +375,31 @@ def file_import(
     row. The engines of the schemes following the source analyse the items afterwards: call
     :func:`import_catch_up` (``qingting import`` does), or leave them to the periodic job
     ``monitoring.catch_up`` (every 30 s; the upload page does).
+
+    A file that is not records at all (wrong type, over ``max_bytes`` — by default
+    ``QINGTING_IMPORT_MAX_BYTES``; ``None`` for any size — or an Excel workbook that unpacks
+    beyond the ratio and size limits) is refused with ``ValidationError`` on ``file`` before any
+    run is recorded.
     """
-    from qingting.sources.files import read_file_items
+    from qingting.sources.files import FileRefused, check_import_file, read_file_items
 
     require_admin(actor, source.unit)
     scheme = polling._scheme_for(source)
     if scheme is None:
         raise ValidationError({"source": "no active scheme follows this source, so its items have nowhere to go"})
     mapping = dict(fields if fields is not None else (source.config or {}).get("fields") or {})
-    run = ImportRun.objects.create(
-        source=source, file_name=file_name or Path(path).name, fields=mapping, started_by=actor
-    )
+    name = file_name or Path(path).name
+    limits = import_limits(max_bytes)
+    try:
+        check_import_file(path, name=name, fmt=fmt, limits=limits)
+    except FileRefused as exc:
+        raise ValidationError({"file": [str(exc)]}) from None
+    run = ImportRun.objects.create(source=source, file_name=name[:300], fields=mapping, started_by=actor)
     totals = ImportProgress()
     try:
-        for batch in _batches(read_file_items(path, key=polling.pseudonym_key(), fields=mapping, fmt=fmt, sheet=sheet),
-                              batch_size, totals):  # fmt: skip
+        items = read_file_items(path, key=polling.pseudonym_key(), fields=mapping, fmt=fmt, sheet=sheet,
+                                name=name, limits=limits)  # fmt: skip
+        for batch in _batches(items, batch_size, totals):
             if batch:
                 result = store_items(source=source, records=[i.as_record() for i in batch], schemes=[scheme])
                 totals.created += result.created
@@ -397,7 +408,7 @@ def file_import(
                     totals.note(f"{_record_id(tuple(batch), err.record)}: {err.field}: {err.message}")
             ImportRun.objects.filter(pk=run.pk).update(
                 read=totals.read, created=totals.created, skipped=totals.skipped, failed=totals.failed,
-                errors=totals.errors,
+                errors=totals.errors, heartbeat_at=timezone.now(),
             )  # fmt: skip
             if progress is not None:
                 progress(totals)
@@ -410,6 +421,46 @@ def file_import(
         raise
     _finish(run, totals, ImportStatus.DONE, actor)
     return run
+
+
+def import_limits(max_bytes: int | Literal["setting"] | None = "setting") -> Any:
+    """The import limits from the settings (docs/sources.md); ``max_bytes=None`` lifts the size limit."""
+    from qingting.sources.files import ImportLimits
+
+    size = int(settings.QINGTING_IMPORT_MAX_BYTES) if max_bytes == "setting" else max_bytes
+    return ImportLimits(
+        max_bytes=size,
+        max_ratio=float(settings.QINGTING_IMPORT_MAX_RATIO),
+        max_unpacked=int(settings.QINGTING_IMPORT_MAX_UNPACKED_BYTES),
+    )
+
+
+def imports_interrupted(now: datetime, *, stale_after: timedelta = timedelta(minutes=10)) -> int:
+    """Mark as failed every import still "running" with no progress for ``stale_after``: its process
+    was killed (a batch takes seconds, and each one records progress). Returns how many.
+
+    Nothing is lost by this: stored records stay stored, and importing the file again skips them.
+    """
+    from django.db.models import Q
+    from django.db.models.functions import Coalesce
+
+    stale = ImportRun.objects.annotate(seen=Coalesce("heartbeat_at", "started_at")).filter(
+        Q(status=ImportStatus.RUNNING) & Q(seen__lt=now - stale_after)
+    )
+    count = 0
+    for run in stale.select_related("source"):
+        since = timezone.localtime(run.heartbeat_at or run.started_at)
+        message = (f"{run.file_name}: interrupted — no progress since {since:%Y-%m-%d %H:%M}; "
+                   "import the file again to store the rest (stored records are skipped)")  # fmt: skip
+        with transaction.atomic():
+            claimed = ImportRun.objects.filter(pk=run.pk, status=ImportStatus.RUNNING).update(
+                status=ImportStatus.FAILED, finished_at=now, errors=[*(run.errors or [])[:99], message]
+            )
+            if claimed:
+                count += 1
+                audit_record(actor=None, action="source.import_interrupted", obj=run.source,
+                             new={"file": run.file_name, "read": run.read, "created": run.created})  # fmt: skip
+    return count
 
 
 def import_catch_up(

@@ -12,6 +12,7 @@ import tempfile
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,10 +25,11 @@ from django.views.decorators.http import require_POST
 from qingting.web.accounts.models import Role
 from qingting.web.accounts.selectors import has_role, scope
 from qingting.web.collect import health, services
-from qingting.web.collect.forms import ImportForm, PreviewForm, SourceForm, admin_units
+from qingting.web.collect.forms import CONNECTOR_CHOICES, ImportForm, PreviewForm, SourceForm, admin_units
 from qingting.web.collect.models import ImportRun, SourceSecret
 from qingting.web.monitoring import polling
 from qingting.web.monitoring.models import Source
+from qingting.web.uploads import refusal, upload_limit
 
 PREVIEW_ITEMS = 20
 
@@ -54,6 +56,7 @@ def source_list(request: HttpRequest) -> HttpResponse:
         "can_add": bool(admin_of),
         "admin_of": admin_of,
         "polled": list(polling.CONNECTORS),
+        "connector_names": {code: str(label) for code, label in CONNECTOR_CHOICES},
     }
     return render(request, "collect/list.html", context)
 
@@ -193,6 +196,11 @@ def source_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("collect:list")
 
 
+def _import_limit() -> int:
+    return int(settings.QINGTING_IMPORT_MAX_BYTES)
+
+
+@upload_limit(_import_limit)
 @login_required
 def source_import(request: HttpRequest, pk: int) -> HttpResponse:
     """Upload a file into a source: streamed to a temporary file, imported in batches, summarised."""
@@ -202,7 +210,11 @@ def source_import(request: HttpRequest, pk: int) -> HttpResponse:
                "file_format": config.get("format", "")}  # fmt: skip
     form = ImportForm(request.POST or None, request.FILES or None, initial=initial)
     run = None
-    if request.method == "POST" and form.is_valid():
+    refused = refusal(request)
+    if refused:
+        form.errors.clear()
+        form.add_error(None, refused)
+    elif request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         suffix = os.path.splitext(upload.name)[1][:10]
         fd, path = tempfile.mkstemp(prefix="qingting-import-", suffix=suffix)

@@ -429,3 +429,26 @@ def ledger_figures(unit: Unit, first: date, last: date) -> LedgerFigures:
         equipment=Equipment.objects.filter(unit_id__in=ids, created_at__lt=hi).count(),
         equipment_overdue=sum(len(v) for v in overdue.values()),
     )
+
+
+def finished_assessments(unit: Unit, first: date, last: date) -> tuple[str, list[tuple[int, str, float, str]]]:
+    """The latest assessment run of ``unit`` (or a unit below it) finished (定稿) in ``[first, last]``:
+    its title and ranking ``(rank, unit, total, grade)`` — units, never people. ``("", [])`` if none."""
+    from qingting.web.ledger.models import AssessmentRun
+
+    lo, _ = _day_bounds(first)
+    _, hi = _day_bounds(last)
+    run = (
+        AssessmentRun.objects.filter(
+            scheme__office__path__startswith=unit.path, finished_at__gte=lo, finished_at__lt=hi
+        )
+        .select_related("scheme")
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
+    if run is None:
+        return "", []
+    cards = sorted(run.result.get("units", []), key=lambda c: (c["rank"], c["unit"]))
+    name, period = run.scheme.name, str(run.result.get("period", run.period))
+    title = name if period[:4] in name else f"{period}{name}"
+    return title, [(int(c["rank"]), str(c["unit"]), float(c["total"]), str(c.get("grade", ""))) for c in cards]

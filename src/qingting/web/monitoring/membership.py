@@ -321,10 +321,9 @@ def on_sources_changed(sender: Any, instance: Any, action: str, reverse: bool, p
         if action != "post_add" or _has_stored(instance.pk):
             for scheme in Scheme.objects.filter(pk__in=list(pk_set or ())):
                 scheme_backfill_queue(scheme)
-    elif isinstance(instance, Scheme):
-        # A source with nothing stored yet adds nothing to apply the scheme to.
-        if action != "post_add" or _has_stored(*(pk_set or ())):
-            scheme_backfill_queue(instance)
+    # A source with nothing stored yet adds nothing to apply the scheme to.
+    elif isinstance(instance, Scheme) and (action != "post_add" or _has_stored(*(pk_set or ()))):
+        scheme_backfill_queue(instance)
 
 
 def _has_stored(*source_ids: int) -> bool:

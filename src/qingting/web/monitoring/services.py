@@ -733,7 +733,10 @@ def _catch_up_batch(org_id: int, limit: int, *, wait: bool) -> CatchUpResult | N
         for row in Item.objects.filter(pk__in=part).values(*_ITEM_FIELDS):
             rows[row["pk"]] = row
     ordered = sorted(rows.values(), key=lambda r: (r["published_at"], r["pk"]))  # the engine wants a stream
+    from qingting.web.sentiment.selectors import engine_analyzer
+
     engine, warm = pipeline_cache.get(state)
+    engine.analyzer = engine_analyzer(org_id)  # the organisation's active sentiment model
     result = engine.partial_fit([_core_item(r) for r in ordered])
     assignments: tuple[Assignment, ...] = result.assignments
     if len(assignments) != len(ordered):

@@ -208,6 +208,52 @@ def release_counts(unit_ids: list[int], start: datetime, end: datetime) -> tuple
     )
 
 
+def responsibility_figures(unit: Unit, first: date, last: date, start: datetime, end: datetime) -> Any:
+    """The responsibility system's figures (ledger, channels); ``None`` without the ledger app.
+
+    Tasks, meetings, duty, training and registers: ``ledger.selectors.ledger_figures`` over the local
+    days ``[first, last]`` for ``unit`` and below; the assessment: the latest one finished in the
+    period (``ledger.selectors.finished_assessments``); own channels: their latest inspection
+    verdict in the period (``channels.selectors.verdict_counts``).
+    """
+    from qingting.reports.figures import ResponsibilityFigures
+
+    figures = _selector("qingting.web.ledger.selectors", "ledger_figures")
+    if figures is None:
+        return None
+    lf = figures(unit, first, last)
+    labels = {"joint": "联席会议", "consult": "舆情会商研判", "topic": "专题研究会"}
+    finished = _selector("qingting.web.ledger.selectors", "finished_assessments")
+    title, ranking = finished(unit, first, last) if finished is not None else ("", [])
+    verdicts = _selector("qingting.web.channels.selectors", "verdict_counts")
+    channels = None
+    if verdicts is not None:
+        v = verdicts(subtree_ids(unit), start, end)
+        channels = (int(v.get("pass", 0)), int(v.get("fail", 0)), int(v.get("undetermined", 0)))
+    return ResponsibilityFigures(
+        tasks_created=lf.tasks_created,
+        tasks_due=lf.tasks_due,
+        tasks_done_on_time=lf.tasks_done_on_time,
+        tasks_overdue=lf.tasks_overdue,
+        tasks_closed=lf.tasks_closed,
+        meetings=tuple((labels.get(k, k), int(n)) for k, n in lf.meetings.items()),
+        meeting_decisions=lf.meeting_decisions,
+        duty_required_days=lf.duty_required_days,
+        duty_gap_days=lf.duty_gap_days,
+        handovers=lf.handovers,
+        drills=lf.drills,
+        trainings=lf.trainings,
+        training_hours=lf.training_hours,
+        training_participants=lf.training_participants,
+        experts=lf.experts,
+        equipment=lf.equipment,
+        equipment_overdue=lf.equipment_overdue,
+        assessment=tuple(ranking),
+        assessment_title=title,
+        channels=channels,
+    )
+
+
 def bulletin_count(unit_ids: list[int], start: datetime, end: datetime) -> int:
     """舆情专报 issued in the period: the bulletins archived through :func:`services.report_archive`."""
     from qingting.web.reporting.models import IssuedReport, ReportKind
@@ -228,6 +274,15 @@ def items_total(unit_ids: list[int], period: Period) -> int:
     return int(_daily(unit_ids, period).aggregate(n=Sum("n"))["n"] or 0)
 
 
+def _sentiment_model(unit: Unit) -> str:
+    """The name of the sentiment model that scored ``unit``'s items, for the report's text."""
+    from qingting.web.sentiment.selectors import model_name
+    from qingting.web.sentiment.services import organisation_of
+
+    name = model_name(organisation_of(unit))
+    return "系统默认模型" if name == "default" else f"本单位模型{name}"
+
+
 def period_figures(unit: Unit, period_label: str, *, top_events: int = 10) -> PeriodFigures:
     """Figures of a periodic analysis report (舆情分析报告) for ``unit`` and its descendants.
 
@@ -242,7 +297,10 @@ def period_figures(unit: Unit, period_label: str, *, top_events: int = 10) -> Pe
     volume = tuple((d, int(per_day.get(d, 0))) for d in _days(period.start, period.end))
     mix = dict(daily.values_list("sentiment_label").annotate(n=Sum("n")).values_list("sentiment_label", "n"))
     sentiment = SentimentMix(
-        positive=int(mix.get("positive", 0)), neutral=int(mix.get("neutral", 0)), negative=int(mix.get("negative", 0))
+        positive=int(mix.get("positive", 0)),
+        neutral=int(mix.get("neutral", 0)),
+        negative=int(mix.get("negative", 0)),
+        model=_sentiment_model(unit),
     )
     sources = tuple(
         (name, int(n))
@@ -320,6 +378,7 @@ def work_figures(unit: Unit, period_label: str) -> WorkFigures:
         submitted=None if submissions is None else submissions["submitted"],
         bulletins_adopted=None if submissions is None else submissions["adopted_full"] + submissions["adopted_summary"],
         releases=release_counts(ids, start, end),
+        responsibility=responsibility_figures(unit, period.start, period.end, start, end),
     )
 
 

@@ -44,7 +44,7 @@ class WarningQuery(Schema):
     tier: int | None = None
     status: Literal["open", "new", "acknowledged", "promoted", "dismissed", "superseded"] | None = None
     scheme: int | None = None
-    kind: Literal["event", "source"] | None = None
+    kind: Literal["event", "source", "channel"] | None = None
 
 
 class DismissIn(Schema):

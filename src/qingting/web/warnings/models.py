@@ -51,6 +51,7 @@ OPEN_STATUSES = (WarningStatus.NEW, WarningStatus.ACKNOWLEDGED)
 class WarningKind(models.TextChoices):
     EVENT = "event", _("Event")
     SOURCE = "source", _("Source health")
+    CHANNEL = "channel", _("Own channel silent")  # 自有阵地即将断更
 
 
 class Warning(models.Model):

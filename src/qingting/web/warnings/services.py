@@ -635,6 +635,41 @@ def source_warning_raise(*, source: Source, reason: str, now: datetime) -> Warni
         return w
 
 
+def channel_warning_raise(
+    *, unit: Unit, channel_id: int, title: str, reason: str, reason_en: str, people: Sequence[Any], now: datetime
+) -> Warning | None:
+    """A Ⅳ (blue) warning that one of the organisation's own channels is going silent.
+
+    It reaches the warnings' subscribers and, through the same outbox, the channel's owners
+    (``people``: its operator, reviewer and the unit's administrators). ``None`` when one is
+    already open for the channel: one warning per silence, not one per day.
+    """
+    with transaction.atomic():
+        Unit.objects.select_for_update().filter(pk=unit.pk).first()
+        open_ = Warning.objects.filter(kind=WarningKind.CHANNEL, unit=unit, status__in=OPEN_STATUSES)
+        if any(int(w.figures.get("channel", 0)) == channel_id for w in open_.only("figures")):
+            return None
+        w = Warning.objects.create(
+            unit=unit,
+            kind=WarningKind.CHANNEL,
+            tier=4,
+            title=title[:300],
+            reason=reason,
+            reason_en=reason_en,
+            figures={"channel": channel_id},
+            raised_at=now,
+            observed_at=now,
+            last_escalated_at=now,
+        )
+        audit_record(
+            actor=None, action="warning.raise", obj=w, new={"tier": 4, "channel": channel_id, "reason": reason}
+        )
+        _queue_warning(w, now)
+        message = warning_message(w)
+        people_notify(users=people, unit=unit, message=message, key=f"w{w.pk}.owner", now=now, kind="warning")
+        return w
+
+
 # --- periodic jobs ------------------------------------------------------------------------------
 
 

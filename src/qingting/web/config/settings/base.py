@@ -15,15 +15,11 @@ SECRET_KEY = secret_key(DATA_DIR)
 DEBUG = env_bool("QINGTING_DEBUG")
 ALLOWED_HOSTS = env_list("QINGTING_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 
+# Our apps come BEFORE django.contrib.*, django_htmx and ninja: for a msgid in several catalogs
+# Django uses the first app's translation, and the admin's zh_Hans catalog says 关闭 for "Close"
+# and 历史 for "History" where our pages mean 办结 and 处置记录. Words our own apps share with
+# different meanings ("Summary", "Text", "History") carry a pgettext context instead.
 INSTALLED_APPS = [
-    "django.contrib.admin",
-    "django.contrib.auth",
-    "django.contrib.contenttypes",
-    "django.contrib.sessions",
-    "django.contrib.messages",
-    "django.contrib.staticfiles",
-    "django_htmx",
-    "ninja",
     "qingting.web.accounts",
     "qingting.web.audit",
     "qingting.web.monitoring",
@@ -35,10 +31,21 @@ INSTALLED_APPS = [
     "qingting.web.channels",
     "qingting.web.releases",
     "qingting.web.ledger",
+    "qingting.web.home",
+    "qingting.web.sentiment",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "ninja",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "qingting.web.config.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "qingting.web.audit.middleware.CorrelationIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -46,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "qingting.web.config.middleware.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -67,6 +75,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "qingting.web.warnings.context_processors.unread",
+                "qingting.web.home.context_processors.home_nav",
+                "qingting.web.config.middleware.csp_nonce",
             ],
         },
     },
@@ -74,7 +84,9 @@ TEMPLATES = [
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "monitoring:dashboard"
+# Each role's first page (qingting.web.home): a handler's queue, a leader's sign-offs; analysts go
+# on to the dashboard.
+LOGIN_REDIRECT_URL = "home:index"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 # Argon2 first: new and re-hashed passwords use it; the others only verify old hashes.
@@ -90,15 +102,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Login throttling: this many failures for one username from one address within the window
-# lock that pair for the lock period (counted in the database, so every process agrees).
-QINGTING_LOGIN_MAX_FAILURES = 5
+# Login throttling (docs/web.md): within the window, this many failures for one username from one
+# address lock that pair; so many from one address (any usernames) lock the address; so many for one
+# username (any addresses) lock the account — each for the lock period (0 turns a count off).
+# Counted in the database, so every process agrees.
+QINGTING_LOGIN_MAX_FAILURES = int(os.environ.get("QINGTING_LOGIN_MAX_FAILURES", "5"))
+QINGTING_LOGIN_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("QINGTING_LOGIN_MAX_FAILURES_PER_ADDRESS", "20"))
+QINGTING_LOGIN_MAX_FAILURES_PER_ACCOUNT = int(os.environ.get("QINGTING_LOGIN_MAX_FAILURES_PER_ACCOUNT", "30"))
 QINGTING_LOGIN_WINDOW_SECONDS = 15 * 60
 QINGTING_LOGIN_LOCK_SECONDS = 15 * 60
 
+# Sessions (docs/web.md): signed out after this long without a request, and this long after signing
+# in whatever the activity. The cookie lives no longer than the absolute lifetime.
+QINGTING_SESSION_IDLE_SECONDS = int(os.environ.get("QINGTING_SESSION_IDLE_SECONDS", str(30 * 60)))
+QINGTING_SESSION_MAX_SECONDS = int(os.environ.get("QINGTING_SESSION_MAX_SECONDS", str(12 * 3600)))
+SESSION_COOKIE_AGE = QINGTING_SESSION_MAX_SECONDS
+
 # Key for author pseudonyms (keyed HMAC of the handle). Separate from SECRET_KEY so rotating
 # session keys does not change every pseudonym; derived from it unless set explicitly.
-QINGTING_PSEUDONYM_KEY = SECRET_KEY
+QINGTING_PSEUDONYM_KEY = os.environ.get("QINGTING_PSEUDONYM_KEY") or SECRET_KEY
 # Key for credentials stored encrypted (qingting.web.crypto); falls back to the secret key.
 QINGTING_ENCRYPTION_KEY = os.environ.get("QINGTING_ENCRYPTION_KEY", "")
 
@@ -169,10 +191,22 @@ QINGTING_SOURCE_SILENT_RATIO = float(os.environ.get("QINGTING_SOURCE_SILENT_RATI
 QINGTING_SOURCE_SILENT_MIN_NORMAL = float(os.environ.get("QINGTING_SOURCE_SILENT_MIN_NORMAL", "5"))
 QINGTING_PUSH_MAX_BYTES = 2 * 1024 * 1024  # below DATA_UPLOAD_MAX_MEMORY_SIZE, so our error shape answers
 QINGTING_PUSH_MAX_ITEMS = 500
+# File imports (docs/sources.md): the uploaded file's size, and what an Excel workbook may unpack to.
+QINGTING_IMPORT_MAX_BYTES = int(os.environ.get("QINGTING_IMPORT_MAX_BYTES", str(100 * 1024 * 1024)))
+QINGTING_IMPORT_MAX_RATIO = float(os.environ.get("QINGTING_IMPORT_MAX_RATIO", "100"))
+QINGTING_IMPORT_MAX_UNPACKED_BYTES = int(os.environ.get("QINGTING_IMPORT_MAX_UNPACKED_BYTES", str(200 * 1024 * 1024)))
 QINGTING_IMAP_CA_FILE = os.environ.get("QINGTING_IMAP_CA_FILE", "")  # an intranet mail server's CA
 
 # cases (issue 6): attachment size limit and how long after closing a case may be reopened.
 QINGTING_CASE_ATTACHMENT_MAX_BYTES = int(os.environ.get("QINGTING_CASE_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+# Any other upload (evidence files, …): at most this many bytes per file, counted while it streams in
+# (qingting.web.uploads); views with their own limit say so with @upload_limit.
+QINGTING_UPLOAD_MAX_BYTES = int(os.environ.get("QINGTING_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+FILE_UPLOAD_HANDLERS = [
+    "qingting.web.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 QINGTING_CASE_REOPEN_DAYS = int(os.environ.get("QINGTING_CASE_REOPEN_DAYS", "30"))
 
 # warnings: the address of this installation, for links in notifications (e.g. https://yq.example.gov.cn)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("warnings", "0002_notification_kind_reminder"),
+        ("warnings", "0003_alter_warning_kind"),
         ("monitoring", "0010_organisation_engine_cleanup"),
     ]
 

