@@ -163,7 +163,7 @@ def demo_records(*, days: int = 14, scale: float = 1.0, seed: int = 7) -> list[d
 # Apps that add demo data of their own (warnings, cases, reports): each has a ``demo`` module with
 # ``seed(setup) -> str`` (idempotent; returns one line saying what it made). Run in this order,
 # after the stream is loaded, so cases can come from warnings and reports can count both.
-DEMO_APPS = ("collect", "warnings", "cases", "reporting", "bulletins", "ledger", "channels", "releases")
+DEMO_APPS = ("collect", "sentiment", "warnings", "cases", "reporting", "bulletins", "ledger", "channels", "releases")
 
 
 def demo_seed_apps(setup: DemoSetup) -> list[str]:

@@ -232,3 +232,56 @@ def test_periodic_retrain_job_covers_each_organisation(monitored: dict[str, Any]
     _corrections(monitored, 4)
     assert jobs.retrain_all(timezone.now()) == 1  # a (failed: too few) version, saying why
     assert ModelVersion.objects.get().status == VersionStatus.FAILED
+
+
+def test_self_adaptation_to_the_organisations_stream(monitored: dict[str, Any]) -> None:
+    admin = _admin(monitored)
+    org = monitored["office"]
+    res = services.self_adapt(org, user=admin)
+    assert res.version.status == VersionStatus.FAILED and "at least 500" in res.message
+    now = timezone.now()
+    Item.objects.bulk_create(
+        Item(
+            source=monitored["east_source"],
+            external_id=f"s{i}",
+            text=f"{(POS if i % 2 else NEG)[i % 5]}，{['东门', '西门', '南站', '北岸'][i % 4]}第{i}次反映",
+            lang="zh",
+            published_at=now,
+            sentiment_label="neutral",
+            sentiment=0.5,
+        )
+        for i in range(520)
+    )
+    res = services.self_adapt(org, user=admin)
+    v = res.version
+    assert v.status == VersionStatus.CANDIDATE and v.data is not None and v.figures["n_stream"] >= 500
+    assert selectors.model_name(org) == "default"  # a candidate is not used until activated
+    client = login("office_admin")
+    assert client.post(f"/sentiment/models/{org.pk}/versions/{v.number}/activate/").status_code == 302
+    assert selectors.model_name(org) == f"v{v.number}"
+
+
+def test_new_items_are_scored_by_the_organisations_active_model(monitored: dict[str, Any]) -> None:
+    """A house word the default does not know, learned from corrections, reaches new items."""
+    admin = _admin(monitored)
+    org = monitored["office"]
+    records = [
+        {
+            "id": f"h{i}",
+            "text": f"{['东门', '西门', '南站', '北岸', '老街'][i % 5]}又{'蓝牌' if i % 2 else '红榜'}了，第{i}回",
+            "time": 1_767_500_000 + 60 * i,
+        }
+        for i in range(80)
+    ]
+    monitoring.ingest_items(scheme=monitored["east_scheme"], source=monitored["east_source"], records=records)
+    for item in Item.objects.filter(external_id__startswith="h"):
+        label = "negative" if int(item.external_id[1:]) % 2 else "positive"
+        services.correct(monitored["east_analyst"], item.pk, label)
+    v = services.retrain(org, user=admin).version
+    services.activate(admin, v)
+    monitoring.ingest_items(
+        scheme=monitored["east_scheme"],
+        source=monitored["east_source"],
+        records=[{"id": "new-1", "text": "河边又蓝牌了", "time": 1_767_600_000}],
+    )
+    assert Item.objects.get(external_id="new-1").sentiment_label == "negative"

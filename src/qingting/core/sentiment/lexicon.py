@@ -88,8 +88,8 @@ class Rules:
 
     negated_positive: float = -0.8  # a negated positive word counts this times its weight
     negated_negative: float = -0.4  # a negated negative word (不差) counts this times its weight
-    before_contrast: float = 0.4  # weight of what precedes a contrast in its sentence
-    after_contrast: float = 1.4  # weight of what follows it
+    before_contrast: float = 0.6  # weight of what precedes a contrast in its sentence
+    after_contrast: float = 1.2  # weight of what follows it
     rhetoric: float = -1.0  # a rhetorical question, beyond the words it flips
     dismissal: float = -1.5  # a contrast with nothing after it
     single_char: float = 0.5  # weight of one-character sentiment words (好, 烦): ambiguous in long posts

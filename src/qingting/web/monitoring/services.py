@@ -687,7 +687,10 @@ def _catch_up_batch(scheme: Scheme, limit: int, *, wait: bool) -> CatchUpResult 
             rows[row["pk"]] = row
     placement_of = {item_id: pk for pk, item_id in pending}
     ordered = sorted(rows.values(), key=lambda r: (r["published_at"], r["pk"]))  # the engine wants a stream
+    from qingting.web.sentiment.selectors import engine_analyzer
+
     engine = pipeline_cache.get(state)
+    engine.analyzer = engine_analyzer(scheme.unit_id)  # the organisation's active sentiment model
     result = engine.partial_fit(
         [
             CoreItem(

@@ -69,3 +69,37 @@ def corrections(organisation: Unit, limit: int = 50) -> list[Correction]:
         .select_related("item", "corrected_by")
         .order_by("-corrected_at")[:limit]
     )
+
+
+_ANALYZERS: dict[tuple[int, int], Any] = {}
+
+
+def engine_analyzer(unit_id: int) -> Any:
+    """The sentiment analyzer the engine uses for a scheme of ``unit_id``: its organisation's
+    active version, or ``None`` (the engine's configured model, i.e. the shipped default).
+
+    One indexed query per batch; a version's model is deserialised once per process.
+    """
+    from qingting.core.sentiment import Analyzer
+    from qingting.web.sentiment.services import model_from_bytes
+
+    path = Unit.objects.filter(pk=unit_id).values_list("path", flat=True).first() or ""
+    parts = [p for p in path.strip("/").split("/") if p.isdigit()]
+    if not parts:
+        return None
+    v = (
+        ModelVersion.objects.filter(organisation_id=int(parts[0]), status=VersionStatus.ACTIVE)
+        .values_list("pk", "number")
+        .first()
+    )
+    if v is None:
+        return None
+    key = (int(parts[0]), v[1])
+    if key not in _ANALYZERS:
+        data = ModelVersion.objects.filter(pk=v[0]).values_list("data", flat=True).first()
+        if data is None:
+            return None
+        if len(_ANALYZERS) > 16:
+            _ANALYZERS.clear()
+        _ANALYZERS[key] = Analyzer(model_from_bytes(bytes(data)))
+    return _ANALYZERS[key]

@@ -17,7 +17,7 @@ from django.db.models import F, Max
 from django.http import Http404
 from django.utils import timezone
 
-from qingting.core.sentiment import ThreeClassModel, sentiment_text, train_with_labels
+from qingting.core.sentiment import ThreeClassModel, self_train, sentiment_text, train_with_labels
 from qingting.core.text import normalize
 from qingting.web.accounts.models import Role, Unit
 from qingting.web.accounts.selectors import has_role
@@ -223,6 +223,80 @@ def retrain(organisation: Unit, *, user: Any = None, force: bool = False) -> Ret
         elif not better:
             version.message = f"held-back accuracy {new_acc:.3f} is below the active model's {old_acc:.3f}"
     except (ValueError, ArithmeticError) as e:
+        version.message = str(e)
+    with transaction.atomic():
+        if version.status == VersionStatus.ACTIVE:
+            ModelVersion.objects.filter(organisation=organisation, status=VersionStatus.ACTIVE).update(
+                status=VersionStatus.RETIRED
+            )
+            version.activated_at = timezone.now()
+        version.save()
+        audit_record(
+            actor=user,
+            action="sentiment.retrain",
+            obj=version,
+            new={"version": number, "status": version.status, "figures": version.figures, "message": version.message},
+        )
+        if version.status == VersionStatus.ACTIVE:
+            _queue_rescore(organisation, version)
+    return RetrainResult(version, version.status == VersionStatus.ACTIVE, version.message)
+
+
+SELF_TRAIN_MIN = 500  # distinct Chinese items an organisation needs for self-training
+SELF_TRAIN_MAX = 20_000  # the most recent items used
+
+
+def self_adapt(organisation: Unit, *, user: Any = None) -> RetrainResult:
+    """A version adapted to the organisation's own stream without labels (``self_train``).
+
+    With held-back corrections to compare on, it is activated only if at least as good as the
+    active model there; without them it stays a *candidate* that an administrator may activate.
+    """
+    items = list(
+        org_items(organisation)
+        .filter(lang__startswith="zh")
+        .order_by("-published_at")
+        .values_list("title", "text")[:SELF_TRAIN_MAX]
+    )
+    texts = list(dict.fromkeys(_folded(f"{t} {x}".strip()) for t, x in items))
+    number = (ModelVersion.objects.filter(organisation=organisation).aggregate(m=Max("number"))["m"] or 0) + 1
+    corrections = Correction.objects.filter(organisation=organisation).select_related("item")
+    test = [(c.item.title + " " + c.item.text, c.label) for c in corrections if _held_back(c.item_id)]
+    version = ModelVersion(
+        organisation=organisation,
+        number=number,
+        status=VersionStatus.FAILED,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+        n_corrections=corrections.count(),
+        n_held_back=len(test),
+    )
+    try:
+        if len(texts) < SELF_TRAIN_MIN:
+            raise ValueError(f"self-training needs at least {SELF_TRAIN_MIN} distinct Chinese items, has {len(texts)}")
+        model = self_train(texts, seed=0)
+        model.info.update({"name": f"v{number}", "organisation": organisation.pk})
+        version.data = model_bytes(model)
+        version.figures = {"method": "self-training", "n_stream": len(texts), "n_pseudo": model.info.get("n_pseudo")}
+        if len(test) >= 10:
+            current, current_name = active_model(organisation)
+            tx, ty = [_folded(t) for t, _ in test], [y for _, y in test]
+            new_acc, old_acc = _accuracy(model, tx, ty), _accuracy(current, tx, ty)
+            version.figures.update(
+                {
+                    "held_back_accuracy": round(new_acc, 4),
+                    "active_accuracy": round(old_acc, 4),
+                    "compared_with": current_name,
+                }
+            )
+            if new_acc >= old_acc:
+                version.status = VersionStatus.ACTIVE
+            else:
+                version.status = VersionStatus.REJECTED
+                version.message = f"held-back accuracy {new_acc:.3f} is below the active model's {old_acc:.3f}"
+        else:
+            version.status = VersionStatus.CANDIDATE
+            version.message = "fewer than 10 held-back corrections to compare on: an administrator may activate it"
+    except ValueError as e:
         version.message = str(e)
     with transaction.atomic():
         if version.status == VersionStatus.ACTIVE:

@@ -102,6 +102,24 @@ def retrain(request: HttpRequest, org_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def adapt(request: HttpRequest, org_id: int) -> HttpResponse:
+    org = _organisation(request, org_id)
+    if not services.can_manage_models(request.user, org):
+        raise PermissionDenied
+    result = services.self_adapt(org, user=request.user)
+    if result.version is not None and result.version.data is not None:
+        messages.success(
+            request,
+            _("Version %(n)s adapted to your stream: %(why)s")
+            % {"n": result.version.number, "why": result.message or _("activated")},
+        )
+    else:
+        messages.warning(request, result.message)
+    return redirect("sentiment:models")
+
+
+@login_required
+@require_POST
 def activate(request: HttpRequest, org_id: int, number: int) -> HttpResponse:
     org = _organisation(request, org_id)
     version = ModelVersion.objects.filter(organisation=org, number=number).first()
