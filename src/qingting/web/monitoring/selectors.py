@@ -288,7 +288,8 @@ def event_sources(event: Event, *, user: Any = None) -> list[dict[str, Any]]:
         visible = _visible_items(user)
         if visible is not None:
             qs = qs.filter(visible)
-    return list(qs.values("source__name", "source__kind").annotate(n=Count("id")).order_by("-n")[:20])
+    rows = qs.values("source__name", "source__kind").annotate(n=Count("id")).order_by("-n")[:20]
+    return [dict(r) for r in rows]
 
 
 def event_timeline(event: Event) -> list[list[Any]]:
