@@ -155,7 +155,18 @@ def test_a_format_1_checkpoint_is_migrated() -> None:
     # what format 1 wrote: no consolidation state, no merge log
     del state["merged_events"]
     cl = state["clusterer"]
-    for key in ("checked", "consolidated_pos", "merge_ids", "merge_floats", "merge_terms", "merge_weights", "apart"):
+    for key in (
+        "checked",
+        "n_entities",
+        "entity_names",
+        "entity_counts",
+        "consolidated_pos",
+        "merge_ids",
+        "merge_floats",
+        "merge_terms",
+        "merge_weights",
+        "apart",
+    ):
         del cl[key]
     for key in ("max_item_terms", "consolidate_threshold", "consolidate_every", "consolidate_min_size"):
         del cl["params"][key]
@@ -163,3 +174,21 @@ def test_a_format_1_checkpoint_is_migrated() -> None:
     q = Pipeline.from_checkpoint(old)
     assert q.clusterer_.merge_log_ == {} and q.merged_events_ == {}
     assert len(q.partial_fit(items[800:1200]).assignments) == 400
+
+
+def test_fragments_sharing_a_rare_hashtag_are_one_story() -> None:
+    c = OnlineClusterer(threshold=0.9, merge_threshold=None, consolidate_every=1_000_000)
+    tag = ("#柳湾镇停水", "@青禾县水务局")
+    a = [c.add(["停水", "柳湾镇", "水压", "做饭"], T0 + i, entities=tag).event_id for i in range(6)]
+    b = [c.add(["送水车", "小区", "门口", "辛苦"], T0 + 10 + i, entities=tag[:1]).event_id for i in range(4)]
+    chatter = (["广场舞", "音响", "太吵"], ["夜市", "好看", "夜景"], ["包子", "排队", "新开"], ["下雨", "带伞", "出门"])
+    z = []
+    for words in chatter:
+        ids = {c.add(words, T0 + 20 + i, entities=("#我的家乡",)).event_id for i in range(4)}
+        z += ids
+    assert len({a[0], b[0], *z}) == 6
+    merges = c.consolidate()
+    assert [(m.absorbed, m.survivor) for m in merges] == [(b[0], a[0])]  # the shared tag no other event has
+    assert all(c.resolve(e) == e for e in z)  # a tag that every chatter event carries names no story
+    restored = OnlineClusterer.from_state(c.to_state())
+    assert restored.events_[a[0]].entities == c.events_[a[0]].entities == {"#柳湾镇停水": 10, "@青禾县水务局": 6}

@@ -192,9 +192,9 @@ class CspWatchedBrowser:
 
 
 def sign_in(page: Any, base: str, user: str, password: str) -> None:
-    """Sign in through the login form and wait for the dashboard."""
+    """Sign in through the login form and wait for the first page (each role has its own)."""
     page.goto(base + "/accounts/login/")
     page.fill("#id_username", user)
     page.fill("#id_password", password)
     page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
+    page.wait_for_url(lambda url: url.startswith(base) and "/accounts/login/" not in url)

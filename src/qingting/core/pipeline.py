@@ -35,7 +35,7 @@ from qingting.core.cluster import Merge, OnlineClusterer, RetiredEvent
 from qingting.core.dedupe import Deduper
 from qingting.core.dedupe.deduper import PreparedTexts
 from qingting.core.sentiment import Analyzer, default_analyzer, sentiment_text
-from qingting.core.text import detect_language, normalize, tokenize
+from qingting.core.text import detect_language, fold, normalize, tokenize
 from qingting.core.text.headline import content_free, headline, is_filler, only_hashtags
 from qingting.core.trends import MAX_BUCKETS, EventActivity, StreamBaseline, heat_score
 from qingting.core.types import (
@@ -67,6 +67,8 @@ def _migrate_1(state: dict[str, Any]) -> dict[str, Any]:
 
 MIGRATIONS: dict[int, Any] = {1: _migrate_1}  # format v -> function turning a decoded v state into v + 1
 TITLE_CHARS = 60
+SENTIMENT_CHARS = 512  # sentiment reads at most this much of a text: the work per item is bounded
+SENTIMENT_TAIL = 128  # … of which the close of a long text
 SHORT_CHARS = 24  # posts this short are checked for content of their own (``顶``, ``同问``)
 MIN_JOIN_CHARS = 6  # a duplicate shorter than this is marked, but not joined to its original's event
 MAX_RETIRED = 10_000  # retired event summaries kept for lookups; older ones live in the caller's store
@@ -363,13 +365,17 @@ class Pipeline:
         own = norm.own.strip() or (norm.repost_of_text or "").strip()
         # a bare repost carries the tone of what it reposts
         sent = match if own_empty else sentiment_text(norm)
+        if len(sent) > SENTIMENT_CHARS:  # a long letter's tone is in its opening and its close
+            sent = sent[: SENTIMENT_CHARS - SENTIMENT_TAIL] + "\n" + sent[-SENTIMENT_TAIL:]
         # a short post may carry no story of its own (顶, 同问, +1, a bare hashtag): it never opens an event
         words = tokenize(match, lang) if match and len(match) <= SHORT_CHARS else None
         free = tagged = False
         if match and not own_empty:
             tagged = only_hashtags(norm)
             free = tagged or (words is not None and content_free(norm, lang, words))
-        return _Prepared(item, t, match, own, lang, own_empty, tuple(notes), sent, words, free, tagged)
+        # hashtags and @accounts name stories: consolidation joins fragments that share a rare one
+        ents = tuple(dict.fromkeys([*("#" + fold(x) for x in norm.topics), *("@" + x.lower() for x in norm.mentions)]))
+        return _Prepared(item, t, match, own, lang, own_empty, tuple(notes), sent, words, free, tagged, ents)
 
     def _sentiment(self, prepared: Sequence[_Prepared]) -> list[float]:
         texts = [p.sentiment_text for p in prepared]
@@ -404,7 +410,7 @@ class Pipeline:
             if p.own_empty:
                 dup_of = self.item_canon_.get(item.parent or "", item.parent)
                 kind, sim = DuplicateKind.REPOST, 1.0
-            self.clusterer_.touch(event_id, t)
+            self.clusterer_.touch(event_id, t, p.entities)
         elif p.free and not p.tagged:
             # 顶, 同问 without a parent we know: marked when it repeats one, but no event of its own
             m = self.deduper_.add_prepared(signed, k, item.id, t)
@@ -424,10 +430,10 @@ class Pipeline:
                     canon_event = self._live(self.item_event_.get(m.canonical_id))
             if canon_event is not None:
                 event_id = canon_event
-                self.clusterer_.touch(event_id, t)
+                self.clusterer_.touch(event_id, t, p.entities)
             else:  # new text, a short copy, or a copy of an item whose event has retired
                 tokens = p.words if p.words is not None else tokenize(p.match, p.lang)
-                hit = self.clusterer_.add(tokens, t, may_open=not p.free) if tokens else None
+                hit = self.clusterer_.add(tokens, t, may_open=not p.free, entities=p.entities) if tokens else None
                 if hit is not None:
                     self._apply(hit.retired, hit.merged, hit.event_id, retired, hit.consolidated)
                 if hit is not None and hit.event_id is not None:
@@ -617,6 +623,7 @@ class _Prepared:
     words: list[str] | None  # tokens of a short post, computed once
     free: bool  # no story of its own: joins its parent or a story it names, never opens an event
     tagged: bool  # a bare hashtag: may join an event its words match
+    entities: tuple[str, ...]  # its hashtags ("#柳湾镇停水") and @accounts ("@青禾县水务局")
 
 
 def _absorb(ev: _Event, old: _Event, base: StreamBaseline) -> None:

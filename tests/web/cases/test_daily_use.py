@@ -121,3 +121,25 @@ def test_one_public_reply_path(people: dict[str, Any]) -> None:
     done = client.post(reverse("cases:act", args=[case.pk, "answer"]), {"version": version, "reply": "已责令停工。"})
     assert done.status_code == 302
     assert list(CaseReply.objects.filter(case=case, kind="public").values_list("body", flat=True)) == ["已责令停工。"]
+
+
+def test_each_role_lands_on_its_own_first_page(people: dict[str, Any]) -> None:
+    """A handler lands on 工作台 with the queue and the working days left; a leader sees the overdue
+    cases and this month's figures; an analyst goes on to the dashboard."""
+    fresh = _assigned(people)
+    old = _assigned(people, received_at=timezone.now() - timedelta(days=40))
+    client = Client()
+    response = client.post(reverse("accounts:login"), {"username": "east_handler", "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == reverse("home:index")
+    html = str(client.get(reverse("home:index")).content.decode())
+    queue = html[html.index('id="my-queue"') :]
+    assert queue.index(old.number) < queue.index(fresh.number)  # overdue first
+    assert "已超期" in queue and re.search(r"剩 \d+ 个工作日|今日到期", queue)
+    assert "工作台" in html[: html.index("</nav>")]
+    leader = str(_client(people["leader"]).get(reverse("home:index")).content.decode())
+    overdue = leader[leader.index('id="overdue-cases"') :]
+    assert old.number in overdue and fresh.number not in overdue[: overdue.index("</section>")]
+    assert "本月办结率" in leader and 'id="to-sign-off"' in leader
+    analyst = _client(people["east_analyst"]).get(reverse("home:index"))
+    assert analyst.status_code == 302 and analyst["Location"] == reverse("monitoring:dashboard")
+    assert "工作台" not in str(_client(people["east_analyst"]).get(reverse("monitoring:dashboard")).content.decode())

@@ -18,7 +18,7 @@ def test_demo_seed_shows_a_failing_source_and_is_idempotent(db: Any) -> None:
     assert "failing" in line
     problems = source_problems(timezone.now())
     assert [(p.source.name, p.kind) for p in problems] == [(demo.FAILING, "failing")]
-    assert "Name or service not known" in problems[0].message
+    assert "网站地址无法解析" in problems[0].message
     count = Source.objects.count()
     demo.seed(setup)
     assert Source.objects.count() == count
@@ -35,6 +35,6 @@ def test_demo_failing_feed_has_one_source_warning(db: Any) -> None:
     assert "Ⅳ source warning" in line, line
     [w] = Warning.objects.filter(kind="source")
     assert (w.source.name, w.tier, w.status, w.unit_id) == (demo.FAILING, 4, "new", setup.office.pk)
-    assert "Name or service not known" in w.reason
+    assert "网站地址无法解析" in w.reason
     assert "Ⅳ source warning" in demo.seed(setup)
     assert Warning.objects.filter(kind="source").count() == 1

@@ -103,6 +103,18 @@ class _Event:
     last_pos: int
     absorbed: list[int] = field(default_factory=list)
     checked: int = 0  # size at its last consolidation check
+    entities: dict[str, int] = field(default_factory=dict)  # hashtags, @accounts: bounded counts
+
+
+def _count_entities(event: _Event, entities: Sequence[str]) -> None:
+    counts = event.entities
+    for x in entities:
+        counts[x] = counts.get(x, 0) + 1
+    if len(counts) > 2 * _MAX_ENTITIES:  # keep the most frequent: what names the story
+        event.entities = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:_MAX_ENTITIES])
+
+
+_MAX_ENTITIES = 12
 
 
 def _positive(name: str, value: float) -> float:
@@ -221,13 +233,18 @@ class OnlineClusterer:
 
     # ------------------------------------------------------------------ public API
 
-    def add(self, tokens: Sequence[str], time: float, *, may_open: bool = True) -> ClusterHit:
+    def add(
+        self, tokens: Sequence[str], time: float, *, may_open: bool = True, entities: Sequence[str] = ()
+    ) -> ClusterHit:
         """Assign one item (its tokens, and its time in unix seconds) to an event.
 
         Times earlier than the latest time seen are treated as that latest time (streams arrive
         slightly out of order; events never move back in time). With ``may_open=False`` the item
         joins an event it matches but never opens one (``event_id`` is then ``None``): for posts
-        that carry no story of their own, such as a bare hashtag. Returns the :class:`ClusterHit`.
+        that carry no story of their own, such as a bare hashtag. ``entities`` (the item's hashtags
+        and @accounts, e.g. ``"#柳湾镇停水"``) are counted in the event it joins: consolidation
+        merges fragments that share a hashtag or account held by few events. Returns the
+        :class:`ClusterHit`.
         Raises ``ValueError`` for a non-finite time and ``TypeError`` for a plain string.
         """
         if not math.isfinite(time):
@@ -254,9 +271,13 @@ class OnlineClusterer:
             if not may_open:
                 return ClusterHit(None, 0.0, False, (), retired, consolidated)
             eid = self._open(vector, now, pos)
+            if entities:
+                _count_entities(self.events_[eid], entities)
             return ClusterHit(eid, 0.0, True, (), retired, consolidated)
 
         event = self._join(best, vector, now, pos)
+        if entities:
+            _count_entities(event, entities)
         merged: tuple[int, ...] = ()
         size = event.size
         if self.merge_threshold is not None and size <= self.young_size and size & (size - 1) == 0:
@@ -265,7 +286,7 @@ class OnlineClusterer:
                 best, merged = survivor, (absorbed,)
         return ClusterHit(best, best_sim, False, merged, retired, consolidated)
 
-    def touch(self, event_id: int, time: float) -> None:
+    def touch(self, event_id: int, time: float, entities: Sequence[str] = ()) -> None:
         """Keep a live event alive (a duplicate joined it) without changing its term profile.
 
         Counts the item in the event's size and last activity, and as one stream position (like
@@ -286,6 +307,8 @@ class OnlineClusterer:
         event.size += 1
         event.last_time = self.now_
         event.last_pos = pos
+        if entities:
+            _count_entities(event, entities)
         self.events_[eid] = event  # re-insert: most recent activity last
 
     def keywords(self, event_id: int, k: int = 10, *, specific: bool = False) -> list[str]:
@@ -439,6 +462,9 @@ class OnlineClusterer:
             "centroid_weights": np.array(cent_weights, dtype="<f8"),
             "n_absorbed": np.array([len(e.absorbed) for e in evs], dtype="<i8"),
             "checked": np.array([e.checked for e in evs], dtype="<i8"),
+            "n_entities": np.array([len(e.entities) for e in evs], dtype="<i8"),
+            "entity_names": [x for e in evs for x in e.entities],
+            "entity_counts": np.array([n for e in evs for n in e.entities.values()], dtype="<i8"),
             "absorbed": np.array(absorbed, dtype="<i8"),
             "posting_lengths": np.array([len(p) for p in self.postings_.values()], dtype="<i8"),
             "posting_events": np.array(post_events, dtype="<i8"),
@@ -487,8 +513,15 @@ class OnlineClusterer:
             events[eid] = _Event(centroid, norm2, math.sqrt(norm2), size, t0, t1, lpos, absorbed[apos : apos + na])
             apos += na
         if "checked" in state:  # format 2
-            for ev, checked in zip(events.values(), state["checked"].tolist(), strict=True):
+            names: list[str] = state["entity_names"]
+            counts = state["entity_counts"].tolist()
+            k = 0
+            for ev, checked, ne in zip(
+                events.values(), state["checked"].tolist(), state["n_entities"].tolist(), strict=True
+            ):
                 ev.checked = checked
+                ev.entities = dict(zip(names[k : k + ne], counts[k : k + ne], strict=True))
+                k += ne
         self.events_ = events
         postings: dict[str, dict[int, float]] = {}
         pev = state["posting_events"].tolist()
@@ -692,6 +725,8 @@ class OnlineClusterer:
         events[survivor] = keep  # the merge is activity: most recent last
         self._add_into(survivor, keep, gone.centroid)
         keep.size += gone.size
+        if gone.entities:
+            _count_entities(keep, [x for x, n in gone.entities.items() for _ in range(n)])
         keep.first_time = min(keep.first_time, gone.first_time)
         keep.last_time = max(keep.last_time, gone.last_time)
         keep.last_pos = max(keep.last_pos, gone.last_pos)
@@ -720,6 +755,7 @@ class OnlineClusterer:
         merges: list[Merge] = []
         idf: dict[str, float] = {}
         norms: dict[int, float] = {}
+        holders: dict[str, list[tuple[int, int]]] = {}  # entity -> (event, count), built on first use
         exp = math.exp
         tau, tau_s = self.decay_items, self.decay_seconds
         for eid in active:
@@ -744,6 +780,8 @@ class OnlineClusterer:
                         sim *= exp(-gap / tau_s)
                 if sim > best_sim or (sim == best_sim and 0 <= e < best):
                     best, best_sim = e, sim
+            if best < 0 and ev.entities:
+                best, best_sim = self._by_entity(eid, ev, holders, tau_s)
             if best < 0:
                 continue
             other = events[best]
@@ -763,6 +801,42 @@ class OnlineClusterer:
             self.merge_log_[absorbed] = rec
             merges.append(rec)
         return tuple(merges)
+
+    def _by_entity(
+        self, eid: int, ev: _Event, holders: dict[str, list[tuple[int, int]]], tau_s: float | None
+    ) -> tuple[int, float]:
+        """The event that shares ``ev``'s dominant hashtag or account, when few events hold it.
+
+        The entity must be ``ev``'s most frequent (≥ 3 times, ≥ a tenth of its items); the other
+        event must hold it at least as often, and the two together must hold ≥ 60 % of its
+        occurrences in live events — a tag every event carries (#我的家乡#) names no story.
+        Returns ``(event, 0.0)`` or ``(-1, 0.0)``.
+        """
+        name, count = max(ev.entities.items(), key=lambda kv: (kv[1], kv[0]))
+        if count < 3 or 10 * count < ev.size:
+            return -1, 0.0
+        if not holders:
+            holders["\x00"] = []  # built
+            min_size = self.consolidate_min_size
+            for e, other in self.events_.items():
+                if other.size >= min_size:
+                    for x, n in other.entities.items():
+                        holders.setdefault(x, []).append((e, n))
+        held = holders.get(name, [])
+        events = self.events_
+        best, best_n, total = -1, 0, 0
+        for e, n in held:
+            if e not in events:
+                continue
+            total += n
+            if e != eid and n >= count and n > best_n and (min(e, eid), max(e, eid)) not in self.apart_:
+                best, best_n = e, n
+        if best < 0 or 10 * (count + best_n) < 6 * total:
+            return -1, 0.0
+        other = events[best]
+        if tau_s is not None and max(ev.first_time, other.first_time) - min(ev.last_time, other.last_time) > tau_s:
+            return -1, 0.0
+        return best, 0.0
 
     def _specific_cosine(self, ea: int, eb: int, idf: dict[str, float], norms: dict[int, float]) -> float:
         """Cosine of two events' centroids with each term weighted again by its current event-level

@@ -86,6 +86,14 @@ def has_role(user: Any, unit: Unit, roles: set[str] | None = None) -> bool:
     return any(unit.path.startswith(path) for path in memberships.values_list("unit__path", flat=True))
 
 
+def role_codes(user: Any) -> set[str]:
+    """The roles the user holds anywhere (``{"handler", "analyst"}``); a superuser counts as admin."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    codes = set(Membership.objects.filter(user=user).values_list("role", flat=True))
+    return codes | ({"admin"} if user.is_superuser else set())
+
+
 def roles_of(user: Any) -> list[tuple[str, str]]:
     """``(unit name, role label)`` pairs for display."""
     labels = dict(Role.choices)

@@ -16,6 +16,7 @@ queries, so the page costs the same with ten sources or a thousand.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,11 +27,54 @@ from django.conf import settings
 from django.db.models import Count, Min, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from qingting.sources.schedule import SourceStats, assess_health
 from qingting.web.monitoring.models import DailyCount, Item, Source
 
 NORMAL_DAYS = 14
+
+
+# What a fetch error means, for the people who read the sources page: the stored error stays as
+# it was (for the administrator, under "technical details"), the sentence is in the user's words.
+_ERRORS: tuple[tuple[tuple[str, ...], Any], ...] = (
+    (("Name or service not known", "nodename nor servname", "Temporary failure in name resolution",
+      "getaddrinfo failed", "No address associated"),
+     gettext_lazy("the site's address does not resolve: check the address with the site's webmaster")),
+    (("BlockedAddressError", "resolves to a private", "private or loopback", "refused: "),
+     gettext_lazy("the address leads into the internal network, which sources may not reach unless the "
+                  "operator allows that host")),
+    (("Connection refused",), gettext_lazy("the site refused the connection")),
+    (("timed out", "Timeout", "timeout"), gettext_lazy("the site did not answer in time")),
+    (("CERTIFICATE", "certificate", "SSL"), gettext_lazy("the site's certificate could not be verified")),
+    (("not well-formed", "Expat", "ParseError", "syntax error", "no element found"),
+     gettext_lazy("what the site sent is not a valid feed")),
+    (("too large", "size limit"), gettext_lazy("the site sent more than the size limit")),
+    (("IMAP", "LOGIN failed", "AUTHENTICATIONFAILED"), gettext_lazy("the mailbox refused the login")),
+)  # fmt: skip
+
+
+def explain_error(raw: str | None) -> str:
+    """A fetch error as a sentence in the user's language (the raw text is kept elsewhere).
+
+    >>> explain_error("https://x.invalid/rss.xml: cannot connect: [Errno -2] Name or service not known")
+    "the site's address does not resolve: check the address with the site's webmaster"
+    """
+    text = (raw or "").strip()
+    if not text:
+        return _("no error recorded")
+    for needles, sentence in _ERRORS:
+        if any(n in text for n in needles):
+            return str(sentence)
+    status = re.search(r"HTTP(?: error| status)?:? ?(\d{3})", text)
+    if status:
+        code = int(status.group(1))
+        if code == 404:
+            return _("the page was not found on the site (HTTP 404)")
+        if code in (401, 403):
+            return _("the site refused access, login or permission needed (HTTP %(code)d)") % {"code": code}
+        return _("the site answered with an error (HTTP %(code)d)") % {"code": code}
+    return _("the source could not be read (see the technical details)")
 
 
 def _setting(name: str, default: float) -> float:
@@ -140,10 +184,9 @@ def sources_health(now: datetime, sources: Iterable[Source]) -> list[SourceHealt
         if not s.is_active:
             state, reason = "paused", _("disabled by an administrator")
         elif state == "failing":
-            error = ((s.last_error or "").strip().splitlines() or [_("no error recorded")])[0][:300]
             reason = _("%(n)d polls in a row failed; last error: %(error)s") % {
                 "n": s.consecutive_failures,
-                "error": error,
+                "error": explain_error(s.last_error),
             }
         elif state == "silent":
             reason = _("%(n)d items in the last 24 hours, normally about %(normal)s a day") % {

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from qingting.web.accounts.models import Role
 from qingting.web.accounts.selectors import has_role, scope
 from qingting.web.collect import health, services
-from qingting.web.collect.forms import ImportForm, PreviewForm, SourceForm, admin_units
+from qingting.web.collect.forms import CONNECTOR_CHOICES, ImportForm, PreviewForm, SourceForm, admin_units
 from qingting.web.collect.models import ImportRun, SourceSecret
 from qingting.web.monitoring import polling
 from qingting.web.monitoring.models import Source
@@ -56,6 +56,7 @@ def source_list(request: HttpRequest) -> HttpResponse:
         "can_add": bool(admin_of),
         "admin_of": admin_of,
         "polled": list(polling.CONNECTORS),
+        "connector_names": {code: str(label) for code, label in CONNECTOR_CHOICES},
     }
     return render(request, "collect/list.html", context)
 

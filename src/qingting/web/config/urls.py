@@ -8,6 +8,7 @@ from qingting.web.api import api
 urlpatterns = [
     path("", include("qingting.web.monitoring.urls")),
     path("accounts/", include("qingting.web.accounts.urls")),
+    path("home/", include("qingting.web.home.urls")),
     path("sources/", include("qingting.web.collect.urls")),
     path("warnings/", include("qingting.web.warnings.urls")),
     path("cases/", include("qingting.web.cases.urls")),

@@ -69,7 +69,7 @@ class TemplateForm(forms.ModelForm):
         label=_("Sections"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        choices=[(k, f"{v}（{k}）") for k, v in {**PERIOD_SECTIONS, **WORK_SECTIONS}.items()],
+        choices=list({**PERIOD_SECTIONS, **WORK_SECTIONS}.items()),
         help_text=_("None ticked: all sections."),
     )
 

@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -102,6 +104,22 @@ class IssuedReport(models.Model):
         verbose_name=_("issued by"),
     )
     issued_by_label = models.CharField(max_length=150, blank=True)  # "system (schedule 3)" when no user
+
+    @property
+    def issuer(self) -> str:
+        """Who issued it, in the reader's words: the user, or which automatic run."""
+        if self.issued_by_id:
+            return str(self.issued_by)
+        label = self.issued_by_label or "system"
+        if label.startswith("system"):
+            schedule = re.search(r"schedule (\d+)", label)
+            if schedule:
+                return str(_("automatic, schedule #%(n)s") % {"n": schedule.group(1)})
+            if "demo" in label:
+                return str(_("automatic (demo)"))
+            return str(_("automatic"))
+        return label
+
     issued_at = models.DateTimeField(_("issued at"), db_index=True)
     docx = models.BinaryField()
     pdf = models.BinaryField(null=True, blank=True)

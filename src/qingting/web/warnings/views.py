@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -67,6 +68,7 @@ def warning_list(request: HttpRequest) -> HttpResponse:
         status = ""
     kind = WarningKind.SOURCE if request.GET.get("kind") == WarningKind.SOURCE else WarningKind.EVENT
     qs = selectors.warning_list(request.user, tier=tier, status=status or None, scheme_id=scheme_id, kind=kind)
+    schemes = list(scope(Scheme.objects.select_related("unit"), request.user))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
@@ -75,7 +77,9 @@ def warning_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "tiers": TierChoice.choices,
         "statuses": [("open", _("Open")), *WarningStatus.choices],
-        "schemes": scope(Scheme.objects.all(), request.user),
+        "schemes": schemes,
+        # Only those who may open the editor get a link to it (no link that answers 403).
+        "editable_schemes": {s.pk for s in schemes if has_role(request.user, s.unit, {"admin", "analyst"})},
         "f": {"tier": tier, "status": status, "scheme": scheme_id, "kind": kind},
         "open_by_kind": selectors.open_counts_by_kind(request.user),
         "query": params.urlencode(),
@@ -331,14 +335,17 @@ def _rules_from_post(request: HttpRequest) -> list[dict[str, Any]]:
                     {"rules": _("Rule %(n)s: %(value)s is not a number.") % {"n": i + 1, "value": raw}}
                 ) from None
         raw_trends = p.getlist("trends")[i] if i < len(p.getlist("trends")) else ""
-        trends = [t.strip() for t in raw_trends.replace("，", ",").split(",") if t.strip()]
-        unknown = [t for t in trends if t not in TrendChoice.values]
+        # Trend states are typed in the user's words (上升、高峰) or as codes (rising,peak).
+        words = {**{str(label): code for code, label in TrendChoice.choices}, **{c: c for c in TrendChoice.values}}
+        typed = [t.strip() for t in re.split(r"[,，、;；\s]+", raw_trends) if t.strip()]
+        unknown = [t for t in typed if t not in words]
         if unknown:
+            known = "、".join(str(label) for _code, label in TrendChoice.choices)
             raise ValidationError(
                 {"rules": _("Rule %(n)s: unknown trend state %(value)s; use %(known)s.")
-                 % {"n": i + 1, "value": ", ".join(unknown), "known": ", ".join(TrendChoice.values)}}
+                 % {"n": i + 1, "value": "、".join(unknown), "known": known}}
             )  # fmt: skip
-        rule["trends"] = trends
+        rule["trends"] = [words[t] for t in typed]
         rules.append(rule)
     return rules
 
@@ -393,6 +400,7 @@ def scheme_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "nav": "warnings",
         "scheme": scheme,
         "rules": [*rules, WarningRule()],  # one empty row to add a rule
+        "trend_words": dict(TrendChoice.choices),
         "uses_defaults": not WarningRule.objects.filter(scheme=scheme).exists(),
         "rule_fields": THRESHOLD_FIELDS,
         "tiers": TierChoice.choices,

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "qingting.web.channels",
     "qingting.web.releases",
     "qingting.web.ledger",
+    "qingting.web.home",
     "qingting.web.sentiment",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -74,6 +75,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "qingting.web.warnings.context_processors.unread",
+                "qingting.web.home.context_processors.home_nav",
                 "qingting.web.config.middleware.csp_nonce",
             ],
         },
@@ -82,7 +84,9 @@ TEMPLATES = [
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "monitoring:dashboard"
+# Each role's first page (qingting.web.home): a handler's queue, a leader's sign-offs; analysts go
+# on to the dashboard.
+LOGIN_REDIRECT_URL = "home:index"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 # Argon2 first: new and re-hashed passwords use it; the others only verify old hashes.
