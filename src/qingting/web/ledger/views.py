@@ -337,7 +337,8 @@ def _local_dt(day: str, clock: str, field: str) -> datetime:
 @login_required
 def duty(request: HttpRequest) -> HttpResponse:
     units = units_for(request.user)
-    unit = units.filter(pk=request.GET.get("unit") or request.POST.get("unit") or 0).first() or units.first()
+    wanted = str(request.GET.get("unit") or request.POST.get("unit") or "")
+    unit = (units.filter(pk=int(wanted)).first() if wanted.isdigit() else None) or units.first()
     if unit is None:
         raise Http404
     if request.method == "POST":

@@ -131,13 +131,13 @@ def release_create(request: HttpRequest, payload: ReleaseIn) -> Any:
 
 
 @router.post("/{release_id}/submit", response=ReleaseDetailOut)
-def release_submit(request: HttpRequest, release_id: int, payload: DecisionIn) -> Release:
+def release_submit(request: HttpRequest, release_id: int, payload: DecisionIn) -> Any:
     selectors.release_get(request.user, release_id)
     return _call(services.release_submit, actor=request.user, release_id=release_id, expected_version=payload.version)
 
 
 @router.post("/{release_id}/approve", response=ReleaseDetailOut)
-def release_approve(request: HttpRequest, release_id: int, payload: DecisionIn) -> Release:
+def release_approve(request: HttpRequest, release_id: int, payload: DecisionIn) -> Any:
     selectors.release_get(request.user, release_id)
     return _call(
         services.release_approve, actor=request.user, release_id=release_id, expected_version=payload.version,
@@ -146,7 +146,7 @@ def release_approve(request: HttpRequest, release_id: int, payload: DecisionIn) 
 
 
 @router.post("/{release_id}/return", response=ReleaseDetailOut)
-def release_return(request: HttpRequest, release_id: int, payload: DecisionIn) -> Release:
+def release_return(request: HttpRequest, release_id: int, payload: DecisionIn) -> Any:
     selectors.release_get(request.user, release_id)
     return _call(
         services.release_return, actor=request.user, release_id=release_id, expected_version=payload.version,
@@ -155,7 +155,7 @@ def release_return(request: HttpRequest, release_id: int, payload: DecisionIn) -
 
 
 @router.post("/{release_id}/publish", response=ReleaseDetailOut)
-def release_publish(request: HttpRequest, release_id: int, payload: DecisionIn) -> Release:
+def release_publish(request: HttpRequest, release_id: int, payload: DecisionIn) -> Any:
     selectors.release_get(request.user, release_id)
     return _call(services.release_publish, actor=request.user, release_id=release_id, expected_version=payload.version)
 
