@@ -150,7 +150,7 @@ def test_queue_exports_respect_scope_and_filters(people: dict[str, Any]) -> None
 
     from openpyxl import load_workbook
 
-    mine = _assigned(people, summary="=HYPERLINK(\"http://evil.example\")施工噪音")
+    mine = _assigned(people, summary='=HYPERLINK("http://evil.example")施工噪音')
     west = services.case_create(
         actor=people["dispatcher"], unit=people["west"], channel="hotline", category="complaint", summary="西街道的事"
     )
