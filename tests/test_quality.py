@@ -29,18 +29,11 @@ def test_mypy_strict_on_core() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-# The platform's own modules (other apps are checked by their owners as they are written);
-# imported modules are analysed but their errors are not reported here.
-PLATFORM = [
-    "src/qingting/web/monitoring",
-    "src/qingting/web/accounts",
-    "src/qingting/web/audit",
-    "src/qingting/web/config",
-    "bench/bench_web.py",
-    "src/qingting/workers",
-]
+# All of src/ with django-stubs, and the benchmark beside it. Modules with errors from before this
+# check are listed in pyproject.toml ([[tool.mypy.overrides]] ignore_errors); the list only shrinks.
+PLATFORM = ["src", "bench/bench_web.py"]
 
 
-def test_mypy_with_django_stubs_on_the_platform() -> None:
+def test_mypy_over_all_of_src() -> None:
     result = run("mypy", "--follow-imports=silent", *PLATFORM)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -331,4 +331,6 @@ api.add_router("/reports", "qingting.web.reporting.api.router", tags=["reports"]
 api.add_router("/bulletins", "qingting.web.bulletins.api.router", tags=["bulletins"])
 api.add_router("/intake", "qingting.web.collect.api.router", tags=["intake"])
 api.add_router("/channels", "qingting.web.channels.api.router", tags=["channels"])
+api.add_router("/releases", "qingting.web.releases.api.router", tags=["releases"])
+api.add_router("/ledger", "qingting.web.ledger.api.router", tags=["ledger"])
 api.add_router("/sentiment", "qingting.web.sentiment.api.router", tags=["sentiment"])

@@ -70,6 +70,7 @@ class LimitedUploadHandler(FileUploadHandler):
     """Stops reading the request when a file passes its view's limit (see the module's docstring)."""
 
     def handle_raw_input(self, *args: Any, **kwargs: Any) -> None:
+        assert self.request is not None  # Django always passes the request to its upload handlers
         self.limit = limit_for(self.request)
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:

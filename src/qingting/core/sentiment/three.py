@@ -124,7 +124,8 @@ class ThreeClassModel:
 
     def _z(self, x: FloatArray) -> FloatArray:
         w = self.weights
-        return x @ np.array([w.words, w.emoticons, w.base, w.learned]) + w.bias
+        z: FloatArray = x @ np.array([w.words, w.emoticons, w.base, w.learned]) + w.bias
+        return z
 
     def decision_function(self, texts: Sequence[str]) -> FloatArray:
         """The polarity logit of each text (> 0 leans positive)."""

@@ -215,7 +215,7 @@ class CasePrefix(models.Model):
         return self.prefix
 
 
-class CaseQuerySet(models.QuerySet):
+class CaseQuerySet(models.QuerySet["Case"]):
     def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> Any:
         objs = list(objs)
         for obj in objs:

@@ -224,6 +224,7 @@ def silence_watch(now: datetime | None = None) -> int:
     for channel in Channel.objects.filter(state=ChannelState.ACTIVE, source__isnull=False).select_related(
         "unit", "source", "operator", "reviewer"
     ):
+        assert channel.source is not None  # filtered above
         last = channel.source.items.filter(published_at__lte=now + timedelta(days=1)).order_by("-published_at")
         last_at = last.values_list("published_at", flat=True).first()
         if last_at is None:

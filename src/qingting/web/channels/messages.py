@@ -46,8 +46,8 @@ def finding_text(finding: Any, *, lang: str | None = None) -> str:
     lang = lang or get_language() or "zh-hans"
     template = ZH.get(finding.code) if lang.lower().startswith("zh") else MESSAGES.get(finding.code)
     if template is None:
-        return finding.message
+        return str(finding.message)
     try:
         return template.format(**finding.params)
     except (KeyError, IndexError, ValueError):
-        return finding.message
+        return str(finding.message)

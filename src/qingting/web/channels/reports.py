@@ -41,11 +41,11 @@ def inspection_figures(unit: Unit, period_label: str) -> InspectionFigures:
     )
     latest: dict[int, Inspection] = {}
     counts: dict[int, list[int]] = {}
-    for row in rows:
-        latest.setdefault(row.channel_id, row)
-        c = counts.setdefault(row.channel_id, [0, 0])
+    for r in rows:
+        latest.setdefault(r.channel_id, r)
+        c = counts.setdefault(r.channel_id, [0, 0])
         c[0] += 1
-        c[1] += row.verdict == "fail"
+        c[1] += r.verdict == "fail"
     out = []
     for ch in channels:
         row = latest.get(ch.pk)

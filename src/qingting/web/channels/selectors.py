@@ -70,3 +70,33 @@ def verdict_counts(unit_ids: list[int], start: Any, end: Any) -> dict[str, int]:
     for v in latest.values():
         counts[v] = counts.get(v, 0) + 1
     return counts
+
+
+def latest_in_period(unit_ids: list[int], start: Any, end: Any) -> list[Any]:
+    """The latest inspection in ``[start, end)`` of each channel of ``unit_ids`` (assessment rows)."""
+    from qingting.web.channels.models import Inspection
+
+    latest: dict[int, Any] = {}
+    rows = Inspection.objects.filter(
+        channel__unit_id__in=unit_ids, checked_at__gte=start, checked_at__lt=end
+    ).select_related("channel__unit")
+    for row in rows.order_by("channel_id", "-checked_at", "-id"):
+        latest.setdefault(row.channel_id, row)
+    return list(latest.values())
+
+
+def verdicts_by_unit(unit_ids: list[int], start: Any, end: Any) -> dict[int, dict[str, int]]:
+    """Per owner unit: its channels by their latest verdict in ``[start, end)``."""
+    out: dict[int, dict[str, int]] = {}
+    from qingting.web.channels.models import Inspection
+
+    latest: dict[int, tuple[int, str]] = {}
+    rows = Inspection.objects.filter(channel__unit_id__in=unit_ids, checked_at__gte=start, checked_at__lt=end)
+    for channel_id, unit_id, verdict in rows.order_by("channel_id", "-checked_at", "-id").values_list(
+        "channel_id", "channel__unit_id", "verdict"
+    ):
+        latest.setdefault(channel_id, (unit_id, verdict))
+    for unit_id, verdict in latest.values():
+        counts = out.setdefault(unit_id, {"pass": 0, "fail": 0, "undetermined": 0})
+        counts[verdict] = counts.get(verdict, 0) + 1
+    return out

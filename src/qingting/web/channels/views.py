@@ -25,7 +25,7 @@ from qingting.web.accounts.selectors import has_role, units_for
 from qingting.web.channels import inspections, selectors, services
 from qingting.web.channels.forms import ChannelForm, ReportForm, StateForm
 from qingting.web.channels.messages import finding_text
-from qingting.web.channels.models import Channel, ChannelKind, ChannelState
+from qingting.web.channels.models import Channel, ChannelKind, ChannelState, Inspection
 from qingting.web.monitoring.selectors import sources_for
 
 
@@ -39,7 +39,7 @@ def _admin_units(user: Any) -> list[Any]:
     return [u for u in units_for(user) if has_role(user, u, {str(Role.ADMIN)})]
 
 
-def _days_since(row: Any, now: datetime) -> float | None:
+def _days_since(row: Inspection | None, now: datetime) -> float | None:
     if row is None or row.days_since_update is None:
         return None
     return row.days_since_update + (now - row.checked_at).total_seconds() / 86400
@@ -57,10 +57,11 @@ def channel_list(request: HttpRequest) -> HttpResponse:
     channels = list(qs[:500])
     latest = selectors.latest_inspections([c.pk for c in channels])
     now = timezone.now()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"channel": c, "inspection": latest.get(c.pk), "days": _days_since(latest.get(c.pk), now)} for c in channels
     ]
-    counts = {v: sum(1 for r in rows if r["inspection"] and r["inspection"].verdict == v) for v in VERDICT_LABELS}
+    verdicts = [row.verdict for row in latest.values()]
+    counts = {v: verdicts.count(v) for v in VERDICT_LABELS}
     units = list(units_for(request.user))
     context = {
         "nav": "channels",
@@ -228,7 +229,9 @@ def channel_state(request: HttpRequest, pk: int) -> HttpResponse:
     channel = selectors.channel_get(request.user, pk)
     form = StateForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "; ".join(f"{form.fields[k].label}: {' '.join(v)}" for k, v in form.errors.items()))
+        messages.error(
+            request, "; ".join(f"{form.fields[k].label}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items())
+        )
         return redirect("channels:detail", pk=pk)
     try:
         services.channel_set_state(

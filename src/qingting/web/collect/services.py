@@ -106,7 +106,9 @@ def source_save(
     name = name.strip()
     if not name:
         raise ValidationError({"name": "a name is required"})
-    clash = Source.objects.filter(unit=unit, name=name).exclude(pk=source.pk if source else None)
+    clash = Source.objects.filter(unit=unit, name=name)
+    if source is not None:
+        clash = clash.exclude(pk=source.pk)
     if clash.exists():
         raise ValidationError({"name": f"this unit already has a source named {name!r}"})
     if scheme is not None and scheme.unit_id != unit.pk:

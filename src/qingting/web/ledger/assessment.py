@@ -245,6 +245,34 @@ def _equipment(subtrees: dict[int, list[int]], period: AssessPeriod) -> dict[int
     return {a: Figure(float(n := sum(len(x) for x in rs)), n, None) for a, rs in _rollup(subtrees, per_unit).items()}
 
 
+def _channels_failed(subtrees: dict[int, list[int]], period: AssessPeriod) -> dict[int, Figure]:
+    try:
+        from qingting.web.channels.selectors import verdicts_by_unit
+    except ImportError:
+        return {}
+    per_unit = verdicts_by_unit(_all_ids(subtrees), period.start, period.end)
+    out = {}
+    for a, rs in _rollup(subtrees, per_unit).items():
+        failed = sum(r.get("fail", 0) for r in rs)
+        checked = sum(sum(r.values()) for r in rs)
+        out[a] = Figure(float(failed) if checked else None, failed, checked)
+    return out
+
+
+def _release_accuracy(subtrees: dict[int, list[int]], period: AssessPeriod) -> dict[int, Figure]:
+    try:
+        from qingting.web.releases.selectors import release_counts_by_unit
+    except ImportError:
+        return {}
+    per_unit = release_counts_by_unit(_all_ids(subtrees), period.start, period.end)
+    out = {}
+    for a, rs in _rollup(subtrees, per_unit).items():
+        published = sum(p for p, _c in rs)
+        corrected = sum(c for _p, c in rs)
+        out[a] = _rate(published - corrected, published)
+    return out
+
+
 for _m in (
     Metric("case_closure_rate", "网民诉求办结率", "%", "诉求办理：期内受理且期末前办结 ÷ 期内受理", _closure),
     Metric("case_on_time_rate", "按时办结率", "%", "诉求办理：期内到期且按期办结 ÷ 期内到期", _on_time),
@@ -258,6 +286,10 @@ for _m in (
     Metric("training_hours", "培训学时", "小时", "培训登记", _training("hours")),
     Metric("duty_gap_days", "重要节点值班空档", "天", "值班表：需24小时值班而有空档的日子", _duty_gaps),
     Metric("equipment_overdue", "设备自查逾期", "台", "设备台账：自查逾期的设备", _equipment),
+    Metric(
+        "channels_failed", "自有平台检查不合格", "个", "阵地检查：期内最近一次检查不合格的自有平台", _channels_failed
+    ),
+    Metric("release_accuracy", "信息准确率", "%", "稿件：期内发布且未更正 ÷ 期内发布（按平台计）", _release_accuracy),
 ):
     register_metric(_m)
 
@@ -750,6 +782,24 @@ def metric_rows(user: Any, metric: str, unit: Unit, period_label: str) -> tuple[
         qs = selectors.equipment_for(user).filter(pk__in=over)
         return ("设备", "单位", "上次自查"), [
             (e.name, e.unit.name, e.last_check.isoformat() if e.last_check else "") for e in qs
+        ]
+    if metric == "channels_failed":
+        from qingting.web.channels.selectors import channels_for, latest_in_period
+
+        seen = set(channels_for(user).values_list("pk", flat=True))
+        rows_ = [r for r in latest_in_period(ids, period.start, period.end) if r.channel_id in seen]
+        return ("平台", "单位", "检查时间", "得分", "结论"), [
+            (r.channel.name, r.channel.unit.name, _fmt(r.checked_at), r.score, r.get_verdict_display())
+            for r in sorted(rows_, key=lambda r: (r.verdict != "fail", r.channel.name))
+        ]
+    if metric == "release_accuracy":
+        from qingting.web.accounts.selectors import units_for
+        from qingting.web.releases.selectors import percent, release_counts
+
+        visible = set(units_for(user).values_list("pk", flat=True))
+        return ("平台", "单位", "发布", "更正", "信息准确率"), [
+            (r.channel, r.unit, r.published, r.corrected, percent(r.published - r.corrected, r.published))
+            for r in release_counts([i for i in ids if i in visible], period.start, period.end)
         ]
     raise ValueError(f"no rows to show for metric {metric!r}")
 

@@ -16,7 +16,7 @@ class ReviewStepAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(WordingEntry)
 class WordingEntryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("unit", "wrong", "right", "note")
+    list_display = ("unit", "wrong", "right", "serious", "note")
     search_fields = ("wrong", "right")
 
 

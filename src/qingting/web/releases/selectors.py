@@ -182,3 +182,32 @@ def wording_rules_for(unit: Any) -> list[Any]:
         for w in WordingEntry.objects.filter(unit_id__in=ids).order_by("id")
         if w.wrong.strip() and w.wrong != w.right
     ]
+
+
+def release_counts_by_unit(unit_ids: list[int], start: datetime, end: datetime) -> dict[int, tuple[int, int]]:
+    """Per releasing unit: ``(published, corrected)`` summed over its channels, as :func:`release_counts`
+    counts them (the assessment's 信息准确率 per assessed unit)."""
+    through = Release.channels.through
+    rows = (
+        through.objects.filter(
+            release__unit_id__in=unit_ids,
+            release__status=ReleaseStatus.PUBLISHED,
+            release__published_at__gte=start,
+            release__published_at__lt=end,
+        )
+        .values("release__unit_id", "channel_id")
+        .annotate(
+            published=Count("release_id", distinct=True),
+            corrected=Count(
+                "release_id",
+                filter=Q(release__corrections__id__isnull=False)
+                & (Q(release__corrections__channel__isnull=True) | Q(release__corrections__channel_id=F("channel_id"))),
+                distinct=True,
+            ),
+        )
+    )
+    out: dict[int, tuple[int, int]] = {}
+    for r in rows:
+        p, c = out.get(r["release__unit_id"], (0, 0))
+        out[r["release__unit_id"]] = (p + r["published"], c + r["corrected"])
+    return out
