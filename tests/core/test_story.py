@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 from qingting.core import checkpoint
 from qingting.core.cluster import OnlineClusterer
 from qingting.core.io import Record, to_item
-from qingting.core.pipeline import CHECKPOINT_VERSION, Pipeline
+from qingting.core.pipeline import CHECKPOINT_VERSION, Pipeline, PipelineConfig
 from qingting.core.text.headline import content_free, headline
 from qingting.core.types import Item
 from qingting.demo import generate
@@ -192,3 +193,21 @@ def test_fragments_sharing_a_rare_hashtag_are_one_story() -> None:
     assert all(c.resolve(e) == e for e in z)  # a tag that every chatter event carries names no story
     restored = OnlineClusterer.from_state(c.to_state())
     assert restored.events_[a[0]].entities == c.events_[a[0]].entities == {"#柳湾镇停水": 10, "@青禾县水务局": 6}
+
+
+def test_a_restored_engine_consolidates_exactly_like_an_uninterrupted_one() -> None:
+    items, _ = demo(42)
+    items = items[:3000]
+    cfg = PipelineConfig(cluster={"consolidate_every": 200})
+    cuts = [0, 700, 1500, 2300, len(items)]
+    straight = Pipeline(cfg)
+    expected = [straight.partial_fit(items[a:b]) for a, b in itertools.pairwise(cuts)]
+    assert sum(1 for r in expected for m in r.merges if m.reason == "consolidation") >= 3
+    p = Pipeline(cfg)
+    got = []
+    for a, b in itertools.pairwise(cuts):
+        blob = p.checkpoint()
+        p = Pipeline.from_checkpoint(blob)
+        assert p.checkpoint() == blob
+        got.append(p.partial_fit(items[a:b]))
+    assert got == expected  # assignments, summaries and merges, field by field

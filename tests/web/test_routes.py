@@ -154,3 +154,54 @@ def test_the_checks_catch_a_view_that_forgot_them(root: Any, settings: Any) -> N
         test_a_signed_in_post_without_the_csrf_token_is_refused(root, route)
     with pytest.raises(AssertionError):
         test_hostile_parameters_are_never_reflected_raw(root, route)
+
+
+# --- another organisation sees nothing of the demo county, on any route ---------------------------
+
+
+@pytest.mark.slow
+def test_another_organisation_sees_nothing_of_the_demo_on_any_route(db: Any, engine: str) -> None:
+    """The demo county with every app's demo data, and a neighbouring county's user holding every
+    role there: no route — list pages, object pages by id (ids 1–6 tried for every number in the
+    path), API — shows a name of the demo county's units or its stream's places."""
+    import json
+
+    from qingting.web import demo
+    from qingting.web.accounts import services as accounts
+    from qingting.web.accounts.models import Role, Unit, UnitKind
+
+    setup = demo.demo_setup()
+    demo.demo_ingest(setup, demo.demo_records(days=3, scale=0.05))
+    demo.demo_seed_apps(setup)
+    theirs = {u.name for u in Unit.objects.filter(path__startswith=setup.office.path)} | {"柳湾", "青禾"}
+    other = accounts.unit_create(actor=None, code="linxian", name="邻县网信办", kind=UnitKind.OFFICE)
+    user = accounts.user_create(actor=None, username="linxian_all", password="Linxian-Pass-2026!")
+    for role in Role.values:
+        accounts.membership_grant(actor=None, user=user, unit=other, role=role)
+    client = Client()
+    client.force_login(user)
+    leaks = []
+    for route in ROUTES:
+        if _public(route, PUBLIC):
+            continue
+        numbered = bool(re.search(r"<int:|<(?:\w+:)?\w*id>|<pk>", route))
+        for n in range(1, 7) if numbered else [0]:
+            path = re.sub(r"999999", str(n), _concrete(route, "x")) if numbered else _concrete(route, "x")
+            response = client.get(path)
+            if response.status_code != 200:
+                continue
+            body = response.content.decode("utf-8", "replace")
+            if response.get("Content-Type", "").startswith("application/json"):
+                body = json.dumps(json.loads(body), ensure_ascii=False)
+            shown = sorted(name for name in theirs if name in body)
+            if shown:
+                leaks.append(f"GET {path}: {', '.join(shown)}")
+    assert not leaks, "another organisation sees the demo county's data:\n" + "\n".join(leaks)
+    # the check can see a leak: the county's own administrator does see those names
+    from qingting.web.accounts.models import User
+
+    own = Client()
+    own.force_login(User.objects.get(username="demo_admin"))
+    for path in ("/events/", "/cases/all/", "/sources/"):
+        page = own.get(path).content.decode()
+        assert any(name in page for name in theirs), path

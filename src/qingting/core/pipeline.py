@@ -36,7 +36,7 @@ from qingting.core.dedupe import Deduper
 from qingting.core.dedupe.deduper import PreparedTexts
 from qingting.core.sentiment import Analyzer, default_analyzer, sentiment_text
 from qingting.core.text import detect_language, fold, normalize, tokenize
-from qingting.core.text.headline import content_free, headline, is_filler, only_hashtags
+from qingting.core.text.headline import headline, is_filler, only_hashtags, reactions_only
 from qingting.core.trends import MAX_BUCKETS, EventActivity, StreamBaseline, heat_score
 from qingting.core.types import (
     Assignment,
@@ -367,15 +367,11 @@ class Pipeline:
         sent = match if own_empty else sentiment_text(norm)
         if len(sent) > SENTIMENT_CHARS:  # a long letter's tone is in its opening and its close
             sent = sent[: SENTIMENT_CHARS - SENTIMENT_TAIL] + "\n" + sent[-SENTIMENT_TAIL:]
-        # a short post may carry no story of its own (顶, 同问, +1, a bare hashtag): it never opens an event
-        words = tokenize(match, lang) if match and len(match) <= SHORT_CHARS else None
-        free = tagged = False
-        if match and not own_empty:
-            tagged = only_hashtags(norm)
-            free = tagged or (words is not None and content_free(norm, lang, words))
+        # a bare hashtag names a story but is none: it may join one, never open one
+        tagged = bool(match) and not own_empty and only_hashtags(norm)
         # hashtags and @accounts name stories: consolidation joins fragments that share a rare one
         ents = tuple(dict.fromkeys([*("#" + fold(x) for x in norm.topics), *("@" + x.lower() for x in norm.mentions)]))
-        return _Prepared(item, t, match, own, lang, own_empty, tuple(notes), sent, words, free, tagged, ents)
+        return _Prepared(item, t, match, own, lang, own_empty, tuple(notes), sent, tagged, ents)
 
     def _sentiment(self, prepared: Sequence[_Prepared]) -> list[float]:
         texts = [p.sentiment_text for p in prepared]
@@ -403,6 +399,7 @@ class Pipeline:
         sim = 0.0
         event_id: int | None = None
         notes = p.notes
+        free: bool | None = None  # no story of its own (顶, 同问): known once its words are
         parent_event = self._live(self.item_event_.get(item.parent)) if item.parent else None
         if parent_event is not None:
             # a repost or reply belongs to the conversation it joins, whatever its own words
@@ -411,13 +408,6 @@ class Pipeline:
                 dup_of = self.item_canon_.get(item.parent or "", item.parent)
                 kind, sim = DuplicateKind.REPOST, 1.0
             self.clusterer_.touch(event_id, t, p.entities)
-        elif p.free and not p.tagged:
-            # 顶, 同问 without a parent we know: marked when it repeats one, but no event of its own
-            m = self.deduper_.add_prepared(signed, k, item.id, t)
-            if m is not None:
-                dup_of, sim = m.canonical_id, m.similarity
-                kind = DuplicateKind.EXACT if m.kind == "exact" else DuplicateKind.NEAR
-            notes = (*notes, "content-free")
         elif p.match:
             m = self.deduper_.add_prepared(signed, k, item.id, t)
             canon_event = None
@@ -432,20 +422,23 @@ class Pipeline:
                 event_id = canon_event
                 self.clusterer_.touch(event_id, t, p.entities)
             else:  # new text, a short copy, or a copy of an item whose event has retired
-                tokens = p.words if p.words is not None else tokenize(p.match, p.lang)
-                hit = self.clusterer_.add(tokens, t, may_open=not p.free, entities=p.entities) if tokens else None
-                if hit is not None:
+                tokens = tokenize(p.match, p.lang)
+                # 顶, 同问, +1 without a parent we know: marked when it repeats one, no event of its own
+                free = p.tagged or (len(p.match) <= SHORT_CHARS and reactions_only(tokens))
+                hit = None
+                if tokens and not (free and not p.tagged):
+                    hit = self.clusterer_.add(tokens, t, may_open=not free, entities=p.entities)
                     self._apply(hit.retired, hit.merged, hit.event_id, retired, hit.consolidated)
                 if hit is not None and hit.event_id is not None:
                     event_id, sim = hit.event_id, sim or hit.similarity
                 else:
-                    notes = (*notes, "content-free" if p.free else "no-tokens")
+                    notes = (*notes, "content-free" if free else "no-tokens")
         label = self._label(prob)
         if event_id is not None:
             ev = self.events_.get(event_id)
             if ev is None:
                 ev = self.events_[event_id] = _Event(event_id, t, self.config.bucket_seconds)
-            self._count(ev, p, prob, label, kind, sim)
+            self._count(ev, p, prob, label, kind, sim, free)
             touched[event_id] = ev
             self.item_event_[item.id] = event_id
             if dup_of is not None:
@@ -518,6 +511,7 @@ class Pipeline:
         label: SentimentLabel,
         kind: DuplicateKind | None,
         sim: float,
+        free: bool | None = None,
     ) -> None:
         item = p.item
         ev.item_count += 1
@@ -535,7 +529,9 @@ class Pipeline:
             ev.negative += 1
         ev.langs[p.lang] = ev.langs.get(p.lang, 0) + 1
         ev.activity.add(p.time, self.baseline_)
-        if p.match and not p.free and (kind is None or item.title):  # an article re-run elsewhere keeps its title
+        # (a reply joined by its parent is a candidate only when long: "顶" is no headline)
+        candidate = free is False or (free is None and len(p.match) > SHORT_CHARS)
+        if p.match and candidate and (kind is None or item.title):  # an article re-run elsewhere keeps its title
             # representative: an original item close to the event's centre that reads as a headline —
             # a news title first, then an official notice (【…】) or another titled item, then a post;
             # engagement breaks near-ties, and the first item wins exact ties, so titles are stable
@@ -620,8 +616,6 @@ class _Prepared:
     own_empty: bool  # a repost that adds nothing of its own
     notes: tuple[str, ...]
     sentiment_text: str
-    words: list[str] | None  # tokens of a short post, computed once
-    free: bool  # no story of its own: joins its parent or a story it names, never opens an event
     tagged: bool  # a bare hashtag: may join an event its words match
     entities: tuple[str, ...]  # its hashtags ("#柳湾镇停水") and @accounts ("@青禾县水务局")
 

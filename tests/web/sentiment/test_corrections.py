@@ -285,3 +285,21 @@ def test_new_items_are_scored_by_the_organisations_active_model(monitored: dict[
         records=[{"id": "new-1", "text": "河边又蓝牌了", "time": 1_767_600_000}],
     )
     assert Item.objects.get(external_id="new-1").sentiment_label == "negative"
+
+
+def test_warnings_and_reports_read_the_corrected_negative_share(monitored: dict[str, Any]) -> None:
+    from qingting.web.monitoring.models import Event
+    from qingting.web.warnings.services import event_summary
+
+    item = east_item(monitored)
+    event = Event.objects.get(pk=item.event_id)
+    members = list(Item.objects.filter(placements__event=event, sentiment_label="negative"))
+    assert members and event.item_count
+    before = selectors.negative_share(event)
+    assert before == event.negative_share  # no correction yet: the engine's figure
+    for m in members:
+        services.correct(monitored["east_analyst"], m.pk, "neutral")
+    after = selectors.negative_share(event)
+    expected = max(0.0, (event.negative_share * event.item_count - len(members)) / event.item_count)
+    assert after == pytest.approx(expected, abs=1e-3) and after < before
+    assert event_summary(event).negative_share == after

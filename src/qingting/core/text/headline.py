@@ -23,7 +23,7 @@ import re
 from qingting.core.text.normalization import Normalized, fold, normalize
 from qingting.core.text.tokens import tokenize
 
-__all__ = ["FILLER_WORDS", "content_free", "headline", "is_filler", "only_hashtags"]
+__all__ = ["FILLER_WORDS", "content_free", "headline", "is_filler", "only_hashtags", "reactions_only"]
 
 # Reactions that say "I saw this" and nothing about what: written for Qingting, matching form.
 _FILLER = """
@@ -74,8 +74,11 @@ def content_free(text: str | Normalized, lang: str = "zh", words: list[str] | No
         return False
     if words is None:
         words = tokenize(match, lang)
-    if not words:  # a short text without a word: +1, 666, ！！！, 111
-        return True
+    return reactions_only(words)  # no word at all (+1, 666, ！！！) counts as reactions only
+
+
+def reactions_only(words: list[str]) -> bool:
+    """Whether the tokens of a short post are all reactions (``顶``, ``同问``), or there are none."""
     return all(w in _REACTION for w in words)
 
 

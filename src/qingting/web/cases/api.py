@@ -191,9 +191,11 @@ def _error(request: HttpRequest, status: int, code: str, message: str, **extra: 
 
 def _detail(request: HttpRequest, case: Case) -> Case:
     # Extra attributes the detail schema reads (aliases api_*); the contact only for handlers.
-    case.api_contact = selectors.contact_for(request.user, case)
-    case.api_tasks = list(case.tasks.select_related("unit").order_by("pk"))
-    case.api_allowed_actions = selectors.allowed_actions_for(request.user, case)
+    vars(case).update(
+        api_contact=selectors.contact_for(request.user, case),
+        api_tasks=list(case.tasks.select_related("unit").order_by("pk")),
+        api_allowed_actions=selectors.allowed_actions_for(request.user, case),
+    )
     return case
 
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -32,17 +32,17 @@ from qingting.web.exports import writer as exports
 from qingting.web.uploads import refusal, upload_limit
 
 PAGE_SIZE = 25
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def signed_in(view: View) -> View:
     """``login_required``, typed."""
-    return cast(View, login_required(view))
+    return login_required(view)
 
 
 def post_only(view: View) -> View:
     """``require_POST``, typed."""
-    return cast(View, require_POST(view))
+    return require_POST(view)
 
 
 def _page(request: HttpRequest, qs: Any) -> Any:
@@ -147,7 +147,7 @@ def _render_queue(request: HttpRequest, queue: _Queue, qs: QuerySet[Any]) -> Htt
         "url_name": queue.url_name,
         **_tabs(request.user),
     }
-    if request.htmx:
+    if getattr(request, "htmx", False):  # django_htmx's middleware sets it
         return render(request, "cases/_rows.html", context)
     return render(request, "cases/queue.html", context)
 

@@ -37,7 +37,7 @@ def seed(setup: Any) -> str:
         .exclude(name__in=[FAILING, PUSH])
         .annotate(latest=Max("items__collected_at"))
     ):
-        interval = INTERVALS.get(source.kind, 900)
+        interval = INTERVALS.get(SourceKind(source.kind), 900)
         Source.objects.filter(pk=source.pk).update(
             poll_interval=interval,
             last_success_at=source.latest or now - timedelta(minutes=5),

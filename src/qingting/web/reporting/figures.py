@@ -287,6 +287,8 @@ def period_figures(unit: Unit, period_label: str, *, top_events: int = 10) -> Pe
 
     Items count by their source's unit; events by their scheme's unit.
     """
+    from qingting.web.sentiment.selectors import negative_share as corrected_negative_share
+
     period = _parse(period_label)
     ids = subtree_ids(unit)
     start, end = _bounds(period)
@@ -334,7 +336,7 @@ def period_figures(unit: Unit, period_label: str, *, top_events: int = 10) -> Pe
             heat=e.heat,
             trend=e.trend,
             first_seen=timezone.localtime(e.first_seen).date(),
-            negative_share=e.negative_share,
+            negative_share=corrected_negative_share(e),
         )
         for e in events
     )

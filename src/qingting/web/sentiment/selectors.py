@@ -37,6 +37,23 @@ def item_sentiment(item: Any) -> ItemSentiment:
     return ItemSentiment(corr.label, True, corr.engine_label, by, corr.corrected_at)
 
 
+def negative_share(event: Any) -> float:
+    """``event``'s share of negative items with the analysts' corrections applied.
+
+    The engine keeps its own count of negative items per event (``Event.negative_share``); each
+    correction of an item placed in the event moves that count by the difference between the
+    engine's label and the corrected one. Warnings and reports read the share through here.
+    """
+    n = int(event.item_count or 0)
+    if n <= 0:
+        return float(event.negative_share)
+    rows = Correction.objects.filter(item__placements__event=event).values_list("engine_label", "label")
+    delta = sum(int(new == "negative") - int(old == "negative") for old, new in rows)
+    if not delta:
+        return float(event.negative_share)
+    return round(min(1.0, max(0.0, (float(event.negative_share) * n + delta) / n)), 4)
+
+
 def model_name(organisation: Unit | None) -> str:
     """The name of the model scoring ``organisation``'s items now: ``"default"`` or ``"v3"``."""
     if organisation is None:

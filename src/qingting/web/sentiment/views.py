@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from qingting.web.accounts.models import Unit
-from qingting.web.sentiment import selectors, services
+from qingting.web.sentiment import selectors, services, texts
 from qingting.web.sentiment.models import ModelVersion
 
 LABELS = {
@@ -93,10 +93,10 @@ def retrain(request: HttpRequest, org_id: int) -> HttpResponse:
         messages.warning(
             request,
             _("Version %(n)s was trained but not activated: %(why)s")
-            % {"n": result.version.number, "why": result.message},
+            % {"n": result.version.number, "why": texts.reason_text(result.message)},
         )
     else:
-        messages.info(request, result.message)
+        messages.info(request, texts.reason_text(result.message))
     return redirect("sentiment:models")
 
 
@@ -111,10 +111,10 @@ def adapt(request: HttpRequest, org_id: int) -> HttpResponse:
         messages.success(
             request,
             _("Version %(n)s adapted to your stream: %(why)s")
-            % {"n": result.version.number, "why": result.message or _("activated")},
+            % {"n": result.version.number, "why": texts.reason_text(result.message) or _("activated")},
         )
     else:
-        messages.warning(request, result.message)
+        messages.warning(request, texts.reason_text(result.message))
     return redirect("sentiment:models")
 
 

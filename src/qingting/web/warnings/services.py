@@ -118,6 +118,8 @@ def _update_match(event: Event, matcher: Any, bucket_seconds: float) -> EventMat
 
 def event_summary(event: Event, *, match: EventMatch | None = None) -> EventSummary:
     """The core summary of a stored event (volumes from the matching items when ``match`` is given)."""
+    from qingting.web.sentiment.selectors import negative_share as corrected_negative_share
+
     if match is not None:
         buckets = tuple(sorted((float(k), int(v)) for k, v in match.buckets.items()))
         count = match.matched
@@ -140,7 +142,7 @@ def event_summary(event: Event, *, match: EventMatch | None = None) -> EventSumm
         trend=TrendState(event.trend),
         burst_z=event.burst_z,
         sentiment=event.sentiment,
-        negative_share=event.negative_share,
+        negative_share=corrected_negative_share(event),  # analysts' sentiment corrections applied
         lang=event.lang,
         retired=event.retired,
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from qingting.web.sentiment import selectors, services
+from qingting.web.sentiment import selectors, services, texts
 
 register = template.Library()
 
@@ -33,3 +33,15 @@ def item_sentiment(context: Any, item: Any) -> dict[str, Any]:
         "csrf_token": context.get("csrf_token"),
         "choices": ("negative", "neutral", "positive"),
     }
+
+
+@register.filter
+def sentiment_reason(message: str) -> str:
+    """A version's reason (stored in English) in the reader's language."""
+    return texts.reason_text(message)
+
+
+@register.filter
+def sentiment_model(name: Any) -> str:
+    """``default`` → 系统默认模型 / shipped default; a version as ``v3``."""
+    return texts.model_label(str(name) if name else "default")
