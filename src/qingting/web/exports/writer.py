@@ -89,8 +89,8 @@ def export_response(
 
     def lines() -> Iterator[str]:
         yield "\ufeff"  # so Excel opens UTF-8 as UTF-8
-        for row in preamble:
-            yield writer.writerow(row)
+        for line in preamble:
+            yield writer.writerow(line)
         yield writer.writerow(list(header))
         for row in _limited(rows):
             yield writer.writerow([_csv_text(v) for v in row])
@@ -111,8 +111,8 @@ def _xlsx(
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=filename[:31].translate(str.maketrans("[]:*?/\\", "（）：＊？／＼")) or "export")
     bold = Font(bold=True)
-    for row in preamble:
-        sheet.append(row)
+    for line in preamble:
+        sheet.append(line)
     head = []
     for name in header:
         cell = WriteOnlyCell(sheet, value=name)
