@@ -436,6 +436,17 @@ def bulletin_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     if fmt not in FORMATS or bulletin.status != BulletinStatus.ISSUED or archive is None:
         raise Http404("no such file")
     content_type, suffix = FORMATS[fmt]
+    if fmt == "pdf" and not archive.pdf:  # issued while LibreOffice was missing: make it now
+        from qingting.web.reporting import services as reporting
+        from qingting.web.reporting.views import pdf_unavailable
+
+        try:
+            reporting.report_pdf_ensure(archive)
+        except reporting.PdfUnavailable as exc:
+            return pdf_unavailable(
+                request, str(exc), docx_url=reverse("bulletins:download", args=[pk, "docx"]),
+                back_url=reverse("bulletins:detail", args=[pk]), nav="bulletins",
+            )  # fmt: skip
     data: bytes | str | None = {"docx": archive.docx, "pdf": archive.pdf, "html": archive.html}[fmt]
     if not data:
         raise Http404("no such file")
