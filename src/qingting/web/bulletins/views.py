@@ -36,6 +36,7 @@ from qingting.web.bulletins.forms import (
     UpwardForm,
 )
 from qingting.web.bulletins.models import Adoption, Bulletin, BulletinStatus
+from qingting.web.monitoring.selectors import event_home_path
 
 PAGE_SIZE = 25
 FORMATS = {
@@ -86,11 +87,12 @@ def case_link(case_id: int | None, user: Any = None) -> tuple[str, str]:
 
 
 def _compose_unit(user: Any, events: list[Any]) -> Any:
-    """Where a new bulletin goes: the lowest unit whose tree holds all the events' schemes, if
+    """Where a new bulletin goes: the lowest unit whose tree holds all the events' schemes (those
+    of the user's units that match each event, else its organisation), if
     the user is an analyst there; else the first unit where the user is an analyst."""
     from qingting.web.accounts.models import Unit
 
-    paths = [e.scheme.unit.path for e in events]
+    paths = [event_home_path(user, e) for e in events]
     common = paths[0].strip("/").split("/")
     for path in paths[1:]:
         parts = path.strip("/").split("/")
@@ -216,7 +218,7 @@ def bulletin_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 "version": bulletin.version,
             }
         )
-    events = list(bulletin.events.select_related("scheme").order_by("-heat"))
+    events = list(bulletin.events.select_related("organisation").order_by("-heat"))
     context = {
         "nav": "bulletins",
         "bulletin": bulletin,
@@ -291,7 +293,7 @@ def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict[str, Any] = {
         "nav": "bulletins",
         "bulletin": bulletin,
-        "events": list(bulletin.events.select_related("scheme").order_by("-heat")),
+        "events": list(bulletin.events.select_related("organisation").order_by("-heat")),
         "history": selectors.bulletin_history(bulletin),
         "submissions": list(bulletin.submissions.select_related("to_unit")),
         "case_url": case_url(bulletin.case_id, user),
