@@ -63,7 +63,7 @@ def _grow(event: Any, n: int) -> None:
                 published_at=event.first_seen + timedelta(seconds=rng.randrange(7 * 86400)),
                 author_pseudonym=f"{rng.getrandbits(128):032x}",
                 engagement=rng.randrange(50),
-                scheme_id=event.scheme_id,
+                pending=False,
                 event=event,
                 duplicate_of_id=rng.choice(originals) if originals and i % 10 == 0 else None,
                 sentiment_label=rng.choice(labels),
@@ -116,11 +116,14 @@ def main() -> int:
     demo.demo_ingest(setup, demo.demo_records(days=args.days, scale=args.scale))
     load = time.perf_counter() - t
     if args.extra_items:
-        _grow(events_top := Event.objects.filter(scheme=setup.scheme).order_by("-heat").first(), args.extra_items)
+        _grow(
+            events_top := setup.scheme.events.filter(merged_into__isnull=True).order_by("-heat").first(),
+            args.extra_items,
+        )
         print(f"added {args.extra_items:,} synthetic items to “{events_top.title[:30]}”")
     analyst = User.objects.get(username="demo_analyst")
     leader = User.objects.get(username="demo_leader")
-    events = list(Event.objects.filter(scheme=setup.scheme).order_by("-heat")[: args.events])
+    events = list(setup.scheme.events.filter(merged_into__isnull=True).order_by("-heat")[: args.events])
     items = Item.objects.filter(event__in=events).count()
     print(f"# bench_bulletins — {platform.python_implementation()} {platform.python_version()}, {sys.platform}")
     print(

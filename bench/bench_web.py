@@ -212,7 +212,7 @@ def server_ingest(args: argparse.Namespace) -> None:
     from django.db import connection
 
     from qingting.web.monitoring import services
-    from qingting.web.monitoring.models import Item, ItemEvent
+    from qingting.web.monitoring.models import Item
     from qingting.workers.tasks import ingest_batch
 
     _, source, scheme = _org()
@@ -250,7 +250,7 @@ def server_ingest(args: argparse.Namespace) -> None:
                 raise SystemExit("a worker died during the run")
             if stored_at is None and Item.objects.count() >= args.items:
                 stored_at = time.perf_counter() - start
-            if stored_at is not None and not ItemEvent.objects.filter(pending=True).exists():
+            if stored_at is not None and not Item.objects.filter(pending=True).exists():
                 analysed_at = time.perf_counter() - start
             connection.close()
     finally:
@@ -259,7 +259,7 @@ def server_ingest(args: argparse.Namespace) -> None:
         for w in workers:
             w.wait(timeout=120)
     n = Item.objects.count()
-    placed = ItemEvent.objects.filter(pending=False).count()
+    placed = Item.objects.filter(pending=False).count()
     print(f"command   .venv/bin/python bench/bench_web.py {' '.join(sys.argv[1:])}")
     print(f"data      qingting.demo.generate(seed=7) repeated to {args.items} items; db {directory}")
     print(
@@ -271,7 +271,7 @@ def server_ingest(args: argparse.Namespace) -> None:
     print(f"stored    {n} items in {stored_at:.1f} s = {n / stored_at:,.0f} items/s (committed, engine work queued)")
     print(
         f"analysed  {placed} placements in {analysed_at:.1f} s = {n / analysed_at:,.0f} items/s"
-        f" (every scheme's engine done, nothing pending)"
+        f" (the organisation's engine done, nothing pending)"
     )
 
 
@@ -291,7 +291,7 @@ def _seed_direct(n: int, source: Any, scheme: Any) -> None:
         Event.objects.bulk_create(
             [
                 Event(
-                    scheme=scheme,
+                    organisation_id=int(scheme.unit.path.strip("/").split("/")[0]),
                     engine_event_id=k,
                     title=base[k % len(base)]["text"][:40],
                     keywords=["基准"],
@@ -333,7 +333,7 @@ def _seed_direct(n: int, source: Any, scheme: Any) -> None:
                         lang="zh",
                         published_at=end - timedelta(seconds=rng.random() * 30 * 86400),
                         region=rng.choice(regions),
-                        scheme=scheme,
+                        pending=False,
                         event_id=event_ids[i % len(event_ids)],
                         sentiment=rng.random(),
                         sentiment_label=rng.choice(labels),
@@ -342,9 +342,8 @@ def _seed_direct(n: int, source: Any, scheme: Any) -> None:
             Item.objects.bulk_create(items, batch_size=2000)
             with connection.cursor() as cursor:
                 cursor.executemany(
-                    "INSERT INTO monitoring_itemevent (scheme_id, item_id, event_id, duplicate_kind, pending)"
-                    " VALUES (%s, %s, %s, '', 0)",
-                    [(scheme.pk, it.pk, it.event_id) for it in items],
+                    "INSERT INTO monitoring_schemeitem (scheme_id, item_id) VALUES (%s, %s)",
+                    [(scheme.pk, it.pk) for it in items],
                 )
                 # The same body ingestion writes: words, then facet tokens (units, source, kind, mood).
                 cursor.executemany(
@@ -366,17 +365,17 @@ def _seed_direct(n: int, source: Any, scheme: Any) -> None:
 _SEED_SQL = {
     "items": """
         INSERT INTO monitoring_item (id, source_id, external_id, url, title, text, lang, published_at, collected_at,
-            author_pseudonym, engagement, region, scheme_id, event_id, duplicate_of_id, duplicate_kind, parent,
+            author_pseudonym, engagement, region, pending, event_id, duplicate_of_id, duplicate_kind, parent,
             sentiment, sentiment_label)
         SELECT g, (%(sources)s::bigint[])[1 + g %% %(n_sources)s], 'seed-' || g, '', b.title, b.text, 'zh',
             now() - random() * interval '30 days', now(), '', (random() * 100)::int,
-            (%(regions)s::text[])[1 + (g * 7) %% 6], %(scheme)s, (%(events)s::bigint[])[1 + g %% %(n_events)s],
+            (%(regions)s::text[])[1 + (g * 7) %% 6], false, (%(events)s::bigint[])[1 + g %% %(n_events)s],
             NULL, '', '', random(), (%(labels)s::text[])[1 + (g * 13) %% 3]
         FROM generate_series(%(lo)s::int, %(hi)s::int) AS g JOIN bench_base b ON b.k = g %% %(n_base)s
     """,
     "placements": """
-        INSERT INTO monitoring_itemevent (scheme_id, item_id, event_id, duplicate_of_id, duplicate_kind, pending)
-        SELECT scheme_id, id, event_id, NULL, '', false FROM monitoring_item WHERE id BETWEEN %(lo)s AND %(hi)s
+        INSERT INTO monitoring_schemeitem (scheme_id, item_id)
+        SELECT %(scheme)s, id FROM monitoring_item WHERE id BETWEEN %(lo)s AND %(hi)s
     """,
     "search": """
         INSERT INTO monitoring_item_search (item_id, body)
@@ -414,7 +413,7 @@ def _seed_postgres(n: int, source: Any, scheme: Any) -> None:
         events = Event.objects.bulk_create(
             [
                 Event(
-                    scheme=scheme,
+                    organisation_id=int(scheme.unit.path.strip("/").split("/")[0]),
                     engine_event_id=k,
                     title=base[k % len(base)]["text"][:40],
                     keywords=["基准"],
@@ -433,7 +432,7 @@ def _seed_postgres(n: int, source: Any, scheme: Any) -> None:
         )
     labels = ["negative", "neutral", "positive"]
     units = [int(u) for u in source.unit.path.strip("/").split("/")]
-    tables = ("monitoring_item", "monitoring_itemevent", "monitoring_item_search")
+    tables = ("monitoring_item", "monitoring_schemeitem", "monitoring_item_search")
     with connection.cursor() as cursor:
         cursor.execute("SET maintenance_work_mem = '1GB'")
         cursor.execute("SET synchronous_commit = off")
@@ -514,7 +513,7 @@ def pages(args: argparse.Namespace) -> None:
     seeded = time.perf_counter() - t0
     client = Client()
     client.force_login(user)
-    event_id = scheme.events.order_by("-heat").values_list("pk", flat=True).first()
+    event_id = scheme.event_matches.order_by("-event__heat").values_list("event_id", flat=True).first()
     urls = {
         "dashboard": "/",
         "event board (heat)": "/events/",

@@ -57,6 +57,47 @@ def test_demo_sets_up_an_organisation_and_loads_the_stream(group: click.Group, d
     assert Item.objects.count() <= count + 5  # only items whose shifted time crossed "now" can be new
 
 
+def test_the_township_analyst_sees_the_township_story_of_the_demo(group: click.Group, db: Any, engine: str) -> None:
+    """demo_liuwan (柳湾镇) sees the county's 柳湾镇 water-outage story (pages and API); an analyst
+    of another township does not (decision 0061)."""
+    from django.db.models import Count
+    from django.test import Client
+
+    from qingting.web.accounts import services as accounts
+    from qingting.web.accounts.models import Role, Unit, User
+    from qingting.web.monitoring.models import Event, Item
+
+    result = CliRunner().invoke(
+        group, ["demo", "--no-serve", "--days", "3", "--scale", "0.05", "--live-hours", "0", "--speed", "1e9"]
+    )
+    assert result.exit_code == 0, result.output
+    top = (
+        Item.objects.filter(region="柳湾镇", event__isnull=False, text__contains="水")
+        .values("event")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()
+    )
+    assert top is not None
+    event = Event.objects.get(pk=top["event"])
+    liuwan = User.objects.get(username="demo_liuwan")
+    liuwan.set_password("Liuwan-demo-2026!")
+    liuwan.save()
+    client = Client()
+    assert client.login(username="demo_liuwan", password="Liuwan-demo-2026!")
+    assert client.get(f"/events/{event.pk}/").status_code == 200
+    assert event.pk in {e["id"] for e in client.get("/api/events", {"limit": 100}).json()["items"]}
+    assert client.get(f"/api/events/{event.pk}").json()["visible_item_count"] >= top["n"]
+    # Leak test: 石桥乡's analyst sees nothing of 柳湾镇's story.
+    shiqiao = User.objects.create_user(username="demo_shiqiao_test", password="Shiqiao-demo-2026!")
+    accounts.membership_grant(actor=None, user=shiqiao, unit=Unit.objects.get(name="石桥乡"), role=Role.ANALYST)
+    other = Client()
+    assert other.login(username="demo_shiqiao_test", password="Shiqiao-demo-2026!")
+    assert other.get(f"/events/{event.pk}/").status_code == 404
+    assert other.get(f"/api/events/{event.pk}").status_code == 404
+    assert other.get("/api/items", {"event": event.pk}).json()["count"] == 0
+
+
 def test_database_errors_become_one_clear_line() -> None:
     from django.db.utils import OperationalError
 

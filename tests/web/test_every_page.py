@@ -54,6 +54,7 @@ ALLOWED_LATIN = {
     "IMAP", "JSON", "JSONL", "HTTP", "HTTPS", "URL", "SMTP", "WeCom", "DingTalk", "Feishu", "Slack",
     "OpenAPI", "Excel", "Webhook", "webhook", "ECharts", "GB", "ID", "LibreOffice", "SLA", "CST",
     "UTC", "English", "TF", "IDF", "AND", "OR", "NOT", "NEAR", "KB", "MB", "TSV", "STARTTLS", "TLS", "SSL",
+    "ICP", "LED", "www",
 }  # fmt: skip
 EMOTICON = re.compile(r"\[[a-z]{2,12}\]")
 # Not: source:x (query syntax), text=内容 (field mappings), {period} (template placeholders).

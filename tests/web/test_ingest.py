@@ -42,7 +42,7 @@ def test_items_get_events_sentiment_and_pseudonyms(setup: tuple[Any, Any]) -> No
     services.ingest_items(scheme=scheme, source=source, records=stream("a", 4))
     items = list(Item.objects.all())
     assert all(i.event_id is not None and i.sentiment_label for i in items)
-    assert Event.objects.filter(scheme=scheme).exists()
+    assert Event.objects.filter(organisation_id=services.organisation_id(scheme.unit)).exists()
     # The handle never reaches the database, only its keyed hash.
     assert {i.author_pseudonym for i in items} == {services.author_pseudonym(f"user{k}") for k in range(3)}
     with connection.cursor() as c:
@@ -76,7 +76,7 @@ def test_invalid_records_are_reported_not_stored(setup: tuple[Any, Any]) -> None
 def test_crash_mid_batch_loses_nothing_and_retry_stores_all(setup: tuple[Any, Any]) -> None:
     scheme, source = setup
     services.ingest_items(scheme=scheme, source=source, records=stream("a", 3))
-    state = PipelineState.objects.get(scheme=scheme)
+    state = PipelineState.objects.get(organisation_id=services.organisation_id(scheme.unit))
     version, snapshot = state.version, bytes(state.snapshot)
     # The process "dies" after the items were inserted, before the snapshot is saved.
     with (
@@ -99,8 +99,8 @@ def test_restart_continues_the_same_events(setup: tuple[Any, Any]) -> None:
     services.ingest_items(scheme=scheme, source=source, records=stream("b", 4, start=1_767_225_600.0 + 600))
     later = set(Item.objects.filter(external_id__startswith="b-").values_list("event_id", flat=True))
     assert later <= event_ids  # the same story joins the same event, not a new one
-    assert Event.objects.filter(scheme=scheme).count() == len(event_ids)
-    assert PipelineState.objects.get(scheme=scheme).items_ingested == 8
+    assert Event.objects.count() == len(event_ids)
+    assert PipelineState.objects.get().items_ingested == 8
 
 
 def test_exact_repeats_point_to_the_original(setup: tuple[Any, Any]) -> None:
@@ -160,7 +160,7 @@ def test_batch_ingested_is_sent_after_commit_with_the_touched_events(
     seen: list[dict[str, Any]] = []
 
     def receiver(sender: Any, **kwargs: Any) -> None:
-        seen.append({k: kwargs[k] for k in ("scheme_id", "event_ids", "item_ids")})
+        seen.append({k: kwargs[k] for k in ("organisation_id", "scheme_events", "event_ids", "item_ids")})
 
     batch_ingested.connect(receiver)
     try:
@@ -174,6 +174,42 @@ def test_batch_ingested_is_sent_after_commit_with_the_touched_events(
     finally:
         batch_ingested.disconnect(receiver)
     assert len(seen) == 1
-    assert seen[0]["scheme_id"] == scheme.pk
+    assert seen[0]["organisation_id"] == services.organisation_id(scheme.unit)
+    # The scheme matches every item of its source: it is told about every event the batch touched.
+    assert set(seen[0]["scheme_events"][scheme.pk]) == set(seen[0]["event_ids"])
     assert sorted(seen[0]["item_ids"]) == sorted(result.item_ids)
     assert set(seen[0]["event_ids"]) == set(Item.objects.filter(pk__in=result.item_ids).values_list("event", flat=True))
+
+
+def test_between_checkpoints_a_restart_replays_to_the_same_engine(
+    setup: tuple[Any, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    """Checkpoints are written every few thousand items, not every batch: a restart restores the
+    last one and replays the batches placed since, giving back exactly the engine that was lost."""
+    scheme, source = setup
+    for k, prefix in enumerate(("a", "b", "c")):
+        with django_capture_on_commit_callbacks(execute=True):  # as committed: the engine stays warm
+            services.ingest_items(
+                scheme=scheme, source=source, records=stream(prefix, 5, start=1_767_225_600.0 + 600 * k)
+            )
+    state = PipelineState.objects.get()
+    assert [len(batch) for batch in state.replay] == [5, 5]  # checkpoint after the first batch only
+    warm, was_warm = services.pipeline_cache.get(state)
+    assert was_warm
+    services.pipeline_cache.clear()  # the process dies between checkpoints
+    restored = services._restore(state)
+    assert restored.snapshot() == warm.snapshot()  # nothing lost, nothing counted twice
+    # The next batch runs on the restored engine and writes a checkpoint (it was cold).
+    services.ingest_items(scheme=scheme, source=source, records=stream("d", 5, start=1_767_225_600.0 + 1800))
+    state.refresh_from_db()
+    assert state.replay == [] and state.items_ingested == 20
+    assert not Item.objects.filter(pending=True).exists()
+
+
+def test_an_unreadable_checkpoint_rebuilds_instead_of_crashing(setup: tuple[Any, Any]) -> None:
+    scheme, source = setup
+    services.ingest_items(scheme=scheme, source=source, records=stream("a", 3))
+    PipelineState.objects.update(snapshot=b"\x80\x04an old pickled snapshot")  # an older format
+    services.pipeline_cache.clear()
+    result = services.ingest_items(scheme=scheme, source=source, records=stream("b", 3))
+    assert result.created == 3 and not Item.objects.filter(pending=True).exists()

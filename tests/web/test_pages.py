@@ -30,8 +30,8 @@ def _pages(event: Event) -> list[str]:
 
 
 def test_a_unit_cannot_see_another_units_data_on_pages(monitored: dict[str, Any]) -> None:
-    west_event = Event.objects.filter(scheme=monitored["west_scheme"]).first()
-    east_event = Event.objects.filter(scheme=monitored["east_scheme"]).first()
+    west_event = Event.objects.filter(scheme_matches__scheme=monitored["west_scheme"]).first()
+    east_event = Event.objects.filter(scheme_matches__scheme=monitored["east_scheme"]).first()
     assert west_event is not None and east_event is not None
     east = _client("east_analyst")
     board = east.get(reverse("monitoring:events")).content.decode()
@@ -52,7 +52,7 @@ def test_a_unit_cannot_see_another_units_data_on_pages(monitored: dict[str, Any]
 
 def test_every_page_renders(monitored: dict[str, Any]) -> None:
     east = _client("east_analyst")
-    event = Event.objects.filter(scheme=monitored["east_scheme"]).first()
+    event = Event.objects.filter(scheme_matches__scheme=monitored["east_scheme"]).first()
     assert event is not None
     for url in _pages(event):
         assert east.get(url).status_code == 200, url

@@ -277,20 +277,20 @@ PARALLEL_SETUP = textwrap.dedent(
         ingest_batch.delay((water, roads)[b % 2].pk, source.pk, records)
         if b % 6 == 0:
             ingest_batch.delay(water.pk, source.pk, records)  # a repeat: nothing twice
-    print(source.pk, water.pk, roads.pk)
+    print(source.pk, water.pk, roads.pk, unit.pk)
     """
 )
 
 
 @pytest.mark.slow
-def test_two_workers_store_in_parallel_and_every_scheme_sees_every_item_once(
+def test_two_workers_store_in_parallel_and_every_scheme_matches_every_item_once(
     tmp_path: Path, services: dict[str, str]
 ) -> None:
     real_engine_or_fail()
     env = _env(tmp_path, services)
     setup = subprocess.run([sys.executable, "-c", PARALLEL_SETUP], env=env, capture_output=True, text=True, timeout=120)
     assert setup.returncode == 0, setup.stderr[-3000:]
-    source_id, water_id, roads_id = (int(x) for x in setup.stdout.split())
+    source_id, water_id, roads_id, unit_id = (int(x) for x in setup.stdout.split())
     workers = [
         subprocess.Popen(
             [QINGTING, "worker", "--concurrency", "1", "--loglevel", "WARNING"],
@@ -309,7 +309,7 @@ def test_two_workers_store_in_parallel_and_every_scheme_sees_every_item_once(
             state = _rows(
                 db,
                 f"SELECT (SELECT COUNT(*) FROM monitoring_item WHERE source_id = {source_id}),"
-                f" (SELECT COUNT(*) FROM monitoring_itemevent WHERE pending AND scheme_id IN ({water_id}, {roads_id}))",
+                f" (SELECT COUNT(*) FROM monitoring_item WHERE pending AND source_id = {source_id})",
             )
             if state == [(1200, 0)]:
                 break
@@ -323,13 +323,16 @@ def test_two_workers_store_in_parallel_and_every_scheme_sees_every_item_once(
     assert all(w.returncode == 0 for w in workers), "\n".join(e[-2000:] for e in errors)
     # The module's database is shared with the other tests: every query names this test's rows.
     ours = f"scheme_id IN ({water_id}, {roads_id})"
-    placed = dict(
-        _rows(db, f"SELECT scheme_id, COUNT(DISTINCT item_id) FROM monitoring_itemevent WHERE {ours} GROUP BY 1")
+    matched = dict(
+        _rows(db, f"SELECT scheme_id, COUNT(DISTINCT item_id) FROM monitoring_schemeitem WHERE {ours} GROUP BY 1")
     )
-    assert placed == {water_id: 1200, roads_id: 1200}
-    assert _rows(db, f"SELECT COUNT(*) FROM monitoring_itemevent WHERE {ours} AND NOT pending") == [(2400,)]
-    engines = dict(_rows(db, f"SELECT scheme_id, items_ingested FROM monitoring_pipelinestate WHERE {ours}"))
-    assert engines[water_id] == engines[roads_id] == 1200  # each engine saw each item exactly once
+    assert matched == {water_id: 1200, roads_id: 1200}
+    assert _rows(db, f"SELECT COUNT(*) FROM monitoring_schemeitem WHERE {ours}") == [(2400,)]
+    # ONE engine for the organisation (the unit is its own root), which saw each item exactly once.
+    engine = f"SELECT items_ingested FROM monitoring_pipelinestate WHERE organisation_id = {unit_id}"
+    assert _rows(db, engine) == [(1200,)]
+    of_source_placed = f"SELECT COUNT(*) FROM monitoring_item WHERE source_id = {source_id} AND event_id IS NOT NULL"
+    assert _rows(db, of_source_placed) == [(1200,)]
     of_source = f"FROM monitoring_item WHERE source_id = {source_id}"
     assert _rows(db, f"SELECT COUNT(*) {of_source} AND sentiment_label = ''") == [(0,)]
     assert _rows(db, f"SELECT COUNT(*) FROM monitoring_item_search WHERE item_id IN (SELECT id {of_source})") == [

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from ninja import Field, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.pagination import LimitOffsetPagination, paginate
@@ -129,9 +129,16 @@ class SchemeOut(Schema):
     is_active: bool
     source_ids: list[int]
 
+    # Applying the scheme to stored items: status ("" when done, queued, running, failed), done, total.
+    backfill: dict[str, Any]
+
     @staticmethod
     def resolve_source_ids(obj: Scheme) -> list[int]:
         return [s.pk for s in obj.sources.all()]
+
+    @staticmethod
+    def resolve_backfill(obj: Scheme) -> dict[str, Any]:
+        return {"status": obj.backfill_status, "done": obj.backfill_done, "total": obj.backfill_total}
 
 
 class SchemeIn(Schema):
@@ -143,7 +150,11 @@ class SchemeIn(Schema):
 
 class EventOut(Schema):
     id: int
-    scheme_id: int
+    organisation_id: int
+    # The schemes (of your units) that match the event, and the items of it you may see.
+    scheme_ids: list[int]
+    visible_item_count: int
+    merged_into_id: int | None
     title: str
     keywords: list[str]
     first_seen: datetime
@@ -160,6 +171,19 @@ class EventOut(Schema):
     sentiment_label: str
     buckets: list[list[float]]
     representative_id: int | None
+
+    @staticmethod
+    def resolve_scheme_ids(obj: Event, context: Any) -> list[int]:
+        user = context["request"].user
+        return list(
+            selectors.scheme_events_of(obj.pk)
+            .filter(scheme__in=selectors.schemes_for(user))
+            .values_list("scheme_id", flat=True)
+        )
+
+    @staticmethod
+    def resolve_visible_item_count(obj: Event, context: Any) -> int:
+        return selectors.event_view(context["request"].user, obj).items
 
 
 class ItemOut(Schema):
@@ -290,9 +314,13 @@ def list_events(request: HttpRequest, filters: Query[EventQuery]) -> Any:
 
 
 @api.get("/events/{event_id}", response=EventOut, tags=["events"])
-def get_event(request: HttpRequest, event_id: int) -> Event:
-    """One event."""
-    return selectors.event_get(request.user, event_id)
+def get_event(request: HttpRequest, event_id: int) -> Any:
+    """One event; an event merged into another redirects to it."""
+    event = selectors.event_get(request.user, event_id)
+    live = selectors.live_event(event)
+    if live.pk != event.pk:
+        return HttpResponseRedirect(f"/api/events/{live.pk}")
+    return event
 
 
 @api.get("/items", response=list[ItemOut], tags=["items"])

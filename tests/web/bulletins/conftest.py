@@ -32,7 +32,7 @@ def world(monitored: dict[str, Any]) -> dict[str, Any]:
         user = services.user_create(actor=None, username=name, password=PASSWORD)
         services.membership_grant(actor=None, user=user, unit=unit, role=role)
         out[name] = user
-    out["east_events"] = list(Event.objects.filter(scheme=monitored["east_scheme"]).order_by("pk"))
-    out["west_events"] = list(Event.objects.filter(scheme=monitored["west_scheme"]).order_by("pk"))
+    out["east_events"] = list(Event.objects.filter(scheme_matches__scheme=monitored["east_scheme"]).order_by("pk"))
+    out["west_events"] = list(Event.objects.filter(scheme_matches__scheme=monitored["west_scheme"]).order_by("pk"))
     assert out["east_events"] and out["west_events"]
     return out

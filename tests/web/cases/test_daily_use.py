@@ -26,9 +26,8 @@ def _client(user: Any) -> Client:
 
 def _assigned(people: dict[str, Any], **kw: Any) -> Case:
     d = people["dispatcher"]
-    case = services.case_create(
-        actor=d, unit=people["east"], channel="hotline", category="complaint", summary="夜间施工噪音扰民", **kw
-    )
+    kw.setdefault("summary", "夜间施工噪音扰民")
+    case = services.case_create(actor=d, unit=people["east"], channel="hotline", category="complaint", **kw)
     services.case_act(actor=d, case_id=case.pk, action="register")
     return services.case_act(actor=d, case_id=case.pk, action="assign", assignee_id=people["east_handler"].pk)
 
@@ -143,3 +142,33 @@ def test_each_role_lands_on_its_own_first_page(people: dict[str, Any]) -> None:
     analyst = _client(people["east_analyst"]).get(reverse("home:index"))
     assert analyst.status_code == 302 and analyst["Location"] == reverse("monitoring:dashboard")
     assert "工作台" not in str(_client(people["east_analyst"]).get(reverse("monitoring:dashboard")).content.decode())
+
+
+def test_queue_exports_respect_scope_and_filters(people: dict[str, Any]) -> None:
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    mine = _assigned(people, summary='=HYPERLINK("http://evil.example")施工噪音')
+    west = services.case_create(
+        actor=people["dispatcher"], unit=people["west"], channel="hotline", category="complaint", summary="西街道的事"
+    )
+    client = _client(people["east_handler"])
+    response = client.get(reverse("cases:unit"), {"status": "assigned", "export": "csv"})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert "filename*=UTF-8''" in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows[0] == [str(rows[0][0])] and rows[1][0] == "导出时间"  # the title, then when and by whom
+    assert any(r[:2] == ["筛选条件：状态", "已派单"] for r in rows[:6]), rows[:6]
+    numbers = [r[0] for r in rows if r]
+    assert mine.number in numbers and west.number not in numbers  # another unit's case is not exported
+    row = next(r for r in rows if r and r[0] == mine.number)
+    assert row[1].startswith("'=")  # never a formula in Excel
+    assert re.search(r"剩 \d+ 个工作日|今日到期", row[-1])
+    book = load_workbook(io.BytesIO(b"".join(client.get(reverse("cases:unit"), {"export": "xlsx"}).streaming_content)))
+    values = [[c.value for c in r] for r in book.active.iter_rows()]
+    found = next(r for r in values if r and r[0] == mine.number)
+    assert found[1].startswith("=HYPERLINK")
+    assert book.active.cell(row=values.index(found) + 1, column=2).data_type == "s"  # text, not a formula
+    assert all(r[0] != west.number for r in values)

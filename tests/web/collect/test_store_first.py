@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from qingting.web.collect import services
 from qingting.web.monitoring import polling
-from qingting.web.monitoring.models import Item, ItemEvent, Source
+from qingting.web.monitoring.models import Item, SchemeItem, Source
 from qingting.web.monitoring.services import pending_count, pipeline_catch_up_all
 from qingting.web.monitoring.signals import batch_ingested
 from web.conftest import PASSWORD
@@ -41,7 +41,7 @@ def test_a_poll_stores_only_and_the_catch_up_job_analyses_and_signals(
     assert not report.failed and report.created == 3 and report.scheme_ids == (scheme.pk,)
     items = Item.objects.filter(source=source)
     assert items.count() == 3 and not items.filter(event__isnull=False).exists()  # no engine ran
-    assert ItemEvent.objects.filter(item__source=source, scheme=scheme, pending=True).count() == 3
+    assert items.filter(pending=True).count() == 3 and report.organisation_id == admins["office"].pk
     assert report.as_dict()["scheme_ids"] == [scheme.pk]
 
     seen: list[dict[str, Any]] = []
@@ -57,9 +57,10 @@ def test_a_poll_stores_only_and_the_catch_up_job_analyses_and_signals(
         batch_ingested.disconnect(receiver)
     assert pending_count(scheme) == 0
     assert items.filter(event__isnull=False).count() == 3
-    signalled = {i for s in seen if s["scheme_id"] == scheme.pk for i in s["item_ids"]}
+    signalled = {i for s in seen for i in s["item_ids"]}
     assert set(items.values_list("pk", flat=True)) <= signalled
-    assert all(s["event_ids"] for s in seen if s["scheme_id"] == scheme.pk)
+    assert all(s["scheme_events"].get(scheme.pk) for s in seen)  # the scheme hears of its events
+    assert SchemeItem.objects.filter(scheme=scheme, item__source=source).count() == 3
 
 
 def test_items_contacts_and_fetch_state_are_one_transaction(
@@ -75,7 +76,7 @@ def test_items_contacts_and_fetch_state_are_one_transaction(
     assert report.failed and "storing items failed" in " ".join(report.errors)
     # Storing the contacts failed, so the items (and their pending placements) were not kept either.
     assert not Item.objects.filter(source=source).exists()
-    assert not ItemEvent.objects.filter(item__source=source).exists()
+    assert not SchemeItem.objects.filter(item__source=source).exists()
     source.refresh_from_db()
     assert source.fetch_state == {} and source.consecutive_failures == 1
     monkeypatch.undo()
@@ -99,7 +100,7 @@ def test_import_catches_up_unless_told_not_to(cli: click.Group, admins: dict[str
     first = runner.invoke(cli, ["import", str(p), "--source", "导出"])
     assert first.exit_code == 0, first.output
     assert "3 records read, 2 stored" in first.stdout and "line 3" in first.stderr
-    assert f"scheme {scheme.pk}: 2 items analysed" in first.stdout
+    assert f"organisation {admins['office'].pk}: 2 items analysed" in first.stdout
     assert pending_count(scheme) == 0 and Item.objects.filter(source=source, event__isnull=False).count() == 2
 
     q = tmp_path / "b.csv"

@@ -7,8 +7,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db.models import Count
+from django.db.models import Count, Q
 
+from qingting.web.accounts.models import Unit
 from qingting.web.monitoring.models import Event, Item
 from qingting.web.reporting.figures import TIER_LABELS, period_bounds, period_figures, subtree_ids, work_figures
 
@@ -48,10 +49,14 @@ def test_period_figures_match_the_items(with_warnings: dict[str, Any], unit_key:
     assert dict(f.source_kinds) == kinds
     regions = dict(items.exclude(region="").values_list("region").annotate(n=Count("id")))
     assert dict(f.regions) == regions
-    events = Event.objects.filter(scheme__unit_id__in=subtree_ids(unit))
+    # Events with an item of the unit's sources or about its places (decision 0061), counted over those.
+    ids = subtree_ids(unit)
+    names = list(Unit.objects.filter(pk__in=ids).values_list("name", flat=True))
+    mine = Item.objects.filter(Q(source__unit_id__in=ids) | Q(region__in=names))
+    events = Event.objects.filter(pk__in=mine.values("event_id"), merged_into__isnull=True)
     start, end = period_bounds(label)
     expected = {
-        e.title: items.filter(event=e).count()
+        e.title: mine.filter(event=e, published_at__gte=start, published_at__lt=end).count()
         for e in events.filter(first_seen__lt=end, last_seen__gte=start).order_by("-heat", "id")[:10]
     }
     assert {e.title: e.items for e in f.top_events} == expected

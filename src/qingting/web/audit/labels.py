@@ -28,6 +28,8 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "ingest.batch": _("items ingested"),
     "scheme.create": _("scheme created"),
     "scheme.update": _("scheme updated"),
+    "event.merge": _("events merged"),
+    "event.split": _("event split"),
     "source.create": _("source added"),
     "source.update": _("source updated"),
     "source.enable": _("source enabled"),

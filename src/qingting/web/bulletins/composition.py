@@ -158,7 +158,7 @@ def compose(events: Sequence[Event], *, now: datetime | None = None) -> dict[str
             {
                 "id": e.pk,
                 "title": e.title,
-                "scheme": e.scheme.name,
+                "scheme": e.scheme_label,
                 "first_seen": _iso(e.first_seen),
                 "last_seen": _iso(e.last_seen),
                 "items": e.item_count,

@@ -28,7 +28,9 @@ def seed(setup: Any) -> str:
     if Bulletin.objects.filter(unit=office).exists():
         return "bulletins: demo bulletins already present"
     analyst, leader = _user("demo_analyst"), _user("demo_leader")
-    events = list(Event.objects.filter(scheme=setup.scheme).order_by("-heat")[:4])
+    events = list(
+        Event.objects.filter(scheme_matches__scheme=setup.scheme, merged_into__isnull=True).order_by("-heat")[:4]
+    )
     if analyst is None or leader is None or len(events) < 3:
         return "bulletins: skipped (demo users or events missing)"
 

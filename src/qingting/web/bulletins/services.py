@@ -106,7 +106,7 @@ def _events(actor: Any, events: Sequence[Event | int]) -> list[Event]:
         raise ValidationError({"events": [_("Choose at least one event.")]})
     if len(ids) > MAX_EVENTS:
         raise ValidationError({"events": [_("At most %(n)s events in one bulletin.") % {"n": MAX_EVENTS}]})
-    qs = events_for(actor) if actor is not None else Event.objects.select_related("scheme")
+    qs = events_for(actor) if actor is not None else Event.objects.select_related("organisation")
     found = list(qs.filter(pk__in=ids))
     missing = sorted(set(ids) - {e.pk for e in found})
     if missing:
@@ -200,7 +200,7 @@ def bulletin_live_figures(bulletin: Bulletin, *, now: datetime | None = None) ->
     """The frozen figures once submitted; computed from the database while still a draft."""
     if bulletin.figures and not bulletin.is_editable:
         return bulletin.figures
-    return composition.compose(list(bulletin.events.select_related("scheme")), now=now)
+    return composition.compose(list(bulletin.events.select_related("organisation")), now=now)
 
 
 def bulletin_submit(*, actor: Any, bulletin_id: int, to_user: Any, expected_version: int | None = None) -> Bulletin:
@@ -212,7 +212,7 @@ def bulletin_submit(*, actor: Any, bulletin_id: int, to_user: Any, expected_vers
         _check_status(b, (BulletinStatus.DRAFT, BulletinStatus.RETURNED), _("submitted"))
         if to_user is None or not has_role(to_user, b.unit, SIGN_ROLES):
             raise ValidationError({"to_user": [_("Choose a leader of %(unit)s or above.") % {"unit": b.unit.name}]})
-        events = list(b.events.select_related("scheme"))
+        events = list(b.events.select_related("organisation"))
         if not events:
             raise ValidationError({"events": [_("Choose at least one event.")]})
         old = _snapshot(b)

@@ -36,6 +36,7 @@ from qingting.web.bulletins.forms import (
     UpwardForm,
 )
 from qingting.web.bulletins.models import Adoption, Bulletin, BulletinStatus
+from qingting.web.monitoring.selectors import event_home_path
 
 PAGE_SIZE = 25
 FORMATS = {
@@ -86,11 +87,12 @@ def case_link(case_id: int | None, user: Any = None) -> tuple[str, str]:
 
 
 def _compose_unit(user: Any, events: list[Any]) -> Any:
-    """Where a new bulletin goes: the lowest unit whose tree holds all the events' schemes, if
+    """Where a new bulletin goes: the lowest unit whose tree holds all the events' schemes (those
+    of the user's units that match each event, else its organisation), if
     the user is an analyst there; else the first unit where the user is an analyst."""
     from qingting.web.accounts.models import Unit
 
-    paths = [e.scheme.unit.path for e in events]
+    paths = [event_home_path(user, e) for e in events]
     common = paths[0].strip("/").split("/")
     for path in paths[1:]:
         parts = path.strip("/").split("/")
@@ -216,7 +218,7 @@ def bulletin_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 "version": bulletin.version,
             }
         )
-    events = list(bulletin.events.select_related("scheme").order_by("-heat"))
+    events = list(bulletin.events.select_related("organisation").order_by("-heat"))
     context = {
         "nav": "bulletins",
         "bulletin": bulletin,
@@ -291,7 +293,7 @@ def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict[str, Any] = {
         "nav": "bulletins",
         "bulletin": bulletin,
-        "events": list(bulletin.events.select_related("scheme").order_by("-heat")),
+        "events": list(bulletin.events.select_related("organisation").order_by("-heat")),
         "history": selectors.bulletin_history(bulletin),
         "submissions": list(bulletin.submissions.select_related("to_unit")),
         "case_url": case_url(bulletin.case_id, user),
@@ -434,6 +436,17 @@ def bulletin_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     if fmt not in FORMATS or bulletin.status != BulletinStatus.ISSUED or archive is None:
         raise Http404("no such file")
     content_type, suffix = FORMATS[fmt]
+    if fmt == "pdf" and not archive.pdf:  # issued while LibreOffice was missing: make it now
+        from qingting.web.reporting import services as reporting
+        from qingting.web.reporting.views import pdf_unavailable
+
+        try:
+            reporting.report_pdf_ensure(archive)
+        except reporting.PdfUnavailable as exc:
+            return pdf_unavailable(
+                request, str(exc), docx_url=reverse("bulletins:download", args=[pk, "docx"]),
+                back_url=reverse("bulletins:detail", args=[pk]), nav="bulletins",
+            )  # fmt: skip
     data: bytes | str | None = {"docx": archive.docx, "pdf": archive.pdf, "html": archive.html}[fmt]
     if not data:
         raise Http404("no such file")

@@ -57,7 +57,7 @@ def _posts(channel: Channel, start: datetime) -> tuple[list[Post], float | None,
     from qingting.web.monitoring.models import Item
 
     if channel.source_id is None:
-        return [], None, [ReadFault(channel.name, "未关联发布来源 (no publication source is linked)")]
+        return [], None, [ReadFault(channel.name, "未关联发布来源")]
     items = Item.objects.filter(source_id=channel.source_id)
     rows = list(
         items.filter(published_at__gte=start)

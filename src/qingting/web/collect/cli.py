@@ -310,7 +310,7 @@ def import_command(
         return
     if not catch_up:
         click.echo(
-            "The schemes' engines have not analysed these items yet: the periodic job monitoring.catch_up "
+            "The engine has not analysed these items yet: the periodic job monitoring.catch_up "
             "(qingting serve, qingting scheduler or the Celery workers) does so every 30 s."
         )
         return
@@ -318,15 +318,19 @@ def import_command(
 
     def caught(c: CatchUpResult) -> None:
         rate = c.items / max(time.monotonic() - started, 1e-9)
-        click.echo(f"\rscheme {c.scheme_id}: {c.items} items analysed ({rate:,.0f} items/s)", nl=False, err=True)
+        click.echo(
+            f"\rorganisation {c.organisation_id}: {c.items} items analysed ({rate:,.0f} items/s)", nl=False, err=True
+        )
 
     results = import_catch_up(source, progress=caught)
     click.echo("", err=True)
     for c in results:
         if c.busy:
-            click.echo(f"scheme {c.scheme_id}: its engine is busy in another process, which analyses the rest.")
+            click.echo(
+                f"organisation {c.organisation_id}: its engine is busy in another process, which analyses the rest."
+            )
         else:
-            click.echo(f"scheme {c.scheme_id}: {c.items} items analysed by the engine")
+            click.echo(f"organisation {c.organisation_id}: {c.items} items analysed by the engine")
     click.echo(f"analysed in {time.monotonic() - started:.1f} s.")
 
 

@@ -28,6 +28,7 @@ from qingting.web.audit.services import audit_record
 from qingting.web.collect.models import ImportRun, ImportStatus, PushReceipt, SourceSecret
 from qingting.web.crypto import DecryptionError
 from qingting.web.monitoring import polling
+from qingting.web.monitoring.membership import organisation_id
 from qingting.web.monitoring.models import Item, Scheme, Source, SourceKind
 from qingting.web.monitoring.services import (
     CatchUpResult,
@@ -467,27 +468,24 @@ def imports_interrupted(now: datetime, *, stale_after: timedelta = timedelta(min
 def import_catch_up(
     source: Source, *, progress: Callable[[CatchUpResult], None] | None = None, batch: int = 2000
 ) -> list[CatchUpResult]:
-    """Run the engines of the schemes following ``source`` over their pending items (after
-    :func:`file_import`).
+    """Run the organisation's engine over its pending items (after :func:`file_import`).
 
-    One ``pipeline_catch_up`` per active scheme, ``batch`` items per transaction; ``progress``
-    is called after every transaction with the scheme's running totals. A scheme whose engine
-    another process is running is left to it (``busy``). Interrupting loses nothing: the
-    periodic job ``monitoring.catch_up`` takes the rest.
+    ``batch`` items per transaction; ``progress`` is called after every transaction with the
+    running totals. When another process is running the engine it is left to it (``busy``).
+    Interrupting loses nothing: the periodic job ``monitoring.catch_up`` takes the rest. One
+    result (the organisation's engine), for callers written when each scheme had an engine.
     """
-    results = []
-    for scheme in source.schemes.filter(is_active=True).order_by("pk"):
-        total = CatchUpResult(scheme_id=scheme.pk)
-        while True:
-            step = pipeline_catch_up(scheme=scheme, batch=batch, max_items=batch, wait=False)
-            total = CatchUpResult(scheme_id=scheme.pk, items=total.items + step.items,
-                                  batches=total.batches + step.batches, busy=step.busy)  # fmt: skip
-            if progress is not None:
-                progress(total)
-            if step.busy or step.items == 0:
-                break
-        results.append(total)
-    return results
+    org = organisation_id(source.unit)
+    total = CatchUpResult(organisation_id=org)
+    while True:
+        step = pipeline_catch_up(organisation=org, batch=batch, max_items=batch, wait=False)
+        total = CatchUpResult(organisation_id=org, items=total.items + step.items,
+                              batches=total.batches + step.batches, busy=step.busy)  # fmt: skip
+        if progress is not None:
+            progress(total)
+        if step.busy or step.items == 0:
+            break
+    return [total]
 
 
 def _batches(

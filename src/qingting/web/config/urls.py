@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("qingting.web.monitoring.urls")),
     path("accounts/", include("qingting.web.accounts.urls")),
     path("home/", include("qingting.web.home.urls")),
+    path("exports/", include("qingting.web.exports.urls")),
     path("sources/", include("qingting.web.collect.urls")),
     path("warnings/", include("qingting.web.warnings.urls")),
     path("cases/", include("qingting.web.cases.urls")),

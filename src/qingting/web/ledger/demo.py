@@ -97,7 +97,11 @@ def _tasks(
     from qingting.web.bulletins.models import Bulletin
     from qingting.web.monitoring.models import Event
 
-    events = list(Event.objects.filter(scheme__unit=office).order_by("-heat").values_list("pk", flat=True)[:2])
+    events = list(
+        Event.objects.filter(organisation=office, merged_into__isnull=True)
+        .order_by("-heat")
+        .values_list("pk", flat=True)[:2]
+    )
     meeting = services.meeting_record(
         actor=leader,
         unit=office,

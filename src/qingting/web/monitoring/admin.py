@@ -19,12 +19,12 @@ class SchemeAdmin(admin.ModelAdmin):
 
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
-    list_display = ("title", "scheme", "item_count", "heat", "trend", "last_seen")
+    list_display = ("title", "organisation", "item_count", "heat", "trend", "last_seen")
     list_filter = ("trend",)
 
 
 @admin.register(Item)
 class ItemAdmin(admin.ModelAdmin):
     list_display = ("external_id", "source", "published_at", "event")
-    raw_id_fields = ("event", "duplicate_of", "source", "scheme")
+    raw_id_fields = ("event", "duplicate_of", "source")
     exclude = ("author_pseudonym",)

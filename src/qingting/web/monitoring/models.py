@@ -1,5 +1,11 @@
 # ruff: noqa: RUF012  (Django Meta options are plain lists by convention)
-"""Sources, schemes, items, events and the per-scheme pipeline state."""
+"""Sources, schemes, items, events, scheme membership and the organisation's engine state.
+
+One engine per organisation (the root unit of a unit tree) places every item the organisation
+collects, once: ``Item.event`` / ``Item.duplicate_of`` are that placement and the only answer to
+"which event is this item in". Schemes are saved views over it: ``SchemeItem`` says which schemes
+match an item, ``SchemeEvent`` which schemes match an event and with how many items (decision 0061).
+"""
 
 from __future__ import annotations
 
@@ -51,8 +57,20 @@ class Source(models.Model):
         return self.name
 
 
+class BackfillStatus(models.TextChoices):
+    IDLE = "", _("Up to date")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Applying to stored items")
+    FAILED = "failed", _("Failed")
+
+
 class Scheme(models.Model):
-    """A named watch (监测方案): which sources a unit follows; the engine runs once per scheme."""
+    """A named watch (监测方案): a saved view — an expression over some sources of the organisation.
+
+    Matching is cheap and stored (:class:`SchemeItem`, :class:`SchemeEvent`); the engine that
+    groups items into events runs once per organisation, not per scheme. Creating a scheme or
+    changing its expression or sources queues a backfill over stored items (``backfill_*``).
+    """
 
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="schemes", verbose_name=_("unit"))
     name = models.CharField(_("name"), max_length=200)
@@ -60,6 +78,14 @@ class Scheme(models.Model):
     sources = models.ManyToManyField(Source, related_name="schemes", blank=True, verbose_name=_("sources"))
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Applying the scheme to stored items (a periodic job does it; the scheme page shows progress).
+    backfill_status = models.CharField(max_length=12, choices=BackfillStatus.choices, default="", blank=True)
+    backfill_done = models.PositiveBigIntegerField(default=0)
+    backfill_total = models.PositiveBigIntegerField(default=0)
+    backfill_cursor = models.BigIntegerField(default=0)  # highest Item.pk matched so far
+    backfill_started_at = models.DateTimeField(null=True, blank=True)
+    backfill_finished_at = models.DateTimeField(null=True, blank=True)
+    backfill_error = models.TextField(blank=True)
 
     class Meta:
         verbose_name = _("scheme")
@@ -68,6 +94,11 @@ class Scheme(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def events(self) -> models.QuerySet[Event]:
+        """The events this scheme matches (at least one of their items), through ``SchemeEvent``."""
+        return Event.objects.filter(scheme_matches__scheme=self)
 
 
 class TrendChoice(models.TextChoices):
@@ -85,9 +116,15 @@ class SentimentChoice(models.TextChoices):
 
 
 class Event(models.Model):
-    """An event (事件) the engine found in one scheme's stream: the engine's summary, persisted."""
+    """An event (事件) the organisation's engine found: the engine's summary, persisted.
 
-    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="events", verbose_name=_("scheme"))
+    ``merged_into`` is set when the engine (or an analyst) found it to be part of another event:
+    its items moved there and its address redirects there.
+    """
+
+    organisation = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, related_name="events", verbose_name=_("organisation")
+    )
     engine_event_id = models.BigIntegerField()
     title = models.CharField(_("title"), max_length=300)
     keywords = models.JSONField(_("keywords"), default=list)
@@ -107,15 +144,25 @@ class Event(models.Model):
     buckets = models.JSONField(default=list)  # [[bucket start (unix s), count], ...] oldest first
     retired = models.BooleanField(default=False)
     representative = models.ForeignKey("Item", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged", verbose_name=_("merged into")
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("event")
         verbose_name_plural = _("events")
-        constraints = [models.UniqueConstraint(fields=["scheme", "engine_event_id"], name="event_scheme_engine_id")]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "engine_event_id"], name="event_organisation_engine_id")
+        ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def scheme_label(self) -> str:
+        """The names of the schemes that match the event (bulletins, lists), joined."""
+        return "、".join(self.scheme_matches.order_by("scheme__name").values_list("scheme__name", flat=True))
 
     @property
     def sentiment_label(self) -> str:
@@ -145,10 +192,10 @@ class Item(models.Model):
     author_pseudonym = models.CharField(max_length=32, blank=True, db_index=True)
     engagement = models.PositiveIntegerField(_("engagement"), default=0)
     region = models.CharField(_("region"), max_length=100, blank=True, db_index=True)
-    # Where the FIRST scheme's engine placed the item (kept for links and older readers); the
-    # placement in every scheme is in :class:`ItemEvent`. Sentiment is the item's own (it depends
-    # on the text only), filled by the first engine run that sees the item.
-    scheme = models.ForeignKey(Scheme, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
+    # Where the organisation's engine placed the item: THE answer to "which event is this item in"
+    # (there is one engine per organisation, so one placement per item). ``pending`` until the
+    # engine has seen it; sentiment, the search index and the daily counts are written then.
+    pending = models.BooleanField(default=True)
     event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
@@ -165,36 +212,47 @@ class Item(models.Model):
         verbose_name = _("item")
         verbose_name_plural = _("items")
         constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="item_source_external_id")]
-        indexes = [models.Index(fields=["event", "published_at"]), models.Index(fields=["source", "published_at"])]
+        indexes = [
+            models.Index(fields=["event", "published_at"]),
+            models.Index(fields=["source", "published_at"]),
+            models.Index(fields=["id"], name="item_pending", condition=models.Q(pending=True)),
+        ]
 
     def __str__(self) -> str:
         return self.title or self.text[:40]
 
 
-class ItemEvent(models.Model):
-    """An item as one scheme's engine saw it: its event and duplicate link in that scheme.
+class SchemeItem(models.Model):
+    """The scheme matches the item (its source is one of the scheme's and its text the expression).
 
-    Storing an item adds one row per scheme following its source with ``pending`` set; the
-    scheme's engine takes pending rows in ``item`` order, places them and clears ``pending`` in
-    the same transaction as the events and its snapshot (see ``services.pipeline_catch_up``). The
-    same item can so belong to an event in each scheme, and no scheme misses an item of its
-    sources whichever scheme's batch brought it in.
+    Written when the organisation's engine has placed the item, and by a scheme's backfill over
+    stored items. The item's event is ``item.event``: never copied here, so a merge moves it once.
     """
 
     scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="+", db_index=False)
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="placements")
-    event = models.ForeignKey(Event, null=True, on_delete=models.SET_NULL, related_name="placements", db_index=False)
-    # Not indexed: items are never deleted in normal operation (Source protects them).
-    duplicate_of = models.ForeignKey(Item, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
-    duplicate_kind = models.CharField(max_length=12, blank=True)
-    pending = models.BooleanField(default=True)
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="scheme_matches")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["scheme", "item"], name="itemevent_scheme_item")]
-        indexes = [
-            models.Index(fields=["event", "item"], name="itemevent_event_item"),
-            models.Index(fields=["scheme", "item"], name="itemevent_pending", condition=models.Q(pending=True)),
-        ]
+        constraints = [models.UniqueConstraint(fields=["scheme", "item"], name="schemeitem_scheme_item")]
+
+
+class SchemeEvent(models.Model):
+    """The scheme matches ``matched`` of the event's items: the figures its warning rules read.
+
+    ``buckets`` counts the matching items per 30-minute bucket (``{"unix start": n}``), as the
+    warning rules need. Recomputed for the events a batch, a backfill or a merge touched.
+    """
+
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="event_matches", db_index=False)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="scheme_matches")
+    matched = models.PositiveIntegerField(default=0)
+    buckets = models.JSONField(default=dict)
+    first_seen = models.DateTimeField(null=True)
+    last_seen = models.DateTimeField(null=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scheme", "event"], name="schemeevent_scheme_event")]
 
 
 class DailyCount(models.Model):
@@ -218,14 +276,18 @@ class DailyCount(models.Model):
 
 
 class PipelineState(models.Model):
-    """The engine's state for one scheme: its snapshot and how far ingestion has got.
+    """The engine's state for one organisation: its last checkpoint and how far it has got.
 
-    Saved in the same transaction as the items and events of each batch, so after a crash the
-    snapshot always matches what the database holds and a restart continues the same events.
+    The checkpoint is written every few thousand items or minutes, not every batch; ``replay``
+    lists the batches (item ids in the order the engine saw them) placed since, in the same
+    transaction as each batch. After a crash the engine restores the checkpoint and replays
+    those batches (their placements are already stored), so nothing is lost or counted twice.
     """
 
-    scheme = models.OneToOneField(Scheme, on_delete=models.CASCADE, related_name="pipeline_state")
+    organisation = models.OneToOneField(Unit, on_delete=models.CASCADE, related_name="pipeline_state")
     snapshot = models.BinaryField(null=True, blank=True)
+    replay = models.JSONField(default=list, blank=True)  # [[item id, …], …] since the checkpoint
+    checkpoint_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveBigIntegerField(default=0)  # one step per persisted batch
     last_item_id = models.BigIntegerField(default=0)  # highest Item.pk the engine has seen
     items_ingested = models.PositiveBigIntegerField(default=0)

@@ -66,7 +66,8 @@ class PollReport:
     not_modified: bool = False
     errors: tuple[str, ...] = ()
     next_run_at: datetime | None = None
-    scheme_ids: tuple[int, ...] = ()  # schemes whose engines now have this poll's items pending
+    scheme_ids: tuple[int, ...] = ()  # schemes following the source (they match the items once placed)
+    organisation_id: int | None = None  # whose engine now has this poll's items pending
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-safe mapping (Celery results, logs)."""
@@ -80,6 +81,7 @@ class PollReport:
             "errors": list(self.errors),
             "next_run_at": self.next_run_at.isoformat() if self.next_run_at else None,
             "scheme_ids": list(self.scheme_ids),
+            "organisation_id": self.organisation_id,
         }
 
 
@@ -235,6 +237,7 @@ def source_poll(*, source_id: int, now: datetime | None = None, fetcher: SafeFet
                 result = _failed(source.name, f"connector crashed: {type(exc).__name__}: {exc}", "InternalError")
     created = skipped = 0
     scheme_ids: tuple[int, ...] = ()
+    org_id: int | None = None
     errors = [str(e) for e in result.errors]
     if result.items and scheme is not None and not result.failed:
         try:
@@ -251,6 +254,7 @@ def source_poll(*, source_id: int, now: datetime | None = None, fetcher: SafeFet
             next_at = _record(source, result, now=now)
             return PollReport(source_id, True, True, 0, 0, False, tuple(errors), next_at)
         created, skipped, scheme_ids = ingested.created, ingested.skipped, ingested.scheme_ids
+        org_id = ingested.organisation_id
         errors += [f"{e.record}: {e.field}: {e.message}" for e in ingested.errors]
     else:
         with transaction.atomic():
@@ -265,6 +269,7 @@ def source_poll(*, source_id: int, now: datetime | None = None, fetcher: SafeFet
         errors=tuple(errors),
         next_run_at=next_at,
         scheme_ids=scheme_ids,
+        organisation_id=org_id,
     )
 
 

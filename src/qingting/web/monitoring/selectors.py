@@ -7,15 +7,17 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, Count, Max, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, Exists, Max, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
 
-from qingting.web.accounts.selectors import scope, scope_roots
+from qingting.web.accounts.models import Unit
+from qingting.web.accounts.selectors import scope, scope_roots, visible_unit_ids
 from qingting.web.monitoring import search
-from qingting.web.monitoring.models import DailyCount, Event, Item, ItemEvent, Scheme, Source
+from qingting.web.monitoring.membership import backfill_days as backfill_days
+from qingting.web.monitoring.models import DailyCount, Event, Item, Scheme, SchemeEvent, SchemeItem, Source
 
 # A handful of posts is not a rising event, however steep its burst: below this volume an event
 # is never shown as rising (dashboard) nor ranked above bigger ones by trend (board). Operators
@@ -43,14 +45,149 @@ def schemes_for(user: Any) -> QuerySet[Scheme]:
     return scope(Scheme.objects.select_related("unit"), user, unit_field="unit")
 
 
+def _visible_items(user: Any) -> Q | None:
+    """Which items the user may see: those of their units' sources, and those about their units'
+    places (an item's ``region`` naming one of their units, e.g. 柳湾镇). ``None``: all of them."""
+    ids = visible_unit_ids(user)
+    if ids is None:
+        return None
+    if not ids:
+        return Q(pk__in=[])
+    names = [n for n in Unit.objects.filter(pk__in=ids).values_list("name", flat=True) if n]
+    return Q(source__unit_id__in=ids) | Q(region__in=names)
+
+
+def _whole_organisations(user: Any) -> list[int]:
+    """Organisations (root units) the user sees entirely: every event of theirs is visible."""
+    ids = visible_unit_ids(user)
+    return [] if not ids else list(Unit.objects.filter(pk__in=ids, parent__isnull=True).values_list("pk", flat=True))
+
+
 def events_for(user: Any) -> QuerySet[Event]:
-    """Events of schemes the user may see."""
-    return scope(Event.objects.select_related("scheme"), user, unit_field="scheme__unit")
+    """Events the user may see: those with at least one item the user may see (decision 0061).
+
+    Events merged into another are included (their address redirects); boards exclude them.
+    """
+    qs = Event.objects.select_related("organisation")
+    visible = _visible_items(user)
+    if visible is None:
+        return qs
+    whole = _whole_organisations(user)
+    some = Exists(Item.objects.filter(visible, event_id=OuterRef("pk")))
+    return qs.filter(Q(organisation_id__in=whole) | some) if whole else qs.filter(some)
+
+
+def items_of_units(unit_ids: Any) -> QuerySet[Item]:
+    """Items of these units' sources or about their places (an item's region naming one of them)."""
+    ids = list(unit_ids)
+    names = [n for n in Unit.objects.filter(pk__in=ids).values_list("name", flat=True) if n]
+    return Item.objects.filter(Q(source__unit_id__in=ids) | Q(region__in=names))
+
+
+def events_of_units(unit_ids: Any) -> QuerySet[Event]:
+    """Events with an item of these units' sources or about their places (reports count these)."""
+    return Event.objects.filter(Exists(items_of_units(unit_ids).filter(event_id=OuterRef("pk"))))
 
 
 def items_for(user: Any) -> QuerySet[Item]:
-    """Items of sources the user may see."""
-    return scope(Item.objects.select_related("source"), user, unit_field="source__unit")
+    """Items the user may see: of their units' sources or about their units' places."""
+    qs = Item.objects.select_related("source")
+    visible = _visible_items(user)
+    return qs if visible is None else qs.filter(visible)
+
+
+@dataclass(frozen=True)
+class EventView:
+    """An event's figures over the items a user may see; ``subset`` when that is not all of them."""
+
+    items: int
+    total: int
+    negative_share: float
+    sources: int
+
+    @property
+    def subset(self) -> bool:
+        return self.items < self.total
+
+
+def event_view(user: Any, event: Event) -> EventView:
+    """The event's figures computed over the items ``user`` may see (all of them for most users)."""
+    total = Item.objects.filter(event=event).count()
+    visible = _visible_items(user)
+    if visible is None or event.organisation_id in _whole_organisations(user):
+        return EventView(total, total, event.negative_share, event.source_count)
+    mine = Item.objects.filter(visible, event=event)
+    figures = mine.aggregate(n=Count("id"), neg=Count("id", filter=Q(sentiment_label="negative")))
+    n = figures["n"] or 0
+    return EventView(
+        items=n,
+        total=total,
+        negative_share=(figures["neg"] or 0) / n if n else 0.0,
+        sources=mine.values("source_id").distinct().count(),
+    )
+
+
+def attach_scheme_names(user: Any, events: Any) -> None:
+    """Set ``scheme_names`` on each event: the schemes (of units the user sees) that match it."""
+    events = list(events)
+    names: dict[int, list[str]] = {e.pk: [] for e in events}
+    rows = SchemeEvent.objects.filter(event_id__in=list(names), scheme__in=schemes_for(user)).order_by("scheme__name")
+    for event_id, name in rows.values_list("event_id", "scheme__name"):
+        names[event_id].append(name)
+    for e in events:
+        e.scheme_names = names[e.pk]
+
+
+def can_edit_events(user: Any, event: Event) -> bool:
+    """Whether ``user`` may merge or split the organisation's events (admin or analyst of it all)."""
+    from qingting.web.accounts.selectors import has_role
+
+    root = Unit.objects.filter(pk=event.organisation_id).first()
+    return root is not None and has_role(user, root, {"admin", "analyst"})
+
+
+def event_home_path(user: Any, event: Event) -> str:
+    """The unit path an event belongs to for ``user``: the unit of the first of the user's schemes
+    that match it, else its organisation's."""
+    path = (
+        SchemeEvent.objects.filter(event=event, scheme__in=schemes_for(user))
+        .order_by("-scheme__unit__path")
+        .values_list("scheme__unit__path", flat=True)
+        .first()
+    )
+    return path or f"/{event.organisation_id}/"
+
+
+def scheme_events(scheme_id: int) -> QuerySet[SchemeEvent]:
+    """The (scheme, event) memberships of a scheme, with the matched counts (warnings, reports)."""
+    return SchemeEvent.objects.filter(scheme_id=scheme_id)
+
+
+def scheme_events_of(event_id: int) -> QuerySet[SchemeEvent]:
+    """The schemes' memberships of one event."""
+    return SchemeEvent.objects.filter(event_id=event_id)
+
+
+def scheme_items(scheme_id: int) -> QuerySet[SchemeItem]:
+    """The items a scheme matches."""
+    return SchemeItem.objects.filter(scheme_id=scheme_id)
+
+
+def event_items(event: Event | int) -> QuerySet[Item]:
+    """The items in an event (the organisation's engine placed them there, merges followed)."""
+    return Item.objects.filter(event_id=getattr(event, "pk", event))
+
+
+def live_event(event: Event) -> Event:
+    """The event that absorbed ``event`` (following merges to the survivor), or ``event`` itself."""
+    seen = {event.pk}
+    while event.merged_into_id is not None and event.merged_into_id not in seen:
+        nxt = Event.objects.filter(pk=event.merged_into_id).first()
+        if nxt is None:
+            break
+        seen.add(nxt.pk)
+        event = nxt
+    return event
 
 
 def _day_start(d: date) -> datetime:
@@ -72,9 +209,9 @@ class EventFilters:
 
 def event_board(user: Any, filters: EventFilters) -> QuerySet[Event]:
     """Events for the board: scoped, filtered, sorted by heat, trend (burst) or recency."""
-    qs = events_for(user)
+    qs = events_for(user).filter(merged_into__isnull=True)
     if filters.scheme:
-        qs = qs.filter(scheme_id=filters.scheme)
+        qs = qs.filter(Exists(SchemeEvent.objects.filter(scheme_id=filters.scheme, event_id=OuterRef("pk"))))
     if filters.source_kind:
         qs = qs.filter(Exists_items_of_kind(filters.source_kind))
     if filters.sentiment == "negative":
@@ -100,9 +237,7 @@ def event_board(user: Any, filters: EventFilters) -> QuerySet[Event]:
 
 def Exists_items_of_kind(kind: str) -> Q:
     """Events with at least one item from a source of ``kind``."""
-    from django.db.models import Exists, OuterRef
-
-    return Q(Exists(ItemEvent.objects.filter(event=OuterRef("pk"), item__source__kind=kind)))
+    return Q(Exists(Item.objects.filter(event_id=OuterRef("pk"), source__kind=kind)))
 
 
 def event_get(user: Any, pk: int) -> Event:
@@ -113,14 +248,18 @@ def event_get(user: Any, pk: int) -> Event:
     return event
 
 
-def event_posts(event: Event, *, limit: int = 20) -> list[Item]:
-    """Representative posts: originals (not duplicates in the event's scheme) with how many copies
-    each has, most copied first.
+def event_posts(event: Event, *, limit: int = 20, user: Any = None) -> list[Item]:
+    """Representative posts: originals (not duplicates) with how many copies each has, most copied
+    first. ``visible`` (a user's item filter) limits them to what the user may see.
 
-    Two indexed queries over the event's placements instead of one GROUP BY over a self-join,
+    Two indexed queries over the event's items instead of one GROUP BY over a self-join,
     which SQLite plans badly when few items have duplicates.
     """
-    placements = ItemEvent.objects.filter(event=event)
+    placements = Item.objects.filter(event=event)
+    if user is not None:
+        visible = _visible_items(user)
+        if visible is not None:
+            placements = placements.filter(visible)
     copies = dict(
         placements.filter(duplicate_of__isnull=False)
         .values_list("duplicate_of")
@@ -131,7 +270,7 @@ def event_posts(event: Event, *, limit: int = 20) -> list[Item]:
     posts = list(Item.objects.filter(pk__in=top).select_related("source")) if top else []
     posts.sort(key=lambda item: -copies.get(item.pk, 0))
     if len(posts) < limit:
-        originals = placements.filter(duplicate_of__isnull=True).exclude(item_id__in=top).values("item_id")
+        originals = placements.filter(duplicate_of__isnull=True).exclude(pk__in=top).values("pk")
         posts += list(
             Item.objects.filter(pk__in=originals)
             .select_related("source")
@@ -142,15 +281,15 @@ def event_posts(event: Event, *, limit: int = 20) -> list[Item]:
     return posts
 
 
-def event_sources(event: Event) -> list[dict[str, Any]]:
+def event_sources(event: Event, *, user: Any = None) -> list[dict[str, Any]]:
     """The event's sources with their item counts."""
-    return [
-        {"source__name": r["item__source__name"], "source__kind": r["item__source__kind"], "n": r["n"]}
-        for r in ItemEvent.objects.filter(event=event)
-        .values("item__source__name", "item__source__kind")
-        .annotate(n=Count("id"))
-        .order_by("-n")[:20]
-    ]
+    qs = Item.objects.filter(event=event)
+    if user is not None:
+        visible = _visible_items(user)
+        if visible is not None:
+            qs = qs.filter(visible)
+    rows = qs.values("source__name", "source__kind").annotate(n=Count("id")).order_by("-n")[:20]
+    return [dict(r) for r in rows]
 
 
 def event_timeline(event: Event) -> list[list[Any]]:
@@ -160,8 +299,8 @@ def event_timeline(event: Event) -> list[list[Any]]:
             [datetime.fromtimestamp(t, tz=timezone.get_current_timezone()).isoformat(), c] for t, c in event.buckets
         ]
     rows = (
-        ItemEvent.objects.filter(event=event)
-        .annotate(d=TruncDate("item__published_at"))
+        Item.objects.filter(event=event)
+        .annotate(d=TruncDate("published_at"))
         .values("d")
         .annotate(n=Count("id"))
         .order_by("d")
@@ -188,7 +327,7 @@ def dashboard(user: Any, *, days: int = 14) -> dict[str, Any]:
         for r in recent.exclude(region="").values("region").annotate(t=Sum("n")).order_by("-t")[:10]
     ]
     start = _day_start(first_day)
-    events = events_for(user).filter(last_seen__gte=start)
+    events = events_for(user).filter(last_seen__gte=start, merged_into__isnull=True)
     return {
         "start": start,
         "end": _day_start(last_day),
@@ -292,6 +431,18 @@ class FtsResults:
         return [found[pk] for pk in ids if pk in found]
 
 
+def _index_scopes(user: Any) -> bool:
+    """Whether the index's unit facets alone give exactly the items the user may see."""
+    ids = visible_unit_ids(user)
+    if ids is None or not ids:
+        return True
+    return (
+        not Item.objects.filter(region__in=list(Unit.objects.filter(pk__in=ids).values_list("name", flat=True)))
+        .exclude(source__unit_id__in=ids)
+        .exists()
+    )
+
+
 def item_search(user: Any, filters: ItemFilters) -> QuerySet[Item] | FtsResults:
     """Items matching the query (full text over segmented text) and filters.
 
@@ -303,7 +454,9 @@ def item_search(user: Any, filters: ItemFilters) -> QuerySet[Item] | FtsResults:
     expr = search.match_expression(q, dialect or "sqlite") if q else None
     if q and expr is None:
         return items_for(user).none()
-    if expr is not None and dialect and filters.only_indexed():
+    # The index knows units, not places: a user who sees items by their region (a township's
+    # analyst on a county source) is served by the scoped queryset instead.
+    if expr is not None and dialect and filters.only_indexed() and _index_scopes(user):
         roots = scope_roots(user)
         if roots is not None and not roots:
             return items_for(user).none()
@@ -337,11 +490,11 @@ def item_search(user: Any, filters: ItemFilters) -> QuerySet[Item] | FtsResults:
         qs = qs.filter(published_at__gte=filters.since)
     if filters.until:
         qs = qs.filter(published_at__lt=filters.until)
-    # An item belongs to an event in each scheme that follows its source (ItemEvent).
+    # One placement per item (the organisation's engine); a scheme's items are its matches.
     if filters.event is not None:
-        qs = qs.filter(pk__in=ItemEvent.objects.filter(event_id=filters.event).values("item_id"))
+        qs = qs.filter(event_id=filters.event)
     if filters.scheme is not None:
-        qs = qs.filter(pk__in=ItemEvent.objects.filter(scheme_id=filters.scheme).values("item_id"))
+        qs = qs.filter(pk__in=SchemeItem.objects.filter(scheme_id=filters.scheme).values("item_id"))
     return qs.order_by("-published_at", "-pk")
 
 

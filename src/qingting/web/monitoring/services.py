@@ -1,9 +1,10 @@
 """Writes for monitoring: sources, schemes, and ingestion (store items, run the engine, persist).
 
-:func:`ingest_items` is the one way items enter the database. It is idempotent (an item is unique
-by (source, external id); a re-run batch stores nothing new) and atomic: items, their assignments,
-the events and the engine snapshot are written in ONE transaction, so a crash mid-batch loses
-nothing that was reported as stored and a restart continues the same events.
+:func:`ingest_items` and :func:`store_items` are the ways items enter the database. Storing is
+idempotent (an item is unique by (source, external id)). One engine per organisation (the root
+unit of a unit tree) then places every item the organisation collects, once
+(:func:`pipeline_catch_up`): events, placements, sentiment, the search index, the daily counts and
+the schemes' memberships of a batch are written in ONE transaction (decision 0061).
 """
 
 from __future__ import annotations
@@ -28,12 +29,12 @@ from qingting.core.types import Assignment, EventSummary, RecordError
 from qingting.core.types import Item as CoreItem
 from qingting.web.accounts.models import Unit
 from qingting.web.audit.services import audit_record
-from qingting.web.monitoring import search
+from qingting.web.monitoring import membership, search
+from qingting.web.monitoring.membership import organisation_id, organisation_source_ids
 from qingting.web.monitoring.models import (
     DailyCount,
     Event,
     Item,
-    ItemEvent,
     PipelineState,
     Scheme,
     Source,
@@ -64,11 +65,12 @@ def source_create(
 
 @transaction.atomic
 def scheme_create(*, actor: Any, unit: Unit, name: str, expression: str = "", sources: Sequence[Source] = ()) -> Scheme:
-    """Create a scheme (监测方案) of ``unit`` following ``sources``."""
+    """Create a scheme (监测方案) of ``unit`` following ``sources``; it is applied to stored items
+    in the background (``membership.scheme_backfill_run``)."""
     scheme = Scheme.objects.create(unit=unit, name=name, expression=expression)
     if sources:
         scheme.sources.set(sources)
-    PipelineState.objects.create(scheme=scheme)
+    membership.scheme_backfill_queue_if_needed(scheme)
     audit_record(
         actor=actor,
         action="scheme.create",
@@ -168,32 +170,35 @@ def _normalise(position: int, raw: Mapping[str, Any], now: datetime) -> _Record 
     )
 
 
-class _PipelineCache:
-    """The live engine per scheme, valid only for the state version it was restored at.
+# The engine writes its checkpoint every this many items or seconds, not every batch; the batches
+# in between are replayed from the stored items after a restart (see PipelineState.replay).
+CHECKPOINT_ITEMS = 5000
+CHECKPOINT_SECONDS = 120.0
 
-    Restoring a snapshot for every batch costs time; keeping the engine in memory is safe because
+
+class _PipelineCache:
+    """The live engine per organisation, valid only for the state version it was left at.
+
+    Restoring a checkpoint for every batch costs time; keeping the engine in memory is safe because
     the cache key includes the persisted version, and any failure drops the entry (the engine has
-    then seen items the database never stored).
+    then seen items the database never stored). One engine per organisation per process.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._engines: dict[int, tuple[int, Any]] = {}
 
-    def get(self, state: PipelineState) -> Any:
+    def get(self, state: PipelineState) -> tuple[Any, bool]:
+        """The engine at ``state``, and whether it was warm (``False``: restored from the database)."""
         with self._lock:
-            cached = self._engines.pop(state.scheme_id, None)
+            cached = self._engines.pop(state.organisation_id, None)
         if cached is not None and cached[0] == state.version:
-            return cached[1]
-        from qingting.core.pipeline import Pipeline, PipelineConfig
-
-        if state.snapshot:
-            return Pipeline.restore(bytes(state.snapshot))
-        return Pipeline(PipelineConfig())
+            return cached[1], True
+        return _restore(state), False
 
     def put(self, state: PipelineState, engine: Any) -> None:
         with self._lock:
-            self._engines[state.scheme_id] = (state.version, engine)
+            self._engines[state.organisation_id] = (state.version, engine)
 
     def clear(self) -> None:
         with self._lock:
@@ -201,6 +206,32 @@ class _PipelineCache:
 
 
 pipeline_cache = _PipelineCache()
+
+
+def _restore(state: PipelineState) -> Any:
+    """The engine at the state's last checkpoint, with the batches placed since replayed.
+
+    Replayed batches are fed in the order the engine first saw them and their results dropped
+    (their placements are stored already), so the engine continues exactly where it was: nothing
+    is lost and nothing is counted twice. A checkpoint the engine cannot read (an older format)
+    is not a crash: the engine starts afresh (decision 0060).
+    """
+    from qingting.core.pipeline import Pipeline, PipelineConfig
+
+    engine: Any = None
+    if state.snapshot:
+        try:
+            engine = Pipeline.restore(bytes(state.snapshot))
+        except ValueError as exc:
+            log.warning(
+                "organisation %s: engine checkpoint not readable (%s); starting afresh", state.organisation_id, exc
+            )
+    if engine is None:
+        engine = Pipeline(PipelineConfig())
+    for batch in state.replay or []:
+        rows = {r["pk"]: r for part in _chunks(batch) for r in Item.objects.filter(pk__in=part).values(*_ITEM_FIELDS)}
+        engine.partial_fit([_core_item(rows[pk]) for pk in batch if pk in rows])
+    return engine
 
 
 def _key(source_id: int, external_id: str) -> str:
@@ -257,7 +288,7 @@ class _NewItem:
     engagement: int
     region: str
     parent: str
-    scheme_id: int | None = None
+    pending: bool = True
     event_id: int | None = None
     duplicate_of_id: int | None = None
     duplicate_kind: str = ""
@@ -418,12 +449,12 @@ def _event_fields(summary: EventSummary) -> dict[str, Any]:
     }
 
 
-def _persist_events(scheme: Scheme, summaries: Sequence[EventSummary]) -> dict[int, Event]:
-    """Create or update the scheme's events from the engine's summaries; engine id → Event."""
+def _persist_events(org_id: int, summaries: Sequence[EventSummary]) -> dict[int, Event]:
+    """Create or update the organisation's events from the engine's summaries; engine id → Event."""
     by_id = {s.event_id: s for s in summaries}
     existing: dict[int, Event] = {}
     for part in _chunks(list(by_id)):
-        for event in Event.objects.filter(scheme=scheme, engine_event_id__in=part):
+        for event in Event.objects.filter(organisation_id=org_id, engine_event_id__in=part):
             existing[event.engine_event_id] = event
     to_update: list[Event] = []
     to_create: list[Event] = []
@@ -431,7 +462,7 @@ def _persist_events(scheme: Scheme, summaries: Sequence[EventSummary]) -> dict[i
         fields = _event_fields(summary)
         found = existing.get(engine_id)
         if found is None:
-            to_create.append(Event(scheme=scheme, engine_event_id=engine_id, **fields))
+            to_create.append(Event(organisation_id=org_id, engine_event_id=engine_id, **fields))
         else:
             for name, value in fields.items():
                 setattr(found, name, value)
@@ -520,7 +551,7 @@ def _index(items: Sequence[Any], source: Source | None = None) -> None:
     _insert_rows(table, [id_column, "body"], ["bigint", "text"], rows)
 
 
-# --- ingestion: store, then let each scheme's engine catch up ----------------------------------
+# --- ingestion: store, then let the organisation's engine catch up ------------------------------
 
 
 @dataclass(frozen=True)
@@ -531,19 +562,21 @@ class StoreResult:
     skipped: int  # already stored (same source and external id), or repeated within the batch
     errors: tuple[RecordError, ...] = ()
     item_ids: tuple[int, ...] = field(default=(), repr=False)
-    scheme_ids: tuple[int, ...] = ()  # the schemes whose engines now have these items pending
+    scheme_ids: tuple[int, ...] = ()  # the active schemes following the source (they will match the items)
+    organisation_id: int | None = None  # whose engine now has these items pending
 
 
 @dataclass(frozen=True)
 class CatchUpResult:
-    """What :func:`pipeline_catch_up` did for one scheme."""
+    """What :func:`pipeline_catch_up` did for one organisation's engine."""
 
-    scheme_id: int
+    scheme_id: int | None = None  # the scheme the caller asked for, if any
     items: int = 0
     batches: int = 0
     event_ids: tuple[int, ...] = field(default=(), repr=False)
     item_ids: tuple[int, ...] = field(default=(), repr=False)
-    busy: bool = False  # another process holds this scheme's engine (it will take the items)
+    busy: bool = False  # another process holds this organisation's engine (it will take the items)
+    organisation_id: int | None = None
 
 
 def _validated(records: Iterable[Mapping[str, Any]], now: datetime) -> tuple[list[_Record], list[RecordError], int]:
@@ -579,12 +612,12 @@ def _store(
     actor: Any,
     now: datetime,
 ) -> StoreResult:
-    """Insert new items and one pending placement per scheme; call inside a transaction."""
+    """Insert new items, pending for the organisation's engine; call inside a transaction."""
     stored: set[str] = set()
     for part in _chunks([r.external_id for r in records]):
         stored.update(Item.objects.filter(source=source, external_id__in=part).values_list("external_id", flat=True))
     new = [r for r in records if r.external_id not in stored]
-    new.sort(key=lambda r: r.published_at)  # pk order is the order each engine reads them in
+    new.sort(key=lambda r: r.published_at)  # pk order is the order the engine reads them in
     items = _insert_items(
         [
             _NewItem(
@@ -607,17 +640,6 @@ def _store(
     )
     skipped += len(records) - len(items)
     if items:
-        if scheme_ids:
-            _insert_rows(
-                ItemEvent._meta.db_table,
-                ["scheme_id", "item_id", "duplicate_kind", "pending"],
-                ["bigint", "bigint", "text", "boolean"],
-                [(sid, item.pk, "", True) for sid in scheme_ids for item in items],
-            )
-        else:
-            # Followed by no scheme: no engine will analyse these, so index and count them now.
-            _index(items, source)
-            _count_daily(items)
         Source.objects.filter(pk=source.pk).update(item_count=F("item_count") + len(items), last_success_at=now)
     if items or errors:
         audit_record(
@@ -632,19 +654,20 @@ def _store(
         errors=tuple(errors),
         item_ids=tuple(item.pk for item in items),
         scheme_ids=tuple(scheme_ids) if items else (),
+        organisation_id=organisation_id(source.unit),
     )
 
 
 def store_items(
     *, source: Source, records: Iterable[Mapping[str, Any]], schemes: Sequence[Scheme] = (), actor: Any = None
 ) -> StoreResult:
-    """Store new items of ``source`` without running any engine: the fast path for bulk imports.
+    """Store new items of ``source`` without running the engine: the fast path for bulk imports.
 
-    Each new item gets a *pending* placement for every active scheme following ``source`` (and
-    for ``schemes``), in the same transaction; :func:`pipeline_catch_up` (called by the caller,
-    by a worker, or by the periodic job ``monitoring.catch_up``) later runs each scheme's engine
-    over them in order. Idempotent like :func:`ingest_items`: a stored (source, external id) is
-    skipped. Takes the same records as :func:`ingest_items`.
+    Each new item is *pending* for the organisation's engine; :func:`pipeline_catch_up` (called by
+    the caller, by a worker, or by the periodic job ``monitoring.catch_up``) later places them in
+    order and matches them against the organisation's schemes. Idempotent like
+    :func:`ingest_items`: a stored (source, external id) is skipped. ``schemes`` is accepted for
+    callers written before decision 0061 and only reported back.
     """
     if source.unit_id is None:
         raise ValueError("the source has no unit")
@@ -656,125 +679,130 @@ def store_items(
 
 _ITEM_FIELDS = (
     "pk", "source_id", "external_id", "text", "title", "lang", "published_at", "engagement", "region",
-    "parent", "scheme_id", "sentiment_label", "source__mainstream",
+    "parent", "source__mainstream",
 )  # fmt: skip
 
 
-def _catch_up_batch(scheme: Scheme, limit: int, *, wait: bool) -> CatchUpResult | None:
-    """Run ``scheme``'s engine over up to ``limit`` of its pending items, persist, in ONE transaction.
+def _core_item(r: Mapping[str, Any]) -> CoreItem:
+    return CoreItem(
+        id=_key(r["source_id"], r["external_id"]),
+        text=r["text"],
+        time=r["published_at"].timestamp(),
+        source=str(r["source_id"]),
+        lang=r["lang"] or None,
+        title=r["title"],
+        engagement=r["engagement"],
+        mainstream=r["source__mainstream"],
+        parent=_key(r["source_id"], r["parent"]) if r["parent"] else None,
+    )
+
+
+def _follow_merges(merges: Mapping[int, int]) -> None:
+    """Items of events the engine merged away now belong to the survivor (``merged → survivor`` pks)."""
+    for merged, survivor in merges.items():
+        Item.objects.filter(event_id=merged).update(event_id=survivor)
+        Event.objects.filter(pk=merged).update(merged_into_id=survivor)
+        # An event merged into this one earlier now points at the survivor too (no chains).
+        Event.objects.filter(merged_into_id=merged).update(merged_into_id=survivor)
+
+
+def _catch_up_batch(org_id: int, limit: int, *, wait: bool) -> CatchUpResult | None:
+    """Run the organisation's engine over up to ``limit`` of its pending items, persist, in ONE transaction.
 
     ``None`` when the engine is busy (``wait=False`` and another process holds it). Call inside
     ``transaction.atomic()``.
     """
-    # Lock the scheme's engine state first: batches of one scheme run one at a time (PostgreSQL
-    # row lock; SQLite's IMMEDIATE transaction already holds the write lock).
+    # Lock the organisation's engine state first: its batches run one at a time (PostgreSQL row
+    # lock; SQLite's IMMEDIATE transaction already holds the write lock).
     locking = PipelineState.objects.select_for_update(
         skip_locked=not wait and connection.features.has_select_for_update_skip_locked
     )
-    state = locking.filter(scheme=scheme).first()
+    state = locking.filter(organisation_id=org_id).first()
     if state is None:
-        if not wait and PipelineState.objects.filter(scheme=scheme).exists():
+        if not wait and PipelineState.objects.filter(organisation_id=org_id).exists():
             return None
-        state, _ = locking.get_or_create(scheme=scheme)
+        state, _ = locking.get_or_create(organisation_id=org_id)
+    source_ids = organisation_source_ids(org_id)
     pending = list(
-        ItemEvent.objects.filter(scheme=scheme, pending=True).order_by("item_id").values_list("pk", "item_id")[:limit]
+        Item.objects.filter(pending=True, source_id__in=source_ids).order_by("pk").values_list("pk", flat=True)[:limit]
     )
     if not pending:
-        return CatchUpResult(scheme_id=scheme.pk)
+        return CatchUpResult(organisation_id=org_id)
     rows: dict[int, dict[str, Any]] = {}
-    for part in _chunks([item_id for _, item_id in pending]):
+    for part in _chunks(pending):
         for row in Item.objects.filter(pk__in=part).values(*_ITEM_FIELDS):
             rows[row["pk"]] = row
-    placement_of = {item_id: pk for pk, item_id in pending}
     ordered = sorted(rows.values(), key=lambda r: (r["published_at"], r["pk"]))  # the engine wants a stream
     from qingting.web.sentiment.selectors import engine_analyzer
 
-    engine = pipeline_cache.get(state)
-    engine.analyzer = engine_analyzer(scheme.unit_id)  # the organisation's active sentiment model
-    result = engine.partial_fit(
-        [
-            CoreItem(
-                id=_key(r["source_id"], r["external_id"]),
-                text=r["text"],
-                time=r["published_at"].timestamp(),
-                source=str(r["source_id"]),
-                lang=r["lang"] or None,
-                title=r["title"],
-                engagement=r["engagement"],
-                mainstream=r["source__mainstream"],
-                parent=_key(r["source_id"], r["parent"]) if r["parent"] else None,
-            )
-            for r in ordered
-        ]
-    )
+    engine, warm = pipeline_cache.get(state)
+    engine.analyzer = engine_analyzer(org_id)  # the organisation's active sentiment model
+    result = engine.partial_fit([_core_item(r) for r in ordered])
     assignments: tuple[Assignment, ...] = result.assignments
     if len(assignments) != len(ordered):
         raise RuntimeError(f"the engine returned {len(assignments)} assignments for {len(ordered)} items")
-    events = _persist_events(scheme, result.events)
-    missing = {a.event_id for a in assignments if a.event_id is not None and a.event_id not in events}
+    events = _persist_events(org_id, result.events)
+    wanted = {a.event_id for a in assignments if a.event_id is not None}
+    wanted |= {s.merged_into for s in result.events if s.merged_into is not None}
+    missing = wanted - set(events)
     if missing:
-        for event in Event.objects.filter(scheme=scheme, engine_event_id__in=list(missing)):
+        for event in Event.objects.filter(organisation_id=org_id, engine_event_id__in=list(missing)):
             events[event.engine_event_id] = event
 
     known = {_key(r["source_id"], r["external_id"]): r["pk"] for r in ordered}
     dup_keys = {a.duplicate_of for a in assignments if a.duplicate_of}
     rep_keys = {s.representative_id for s in result.events if s.representative_id}
     pks = _resolve_keys(dup_keys | rep_keys, known)
-    placements: list[tuple[Any, ...]] = []
-    first: list[_NewItem] = []  # items no engine had analysed: they get sentiment, index and counts
+    placed: list[_NewItem] = []
     for r, a in zip(ordered, assignments, strict=True):
         placed_in = events.get(a.event_id) if a.event_id is not None else None
         dup = pks.get(a.duplicate_of) if a.duplicate_of else None
         if dup == r["pk"]:
             dup = None
-        kind = str(a.duplicate_kind) if a.duplicate_kind else ""
-        placements.append((placed_in.pk if placed_in else None, dup, kind, False, placement_of[r["pk"]]))
-        if r["scheme_id"] is None:
-            first.append(
-                _NewItem(
-                    pk=r["pk"],
-                    source_id=r["source_id"],
-                    external_id=r["external_id"],
-                    url="",
-                    title=r["title"],
-                    text=r["text"],
-                    lang=(a.lang or r["lang"])[:16],
-                    published_at=r["published_at"],
-                    collected_at=r["published_at"],
-                    author_pseudonym="",
-                    engagement=r["engagement"],
-                    region=r["region"],
-                    parent=r["parent"],
-                    scheme_id=scheme.pk,
-                    event_id=placed_in.pk if placed_in else None,
-                    duplicate_of_id=dup,
-                    duplicate_kind=kind,
-                    sentiment=float(a.sentiment),
-                    sentiment_label=str(a.sentiment_label),
-                )
+        placed.append(
+            _NewItem(
+                pk=r["pk"],
+                source_id=r["source_id"],
+                external_id=r["external_id"],
+                url="",
+                title=r["title"],
+                text=r["text"],
+                lang=(a.lang or r["lang"])[:16],
+                published_at=r["published_at"],
+                collected_at=r["published_at"],
+                author_pseudonym="",
+                engagement=r["engagement"],
+                region=r["region"],
+                parent=r["parent"],
+                pending=False,
+                # An event merged away (by the engine earlier, or by an analyst) takes no items:
+                # they go to the event it was merged into.
+                event_id=(placed_in.merged_into_id or placed_in.pk) if placed_in else None,
+                duplicate_of_id=dup,
+                duplicate_kind=str(a.duplicate_kind) if a.duplicate_kind else "",
+                sentiment=float(a.sentiment),
+                sentiment_label=str(a.sentiment_label),
             )
-    _update_rows(
-        ItemEvent._meta.db_table,
-        ["event_id", "duplicate_of_id", "duplicate_kind", "pending"],
-        ["bigint", "bigint", "text", "boolean"],
-        placements,
+        )
+    claimed = _update_rows(
+        Item._meta.db_table,
+        ["event_id", "duplicate_of_id", "duplicate_kind", "sentiment", "sentiment_label", "lang", "pending"],
+        ["bigint", "bigint", "text", "double precision", "text", "text", "boolean"],
+        [
+            (i.event_id, i.duplicate_of_id, i.duplicate_kind, i.sentiment, i.sentiment_label, i.lang, False, i.pk)
+            for i in placed
+        ],
+        where="pending",
     )
-    if first:
-        # Claim the first analysis: another scheme's engine, in another worker, may be placing the
-        # same items right now; only the rows this UPDATE changed are indexed and counted here.
-        claimed = _update_rows(
-            Item._meta.db_table,
-            ["scheme_id", "event_id", "duplicate_of_id", "duplicate_kind", "sentiment", "sentiment_label", "lang"],
-            ["bigint", "bigint", "bigint", "text", "double precision", "text", "text"],
-            [
-                (i.scheme_id, i.event_id, i.duplicate_of_id, i.duplicate_kind, i.sentiment, i.sentiment_label,
-                 i.lang, i.pk)
-                for i in first
-            ],
-            where="scheme_id IS NULL",
-        )  # fmt: skip
-        if claimed is not None:
-            first = [i for i in first if i.pk in claimed]
+    if claimed is not None:
+        placed = [i for i in placed if i.pk in claimed]
+    merges = {
+        events[s.event_id].pk: events[s.merged_into].pk
+        for s in result.events
+        if s.merged_into is not None and s.event_id in events and s.merged_into in events
+    }
+    if merges:
+        _follow_merges(merges)
     reps = []
     for summary in result.events:
         rep_event = events.get(summary.event_id)
@@ -784,31 +812,54 @@ def _catch_up_batch(scheme: Scheme, limit: int, *, wait: bool) -> CatchUpResult 
             reps.append(rep_event)
     if reps:
         _fast_update(reps, ["representative"])
-    if first:
-        _index(first)
-        _count_daily(first)
+    _index(placed)
+    _count_daily(placed)
+    membership.match_items(org_id, [r for r in ordered if r["pk"] in {i.pk for i in placed}])
+    touched = tuple(
+        dict.fromkeys(
+            [events[s.event_id].pk for s in result.events if s.event_id in events]
+            + [i.event_id for i in placed if i.event_id is not None]
+        )
+    )
+    scheme_events = membership.scheme_events_refresh(touched)
 
-    state.snapshot = engine.snapshot()
+    # A checkpoint every CHECKPOINT_ITEMS items or CHECKPOINT_SECONDS; the batches in between are
+    # listed for replay, in the order the engine saw them, in this same transaction.
+    now = timezone.now()
+    replay = [*(state.replay or []), [r["pk"] for r in ordered]]
+    due = state.checkpoint_at is None or (now - state.checkpoint_at).total_seconds() >= CHECKPOINT_SECONDS
+    # A cold engine (another process had it, or a restart) paid for a restore: checkpoint now, so
+    # processes taking turns never replay more than one batch.
+    if due or not warm or sum(len(b) for b in replay) >= CHECKPOINT_ITEMS:
+        state.snapshot = engine.snapshot()
+        state.checkpoint_at = now
+        state.replay = []
+    else:
+        state.replay = replay
     state.version += 1
     state.last_item_id = max(state.last_item_id, max(rows))
     state.items_ingested += len(ordered)
     state.save()
     # Hand the engine to the next batch only once this transaction has really committed.
     transaction.on_commit(lambda: pipeline_cache.put(state, engine))
-    touched = tuple(events[s.event_id].pk for s in result.events if s.event_id in events)
     item_ids = tuple(r["pk"] for r in ordered)
-    now = timezone.now()
     transaction.on_commit(
         lambda: batch_ingested.send_robust(
-            sender=Scheme, scheme_id=scheme.pk, event_ids=list(touched), item_ids=list(item_ids), now=now
+            sender=Scheme,
+            organisation_id=org_id,
+            event_ids=list(touched),
+            item_ids=list(item_ids),
+            scheme_events=scheme_events,
+            now=now,
         )
     )
-    return CatchUpResult(scheme_id=scheme.pk, items=len(ordered), batches=1, event_ids=touched, item_ids=item_ids)
+    return CatchUpResult(organisation_id=org_id, items=len(ordered), batches=1, event_ids=touched, item_ids=item_ids)
 
 
 def _merge(total: CatchUpResult, step: CatchUpResult) -> CatchUpResult:
     return CatchUpResult(
         scheme_id=total.scheme_id,
+        organisation_id=total.organisation_id,
         items=total.items + step.items,
         batches=total.batches + step.batches,
         event_ids=tuple(dict.fromkeys(total.event_ids + step.event_ids)),
@@ -816,23 +867,39 @@ def _merge(total: CatchUpResult, step: CatchUpResult) -> CatchUpResult:
     )
 
 
-def pipeline_catch_up(
-    *, scheme: Scheme, batch: int = 1000, max_items: int | None = None, wait: bool = True
-) -> CatchUpResult:
-    """Run ``scheme``'s engine over its pending items in order, ``batch`` items per transaction.
+def _pending_in(org_id: int) -> bool:
+    return Item.objects.filter(pending=True, source_id__in=organisation_source_ids(org_id)).exists()
 
-    Each batch persists events, placements, first-seen sentiment, the search index, the daily
-    counts and the engine snapshot in ONE transaction, so a crash loses nothing and a restart
-    continues from the next pending item. ``wait=False`` returns at once (``busy``) when another
-    process is running this scheme's engine; that process takes the items (it looks again
-    after releasing the engine, so nothing is stranded).
+
+def pipeline_catch_up(
+    *,
+    scheme: Scheme | None = None,
+    organisation: Unit | int | None = None,
+    batch: int = 1000,
+    max_items: int | None = None,
+    wait: bool = True,
+) -> CatchUpResult:
+    """Run the organisation's engine (of ``organisation``, or of ``scheme``'s unit) over its
+    pending items in order, ``batch`` items per transaction.
+
+    Each batch persists events, placements, sentiment, the search index, the daily counts, the
+    schemes' memberships and the engine's state in ONE transaction, so a crash loses nothing and
+    a restart continues from the next pending item. ``wait=False`` returns at once (``busy``) when
+    another process is running this engine; that process takes the items (it looks again after
+    releasing the engine, so nothing is stranded).
     """
-    total = CatchUpResult(scheme_id=scheme.pk)
+    if organisation is None:
+        if scheme is None:
+            raise ValueError("pipeline_catch_up needs a scheme or an organisation")
+        org_id = organisation_id(scheme.unit)
+    else:
+        org_id = organisation if isinstance(organisation, int) else organisation_id(organisation)
+    total = CatchUpResult(scheme_id=scheme.pk if scheme is not None else None, organisation_id=org_id)
     while max_items is None or total.items < max_items:
         limit = batch if max_items is None else min(batch, max_items - total.items)
         try:
             with transaction.atomic():
-                step = _catch_up_batch(scheme, limit, wait=wait)
+                step = _catch_up_batch(org_id, limit, wait=wait)
         except BaseException:
             pipeline_cache.clear()  # the engine may have seen items the database did not keep
             raise
@@ -840,24 +907,26 @@ def pipeline_catch_up(
             return CatchUpResult(**{**total.__dict__, "busy": True})
         total = _merge(total, step)
         # Released the engine with nothing left; a batch stored while we held it is seen now.
-        if step.items == 0 and not ItemEvent.objects.filter(scheme=scheme, pending=True).exists():
+        if step.items == 0 and not _pending_in(org_id):
             break
     return total
 
 
+def _organisations_pending() -> list[int]:
+    source_ids = set(Item.objects.filter(pending=True).values_list("source_id", flat=True).distinct())
+    paths = Source.objects.filter(pk__in=list(source_ids)).values_list("unit__path", flat=True)
+    return sorted({int(p.strip("/").split("/")[0]) for p in paths if p.strip("/")})
+
+
 def pipeline_catch_up_all(now: datetime | None = None) -> int:
-    """Catch up every scheme with pending items (the periodic job ``monitoring.catch_up``); returns items."""
-    done = 0
-    scheme_ids = ItemEvent.objects.filter(pending=True).values_list("scheme_id", flat=True).distinct()
-    for scheme in Scheme.objects.filter(pk__in=list(scheme_ids)):
-        done += pipeline_catch_up(scheme=scheme, wait=False).items
-    return done
+    """Catch up every organisation with pending items (the periodic job ``monitoring.catch_up``); returns items."""
+    return sum(pipeline_catch_up(organisation=org_id, wait=False).items for org_id in _organisations_pending())
 
 
 def pending_count(scheme: Scheme | None = None) -> int:
-    """Items stored but not yet seen by the engine (of ``scheme``, or of all schemes)."""
-    qs = ItemEvent.objects.filter(pending=True)
-    return (qs.filter(scheme=scheme) if scheme is not None else qs).count()
+    """Items stored but not yet placed by the engine (of ``scheme``'s sources, or of all)."""
+    qs = Item.objects.filter(pending=True)
+    return (qs.filter(source__in=scheme.sources.all()) if scheme is not None else qs).count()
 
 
 @dataclass(frozen=True)
@@ -872,9 +941,9 @@ class IngestResult:
 
 
 def ingest_items(
-    *, scheme: Scheme, source: Source, records: Iterable[Mapping[str, Any]], actor: Any = None
+    *, scheme: Scheme | None = None, source: Source, records: Iterable[Mapping[str, Any]], actor: Any = None
 ) -> IngestResult:
-    """Store new items of ``source``, run ``scheme``'s engine on them, persist everything.
+    """Store new items of ``source``, run the organisation's engine on them, persist everything.
 
     ``records`` are mappings with ``external_id`` (or ``id``), ``text``, and optionally
     ``title``, ``url``, ``published_at`` (or ``time``: datetime, ISO 8601 or unix seconds),
@@ -882,19 +951,20 @@ def ingest_items(
     ``parent`` (the external id of the item this one reposts). Records already stored, or repeated
     within the batch, are skipped; invalid ones are reported in ``errors`` and not stored.
 
-    The items and ``scheme``'s placements are written in ONE transaction; every other active
-    scheme following ``source`` then catches up in its own transactions (its placements were
-    queued with the items, so a crash in between only delays them). For bulk imports,
-    :func:`store_items` and a later :func:`pipeline_catch_up` are faster.
+    The items and their placements by the organisation's engine (and every scheme's matches)
+    are written in ONE transaction. ``scheme`` is accepted for callers written before decision
+    0061 (it no longer selects an engine). For bulk imports, :func:`store_items` and a later
+    :func:`pipeline_catch_up` are faster.
 
-    >>> ingest_items(scheme=s, source=src, records=[{"id": "1", "text": "柳湾镇停水了"}])  # doctest: +SKIP
+    >>> ingest_items(source=src, records=[{"id": "1", "text": "柳湾镇停水了"}])  # doctest: +SKIP
     IngestResult(created=1, skipped=0, errors=(), events_touched=1)
     """
     if source.unit_id is None:
         raise ValueError("the source has no unit")
     now = timezone.now()
     records_ok, errors, skipped = _validated(records, now)
-    scheme_ids = _following(source, [scheme])
+    scheme_ids = _following(source, [scheme] if scheme is not None else [])
+    org_id = organisation_id(source.unit)
     touched: tuple[int, ...] = ()
     try:
         with transaction.atomic():
@@ -902,7 +972,7 @@ def ingest_items(
             if stored.created:
                 # Normally nothing else is pending, so this is one batch; a backlog is taken too.
                 limit = max(1000, stored.created)
-                while (step := _catch_up_batch(scheme, limit, wait=True)) is not None:
+                while (step := _catch_up_batch(org_id, limit, wait=True)) is not None:
                     touched += step.event_ids
                     if step.items < limit:
                         break
@@ -910,8 +980,6 @@ def ingest_items(
         # The engine may have seen items the database did not keep: never reuse it.
         pipeline_cache.clear()
         raise
-    for other in Scheme.objects.filter(pk__in=[sid for sid in stored.scheme_ids if sid != scheme.pk]):
-        pipeline_catch_up(scheme=other, wait=False)
     return IngestResult(
         created=stored.created,
         skipped=stored.skipped,
@@ -921,10 +989,12 @@ def ingest_items(
     )
 
 
-def ingest_items_by_ids(*, scheme_id: int, source_id: int, records: Iterable[Mapping[str, Any]]) -> IngestResult:
+def ingest_items_by_ids(
+    *, source_id: int, records: Iterable[Mapping[str, Any]], scheme_id: int | None = None
+) -> IngestResult:
     """:func:`ingest_items` for a task queue: takes ids, loads the rows itself."""
-    scheme = Scheme.objects.get(pk=scheme_id)
-    source = Source.objects.get(pk=source_id)
+    scheme = Scheme.objects.filter(pk=scheme_id).first() if scheme_id else None
+    source = Source.objects.select_related("unit").get(pk=source_id)
     return ingest_items(scheme=scheme, source=source, records=records)
 
 
@@ -975,6 +1045,8 @@ def scheme_update(*, actor: Any, scheme: Scheme, name: str | None = None, expres
     if expression is not None:
         scheme.expression = expression.strip()
     scheme.save(update_fields=["name", "expression"])
+    if old["expression"] != scheme.expression:
+        membership.scheme_backfill_queue(scheme)  # applied to stored items in the background
     audit_record(
         actor=actor,
         action="scheme.update",
@@ -983,3 +1055,100 @@ def scheme_update(*, actor: Any, scheme: Scheme, name: str | None = None, expres
         new={"name": scheme.name, "expression": scheme.expression},
     )
     return scheme
+
+
+# --- an analyst's corrections: merge and split events (decision 0061) ------------------------------
+
+EVENT_EDIT_ROLES = {"admin", "analyst"}
+
+
+def _organisation_unit(event: Event) -> Unit:
+    return Unit.objects.get(pk=event.organisation_id)
+
+
+def _require_event_editor(actor: Any, event: Event) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from qingting.web.accounts.selectors import has_role
+
+    if not has_role(actor, _organisation_unit(event), EVENT_EDIT_ROLES):
+        raise PermissionDenied("merging or splitting events needs the analyst role for the whole organisation")
+
+
+def _recount(event: Event) -> None:
+    """An event's figures from its items, after an analyst moved items in or out."""
+    from django.db.models import Count, Max, Min, Q, Sum
+
+    f = Item.objects.filter(event=event).aggregate(
+        n=Count("id"),
+        dups=Count("id", filter=Q(duplicate_of__isnull=False)),
+        sources=Count("source", distinct=True),
+        neg=Count("id", filter=Q(sentiment_label="negative")),
+        first=Min("published_at"),
+        last=Max("published_at"),
+        engagement=Sum("engagement"),
+    )
+    n = f["n"] or 0
+    event.item_count, event.duplicate_count, event.source_count = n, f["dups"] or 0, f["sources"] or 0
+    event.negative_share = (f["neg"] or 0) / n if n else 0.0
+    event.engagement = f["engagement"] or 0
+    if f["first"] is not None:
+        event.first_seen, event.last_seen = f["first"], f["last"]
+    event.buckets = []  # the engine's buckets no longer describe it; the page counts per day
+    event.save()
+
+
+@transaction.atomic
+def event_merge(*, actor: Any, event: Event, into: Event) -> Event:
+    """Merge ``event`` into ``into`` (an analyst found they are one story): its items move, its
+    address redirects, the schemes' counts follow. Reversible with :func:`event_split` (the
+    audit entry lists the items moved)."""
+    if event.pk == into.pk or event.organisation_id != into.organisation_id:
+        raise ValueError("an event can only be merged into another event of the same organisation")
+    if into.merged_into_id is not None:
+        raise ValueError("that event has itself been merged into another")
+    _require_event_editor(actor, event)
+    moved = list(Item.objects.filter(event=event).values_list("pk", flat=True))
+    _follow_merges({event.pk: into.pk})
+    _recount(into)
+    Event.objects.filter(pk=event.pk).update(item_count=0, retired=True)
+    membership.scheme_events_refresh([event.pk, into.pk])
+    audit_record(actor=actor, action="event.merge", obj=event, old={"items": moved}, new={"merged_into": into.pk})
+    into.refresh_from_db()
+    return into
+
+
+@transaction.atomic
+def event_split(*, actor: Any, event: Event, item_ids: Sequence[int], title: str = "") -> Event:
+    """Move ``item_ids`` of ``event`` into a new event (an analyst found a second story in it)."""
+    _require_event_editor(actor, event)
+    items = list(Item.objects.filter(event=event, pk__in=list(item_ids)).order_by("published_at", "pk"))
+    if not items:
+        raise ValueError("choose items of this event to split off")
+    if len(items) == Item.objects.filter(event=event).count():
+        raise ValueError("leave at least one item in the event")
+    first = items[0]
+    new = Event.objects.create(
+        organisation_id=event.organisation_id,
+        engine_event_id=-(2**62) - first.pk,  # replaced by -pk below; negative ids are never the engine's
+        title=(title.strip() or first.title or first.text)[:300],
+        keywords=list(event.keywords or []),
+        first_seen=first.published_at,
+        last_seen=items[-1].published_at,
+        representative=first,
+    )
+    Event.objects.filter(pk=new.pk).update(engine_event_id=-new.pk)
+    Item.objects.filter(pk__in=[i.pk for i in items]).update(event=new)
+    # A copy points at its original: copies follow their original into the new event.
+    Item.objects.filter(event=event, duplicate_of__in=[i.pk for i in items]).update(event=new)
+    new.refresh_from_db()
+    _recount(new)
+    _recount(event)
+    membership.scheme_events_refresh([event.pk, new.pk])
+    audit_record(
+        actor=actor,
+        action="event.split",
+        obj=event,
+        new={"event": new.pk, "items": list(Item.objects.filter(event=new).values_list("pk", flat=True))},
+    )
+    return new

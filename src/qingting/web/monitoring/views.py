@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from qingting.web.monitoring import search as search_lib
-from qingting.web.monitoring import selectors
+from qingting.web.monitoring import selectors, services
 from qingting.web.monitoring.forms import EventFilterForm, SearchForm
 from qingting.web.monitoring.models import SentimentChoice, SourceKind
 
@@ -51,6 +55,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def event_board(request: HttpRequest) -> HttpResponse:
     form = EventFilterForm(request.GET or None, user=request.user)
     page = _page(request, selectors.event_board(request.user, form.filters()))
+    selectors.attach_scheme_names(request.user, page.object_list)
     context = {"nav": "events", "form": form, "page": page, "query": _query_without_page(request)}
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "monitoring/_event_rows.html", context)
@@ -60,11 +65,17 @@ def event_board(request: HttpRequest) -> HttpResponse:
 @login_required
 def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     event = selectors.event_get(request.user, pk)
+    live = selectors.live_event(event)
+    if live.pk != event.pk:  # merged into another event: its address leads there
+        return redirect("monitoring:event", pk=live.pk)
+    selectors.attach_scheme_names(request.user, [event])
     context = {
         "nav": "events",
         "event": event,
-        "posts": selectors.event_posts(event),
-        "sources": selectors.event_sources(event),
+        "view": selectors.event_view(request.user, event),
+        "can_edit": selectors.can_edit_events(request.user, event),
+        "posts": selectors.event_posts(event, user=request.user),
+        "sources": selectors.event_sources(event, user=request.user),
         "timeline": selectors.event_timeline(event),
     }
     return render(request, "monitoring/event_detail.html", context)
@@ -93,3 +104,33 @@ def source_list(request: HttpRequest) -> HttpResponse:
     from qingting.web.collect.views import source_list as collect_source_list
 
     return collect_source_list(request)
+
+
+@login_required
+@require_POST
+def event_merge(request: HttpRequest, pk: int) -> HttpResponse:
+    """An analyst merges this event into another one (the same story): audited, reversible by a split."""
+    event = selectors.event_get(request.user, pk)
+    try:
+        into = selectors.event_get(request.user, int(request.POST.get("into", "")))
+        survivor = services.event_merge(actor=request.user, event=event, into=into)
+    except (ValueError, PermissionDenied) as exc:
+        messages.error(request, _("The events were not merged: %(reason)s") % {"reason": exc})
+        return redirect("monitoring:event", pk=event.pk)
+    messages.success(request, _("Merged: its items are now in this event."))
+    return redirect("monitoring:event", pk=survivor.pk)
+
+
+@login_required
+@require_POST
+def event_split(request: HttpRequest, pk: int) -> HttpResponse:
+    """An analyst moves the ticked posts (and their copies) into a new event: audited."""
+    event = selectors.event_get(request.user, pk)
+    try:
+        ids = [int(v) for v in request.POST.getlist("item")]
+        new = services.event_split(actor=request.user, event=event, item_ids=ids, title=request.POST.get("title", ""))
+    except (ValueError, PermissionDenied) as exc:
+        messages.error(request, _("The event was not split: %(reason)s") % {"reason": exc})
+        return redirect("monitoring:event", pk=event.pk)
+    messages.success(request, _("Split: the ticked posts now form this event."))
+    return redirect("monitoring:event", pk=new.pk)

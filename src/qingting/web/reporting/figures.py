@@ -32,7 +32,8 @@ from qingting.reports.figures import (
     WorkFigures,
 )
 from qingting.web.accounts.models import Unit
-from qingting.web.monitoring.models import DailyCount, Event, Item, SourceKind
+from qingting.web.monitoring.models import DailyCount, SourceKind
+from qingting.web.monitoring.selectors import events_of_units, items_of_units
 
 log = logging.getLogger(__name__)
 
@@ -285,7 +286,8 @@ def _sentiment_model(unit: Unit) -> str:
 def period_figures(unit: Unit, period_label: str, *, top_events: int = 10) -> PeriodFigures:
     """Figures of a periodic analysis report (舆情分析报告) for ``unit`` and its descendants.
 
-    Items count by their source's unit; events by their scheme's unit.
+    Items count by their source's unit; events are those with an item of the unit's sources or
+    about its places (decision 0061).
     """
     from qingting.web.sentiment.selectors import negative_share as corrected_negative_share
 
@@ -319,12 +321,13 @@ def period_figures(unit: Unit, period_label: str, *, top_events: int = 10) -> Pe
         if n
     )
     events = list(
-        Event.objects.filter(scheme__unit_id__in=ids, first_seen__lt=end, last_seen__gte=start).order_by("-heat", "id")[
-            :top_events
-        ]
+        events_of_units(ids)
+        .filter(first_seen__lt=end, last_seen__gte=start, merged_into__isnull=True)
+        .order_by("-heat", "id")[:top_events]
     )
     in_period = dict(
-        Item.objects.filter(event__in=events, published_at__gte=start, published_at__lt=end)
+        items_of_units(ids)
+        .filter(event__in=events, published_at__gte=start, published_at__lt=end)
         .values_list("event")
         .annotate(n=Count("id"))
         .values_list("event", "n")

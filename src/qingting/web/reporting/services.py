@@ -440,3 +440,30 @@ def schedule_create(
 
 def now_local_date(now: datetime | None = None) -> date:
     return timezone.localtime(now or timezone.now()).date()
+
+
+class PdfUnavailable(Exception):
+    """The PDF cannot be made now (LibreOffice missing or failing); the DOCX is there."""
+
+
+def report_pdf_ensure(report: Any) -> bytes:
+    """The archived report's PDF, made from its stored DOCX the first time it is asked for.
+
+    A report or bulletin issued while LibreOffice was missing gets its PDF later this way, once the
+    converter is installed; until then :class:`PdfUnavailable` says why (the pages offer the DOCX).
+    """
+    if report.pdf:
+        return bytes(report.pdf)
+    from qingting.reports.pdf import LibreOfficeError, convert_docx_to_pdf_fast
+
+    with tempfile.TemporaryDirectory(prefix="qingting-pdf-") as tmp:
+        src, out = Path(tmp) / "r.docx", Path(tmp) / "r.pdf"
+        src.write_bytes(bytes(report.docx))
+        try:
+            convert_docx_to_pdf_fast(src, out)
+        except LibreOfficeError as exc:
+            raise PdfUnavailable(str(exc)) from exc
+        data = out.read_bytes()
+    type(report).objects.filter(pk=report.pk, pdf__isnull=True).update(pdf=data)
+    report.pdf = data
+    return data

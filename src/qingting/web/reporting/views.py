@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -149,7 +150,21 @@ def report_view(request: HttpRequest, pk: int) -> HttpResponse:
 @xframe_options_sameorigin
 def report_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     report = selectors.report_for(request.user, pk)
+    if fmt == "pdf" and not report.pdf:
+        try:
+            services.report_pdf_ensure(report)
+        except services.PdfUnavailable as exc:
+            return pdf_unavailable(
+                request, str(exc), docx_url=reverse("reporting:download", args=[pk, "docx"]),
+                back_url=reverse("reporting:view", args=[pk]), nav="reports",
+            )  # fmt: skip
     return report_file(report, fmt, inline=request.GET.get("inline") == "1")
+
+
+def pdf_unavailable(request: HttpRequest, error: str, *, docx_url: str, back_url: str, nav: str) -> HttpResponse:
+    """A clear page instead of a bare 404 when the PDF cannot be made: why, and the DOCX instead."""
+    context = {"nav": nav, "error": error, "docx_url": docx_url, "back_url": back_url}
+    return render(request, "reporting/pdf_unavailable.html", context, status=503)
 
 
 def report_file(report: Any, fmt: str, *, inline: bool = False) -> HttpResponse:
@@ -159,27 +174,13 @@ def report_file(report: Any, fmt: str, *, inline: bool = False) -> HttpResponse:
     data: bytes | str | None = {"docx": report.docx, "pdf": report.pdf, "html": report.html}[fmt]
     if fmt == "pdf" and data is None:
         # Issued without a PDF (e.g. LibreOffice was missing then): make it now from the stored DOCX.
-        data = _pdf_from_docx(bytes(report.docx))
-        type(report).objects.filter(pk=report.pk, pdf__isnull=True).update(pdf=data)
+        try:
+            data = services.report_pdf_ensure(report)
+        except services.PdfUnavailable as exc:
+            raise Http404(f"PDF unavailable: {exc}") from exc
     if data is None:
         raise Http404("no such file")
     return _file_response(data, fmt, report.title, inline=inline)
-
-
-def _pdf_from_docx(docx: bytes) -> bytes:
-    import tempfile
-    from pathlib import Path
-
-    from qingting.reports.pdf import LibreOfficeError, convert_docx_to_pdf_fast
-
-    with tempfile.TemporaryDirectory(prefix="qingting-dl-") as tmp:
-        src, out = Path(tmp) / "r.docx", Path(tmp) / "r.pdf"
-        src.write_bytes(docx)
-        try:
-            convert_docx_to_pdf_fast(src, out)
-        except LibreOfficeError as exc:
-            raise Http404(f"PDF unavailable: {exc}") from exc
-        return out.read_bytes()
 
 
 # --- templates ------------------------------------------------------------------------------------

@@ -47,7 +47,7 @@ def negative_share(event: Any) -> float:
     n = int(event.item_count or 0)
     if n <= 0:
         return float(event.negative_share)
-    rows = Correction.objects.filter(item__placements__event=event).values_list("engine_label", "label")
+    rows = Correction.objects.filter(item__event=event).values_list("engine_label", "label")
     delta = sum(int(new == "negative") - int(old == "negative") for old, new in rows)
     if not delta:
         return float(event.negative_share)

@@ -8,7 +8,7 @@
   (defaults when a scheme has none).
 - :class:`NotificationChannel`, :class:`Subscription`, :class:`Notification` (the outbox),
   :class:`DeliveryAttempt` (the delivery log), :class:`DutyMember`, :class:`DigestRun`,
-  :class:`WarningSeen`, :class:`EventMatch`.
+  :class:`WarningSeen`.
 
 Tiers are stored as the contract says: 4 = Ⅳ blue, 3 = Ⅲ yellow, 2 = Ⅱ orange, 1 = Ⅰ red (the core's
 ``Tier`` counts the other way; :func:`qingting.web.warnings.policy.to_core_tier` converts).
@@ -78,6 +78,8 @@ class Warning(models.Model):
     raised_at = models.DateTimeField(_("raised"), db_index=True)
     observed_at = models.DateTimeField(_("as of"), null=True, blank=True)  # stream time of the assessment
     held = models.BooleanField(_("held by quiet hours"), default=False)
+    # Raised by applying a new or edited scheme to stored items: history, never announced as new.
+    backfill = models.BooleanField(_("raised by a backfill"), default=False)
     raised_from = models.ForeignKey(
         "self",
         null=True,
@@ -104,11 +106,12 @@ class Warning(models.Model):
         verbose_name_plural = _("warnings")
         ordering = ["-raised_at"]
         constraints = [
-            # One open warning per event and tier (and per failing source).
+            # One open warning per scheme, event and tier (and per failing source): schemes are
+            # views over one organisation's events, each warns on its own (decision 0061).
             models.UniqueConstraint(
-                fields=["event", "tier"],
+                fields=["scheme", "event", "tier"],
                 condition=Q(status__in=["new", "acknowledged"]),
-                name="warning_open_event_tier",
+                name="warning_open_scheme_event_tier",
             ),
             models.UniqueConstraint(
                 fields=["source"],
@@ -357,16 +360,3 @@ class WarningSeen(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "warning"], name="warning_seen_once")]
-
-
-class EventMatch(models.Model):
-    """How many of an event's items match its scheme's expression, per 30-minute bucket.
-
-    Kept incrementally (only new items are matched), reset when the expression changes.
-    """
-
-    event = models.OneToOneField(Event, on_delete=models.CASCADE, related_name="scheme_match")
-    expression = models.TextField()
-    matched = models.PositiveIntegerField(default=0)
-    buckets = models.JSONField(default=dict)  # {"bucket start (unix s)": count}
-    last_item_id = models.BigIntegerField(default=0)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
@@ -38,7 +37,8 @@ from qingting.notify.retry import RetryPolicy, next_delay
 from qingting.web.accounts.models import Unit
 from qingting.web.accounts.selectors import has_role, visible_unit_ids
 from qingting.web.audit.services import audit_record
-from qingting.web.monitoring.models import Event, Item, Scheme, Source
+from qingting.web.monitoring import selectors as monitoring_selectors
+from qingting.web.monitoring.models import Event, Scheme, Source
 from qingting.web.outbound import allow_hosts as outbound_allow_hosts
 from qingting.web.outbound import validate_host, validate_url
 from qingting.web.warnings.models import (
@@ -47,7 +47,6 @@ from qingting.web.warnings.models import (
     DeliveryAttempt,
     DigestRun,
     DutyMember,
-    EventMatch,
     Notification,
     NotificationChannel,
     NotificationKind,
@@ -90,33 +89,17 @@ def _matcher(scheme: Scheme) -> Any:
     return compile_expression(expr)
 
 
-def _update_match(event: Event, matcher: Any, bucket_seconds: float) -> EventMatch:
-    """Bring the event's count of matching items up to date (only items not yet looked at)."""
-    match = EventMatch.objects.filter(event=event).first()
-    if match is None or match.expression != matcher.expression:
-        if match is None:
-            match = EventMatch(event=event)
-        match.expression, match.matched, match.buckets, match.last_item_id = matcher.expression, 0, {}, 0
-    items = (
-        Item.objects.filter(event=event, pk__gt=match.last_item_id)
-        .select_related("source")
-        .only("pk", "title", "text", "region", "published_at", "source__name")
-        .order_by("pk")
-    )
-    buckets: dict[str, int] = dict(match.buckets)
-    for item in items.iterator(chunk_size=2000):
-        text = f"{item.title}\n{item.text}" if item.title else item.text
-        if matcher.matches(text, source=item.source.name, region=item.region):
-            match.matched += 1
-            key = str(int(math.floor(_ts(item.published_at) / bucket_seconds) * bucket_seconds))
-            buckets[key] = buckets.get(key, 0) + 1
-        match.last_item_id = item.pk
-    match.buckets = buckets
-    match.save()
-    return match
+def _update_match(event: Event, matcher: Any, bucket_seconds: float, *, scheme: Scheme) -> Any:
+    """The scheme's figures on the event: how many of its items the scheme matches, per bucket.
+
+    Read from the (scheme, event) membership the monitoring app keeps (decision 0061); ``None``
+    when the scheme matches none of the event's items. ``matcher`` and ``bucket_seconds`` are
+    kept for callers; the membership is counted in the engine's 30-minute buckets.
+    """
+    return monitoring_selectors.scheme_events(scheme.pk).filter(event_id=event.pk).first()
 
 
-def event_summary(event: Event, *, match: EventMatch | None = None) -> EventSummary:
+def event_summary(event: Event, *, match: Any = None) -> EventSummary:
     """The core summary of a stored event (volumes from the matching items when ``match`` is given)."""
     from qingting.web.sentiment.selectors import negative_share as corrected_negative_share
 
@@ -213,11 +196,12 @@ def warnings_evaluate(*, scheme_id: int, event_ids: Sequence[int], now: datetime
         except ValueError as exc:  # a malformed stored expression or rule: say so, do not crash ingestion
             log.warning("scheme %s: warnings not evaluated: %s", scheme.pk, exc)
             return []
-        events = list(Event.objects.filter(scheme=scheme, pk__in=list(event_ids)).order_by("pk"))
+        matched = monitoring_selectors.scheme_events(scheme.pk).filter(event_id__in=list(event_ids))
+        events = list(Event.objects.filter(pk__in=matched.values("event_id"), merged_into__isnull=True).order_by("pk"))
         horizon = now - timedelta(seconds=policy.cooldown_seconds)
         stored = {
             w.pk: w
-            for w in Warning.objects.filter(event__in=events, kind=WarningKind.EVENT).filter(
+            for w in Warning.objects.filter(scheme=scheme, event__in=events, kind=WarningKind.EVENT).filter(
                 Q(status__in=OPEN_STATUSES) | Q(closed_at__gte=horizon)
             )
         }
@@ -226,8 +210,8 @@ def warnings_evaluate(*, scheme_id: int, event_ids: Sequence[int], now: datetime
         duty = _duty(scheme.unit, now)
         raised: list[Warning] = []
         for event in events:
-            match = _update_match(event, matcher, policy.bucket_seconds) if matcher is not None else None
-            if match is not None and match.matched == 0:
+            match = _update_match(event, matcher, policy.bucket_seconds, scheme=scheme)
+            if match is None or match.matched == 0:
                 continue
             summary = event_summary(event, match=match)
             at = min(_ts(now), summary.last_seen)
@@ -250,6 +234,7 @@ def _store_raised(
     now: datetime,
     *,
     announce: bool = True,
+    backfill: bool = False,
 ) -> Warning:
     s = early.signals
     figures: dict[str, Any] = {}
@@ -288,12 +273,19 @@ def _store_raised(
         raised_from=previous,
         assignee=duty[0] if duty else None,
         last_escalated_at=now,
+        backfill=backfill,
     )
     audit_record(
         actor=None,
         action="warning.raise",
         obj=w,
-        new={"tier": tier, "event": event.pk, "reason": w.reason, "raised_from": previous.pk if previous else None},
+        new={
+            "tier": tier,
+            "event": event.pk,
+            "reason": w.reason,
+            "raised_from": previous.pk if previous else None,
+            "backfill": backfill,
+        },
     )
     if announce and not w.held:
         _queue_warning(w, now)
@@ -317,7 +309,8 @@ def warnings_backfill(*, scheme: Scheme, now: datetime | None = None) -> list[Wa
         scheme = Scheme.objects.select_for_update().select_related("unit").get(pk=scheme.pk)
         matcher = _matcher(scheme)
         policy = policy_for(scheme)
-        events = {e.pk: e for e in Event.objects.filter(scheme=scheme)}
+        matched = monitoring_selectors.scheme_events(scheme.pk)
+        events = {e.pk: e for e in Event.objects.filter(pk__in=matched.values("event_id"), merged_into__isnull=True)}
         stored = {w.pk: w for w in Warning.objects.filter(scheme=scheme, kind=WarningKind.EVENT)}
         engine = WarningEngine.restore([_early(w) for w in stored.values()], policy, scheme=f"s{scheme.pk}")
         by_engine_id: dict[str, Warning] = {f"db{pk}": w for pk, w in stored.items()}
@@ -325,8 +318,8 @@ def warnings_backfill(*, scheme: Scheme, now: datetime | None = None) -> list[Wa
         summaries: dict[int, EventSummary] = {}
         steps: list[tuple[float, int]] = []
         for event in events.values():
-            match = _update_match(event, matcher, policy.bucket_seconds) if matcher is not None else None
-            if match is not None and match.matched == 0:
+            match = _update_match(event, matcher, policy.bucket_seconds, scheme=scheme)
+            if match is None or match.matched == 0:
                 continue
             summaries[event.pk] = event_summary(event, match=match)
             steps.extend((t + policy.bucket_seconds, event.pk) for t, _ in summaries[event.pk].buckets)
@@ -340,7 +333,16 @@ def warnings_backfill(*, scheme: Scheme, now: datetime | None = None) -> list[Wa
             for early in engine.evaluate([summary], now=at):
                 previous = by_engine_id.get(early.raised_from) if early.raised_from else None
                 w = _store_raised(
-                    scheme, events[event_id], early, summary, policy, previous, duty, _dt(at), announce=False
+                    scheme,
+                    events[event_id],
+                    early,
+                    summary,
+                    policy,
+                    previous,
+                    duty,
+                    _dt(at),
+                    announce=False,
+                    backfill=True,
                 )
                 by_engine_id[early.id] = w
                 raised.append(w)

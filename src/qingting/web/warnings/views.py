@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 from qingting.web.accounts.models import Unit
 from qingting.web.accounts.selectors import has_role, scope, units_for
 from qingting.web.monitoring.models import Item, Scheme, TrendChoice
+from qingting.web.monitoring.selectors import backfill_days
 from qingting.web.warnings import selectors, services
 from qingting.web.warnings.models import (
     ChannelKind,
@@ -354,6 +355,8 @@ def _rules_from_post(request: HttpRequest) -> list[dict[str, Any]]:
 def scheme_edit(request: HttpRequest, pk: int) -> HttpResponse:
     scheme = _scheme_for(request, pk)
     is_admin = has_role(request.user, scheme.unit, {"admin"})
+    if request.method == "GET" and request.GET.get("part") == "backfill":  # the progress, polled
+        return render(request, "warnings/_backfill.html", {"scheme": scheme, "backfill_days": backfill_days()})
     if request.method == "POST":
         from qingting.web.monitoring.services import scheme_update
 
@@ -407,6 +410,7 @@ def scheme_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "is_admin": is_admin,
         "preview": _preview(scheme, scheme.expression),
         "settings": _settings_view(scheme),
+        "backfill_days": backfill_days(),
     }
     return render(request, "warnings/scheme.html", context)
 

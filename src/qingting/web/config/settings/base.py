@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "qingting.web.releases",
     "qingting.web.ledger",
     "qingting.web.home",
+    "qingting.web.exports",
     "qingting.web.sentiment",
     "django.contrib.admin",
     "django.contrib.auth",

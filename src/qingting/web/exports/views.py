@@ -1,0 +1,87 @@
+"""Downloads of the monitoring lists: search results and an event's items (xlsx or CSV).
+
+Read through ``monitoring.selectors`` with the user's scope, like the pages they come from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from qingting.web.exports.writer import FORMATS, chunked, export_response, form_filters
+
+
+def _format(request: HttpRequest) -> str:
+    fmt = request.GET.get("format", "xlsx")
+    if fmt not in FORMATS:
+        raise Http404("unknown format")
+    return fmt
+
+
+def _item_header() -> list[str]:
+    words = ("Published", "Source", "Title", "Text", "Sentiment", "Engagement", "Region", "Link")
+    return [pgettext("export column", w) for w in words]
+
+
+def _item_rows(items: Any) -> Any:
+    from qingting.web.monitoring.models import SentimentChoice
+
+    labels = dict(SentimentChoice.choices)
+    for item in chunked(items):
+        yield [
+            item.published_at,
+            item.source.name,
+            item.title,
+            item.text,
+            str(labels.get(item.sentiment_label, item.sentiment_label or "")),
+            item.engagement,
+            item.region,
+            item.url,
+        ]
+
+
+@login_required
+def search_export(request: HttpRequest) -> Any:
+    from qingting.web.monitoring import selectors
+    from qingting.web.monitoring.forms import SearchForm
+
+    fmt = _format(request)
+    form = SearchForm(request.GET or None, user=request.user)
+    if not form.is_valid():
+        return HttpResponse(_("The search could not be exported: check the filters."), status=400)
+    items = selectors.item_search(request.user, form.filters())
+    if hasattr(items, "select_related"):
+        items = items.select_related("source")
+    return export_response(
+        fmt,
+        title=_("Search results"),
+        filename=_("search results"),
+        user=request.user,
+        filters=form_filters(form),
+        header=_item_header(),
+        rows=_item_rows(items),
+    )
+
+
+@login_required
+def event_export(request: HttpRequest, pk: int) -> Any:
+    from qingting.web.monitoring import selectors
+
+    fmt = _format(request)
+    event = selectors.event_get(request.user, pk)  # 404 outside the user's scope
+    items = selectors.item_search(request.user, selectors.ItemFilters(event=event.pk))
+    if hasattr(items, "select_related"):
+        items = items.select_related("source")
+    return export_response(
+        fmt,
+        title=_("Items of the event “%(title)s”") % {"title": event.title},
+        filename=_("event %(pk)s items") % {"pk": event.pk},
+        user=request.user,
+        filters=[(_("Event"), event.title)],
+        header=_item_header(),
+        rows=_item_rows(items),
+    )

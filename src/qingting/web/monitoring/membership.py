@@ -1,0 +1,336 @@
+"""Schemes as saved views: which schemes match an item, and an event (decision 0061).
+
+The organisation's engine places an item once (``Item.event``); matching it against a scheme is
+cheap and stored as a :class:`SchemeItem` row. :class:`SchemeEvent` holds, per (scheme, event),
+how many of the event's items the scheme matches, per 30-minute bucket: what the warning rules,
+the board's scheme filter, bulletins and reports read. A scheme created or edited is applied to
+stored items by a backfill (:func:`scheme_backfill_run`, a periodic job in both run modes).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from qingting.web.monitoring.models import BackfillStatus, Item, Scheme, SchemeEvent, SchemeItem, Source
+from qingting.web.monitoring.signals import scheme_backfilled
+
+log = logging.getLogger(__name__)
+
+BUCKET_SECONDS = 1800.0  # the engine's and the warning rules' bucket
+_CHUNK = 500
+BACKFILL_DAYS = 365  # how far back a new or edited scheme is applied (QINGTING_SCHEME_BACKFILL_DAYS)
+
+
+def organisation_id(unit: Any) -> int:
+    """The root unit of ``unit``'s tree: the organisation whose engine places its sources' items."""
+    parts = [p for p in str(unit.path).strip("/").split("/") if p.isdigit()]
+    return int(parts[0]) if parts else int(unit.pk)
+
+
+def organisation_source_ids(org_id: int) -> list[int]:
+    """Every source of the organisation (of any unit under its root)."""
+    return list(Source.objects.filter(unit__path__startswith=f"/{org_id}/").values_list("pk", flat=True))
+
+
+@dataclass(frozen=True)
+class _View:
+    scheme_id: int
+    source_ids: frozenset[int]
+    matcher: Any  # None: every item of its sources
+
+
+def _compile(expression: str) -> Any:
+    expr = (expression or "").strip()
+    if not expr or expr == "*":
+        return None
+    from qingting.core.rules import compile_expression
+
+    return compile_expression(expr)
+
+
+def _views(org_id: int, scheme_ids: Iterable[int] | None = None) -> list[_View]:
+    schemes = Scheme.objects.filter(unit__path__startswith=f"/{org_id}/", is_active=True)
+    if scheme_ids is not None:
+        schemes = schemes.filter(pk__in=list(scheme_ids))
+    sources: dict[int, set[int]] = {}
+    for scheme_id, source_id in Scheme.sources.through.objects.filter(scheme__in=schemes).values_list(
+        "scheme_id", "source_id"
+    ):
+        sources.setdefault(scheme_id, set()).add(source_id)
+    views = []
+    for scheme in schemes.only("pk", "expression"):
+        try:
+            matcher = _compile(scheme.expression)
+        except ValueError as exc:  # a malformed stored expression: say so, never stop ingestion
+            log.warning("scheme %s: not matched: %s", scheme.pk, exc)
+            continue
+        if sources.get(scheme.pk):
+            views.append(_View(scheme.pk, frozenset(sources[scheme.pk]), matcher))
+    return views
+
+
+def _matching(
+    views: Sequence[_View], rows: Iterable[Mapping[str, Any]], names: Mapping[int, str]
+) -> list[tuple[int, int]]:
+    """``(scheme id, item id)`` for every row a view matches; rows have pk, source_id, title, text, region."""
+    from qingting.core.text import fold
+
+    folded_names = {pk: fold(name) for pk, name in names.items()}
+    pairs = []
+    for row in rows:
+        folded = None  # the text is folded once, however many schemes look at it
+        for view in views:
+            if row["source_id"] not in view.source_ids:
+                continue
+            if view.matcher is not None:
+                if folded is None:
+                    folded = fold(f"{row['title']}\n{row['text']}" if row["title"] else row["text"])
+                    region = fold(row["region"]) if row["region"] else ""
+                source = folded_names.get(row["source_id"], "")
+                if not view.matcher.matches_folded(folded, source=source, region=region):
+                    continue
+            pairs.append((view.scheme_id, row["pk"]))
+    return pairs
+
+
+def _insert_pairs(pairs: Sequence[tuple[int, int]]) -> None:
+    if not pairs:
+        return
+    qn = connection.ops.quote_name
+    table = qn(SchemeItem._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {table} (scheme_id, item_id) SELECT * FROM unnest(%s::bigint[], %s::bigint[]) "
+                "ON CONFLICT (scheme_id, item_id) DO NOTHING",
+                [[s for s, _ in pairs], [i for _, i in pairs]],
+            )
+            return
+        for i in range(0, len(pairs), 5000):
+            chunk = pairs[i : i + 5000]
+            cursor.execute(
+                f"INSERT INTO {table} (scheme_id, item_id) VALUES {', '.join(['(%s, %s)'] * len(chunk))} "
+                "ON CONFLICT (scheme_id, item_id) DO NOTHING",
+                [v for pair in chunk for v in pair],
+            )
+
+
+def _source_names(source_ids: Iterable[int]) -> dict[int, str]:
+    return dict(Source.objects.filter(pk__in=list(set(source_ids))).values_list("pk", "name"))
+
+
+def match_items(org_id: int, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Store which of the organisation's schemes match ``rows`` (items just placed); returns rows written.
+
+    Call inside the engine's transaction.
+    """
+    views = _views(org_id)
+    if not views or not rows:
+        return 0
+    pairs = _matching(views, rows, _source_names(r["source_id"] for r in rows))
+    _insert_pairs(pairs)
+    return len(pairs)
+
+
+def _bucket(t: datetime) -> str:
+    return str(int(math.floor(t.timestamp() / BUCKET_SECONDS) * BUCKET_SECONDS))
+
+
+def scheme_events_refresh(event_ids: Iterable[int], *, scheme_ids: Iterable[int] | None = None) -> dict[int, list[int]]:
+    """Recount the (scheme, event) memberships of ``event_ids`` from the items; returns, per scheme,
+    the events it matches (those a warning evaluation should look at).
+
+    A (scheme, event) that no longer has a matching item (its items moved by a merge, or an
+    edited expression) loses its row.
+    """
+    ids = sorted(set(event_ids))
+    only = set(scheme_ids) if scheme_ids is not None else None
+    out: dict[int, list[int]] = {}
+    for i in range(0, len(ids), _CHUNK):
+        part = ids[i : i + _CHUNK]
+        figures: dict[tuple[int, int], list[Any]] = {}  # matched, buckets, first, last
+        rows = SchemeItem.objects.filter(item__event_id__in=part)
+        if only is not None:
+            rows = rows.filter(scheme_id__in=only)
+        for scheme_id, event_id, published in rows.values_list("scheme_id", "item__event_id", "item__published_at"):
+            f = figures.setdefault((scheme_id, event_id), [0, {}, published, published])
+            f[0] += 1
+            key = _bucket(published)
+            f[1][key] = f[1].get(key, 0) + 1
+            f[2], f[3] = min(f[2], published), max(f[3], published)
+        existing = SchemeEvent.objects.filter(event_id__in=part)
+        if only is not None:
+            existing = existing.filter(scheme_id__in=only)
+        rows_by_key = {(r.scheme_id, r.event_id): r for r in existing}
+        gone = [r.pk for key, r in rows_by_key.items() if key not in figures]
+        if gone:
+            SchemeEvent.objects.filter(pk__in=gone).delete()
+        now = timezone.now()
+        create, update = [], []
+        for (scheme_id, event_id), (n, buckets, first, last) in figures.items():
+            row = rows_by_key.get((scheme_id, event_id))
+            if row is None:
+                row = SchemeEvent(scheme_id=scheme_id, event_id=event_id)
+                create.append(row)
+            else:
+                update.append(row)
+            row.matched, row.buckets, row.first_seen, row.last_seen, row.updated_at = n, buckets, first, last, now
+            out.setdefault(scheme_id, []).append(event_id)
+        if create:
+            SchemeEvent.objects.bulk_create(create, batch_size=_CHUNK)
+        if update:
+            SchemeEvent.objects.bulk_update(
+                update, ["matched", "buckets", "first_seen", "last_seen", "updated_at"], batch_size=_CHUNK
+            )
+    return out
+
+
+# --- applying a scheme to stored items ----------------------------------------------------------
+
+
+def backfill_days() -> int:
+    """How many days back a new or edited scheme is applied (setting ``QINGTING_SCHEME_BACKFILL_DAYS``)."""
+    return max(1, int(getattr(settings, "QINGTING_SCHEME_BACKFILL_DAYS", BACKFILL_DAYS)))
+
+
+def scheme_backfill_queue(scheme: Scheme) -> None:
+    """Queue ``scheme`` to be applied to stored items (inside the caller's transaction)."""
+    scheme.backfill_status = BackfillStatus.QUEUED
+    scheme.backfill_done = scheme.backfill_total = scheme.backfill_cursor = 0
+    scheme.backfill_error = ""
+    scheme.backfill_finished_at = None
+    Scheme.objects.filter(pk=scheme.pk).update(
+        backfill_status=BackfillStatus.QUEUED,
+        backfill_done=0,
+        backfill_total=0,
+        backfill_cursor=0,
+        backfill_error="",
+        backfill_finished_at=None,
+    )
+
+
+def _window_items(scheme: Scheme, since: datetime) -> Any:
+    return Item.objects.filter(
+        source_id__in=list(scheme.sources.values_list("pk", flat=True)), pending=False, published_at__gte=since
+    )
+
+
+def scheme_backfill_step(scheme_id: int, *, budget: int = 50_000, now: datetime | None = None) -> bool:
+    """Apply a queued scheme to up to ``budget`` more stored items, in one transaction; ``True``
+    when the scheme is up to date (nothing queued, or this step finished it).
+
+    The first step forgets the scheme's old matches (its expression or sources may have
+    changed); the last recounts its events and sends ``scheme_backfilled`` after commit (the
+    warnings app then assesses them as history: marked as backfill, not announced).
+    """
+    now = now or timezone.now()
+    since = now - timedelta(days=backfill_days())
+    with transaction.atomic():
+        scheme = Scheme.objects.select_for_update().filter(pk=scheme_id).first()
+        if scheme is None or scheme.backfill_status not in (BackfillStatus.QUEUED, BackfillStatus.RUNNING):
+            return True
+        if scheme.backfill_status == BackfillStatus.QUEUED:
+            SchemeItem.objects.filter(scheme_id=scheme.pk).delete()
+            scheme.backfill_status = BackfillStatus.RUNNING
+            scheme.backfill_total = _window_items(scheme, since).count()
+            scheme.backfill_done = scheme.backfill_cursor = 0
+            scheme.backfill_started_at = now
+        views = _views(organisation_id(scheme.unit), [scheme.pk]) if scheme.is_active else []
+        rows = list(
+            _window_items(scheme, since)
+            .filter(pk__gt=scheme.backfill_cursor)
+            .order_by("pk")
+            .values("pk", "source_id", "title", "text", "region")[:budget]
+        )
+        if views and rows:
+            _insert_pairs(_matching(views, rows, _source_names(r["source_id"] for r in rows)))
+        if rows:
+            scheme.backfill_cursor = rows[-1]["pk"]
+            scheme.backfill_done += len(rows)
+        finished = len(rows) < budget
+        if finished:
+            SchemeEvent.objects.filter(scheme_id=scheme.pk).delete()
+            event_ids = set(
+                Item.objects.filter(scheme_matches__scheme_id=scheme.pk, event__isnull=False)
+                .values_list("event_id", flat=True)
+                .distinct()
+            )
+            scheme_events_refresh(event_ids, scheme_ids=[scheme.pk])
+            scheme.backfill_status = BackfillStatus.IDLE
+            scheme.backfill_finished_at = timezone.now()
+            scheme.backfill_total = max(scheme.backfill_total, scheme.backfill_done)
+            pk = scheme.pk
+            transaction.on_commit(lambda: scheme_backfilled.send_robust(sender=Scheme, scheme_id=pk, now=now))
+        scheme.save(
+            update_fields=[
+                "backfill_status",
+                "backfill_total",
+                "backfill_done",
+                "backfill_cursor",
+                "backfill_started_at",
+                "backfill_finished_at",
+            ]
+        )
+    return finished
+
+
+def scheme_backfill(*, scheme: Scheme, budget: int = 50_000, now: datetime | None = None) -> None:
+    """Apply ``scheme`` to stored items now, to the end (tests, the CLI, the benchmark)."""
+    while not scheme_backfill_step(scheme.pk, budget=budget, now=now):
+        pass
+
+
+def scheme_backfill_run(now: datetime | None = None, *, seconds: float = 20.0) -> int:
+    """The periodic job ``monitoring.scheme_backfill``: advance queued backfills for up to
+    ``seconds``; returns how many schemes finished. A failure is recorded on the scheme."""
+    started = time.monotonic()
+    finished = 0
+    for scheme_id in Scheme.objects.filter(
+        backfill_status__in=[BackfillStatus.QUEUED, BackfillStatus.RUNNING]
+    ).values_list("pk", flat=True):
+        try:
+            while True:
+                if scheme_backfill_step(scheme_id, now=now):
+                    finished += 1
+                    break
+                if time.monotonic() - started > seconds:
+                    return finished
+        except Exception as exc:
+            log.exception("scheme %s: backfill failed", scheme_id)
+            Scheme.objects.filter(pk=scheme_id).update(
+                backfill_status=BackfillStatus.FAILED, backfill_error=str(exc)[:500]
+            )
+    return finished
+
+
+def on_sources_changed(sender: Any, instance: Any, action: str, reverse: bool, pk_set: Any, **_: Any) -> None:
+    """A scheme's sources changed (``m2m_changed``): apply it to stored items again."""
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if reverse:  # source.schemes.add(...): ``instance`` is the source, ``pk_set`` the schemes
+        if action != "post_add" or _has_stored(instance.pk):
+            for scheme in Scheme.objects.filter(pk__in=list(pk_set or ())):
+                scheme_backfill_queue(scheme)
+    # A source with nothing stored yet adds nothing to apply the scheme to.
+    elif isinstance(instance, Scheme) and (action != "post_add" or _has_stored(*(pk_set or ()))):
+        scheme_backfill_queue(instance)
+
+
+def _has_stored(*source_ids: int) -> bool:
+    return Item.objects.filter(source_id__in=list(source_ids), pending=False).exists()
+
+
+def scheme_backfill_queue_if_needed(scheme: Scheme) -> None:
+    """Queue a new scheme's backfill when its sources already hold placed items."""
+    if _has_stored(*scheme.sources.values_list("pk", flat=True)):
+        scheme_backfill_queue(scheme)
