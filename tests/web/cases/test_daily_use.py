@@ -138,7 +138,7 @@ def test_each_role_lands_on_its_own_first_page(people: dict[str, Any]) -> None:
     leader = str(_client(people["leader"]).get(reverse("home:index")).content.decode())
     overdue = leader[leader.index('id="overdue-cases"') :]
     assert old.number in overdue and fresh.number not in overdue[: overdue.index("</section>")]
-    assert "本月办结率" in leader and 'id="to-sign-off"' in leader
+    assert "本月办结率" in leader and "期专报待签批" in leader
     analyst = _client(people["east_analyst"]).get(reverse("home:index"))
     assert analyst.status_code == 302 and analyst["Location"] == reverse("monitoring:dashboard")
     assert "工作台" not in str(_client(people["east_analyst"]).get(reverse("monitoring:dashboard")).content.decode())
