@@ -397,11 +397,12 @@ class _PinnedSMTPSSL(smtplib.SMTP_SSL):
 
     def __init__(self, ips: list[str], host: str, port: int, timeout: float, context: ssl.SSLContext) -> None:
         self._ips = ips
+        self._tls_host = host  # smtplib keeps it in the undeclared ``_host``; ours is typed
         super().__init__(host, port, timeout=timeout, context=context)
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         sock = outbound.connect_pinned(self._ips, port, timeout)
-        return self.context.wrap_socket(sock, server_hostname=self._host)
+        return self.context.wrap_socket(sock, server_hostname=self._tls_host)
 
 
 @dataclass(frozen=True, slots=True)

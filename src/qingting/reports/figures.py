@@ -26,6 +26,7 @@ from datetime import date, datetime, timedelta
 
 from qingting.reports.model import (
     Block,
+    Cell,
     ChartKind,
     ChartSeries,
     ChartSpec,
@@ -679,7 +680,7 @@ def _responsibility_section(r: ResponsibilityFigures) -> list[Block]:
             lead="（五）基础台账。",
         )
     )
-    if r.channels is not None and sum(r.channels):
+    if r.channels is not None and sum(r.channels) > 0:
         ok, bad, unknown = r.channels
         out.append(
             Paragraph(
@@ -905,7 +906,7 @@ def build_work_report(figures: WorkFigures, head: Letterhead, template: ReportTe
                 f"其中{best.unit}办结率最高（{percent(best.closed, best.received)}）。"
             )
         )
-        rows = tuple(
+        unit_rows: tuple[tuple[Cell, ...], ...] = tuple(
             (
                 u.unit,
                 u.received,
@@ -917,7 +918,7 @@ def build_work_report(figures: WorkFigures, head: Letterhead, template: ReportTe
             )
             for u in f.units
         )
-        rows += (
+        unit_rows += (
             (
                 "合计",
                 sum(u.received for u in f.units),
@@ -934,7 +935,7 @@ def build_work_report(figures: WorkFigures, head: Letterhead, template: ReportTe
         body.append(
             Table(
                 ("单位", "受理", "办结", "办结率", "按时办结", "按时办结率", "时长中位数（小时）"),
-                rows,
+                unit_rows,
                 caption="各单位网民诉求办理情况",
             )
         )

@@ -9,12 +9,13 @@ user's units); every write through a service (which checks the role).
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -32,12 +33,22 @@ PAGE_SIZE = 25
 SEARCH_CAP = 1000
 
 
-class CappedPaginator(Paginator):
+if TYPE_CHECKING:  # generic only in django-stubs; subscripting it fails at run time
+    _ReleasePaginator = Paginator[Release]
+else:
+    _ReleasePaginator = Paginator
+
+
+class CappedPaginator(_ReleasePaginator):
     """Counts at most :data:`SEARCH_CAP` rows (the pages beyond are not offered)."""
+
+    def __init__(self, object_list: QuerySet[Release], per_page: int) -> None:
+        super().__init__(object_list, per_page)
+        self.rows = object_list
 
     @cached_property
     def count(self) -> int:
-        return int(self.object_list[:SEARCH_CAP].count())
+        return self.rows[:SEARCH_CAP].count()
 
 
 def _error_text(exc: Exception) -> str:

@@ -95,12 +95,13 @@ def report_command(
         actor = User.objects.filter(username=username, is_active=True).first()
         if actor is None:
             raise click.BadParameter(f"no active user {username!r}", param_hint="--as")
+    data: bytes | memoryview | str | None
     try:
         if archive:
             issued = services.report_issue(
                 actor=actor, kind=kind, unit=unit, period_label=label, template=template, with_pdf=chosen == "pdf"
             )
-            data: bytes | str | None = {"docx": issued.docx, "pdf": issued.pdf, "html": issued.html}[chosen]
+            data = {"docx": issued.docx, "pdf": issued.pdf, "html": issued.html}[chosen]
             title = issued.title
         else:
             made = services.report_generate(

@@ -10,8 +10,7 @@ from django.utils import timezone
 
 from qingting.web.monitoring.models import Item
 from qingting.web.reporting import services
-from qingting.web.reporting.figures import period_bounds
-from qingting.web.reporting.jobs import due_period
+from qingting.web.reporting.figures import due_period, period_bounds
 from qingting.web.reporting.models import IssuedReport, ReportTemplate
 
 KIND_NAMES = {"daily": "daily", "weekly": "weekly", "monthly": "monthly"}

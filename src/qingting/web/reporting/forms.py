@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qingting.reports.figures import PERIOD_SECTIONS, WORK_SECTIONS
+from qingting.web.accounts.models import Unit
 from qingting.web.accounts.selectors import units_for
 from qingting.web.reporting.figures import PeriodError, canonical_period
 from qingting.web.reporting.models import GENERATED_KINDS, ReportKind, ReportTemplate
@@ -30,7 +31,7 @@ class GenerateForm(forms.Form):
     period = forms.CharField(
         label=_("Period"), max_length=40, help_text=_("2026-10, 2026-W43, 2026-10-05, 2026-Q4, 2026-H1 or 2026")
     )
-    unit = forms.ModelChoiceField(label=_("Unit"), queryset=None, empty_label=None)
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none(), empty_label=None)
     template = forms.ModelChoiceField(
         label=_("Template"), queryset=ReportTemplate.objects.none(), required=False, empty_label=_("Default")
     )
@@ -40,13 +41,13 @@ class GenerateForm(forms.Form):
         kwargs.setdefault("initial", {"kind": ReportKind.MONTHLY, "period": last_month_label(), "format": "html"})
         super().__init__(*args, **kwargs)
         units = units_for(user)
-        self.fields["unit"].queryset = units
+        cast("forms.ModelChoiceField[Unit]", self.fields["unit"]).queryset = units
         first = units.first()
         if first is not None:
             self.fields["unit"].initial = first.pk
         from qingting.web.reporting.selectors import templates_for_user
 
-        self.fields["template"].queryset = templates_for_user(user)
+        cast("forms.ModelChoiceField[ReportTemplate]", self.fields["template"]).queryset = templates_for_user(user)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -62,7 +63,13 @@ class GenerateForm(forms.Form):
         return data
 
 
-class TemplateForm(forms.ModelForm):
+if TYPE_CHECKING:  # generic only in django-stubs; subscripting it fails at run time
+    _TemplateModelForm = forms.ModelForm[ReportTemplate]
+else:
+    _TemplateModelForm = forms.ModelForm
+
+
+class TemplateForm(_TemplateModelForm):
     """A report template; sections are chosen with checkboxes, in their standard order."""
 
     section_keys = forms.MultipleChoiceField(
@@ -98,7 +105,7 @@ class TemplateForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(k.value, k.label) for k in GENERATED_KINDS]
+        cast(forms.ChoiceField, self.fields["kind"]).choices = [(k.value, k.label) for k in GENERATED_KINDS]
         if self.instance.pk:
             self.fields["section_keys"].initial = list(self.instance.sections or [])
 
@@ -125,7 +132,7 @@ class ScheduleForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Report"), choices=[(k.value, k.label) for k in GENERATED_KINDS if k != ReportKind.WORK]
     )
-    unit = forms.ModelChoiceField(label=_("Unit"), queryset=None, empty_label=None)
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none(), empty_label=None)
     template = forms.ModelChoiceField(
         label=_("Template"), queryset=ReportTemplate.objects.none(), required=False, empty_label=_("Default")
     )
@@ -143,8 +150,8 @@ class ScheduleForm(forms.Form):
         super().__init__(*args, **kwargs)
         from qingting.web.reporting.selectors import templates_for_user
 
-        self.fields["unit"].queryset = units_for(user)
-        self.fields["template"].queryset = templates_for_user(user)
+        cast("forms.ModelChoiceField[Unit]", self.fields["unit"]).queryset = units_for(user)
+        cast("forms.ModelChoiceField[ReportTemplate]", self.fields["template"]).queryset = templates_for_user(user)
 
     def recipient_list(self) -> list[str]:
         raw = self.cleaned_data.get("recipients", "")

@@ -84,14 +84,14 @@ def _deliver(schedule: ReportSchedule, run: ScheduledRun) -> tuple[bool, str]:
     smtp = settings.QINGTING_REPORTS_SMTP
     channel = ReportEmailChannel(
         host=smtp["host"],
-        port=int(smtp["port"]),
+        port=smtp["port"],
         sender=smtp["sender"],
         recipients=tuple(schedule.recipient_list),
         username=smtp.get("username", ""),
         password=smtp.get("password", ""),
         starttls=bool(smtp.get("starttls")),
         use_ssl=bool(smtp.get("use_ssl")),
-        allow_hosts=frozenset({str(smtp["host"]).strip().lower()}),  # the operator's own mail server
+        allow_hosts=frozenset({smtp["host"].strip().lower()}),  # the operator's own mail server
         attachments=tuple(files),
     )
     text = f"{report.title}（{report.unit.name}，{report.period_label}），由倾听系统按计划自动生成，见附件。"

@@ -35,7 +35,7 @@ CONTENT_TYPES = {
 }
 
 
-def _file_response(data: bytes | str, fmt: str, title: str, *, inline: bool = False) -> HttpResponse:
+def _file_response(data: bytes | memoryview | str, fmt: str, title: str, *, inline: bool = False) -> HttpResponse:
     body = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
     name = f"{title}.{fmt}".replace("/", "_").replace("\\", "_").replace('"', "")

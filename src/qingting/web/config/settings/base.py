@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NotRequired, TypedDict
 
 from django.utils.translation import gettext_lazy as _
 
@@ -213,8 +214,21 @@ QINGTING_CASE_REOPEN_DAYS = int(os.environ.get("QINGTING_CASE_REOPEN_DAYS", "30"
 # warnings: the address of this installation, for links in notifications (e.g. https://yq.example.gov.cn)
 QINGTING_SITE_URL = os.environ.get("QINGTING_SITE_URL", "")
 
+
+class _SmtpSettings(TypedDict):
+    """The shape of QINGTING_REPORTS_SMTP (the optional keys default to empty / off)."""
+
+    host: str
+    port: int
+    sender: str
+    username: NotRequired[str]
+    password: NotRequired[str]
+    starttls: NotRequired[bool]
+    use_ssl: NotRequired[bool]
+
+
 # reporting: where scheduled reports are e-mailed from (SMTP), and how often the schedule job runs.
-QINGTING_REPORTS_SMTP = {
+QINGTING_REPORTS_SMTP: _SmtpSettings = {
     "host": os.environ.get("QINGTING_SMTP_HOST", "localhost"),
     "port": int(os.environ.get("QINGTING_SMTP_PORT", "25")),
     "sender": os.environ.get("QINGTING_SMTP_SENDER", "qingting@localhost"),
