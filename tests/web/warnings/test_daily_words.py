@@ -66,3 +66,23 @@ def test_report_issuer_in_words(db: Any) -> None:
         assert Report(issued_by_label="system (schedule 3)").issuer == "自动生成（定时计划 3）"
         assert Report(issued_by_label="system (demo)").issuer == "自动生成（演示）"
         assert Report(issued_by_label="system").issuer == "自动生成"
+
+
+def test_new_scheme_from_the_ui_for_those_allowed(setup: dict[str, Any]) -> None:
+    from qingting.web.monitoring.models import Scheme
+
+    analyst = _client(setup["analyst"])
+    assert reverse("warnings:scheme_new") in analyst.get(reverse("warnings:list")).content.decode()
+    malformed = {"name": "路灯", "unit": setup["east"].pk, "expression": "路灯 AND ("}
+    bad = analyst.post(reverse("warnings:scheme_new"), malformed)
+    assert bad.status_code == 400 and not Scheme.objects.filter(name="路灯").exists()
+    made = analyst.post(
+        reverse("warnings:scheme_new"),
+        {"name": "路灯", "unit": setup["east"].pk, "expression": "路灯 OR 照明", "sources": [setup["source"].pk]},
+    )
+    scheme = Scheme.objects.get(name="路灯")
+    assert made.status_code == 302 and made["Location"] == reverse("warnings:scheme", args=[scheme.pk])
+    assert scheme.unit == setup["east"] and list(scheme.sources.all()) == [setup["source"]]
+    handler = _client(setup["duty2"])  # a handler: no link, and the page refuses
+    assert reverse("warnings:scheme_new") not in handler.get(reverse("warnings:list")).content.decode()
+    assert handler.get(reverse("warnings:scheme_new")).status_code == 403

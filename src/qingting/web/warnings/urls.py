@@ -9,6 +9,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("<int:pk>/act/", views.warning_act, name="act"),
     path("subscriptions/", views.subscriptions, name="subscriptions"),
     path("settings/", views.unit_settings, name="settings"),
+    path("schemes/new/", views.scheme_new, name="scheme_new"),
     path("schemes/<int:pk>/", views.scheme_edit, name="scheme"),
     path("schemes/<int:pk>/preview/", views.scheme_preview, name="preview"),
 ]

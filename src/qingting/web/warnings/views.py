@@ -81,6 +81,7 @@ def warning_list(request: HttpRequest) -> HttpResponse:
         "schemes": schemes,
         # Only those who may open the editor get a link to it (no link that answers 403).
         "editable_schemes": {s.pk for s in schemes if has_role(request.user, s.unit, {"admin", "analyst"})},
+        "can_create_scheme": bool(_scheme_units(request.user)),
         "f": {"tier": tier, "status": status, "scheme": scheme_id, "kind": kind},
         "open_by_kind": selectors.open_counts_by_kind(request.user),
         "query": params.urlencode(),
@@ -313,6 +314,68 @@ def _scheme_for(request: HttpRequest, pk: int) -> Scheme:
     if not has_role(request.user, scheme.unit, {"admin", "analyst"}):
         raise PermissionDenied("only analysts and administrators edit schemes")
     return scheme
+
+
+def _scheme_units(user: Any) -> list[Unit]:
+    """Units where the user may create schemes (an admin or analyst there)."""
+    return [u for u in units_for(user) if has_role(user, u, {"admin", "analyst"})]
+
+
+@login_required
+def scheme_new(request: HttpRequest) -> HttpResponse:
+    """A new scheme (监测方案): a name, a unit, an expression and the unit's sources to follow.
+
+    Admins and analysts of the unit only (the link is shown only to them); it is applied to stored
+    items in the background, then the editor opens for its rules and preview.
+    """
+    from qingting.web.monitoring.models import Source
+    from qingting.web.monitoring.services import scheme_create
+
+    units = _scheme_units(request.user)
+    if not units:
+        raise PermissionDenied(_("Only analysts and administrators create schemes."))
+    error = ""
+    values = {"name": "", "unit": str(units[0].pk), "expression": "", "sources": []}
+    if request.method == "POST":
+        values = {
+            "name": request.POST.get("name", "").strip()[:100],
+            "unit": request.POST.get("unit", ""),
+            "expression": request.POST.get("expression", "").strip(),
+            "sources": request.POST.getlist("sources"),
+        }
+        unit = next((u for u in units if str(u.pk) == values["unit"]), None)
+        if unit is None:
+            error = _("Choose one of your units.")
+        elif not values["name"]:
+            error = _("Give the scheme a name.")
+        else:
+            try:
+                from qingting.core.rules import parse
+
+                if values["expression"]:
+                    parse(values["expression"])
+            except ValueError as exc:
+                error = _parse_error_text(exc)
+        if not error and unit is not None:
+            sources = list(
+                scope(Source.objects.all(), request.user).filter(
+                    pk__in=[int(x) for x in values["sources"] if x.isdigit()]
+                )
+            )
+            scheme = scheme_create(
+                actor=request.user, unit=unit, name=values["name"], expression=values["expression"], sources=sources
+            )
+            messages.success(
+                request, _("Scheme “%(name)s” created; it is being applied to stored items.") % {"name": scheme.name}
+            )
+            return redirect("warnings:scheme", pk=scheme.pk)
+    from qingting.web.monitoring.models import Source as _Source
+
+    sources = scope(_Source.objects.filter(unit__in=units).select_related("unit"), request.user).order_by(
+        "unit__path", "name"
+    )
+    context = {"nav": "warnings", "units": units, "sources": sources, "values": values, "error": error}
+    return render(request, "warnings/scheme_new.html", context, status=400 if error else 200)
 
 
 def _rules_from_post(request: HttpRequest) -> list[dict[str, Any]]:
