@@ -194,3 +194,22 @@ def test_scheme_form_refuses_weights_that_do_not_add_up(staff: dict[str, Any]) -
     assert not AssessmentScheme.objects.exists()
     r = c.post(reverse("ledger:scheme_new"), {**data, "weight-1": "40"}, follow=True)
     assert AssessmentScheme.objects.get().indicators.count() == 2
+
+
+def test_evidence_of_neither_a_progress_report_nor_an_entry_is_not_found(staff: dict[str, Any]) -> None:
+    # Nothing in the schema forbids such a row (both links are nullable); it used to raise AttributeError (500).
+    from django.utils import timezone
+
+    from qingting.web.ledger.models import Evidence
+
+    s = staff
+    ev = Evidence.objects.create(
+        name="x.txt",
+        content_type="text/plain",
+        size=1,
+        sha256="0" * 64,
+        data=b"x",
+        uploaded_by=s["office_leader"],
+        created_at=timezone.now(),
+    )
+    assert _client(s["office_leader"]).get(reverse("ledger:evidence", args=[ev.pk])).status_code == 404

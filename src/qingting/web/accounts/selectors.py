@@ -7,6 +7,7 @@ it), so the rule lives in one place.
 
 from __future__ import annotations
 
+from collections.abc import Set
 from typing import Any, TypeVar
 
 from django.db.models import Model, Q, QuerySet
@@ -74,7 +75,7 @@ def units_for(user: Any) -> QuerySet[Unit]:
     return scope(Unit.objects.all(), user, unit_field="id")
 
 
-def has_role(user: Any, unit: Unit, roles: set[str] | None = None) -> bool:
+def has_role(user: Any, unit: Unit, roles: Set[str] | None = None) -> bool:
     """Whether ``user`` holds one of ``roles`` (any role when ``None``) on ``unit`` or an ancestor."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False

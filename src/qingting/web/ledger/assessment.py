@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal, overload
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -303,6 +303,14 @@ def metric_label(key: str) -> str:
 # --- schemes -------------------------------------------------------------------------------------
 
 
+@overload
+def _number(value: Any, field: str, *, required: Literal[True]) -> float: ...
+
+
+@overload
+def _number(value: Any, field: str, *, required: bool) -> float | None: ...
+
+
 def _number(value: Any, field: str, *, required: bool) -> float | None:
     if value in (None, ""):
         if required:
@@ -319,7 +327,7 @@ def check_indicators(indicators: Sequence[dict[str, Any]]) -> list[dict[str, Any
     or ``weights`` when the scored indicators' weights do not add up to 100."""
     if not indicators:
         raise ValidationError({"indicators": [_("A scheme needs at least one indicator.")]})
-    clean = []
+    clean: list[dict[str, Any]] = []
     for i, raw in enumerate(indicators):
         where = f"indicators[{i + 1}]"
         name = str(raw.get("name") or "").strip()
@@ -500,18 +508,25 @@ def _subtrees(units: list[Unit]) -> dict[int, list[int]]:
     return out
 
 
+def _set(value: float | None, ind: Indicator, field: str) -> float:
+    """An indicator's threshold that :func:`check_indicators` requires for its role."""
+    if value is None:
+        raise ValueError(f"indicator {ind.pk} ({ind.role}) has no {field}")
+    return value
+
+
 def _score(ind: Indicator, v: float | None) -> dict[str, Any]:
     w = float(ind.weight)
     if ind.role == IndicatorRole.SCORE:
         if v is None:
             return {"points": w, "note": "无数据，按满分计"}
-        full, zero = float(ind.full_at), float(ind.zero_at)
+        full, zero = _set(ind.full_at, ind, "full_at"), _set(ind.zero_at, ind, "zero_at")
         share = max(0.0, min(1.0, (v - zero) / (full - zero)))
         return {"points": round(w * share, 2), "note": ""}
     if ind.role in (IndicatorRole.DEDUCTION, IndicatorRole.BONUS):
-        pts = 0.0 if v is None else min(w, float(ind.per) * max(0.0, v))
+        pts = 0.0 if v is None else min(w, _set(ind.per, ind, "per") * max(0.0, v))
         return {"points": round(-pts if ind.role == IndicatorRole.DEDUCTION else pts, 2), "note": ""}
-    vetoed = v is not None and v >= float(ind.full_at)
+    vetoed = v is not None and v >= _set(ind.full_at, ind, "full_at")
     return {"points": 0.0, "veto": vetoed, "note": "单项否决" if vetoed else ""}
 
 
@@ -539,7 +554,7 @@ def compute(scheme: AssessmentScheme, period_label: str, *, unit_codes: Sequence
             figures[ind.metric] = METRICS[ind.metric].compute(subtrees, period)
     _CASES.clear()
     entries = {(e.indicator_id, e.unit_id): e for e in ManualEntry.objects.filter(indicator__in=indicators)}
-    cards = []
+    cards: list[dict[str, Any]] = []
     for u in units:
         scores = []
         total, veto = 0.0, False
@@ -547,7 +562,9 @@ def compute(scheme: AssessmentScheme, period_label: str, *, unit_codes: Sequence
             if ind.metric == MANUAL:
                 e = entries.get((ind.pk, u.pk))
                 fig = Figure(e.value if e else None)
-                source = {"entry": e.pk, "note": e.note} if e else {"entry": None, "note": "未录入"}
+                source: dict[str, int | str | None] = (
+                    {"entry": e.pk, "note": e.note} if e else {"entry": None, "note": "未录入"}
+                )
             else:
                 fig = figures[ind.metric].get(u.pk, Figure(None))
                 source = {"metric": ind.metric}
@@ -707,34 +724,34 @@ def metric_rows(user: Any, metric: str, unit: Unit, period_label: str) -> tuple[
     if metric == "warning_response_hours":
         from qingting.web.warnings.selectors import warnings_for
 
-        qs = warnings_for(user).filter(
+        warns = warnings_for(user).filter(
             unit_id__in=ids, raised_at__gte=period.start, raised_at__lt=period.end, kind="event"
         )
         return ("预警", "发出", "确认", "状态"), [
             (w.title, _fmt(w.raised_at), _fmt(w.acknowledged_at), w.get_status_display())
-            for w in qs.order_by("raised_at")
+            for w in warns.order_by("raised_at")
         ]
     if metric in ("submissions", "submissions_adopted"):
         from qingting.web.bulletins.selectors import submissions_for
 
-        qs = submissions_for(user).filter(
+        subs = submissions_for(user).filter(
             from_unit_id__in=ids, submitted_at__gte=period.start, submitted_at__lt=period.end
         )
         if metric == "submissions_adopted":
-            qs = qs.filter(adoption__in=["full", "summary"])
+            subs = subs.filter(adoption__in=["full", "summary"])
         return ("直报", "报送时间", "采用"), [
             (str(s), timezone.localtime(s.submitted_at).strftime("%Y-%m-%d"), s.get_adoption_display())
-            for s in qs.order_by("submitted_at")
+            for s in subs.order_by("submitted_at")
         ]
     if metric == "bulletins":
         from qingting.web.bulletins.selectors import bulletins_for
 
-        qs = bulletins_for(user).filter(
+        issued = bulletins_for(user).filter(
             unit_id__in=ids, status="issued", issued_at__gte=period.start, issued_at__lt=period.end
         )
         return ("期号", "标题", "印发"), [
             (b.issue_label, b.title, timezone.localtime(b.issued_at).strftime("%Y-%m-%d"))
-            for b in qs.order_by("issued_at")
+            for b in issued.order_by("issued_at")
         ]
     if metric in ("task_completion_rate", "tasks_overdue"):
         today = timezone.localdate()
@@ -760,10 +777,10 @@ def metric_rows(user: Any, metric: str, unit: Unit, period_label: str) -> tuple[
             )
         return ("任务", "责任单位", "期限", "状态", "完成情况"), rows
     if metric in ("training_sessions", "training_hours"):
-        qs = selectors.trainings_for(user).filter(unit_id__in=ids, date__gte=period.first, date__lte=period.last)
+        sessions = selectors.trainings_for(user).filter(unit_id__in=ids, date__gte=period.first, date__lte=period.last)
         return ("日期", "主题", "形式", "人数", "学时"), [
             (s.date.isoformat(), s.topic, s.get_form_display(), s.participant_count, float(s.hours))
-            for s in qs.order_by("date")
+            for s in sessions.order_by("date")
         ]
     if metric == "duty_gap_days":
         last = min(period.last, timezone.localdate())
@@ -779,9 +796,9 @@ def metric_rows(user: Any, metric: str, unit: Unit, period_label: str) -> tuple[
     if metric == "equipment_overdue":
         day = min(period.last, timezone.localdate())
         over = {pk for pks in selectors.equipment_overdue(ids, day).values() for pk in pks}
-        qs = selectors.equipment_for(user).filter(pk__in=over)
+        kit = selectors.equipment_for(user).filter(pk__in=over)
         return ("设备", "单位", "上次自查"), [
-            (e.name, e.unit.name, e.last_check.isoformat() if e.last_check else "") for e in qs
+            (e.name, e.unit.name, e.last_check.isoformat() if e.last_check else "") for e in kit
         ]
     if metric == "channels_failed":
         from qingting.web.channels.selectors import channels_for, latest_in_period

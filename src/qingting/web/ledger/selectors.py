@@ -270,7 +270,7 @@ def experts_for(user: Any) -> QuerySet[Expert]:
 
 def expert_contact(user: Any, expert: Expert) -> str | None:
     """The expert's contact if ``user`` may see it (``None`` otherwise)."""
-    roles: set[str] | None = None if expert.visibility == ContactVisibility.STAFF else {Role.ADMIN, Role.LEADER}
+    roles = None if expert.visibility == ContactVisibility.STAFF else {Role.ADMIN, Role.LEADER}
     return expert.contact if has_role(user, expert.unit, roles) else None
 
 

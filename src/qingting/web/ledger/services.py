@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -56,7 +56,7 @@ def _now() -> datetime:
     return timezone.now()
 
 
-def _require(actor: Any, unit: Unit, roles: set[str] | None, what: str) -> None:
+def _require(actor: Any, unit: Unit, roles: Set[str] | None, what: str) -> None:
     if not has_role(actor, unit, roles):
         raise PermissionDenied(_("%(what)s needs a suitable role on %(unit)s.") % {"what": what, "unit": unit.name})
 

@@ -119,23 +119,23 @@ STATES = [
 @login_required
 def task_list(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
-    unit_id = request.GET.get("unit") or None
-    qs = selectors.task_list(request.user, state=state, unit_id=int(unit_id) if str(unit_id or "").isdigit() else None)
+    unit_id = request.GET.get("unit") or ""
+    qs = selectors.task_list(request.user, state=state, unit_id=int(unit_id) if unit_id.isdigit() else None)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     today = timezone.localdate()
-    for t in page:
-        t.state = selectors.task_state(t, today)
+    rows = [(t, selectors.task_state(t, today)) for t in page]
     return render(
         request,
         "ledger/tasks.html",
         {
             "nav": "ledger",
             "page": page,
+            "rows": rows,
             "state": state,
             "states": STATES,
             "counts": selectors.task_counts(request.user, today),
             "units": units_for(request.user),
-            "unit_id": str(unit_id or ""),
+            "unit_id": unit_id,
         },
     )
 
@@ -271,9 +271,9 @@ def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
     ev = Evidence.objects.select_related("progress__task", "entry__indicator__scheme__office").filter(pk=pk).first()
     if ev is None:
         raise Http404
-    if ev.progress_id is not None:
+    if ev.progress is not None:
         selectors.task_get(request.user, ev.progress.task_id)  # 404 unless the user sees the task
-    elif not has_role(request.user, ev.entry.indicator.scheme.office):
+    elif ev.entry is None or not has_role(request.user, ev.entry.indicator.scheme.office):
         raise Http404
     response = HttpResponse(bytes(ev.data), content_type=ev.content_type)
     from urllib.parse import quote
@@ -471,13 +471,16 @@ def registers(request: HttpRequest) -> HttpResponse:
             _errors(request, exc)
         return redirect("ledger:registers")
     today = timezone.localdate()
-    experts = list(selectors.experts_for(request.user))
-    for e in experts:
-        e.shown_contact = selectors.expert_contact(request.user, e)
+    experts = [(e, selectors.expert_contact(request.user, e)) for e in selectors.experts_for(request.user)]
     equipment = list(selectors.equipment_for(request.user))
-    for item in equipment:
-        item.overdue = selectors.check_overdue(item, today)
-        item.next_check = (item.last_check + timedelta(days=item.check_every_days)) if item.last_check else None
+    equipment_rows = [
+        (
+            item,
+            selectors.check_overdue(item, today),
+            (item.last_check + timedelta(days=item.check_every_days)) if item.last_check else None,
+        )
+        for item in equipment
+    ]
     return render(
         request,
         "ledger/registers.html",
@@ -486,6 +489,7 @@ def registers(request: HttpRequest) -> HttpResponse:
             "trainings": selectors.trainings_for(request.user)[:100],
             "experts": experts,
             "equipment": equipment,
+            "equipment_rows": equipment_rows,
             "units": units_for(request.user),
             "people": selectors.staff_choices(request.user),
             "forms": TrainingForm.choices,
