@@ -179,3 +179,15 @@ def test_upload_import_summarises_and_is_idempotent(admins: dict[str, Any]) -> N
     assert "fields" in bad.context["form"].errors
     assert _client("east_analyst").post(url, {"file": SimpleUploadedFile("留言.csv", body)}).status_code == 403
     assert _client("west_admin").get(url).status_code == 404
+
+
+def test_the_field_mapping_is_shown_filled_in_on_the_edit_and_import_pages(admins: dict[str, Any]) -> None:
+    # The form field is named "fields" like Form.fields; it is added per instance so that it cannot hide it.
+    from qingting.web.collect import services
+
+    source = services.source_save(actor=admins["east_admin"], unit=admins["east"], name="留言导出", connector="file",
+                                  options={"fields": {"id": "编号", "text": "内容"}})  # fmt: skip
+    east = _client("east_admin")
+    for name in ("collect:edit", "collect:import"):
+        html = east.get(reverse(name, args=[source.pk])).content.decode()
+        assert 'name="fields"' in html and "id=编号,text=内容" in html, name

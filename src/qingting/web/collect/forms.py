@@ -7,7 +7,7 @@ leaving it empty keeps the stored one.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +35,16 @@ FORMAT_CHOICES = [("", _("From the file name")), ("jsonl", "JSONL"), ("csv", "CS
 def admin_units(user: Any) -> list[Unit]:
     """The units whose sources ``user`` may add or change (admin role on the unit or an ancestor)."""
     return [u for u in units_for(user).order_by("path") if has_role(user, u, {str(Role.ADMIN)})]
+
+
+def _mapping_field() -> forms.CharField:
+    """The field mapping of a file source, ``id=编号,text=内容``; its form name is ``fields``."""
+    return forms.CharField(
+        label=_("Field mapping"),
+        max_length=1000,
+        required=False,
+        help_text=_("Our field = the file's column, e.g. id=编号,text=内容,time=发布时间"),
+    )
 
 
 def _mapping_text(mapping: dict[str, str]) -> str:
@@ -79,23 +89,21 @@ class SourceForm(forms.Form):
     start_from_now = forms.BooleanField(label=_("Start from now (ignore older mail)"), required=False, initial=True)
     # Push
     regenerate = forms.BooleanField(label=_("Issue a new token and signing secret"), required=False)
-    # File
-    fields = forms.CharField(
-        label=_("Field mapping"),
-        max_length=1000,
-        required=False,
-        help_text=_("Our field = the file's column, e.g. id=编号,text=内容,time=发布时间"),
-    )
+    # File (the field named "fields" is added in __init__: declared here it would hide Form.fields)
     file_format = forms.ChoiceField(label=_("Format"), choices=FORMAT_CHOICES, required=False)
 
     def __init__(self, *args: Any, user: Any, source: Source | None = None, **kwargs: Any) -> None:
         if source is not None and "initial" not in kwargs:
             kwargs["initial"] = self.initial_for(source)
         super().__init__(*args, **kwargs)
+        self.fields["fields"] = _mapping_field()
         self.source = source
         units = admin_units(user)
-        self.fields["unit"].queryset = Unit.objects.filter(pk__in=[u.pk for u in units]).order_by("path")
-        self.fields["scheme"].queryset = schemes_for(user).filter(is_active=True).order_by("name")
+        unit_field = cast("forms.ModelChoiceField[Unit]", self.fields["unit"])
+        unit_field.queryset = Unit.objects.filter(pk__in=[u.pk for u in units]).order_by("path")
+        cast("forms.ModelChoiceField[Scheme]", self.fields["scheme"]).queryset = (
+            schemes_for(user).filter(is_active=True).order_by("name")
+        )
         if units and source is None:
             self.fields["unit"].initial = units[0].pk  # the top unit the user administers
 
@@ -198,14 +206,12 @@ class PreviewForm(SourceForm):
 
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("File"), help_text=_("JSONL, CSV, TSV or Excel (.xlsx)"))
-    fields = forms.CharField(
-        label=_("Field mapping"),
-        max_length=1000,
-        required=False,
-        help_text=_("Our field = the file's column, e.g. id=编号,text=内容,time=发布时间"),
-    )
     file_format = forms.ChoiceField(label=_("Format"), choices=FORMAT_CHOICES, required=False)
     sheet = forms.CharField(label=_("Excel sheet"), max_length=100, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["fields"] = _mapping_field()  # not declared: it would hide Form.fields
 
     def clean_fields(self) -> dict[str, str]:
         from qingting.sources.files import parse_mapping
