@@ -109,7 +109,8 @@ def compose(events: Sequence[Event], *, now: datetime | None = None) -> dict[str
     sentiment["unlabelled"] = total - sum(sentiment.values())
     per_source = dict(items.order_by().values_list("source_id").annotate(n=Count("id")).values_list("source_id", "n"))
     known = {s.pk: s for s in Source.objects.filter(pk__in=list(per_source))}
-    sources = sorted(([known[pk].name, n] for pk, n in per_source.items()), key=lambda r: (-r[1], r[0]))
+    ranked = sorted(((known[pk].name, n) for pk, n in per_source.items()), key=lambda r: (-r[1], r[0]))
+    sources = [[name, n] for name, n in ranked]
     kind_labels = dict(SourceKind.choices)
     by_kind: Counter[str] = Counter()
     for pk, n in per_source.items():

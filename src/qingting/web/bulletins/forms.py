@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from qingting.web.accounts.models import Unit, User
 from qingting.web.bulletins.models import Adoption
 
 
@@ -40,12 +42,12 @@ class BulletinTextForm(forms.Form):
 
 
 class SubmitForm(forms.Form):
-    to_user = forms.ModelChoiceField(queryset=None, label=_("Leader to sign off"), empty_label=None)
+    to_user = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Leader to sign off"), empty_label=None)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args: Any, leaders: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, leaders: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to_user"].queryset = leaders
+        cast("forms.ModelChoiceField[User]", self.fields["to_user"]).queryset = leaders
 
 
 class SignForm(forms.Form):
@@ -53,7 +55,7 @@ class SignForm(forms.Form):
         label=_("Instructions (批示)"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 4})
     )
     case_unit = forms.ModelChoiceField(
-        queryset=None,
+        queryset=Unit.objects.none(),
         required=False,
         label=_("Open a case for"),
         empty_label=_("— no case —"),
@@ -62,10 +64,10 @@ class SignForm(forms.Form):
     case_summary = forms.CharField(label=_("Case summary"), required=False, max_length=200)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args: Any, units: Any, cases_enabled: bool, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, units: QuerySet[Unit], cases_enabled: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if cases_enabled:
-            self.fields["case_unit"].queryset = units
+            cast("forms.ModelChoiceField[Unit]", self.fields["case_unit"]).queryset = units
         else:
             del self.fields["case_unit"]
             del self.fields["case_summary"]

@@ -133,7 +133,18 @@ def submission_counts_by_unit(
         )
         .order_by("from_unit__name")
     )
-    return [{"unit_id": r["from_unit_id"], "unit": r["from_unit__name"], **{k: r[k] for k in COUNT_KEYS}} for r in rows]
+    return [
+        {
+            "unit_id": r["from_unit_id"],
+            "unit": r["from_unit__name"],
+            "submitted": r["submitted"],
+            "adopted_full": r["adopted_full"],
+            "adopted_summary": r["adopted_summary"],
+            "not_adopted": r["not_adopted"],
+            "pending": r["pending"],
+        }  # the COUNT_KEYS, spelled out so that each is checked against the annotation above
+        for r in rows
+    ]
 
 
 def bulletins_issued(unit_ids: Iterable[int], start: date | datetime, end: date | datetime) -> int:

@@ -198,8 +198,9 @@ def bulletin_update(
 
 def bulletin_live_figures(bulletin: Bulletin, *, now: datetime | None = None) -> dict[str, Any]:
     """The frozen figures once submitted; computed from the database while still a draft."""
-    if bulletin.figures and not bulletin.is_editable:
-        return bulletin.figures
+    frozen: dict[str, Any] | None = bulletin.figures
+    if frozen and not bulletin.is_editable:
+        return frozen
     return composition.compose(list(bulletin.events.select_related("organisation")), now=now)
 
 

@@ -141,7 +141,7 @@ def model_bytes(model: ThreeClassModel) -> bytes:
     return buf.getvalue()
 
 
-def model_from_bytes(data: bytes) -> ThreeClassModel:
+def model_from_bytes(data: bytes | memoryview) -> ThreeClassModel:
     return ThreeClassModel.load(io.BytesIO(bytes(data)))
 
 

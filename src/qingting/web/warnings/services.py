@@ -367,7 +367,7 @@ def warning_message(w: Warning, *, prefix: str = "") -> Message:
         colour=core_tier.colour,
         url=_site_url(reverse("warnings:detail", args=[w.pk])),
         warning_id=str(w.pk),
-        scheme=w.scheme.name if w.scheme_id else "",
+        scheme=w.scheme.name if w.scheme is not None else "",
         created_at=_ts(w.raised_at),
     )
 
@@ -681,9 +681,9 @@ def quiet_release(now: datetime | None = None) -> int:
     released = 0
     policies: dict[int, WarningPolicy] = {}
     for w in Warning.objects.filter(held=True, status__in=OPEN_STATUSES).select_related("scheme__unit"):
-        if w.scheme_id is None:
+        if w.scheme is None:
             continue
-        policy = policies.get(w.scheme_id) or policies.setdefault(w.scheme_id, policy_for(w.scheme))
+        policy = policies.get(w.scheme.pk) or policies.setdefault(w.scheme.pk, policy_for(w.scheme))
         if policy.is_quiet(_ts(now)):
             continue
         with transaction.atomic():
@@ -706,7 +706,9 @@ def escalate_due(now: datetime | None = None) -> int:
         "scheme__unit", "unit"
     )
     for w in candidates:
-        policy = policies.get(w.scheme_id) or policies.setdefault(w.scheme_id, policy_for(w.scheme))
+        if w.scheme is None:  # an event warning always has its scheme (set when it is raised)
+            continue
+        policy = policies.get(w.scheme.pk) or policies.setdefault(w.scheme.pk, policy_for(w.scheme))
         timeout = _timeout(policy, w.tier)
         since = w.last_escalated_at or w.raised_at
         if timeout is None or (now - since).total_seconds() < timeout:
