@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import PurePath
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -17,16 +19,22 @@ from qingting.web.cases.models import TEXT_LIMITS
 _ANY = [("", _("Any"))]
 
 
-def _choices(model_field: str, fallback: list[tuple[str, str]]) -> list[tuple[str, Any]]:
+def _choices(model_field: str, fallback: list[tuple[str, object]]) -> list[tuple[str, Any]]:
     """Choices of a Case field (from cases-core's model) or ``fallback`` when it has none."""
     try:
         from qingting.web.cases.models import Case
 
         field = Case._meta.get_field(model_field)
-        choices = list(field.choices or [])
+        choices = list(field.choices or []) if isinstance(field, models.Field) else []
     except Exception:
         choices = []
     return choices or list(fallback)
+
+
+def _set_choices(form: forms.BaseForm, name: str, choices: Sequence[tuple[Any, Any]]) -> None:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField), name  # declared as one in the form class
+    field.choices = choices
 
 
 def category_choices() -> list[tuple[str, str]]:
@@ -36,7 +44,7 @@ def category_choices() -> list[tuple[str, str]]:
     return [(c.code, c.name) for c in Category.objects.filter(is_active=True).order_by("order", "code")]
 
 
-class QueueFilterForm(forms.Form):  # type: ignore[misc]
+class QueueFilterForm(forms.Form):
     q = forms.CharField(label=_("Number or words"), required=False, max_length=100)
     status = forms.ChoiceField(label=_("Status"), required=False)
     channel = forms.ChoiceField(label=_("Channel"), required=False)
@@ -45,16 +53,16 @@ class QueueFilterForm(forms.Form):  # type: ignore[misc]
 
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = _ANY + _choices("status", [])
-        self.fields["channel"].choices = _ANY + _choices("channel", [])
-        self.fields["priority"].choices = _ANY + _choices("priority", [])
-        self.fields["unit"].choices = _ANY + [(u.pk, u.name) for u in units]
+        _set_choices(self, "status", _ANY + _choices("status", []))
+        _set_choices(self, "channel", _ANY + _choices("channel", []))
+        _set_choices(self, "priority", _ANY + _choices("priority", []))
+        _set_choices(self, "unit", _ANY + [(u.pk, u.name) for u in units])
 
     def filters(self) -> dict[str, Any]:
         return dict(self.cleaned_data) if self.is_valid() else {}
 
 
-class CaseForm(forms.Form):  # type: ignore[misc]
+class CaseForm(forms.Form):
     """Manual entry (人工登记) of a concern received by phone, in person or by letter."""
 
     unit = forms.TypedChoiceField(label=_("Unit"), coerce=int)
@@ -81,12 +89,14 @@ class CaseForm(forms.Form):  # type: ignore[misc]
 
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].choices = [(u.pk, u.name) for u in units]
-        self.fields["channel"].choices = [
-            c for c in _choices("channel", [("phone", _("Phone"))]) if c[0] not in {"open311", "mailbox", "push"}
-        ]
-        self.fields["category"].choices = category_choices()
-        self.fields["priority"].choices = _choices("priority", [("normal", _("Normal"))])
+        _set_choices(self, "unit", [(u.pk, u.name) for u in units])
+        _set_choices(
+            self,
+            "channel",
+            [c for c in _choices("channel", [("phone", _("Phone"))]) if c[0] not in {"open311", "mailbox", "push"}],
+        )
+        _set_choices(self, "category", category_choices())
+        _set_choices(self, "priority", _choices("priority", [("normal", _("Normal"))]))
 
     def clean_summary(self) -> str:
         summary = " ".join(str(self.cleaned_data["summary"]).split())
@@ -118,7 +128,7 @@ class CaseForm(forms.Form):  # type: ignore[misc]
         return contact or None
 
 
-class ReplyForm(forms.Form):  # type: ignore[misc]
+class ReplyForm(forms.Form):
     """A public reply (what the citizen sees) or an internal note (only for the office)."""
 
     kind = forms.ChoiceField(
@@ -131,7 +141,7 @@ class ReplyForm(forms.Form):  # type: ignore[misc]
     def __init__(self, *args: Any, notes_only: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if notes_only:  # a joint-task unit's handler writes notes, not the answer to the citizen
-            self.fields["kind"].choices = [("note", _("Internal note"))]
+            _set_choices(self, "kind", [("note", _("Internal note"))])
 
     def clean_text(self) -> str:
         text = str(self.cleaned_data["text"]).strip()
@@ -140,7 +150,7 @@ class ReplyForm(forms.Form):  # type: ignore[misc]
         return text
 
 
-class UploadForm(forms.Form):  # type: ignore[misc]
+class UploadForm(forms.Form):
     """One file, checked by cases-core's rules (type by extension and first bytes, size limit)."""
 
     file = forms.FileField(label=_("File"))
@@ -180,7 +190,7 @@ PERIODS = [
 ]
 
 
-class MetricsForm(forms.Form):  # type: ignore[misc]
+class MetricsForm(forms.Form):
     period = forms.ChoiceField(label=_("Period"), choices=PERIODS, required=False, initial="30d")
     date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import Count, F, FloatField, Func, Q, QuerySet, Window
@@ -36,6 +36,10 @@ from qingting.web.cases.models import (
     ReplyKind,
     SlaPolicy,
 )
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.sql.compiler import SQLCompiler
 
 # --- who may do what --------------------------------------------------------------------------
 
@@ -350,7 +354,15 @@ class HoursBetween(Func):
     def __init__(self, start: str, end: str) -> None:
         super().__init__(F(start), F(end))
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, tuple[str | int, ...]]:
         start, end = self.get_source_expressions()
         start_sql, start_params = compiler.compile(start)
         end_sql, end_params = compiler.compile(end)
@@ -385,8 +397,8 @@ def _figures(qs: QuerySet[Case], start: datetime, end: datetime) -> tuple[dict[i
         qs.filter(is_open__in=OPEN, received_at__lt=end),
         qs.filter(status__in=_DONE, closed_at__gte=end, received_at__lt=end),
     ):
-        for r in source.values("unit_id").annotate(n=Count("pk")):
-            open_at_end[r["unit_id"]] = open_at_end.get(r["unit_id"], 0) + r["n"]
+        for c in source.values("unit_id").annotate(n=Count("pk")):
+            open_at_end[c["unit_id"]] = open_at_end.get(c["unit_id"], 0) + c["n"]
     # 2. Due in the period (index unit, close_due, status, closed_at).
     due = {
         r["unit_id"]: r
@@ -405,18 +417,18 @@ def _figures(qs: QuerySet[Case], start: datetime, end: datetime) -> tuple[dict[i
         r["unit_id"]: r["n"] for r in qs.filter(closed_in, status__in=_DONE).values("unit_id").annotate(n=Count("pk"))
     }
     medians, overall = _medians(qs.filter(closed_in, status="closed"))
-    rows = []
+    rows: list[dict[str, int]] = []
     for unit_id in sorted(set(by_received) | set(due) | set(closed) | set(open_at_end)):
-        r = by_received.get(unit_id, {})
-        d = due.get(unit_id, {})
+        got = by_received.get(unit_id)
+        d = due.get(unit_id)
         rows.append(
             {
                 "unit_id": unit_id,
-                "received": r.get("received", 0),
+                "received": got["received"] if got else 0,
                 "closed": closed.get(unit_id, 0),
-                "closed_of_received": r.get("closed_of_received", 0),
-                "due": d.get("due", 0),
-                "closed_on_time": d.get("closed_on_time", 0),
+                "closed_of_received": got["closed_of_received"] if got else 0,
+                "due": d["due"] if d else 0,
+                "closed_on_time": d["closed_on_time"] if d else 0,
                 "open_at_end": open_at_end.get(unit_id, 0),
             }
         )
