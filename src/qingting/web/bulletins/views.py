@@ -23,6 +23,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
+from django_htmx.middleware import HtmxDetails
 
 from qingting.web.accounts.selectors import has_role, units_for
 from qingting.web.bulletins import selectors, services
@@ -44,6 +45,12 @@ FORMATS = {
     "pdf": ("application/pdf", "pdf"),
     "html": ("text/html; charset=utf-8", "html"),
 }
+
+
+class HtmxHttpRequest(HttpRequest):
+    """A request as django_htmx's middleware leaves it (the type django-htmx documents)."""
+
+    htmx: HtmxDetails
 
 
 def _error_text(exc: Exception) -> str:
@@ -128,7 +135,7 @@ def bulletin_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def bulletin_new(request: HttpRequest) -> HttpResponse:
+def bulletin_new(request: HtmxHttpRequest) -> HttpResponse:
     """A new draft on the chosen events, or (``draft``) the event added to an existing draft.
 
     GET shows the event picker (search, tick, create); ``?event=ID`` comes ticked. POST comes from
@@ -368,7 +375,7 @@ def bulletin_sign(request: HttpRequest, pk: int) -> HttpResponse:
     selectors.bulletin_get(request.user, pk)
     form = SignForm(request.POST, units=units_for(request.user), cases_enabled=_cases_enabled())
     if not form.is_valid():
-        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        messages.error(request, "; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items()))
         return redirect("bulletins:detail", pk=pk)
     data = form.cleaned_data
     return _act(
@@ -447,7 +454,7 @@ def bulletin_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
                 request, str(exc), docx_url=reverse("bulletins:download", args=[pk, "docx"]),
                 back_url=reverse("bulletins:detail", args=[pk]), nav="bulletins",
             )  # fmt: skip
-    data: bytes | str | None = {"docx": archive.docx, "pdf": archive.pdf, "html": archive.html}[fmt]
+    data: bytes | memoryview | str | None = {"docx": archive.docx, "pdf": archive.pdf, "html": archive.html}[fmt]
     if not data:
         raise Http404("no such file")
     response = HttpResponse(bytes(data) if not isinstance(data, str) else data, content_type=content_type)
@@ -467,11 +474,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if pending_only:
         qs = qs.filter(adoption=Adoption.PENDING)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    for s in page.object_list:
-        s.can_decide = has_role(request.user, s.to_unit, {services.ANALYST, services.LEADER})
+    rows = [(s, has_role(request.user, s.to_unit, {services.ANALYST, services.LEADER})) for s in page]
     context = {
         "nav": "bulletins",
         "page": page,
+        "rows": rows,
         "pending_only": pending_only,
         "decide_form": DecideForm(),
         "sent": selectors.submissions_for(request.user).exclude(pk__in=qs.values("pk"))[:20],

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import re
-from typing import Any
+from typing import Any, TypedDict
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -25,7 +25,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from qingting.web.accounts.models import Unit
+from qingting.web.accounts.models import Unit, User
 from qingting.web.accounts.selectors import has_role, scope, units_for
 from qingting.web.monitoring.models import Item, Scheme, TrendChoice
 from qingting.web.monitoring.selectors import backfill_days
@@ -169,8 +169,14 @@ def warning_act(request: HttpRequest, pk: int) -> HttpResponse:
 # --- subscriptions ---------------------------------------------------------------------------------
 
 
+class AuthenticatedHttpRequest(HttpRequest):
+    """A request that passed ``login_required`` (django-stubs' documented pattern)."""
+
+    user: User
+
+
 @login_required
-def subscriptions(request: HttpRequest) -> HttpResponse:
+def subscriptions(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             if request.POST.get("op") == "delete":
@@ -321,6 +327,15 @@ def _scheme_units(user: Any) -> list[Unit]:
     return [u for u in units_for(user) if has_role(user, u, {"admin", "analyst"})]
 
 
+class _SchemeValues(TypedDict):
+    """What the new-scheme form shows back (as typed)."""
+
+    name: str
+    unit: str
+    expression: str
+    sources: list[str]
+
+
 @login_required
 def scheme_new(request: HttpRequest) -> HttpResponse:
     """A new scheme (监测方案): a name, a unit, an expression and the unit's sources to follow.
@@ -335,7 +350,7 @@ def scheme_new(request: HttpRequest) -> HttpResponse:
     if not units:
         raise PermissionDenied(_("Only analysts and administrators create schemes."))
     error = ""
-    values = {"name": "", "unit": str(units[0].pk), "expression": "", "sources": []}
+    values: _SchemeValues = {"name": "", "unit": str(units[0].pk), "expression": "", "sources": []}
     if request.method == "POST":
         values = {
             "name": request.POST.get("name", "").strip()[:100],
@@ -357,13 +372,13 @@ def scheme_new(request: HttpRequest) -> HttpResponse:
             except ValueError as exc:
                 error = _parse_error_text(exc)
         if not error and unit is not None:
-            sources = list(
+            chosen = list(
                 scope(Source.objects.all(), request.user).filter(
                     pk__in=[int(x) for x in values["sources"] if x.isdigit()]
                 )
             )
             scheme = scheme_create(
-                actor=request.user, unit=unit, name=values["name"], expression=values["expression"], sources=sources
+                actor=request.user, unit=unit, name=values["name"], expression=values["expression"], sources=chosen
             )
             messages.success(
                 request, _("Scheme “%(name)s” created; it is being applied to stored items.") % {"name": scheme.name}
@@ -502,7 +517,8 @@ def _parse_error_text(exc: Exception) -> str:
 
 def highlight(text: str, spans: list[Any]) -> SafeString:
     """``text`` escaped, with the matched spans in ``<mark>`` (spans index the original text)."""
-    out, at = [], 0
+    out: list[str] = []
+    at = 0
     for s in spans:
         if s.start < at:
             continue
