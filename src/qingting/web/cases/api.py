@@ -1,5 +1,3 @@
-# mypy: disable-error-code="misc, no-any-return"
-# (Django ships no type information and django-stubs is not used: models and querysets are Any.)
 """JSON API for cases, mounted at ``/api/cases`` by :mod:`qingting.web.api` (errors in its one shape).
 
 (No ``from __future__ import annotations``: django-ninja reads the annotations at import.)

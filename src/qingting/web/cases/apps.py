@@ -1,5 +1,3 @@
-# mypy: disable-error-code="misc, no-any-return"
-# (Django ships no type information and django-stubs is not used: models and querysets are Any.)
 import importlib.util
 
 from django.apps import AppConfig

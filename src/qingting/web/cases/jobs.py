@@ -1,5 +1,3 @@
-# mypy: disable-error-code="misc, no-any-return"
-# (Django ships no type information and django-stubs is not used: models and querysets are Any.)
 """Periodic case jobs: a reminder at 75 % of each time limit, an escalation at breach — each once.
 
 Registered in :class:`qingting.web.cases.apps.CasesConfig.ready` and run by both the embedded
@@ -10,6 +8,7 @@ cycle), so a second runner finds it taken and sends nothing.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -149,7 +148,7 @@ def deadline_alerts(now: datetime) -> int:
             for case in batch:
                 alerts.extend(_process(case, now))
             for alert in alerts:
-                transaction.on_commit(lambda a=alert: _notify(a))
+                transaction.on_commit(functools.partial(_notify, alert))
         total += len(alerts)
         if len(batch) < BATCH:
             return total

@@ -1,6 +1,4 @@
 # ruff: noqa: RUF012  (Django Meta options are plain lists by convention)
-# mypy: disable-error-code="misc, no-any-return"
-# (Django ships no type information and django-stubs is not used: models and querysets are Any.)
 """Cases (诉求/工单): the case row, its contact, replies, attachments, joint tasks, the audit trail,
 SLA policies and the working-day calendar as editable tables, Open311 clients.
 

@@ -1,5 +1,3 @@
-# mypy: disable-error-code="misc, no-any-return"
-# (Django ships no type information and django-stubs is not used: models and querysets are Any.)
 """Reads about cases: what a user may see, queues, the rules in force, figures per unit and period.
 
 Every page and API call reads cases through :func:`cases_for` (built on the one scoping rule in

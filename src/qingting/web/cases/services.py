@@ -1,5 +1,3 @@
-# mypy: disable-error-code="misc, no-any-return"
-# (Django ships no type information and django-stubs is not used: models and querysets are Any.)
 """Writes about cases. ONE service changes a case's state: :func:`case_act`.
 
 ``case_act`` locks the row (``SELECT … FOR UPDATE``), checks the optimistic version, maps the
@@ -23,7 +21,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, overload
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -590,6 +588,14 @@ def _snapshot(case: Case, *, need_tasks: bool) -> CaseSnapshot:
         merged_into=str(case.merged_into_id) if case.merged_into_id else None,
         version=case.version,
     )
+
+
+@overload
+def _int(payload: dict[str, Any], key: str, *, required: Literal[True]) -> int: ...
+
+
+@overload
+def _int(payload: dict[str, Any], key: str, *, required: bool) -> int | None: ...
 
 
 def _int(payload: dict[str, Any], key: str, *, required: bool) -> int | None:
