@@ -34,7 +34,7 @@ def test_monthly_report_in_two_clicks_and_template_preview(server: Demo, artifac
         page.wait_for_url(base + "/reports/")
         archive = page.locator("#archive").inner_text()
         # the demo's archived report: last month's, or yesterday's when the 3-day stream misses last month
-        assert ("舆情月报" in archive or "舆情日报" in archive) and "system (demo)" in archive
+        assert ("舆情月报" in archive or "舆情日报" in archive) and "自动生成（演示）" in archive
         page.click("#generate button[type=submit]")  # click 2: the defaults — last month's monthly report
         page.wait_for_url(re.compile(r".*/reports/\d+/$"))
         assert "舆情月报" in page.locator("h1").inner_text()
