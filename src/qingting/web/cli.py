@@ -48,6 +48,21 @@ def _setup() -> None:
     setup()
 
 
+def unit_by_code(code: str) -> object:
+    """The unit with this code, or the top unit when ``code`` is empty (for ``--unit`` options)."""
+    from qingting.web.accounts.models import Unit
+
+    if code:
+        unit = Unit.objects.filter(code=code).first()
+        if unit is None:
+            raise click.BadParameter(f"no unit with the code {code!r}", param_hint="--unit")
+        return unit
+    unit = Unit.objects.filter(parent__isnull=True).order_by("pk").first()
+    if unit is None:
+        raise click.ClickException("no units yet: run `qingting demo` or create the organisation first")
+    return unit
+
+
 def _migrate(verbosity: int = 1) -> None:
     from django.core.management import call_command
 

@@ -10,21 +10,7 @@ from pathlib import Path
 
 import click
 
-from qingting.web.cli import _friendly_errors, _setup
-
-
-def _unit(code: str) -> object:
-    from qingting.web.accounts.models import Unit
-
-    if code:
-        unit = Unit.objects.filter(code=code).first()
-        if unit is None:
-            raise click.BadParameter(f"no unit with the code {code!r}", param_hint="--unit")
-        return unit
-    unit = Unit.objects.filter(parent__isnull=True).order_by("pk").first()
-    if unit is None:
-        raise click.ClickException("no units yet: run `qingting demo` or create the organisation first")
-    return unit
+from qingting.web.cli import _friendly_errors, _setup, unit_by_code
 
 
 @click.command("list")
@@ -41,7 +27,7 @@ def channel_list(unit_code: str) -> None:
 
     translation.activate("zh-hans")
 
-    unit = _unit(unit_code)
+    unit = unit_by_code(unit_code)
     channels = list(Channel.objects.filter(unit__path__startswith=unit.path).select_related("unit"))  # type: ignore[attr-defined]
     latest = latest_inspections([c.pk for c in channels])
     for c in channels:
@@ -87,7 +73,7 @@ def channel_report(period: str, unit_code: str, fmt: str | None, output: str) ->
     from qingting.reports.output import write_report
     from qingting.web.channels.reports import inspection_report
 
-    unit = _unit(unit_code)
+    unit = unit_by_code(unit_code)
     try:
         doc = inspection_report(unit, period)  # type: ignore[arg-type]
     except ValueError as e:

@@ -11,21 +11,7 @@ from pathlib import Path
 
 import click
 
-from qingting.web.cli import _friendly_errors, _setup
-
-
-def _unit(code: str) -> object:
-    from qingting.web.accounts.models import Unit
-
-    if code:
-        unit = Unit.objects.filter(code=code).first()
-        if unit is None:
-            raise click.BadParameter(f"no unit with the code {code!r}", param_hint="--unit")
-        return unit
-    unit = Unit.objects.filter(parent__isnull=True).order_by("pk").first()
-    if unit is None:
-        raise click.ClickException("no units yet: run `qingting demo` or create the organisation first")
-    return unit
+from qingting.web.cli import _friendly_errors, _setup, unit_by_code
 
 
 @click.group("duty")
@@ -49,7 +35,7 @@ def duty_show(day: str, unit_code: str) -> None:
     from qingting.web.ledger import selectors
     from qingting.web.warnings.selectors import standing_duty_list
 
-    unit = _unit(unit_code)
+    unit = unit_by_code(unit_code)
     [plan] = selectors.duty_days(unit, d, d)  # type: ignore[arg-type]
     click.echo(f"{plan.unit.name}  {d.isoformat()}")
     for notice in plan.notices:
@@ -100,14 +86,14 @@ def assess_command(period: str, unit_code: str, office_code: str, level: str, fm
     _setup()
     from qingting.web.ledger import assessment
 
-    office = _unit(office_code)
+    office = unit_by_code(office_code)
     scheme = assessment.scheme_for(office, int(p.label[:4]), level or None)  # type: ignore[arg-type]
     if scheme is None:
         raise click.ClickException(
             f"no assessment scheme of {office} for {p.label[:4]}: define one on the assessment page first"
         )
     if unit_code:
-        _unit(unit_code)
+        unit_by_code(unit_code)
     started = datetime.now()
     result = assessment.with_previous(assessment.compute(scheme, p.label), scheme)
     if unit_code:
