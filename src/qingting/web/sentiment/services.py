@@ -224,6 +224,12 @@ def retrain(organisation: Unit, *, user: Any = None, force: bool = False) -> Ret
             version.message = f"held-back accuracy {new_acc:.3f} is below the active model's {old_acc:.3f}"
     except (ValueError, ArithmeticError) as e:
         version.message = str(e)
+    return _store_version(organisation, version, user, number)
+
+
+def _store_version(organisation: Unit, version: ModelVersion, user: Any, number: int) -> RetrainResult:
+    """Save a trained version (retiring the active one when it becomes active), audit it, and queue
+    the re-scoring of stored items under an activated version."""
     with transaction.atomic():
         if version.status == VersionStatus.ACTIVE:
             ModelVersion.objects.filter(organisation=organisation, status=VersionStatus.ACTIVE).update(
@@ -298,22 +304,7 @@ def self_adapt(organisation: Unit, *, user: Any = None) -> RetrainResult:
             version.message = "fewer than 10 held-back corrections to compare on: an administrator may activate it"
     except ValueError as e:
         version.message = str(e)
-    with transaction.atomic():
-        if version.status == VersionStatus.ACTIVE:
-            ModelVersion.objects.filter(organisation=organisation, status=VersionStatus.ACTIVE).update(
-                status=VersionStatus.RETIRED
-            )
-            version.activated_at = timezone.now()
-        version.save()
-        audit_record(
-            actor=user,
-            action="sentiment.retrain",
-            obj=version,
-            new={"version": number, "status": version.status, "figures": version.figures, "message": version.message},
-        )
-        if version.status == VersionStatus.ACTIVE:
-            _queue_rescore(organisation, version)
-    return RetrainResult(version, version.status == VersionStatus.ACTIVE, version.message)
+    return _store_version(organisation, version, user, number)
 
 
 def activate(user: Any, version: ModelVersion) -> ModelVersion:
