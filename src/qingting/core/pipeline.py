@@ -557,7 +557,8 @@ class Pipeline:
             item_event.pop(iid, None)
             item_canon.pop(iid, None)
         if math.isfinite(self.now_):
-            self._apply(self.clusterer_.retire(self.now_), (), None, retired)
+            gone = self.clusterer_.retire(self.now_)
+            self._apply(gone, (), None, retired, self.clusterer_.take_merges())
         while len(self.retired_) > MAX_RETIRED:
             self.retired_.pop(next(iter(self.retired_)))
         if len(self.merged_events_) > len(self.clusterer_.merge_log_):  # survivors retired: nothing to undo
