@@ -340,8 +340,13 @@ def dashboard(user: Any, *, days: int = 14) -> dict[str, Any]:
     """
     counts = scope(DailyCount.objects.all(), user, unit_field="source__unit")
     last_day = counts.aggregate(m=Max("day"))["m"] or timezone.localdate()
-    first_day = last_day - timedelta(days=days - 1)
-    recent = counts.filter(day__gte=first_day)
+    return dashboard_period(user, last_day - timedelta(days=days - 1), last_day)
+
+
+def dashboard_period(user: Any, first_day: date, last_day: date) -> dict[str, Any]:
+    """The dashboard's figures for the local days ``first_day``..``last_day`` (inclusive)."""
+    counts = scope(DailyCount.objects.all(), user, unit_field="source__unit")
+    recent = counts.filter(day__gte=first_day, day__lte=last_day)
     volume = [[r["day"].isoformat(), r["t"]] for r in recent.values("day").annotate(t=Sum("n")).order_by("day")]
     sentiment = {
         r["sentiment_label"] or "unknown": r["t"] for r in recent.values("sentiment_label").annotate(t=Sum("n"))
@@ -352,7 +357,9 @@ def dashboard(user: Any, *, days: int = 14) -> dict[str, Any]:
         for r in recent.exclude(region="").values("region").annotate(t=Sum("n")).order_by("-t")[:10]
     ]
     start = _day_start(first_day)
-    events = events_for(user).filter(last_seen__gte=start, merged_into__isnull=True)
+    events = events_for(user).filter(
+        last_seen__gte=start, first_seen__lt=_day_start(last_day + timedelta(days=1)), merged_into__isnull=True
+    )
     return {
         "start": start,
         "end": _day_start(last_day),
