@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from qingting.web.monitoring import dashboard as dash
 from qingting.web.monitoring import search as search_lib
-from qingting.web.monitoring import selectors, services
+from qingting.web.monitoring import selectors, services, storyline
 from qingting.web.monitoring.forms import EventFilterForm, SearchForm
 from qingting.web.monitoring.models import SentimentChoice, SourceKind
 
@@ -118,10 +118,27 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if live.pk != event.pk:  # merged into another event: its address leads there
         return redirect("monitoring:event", pk=live.pk)
     selectors.attach_scheme_names(request.user, [event])
+    view = selectors.event_view(request.user, event)
+    # The label reads the corrected figures over what the user sees (decision 0104).
+    event.corrected_negative_share, event.corrected_sentiment = view.negative_share, view.sentiment  # type: ignore[attr-defined]
+    series = storyline.sentiment_over_time(request.user, event)
+    names = {
+        "negative": _("Negative"),
+        "neutral": _("Neutral"),
+        "positive": _("Positive"),
+        "items": _("Items"),
+        "share": _("Share"),
+        "official_response": _("Official response"),
+        "first_mainstream": _("First mainstream report"),
+    }
     context = {
         "nav": "events",
         "event": event,
-        "view": selectors.event_view(request.user, event),
+        "view": view,
+        "series": series,
+        "sentiment_chart": storyline.chart_data(series, names),
+        "moments": storyline.storyline(request.user, event, series),
+        "related": storyline.related(request.user, event),
         "can_edit": selectors.can_edit_events(request.user, event),
         "posts": selectors.event_posts(event, user=request.user),
         "sources": selectors.event_sources(event, user=request.user),
