@@ -338,3 +338,30 @@ def test_a_blob_holding_a_common_tag_at_the_common_rate_takes_no_fragment_by_it(
     assert len(blob) == 1 and len(small) == 1
     # 12 + 3 of the tag's 15 occurrences, but at the blob's rate (1 in 5) the tag is no story's name
     assert c.consolidate() == []
+
+
+def test_an_analysts_split_is_kept_by_the_engine() -> None:
+    p = Pipeline()
+    water = [f"柳湾镇停水了，什么时候恢复供水？第{i}天" for i in range(6)]
+    truck = [f"柳湾镇停水了，什么时候恢复？送水车到了南街 {i}号" for i in range(4)]
+    items = [Item(f"w{i}", t, T0 + 60 * i) for i, t in enumerate(water)]
+    items += [Item(f"t{i}", t, T0 + 600 + 60 * i) for i, t in enumerate(truck)]
+    placed = {a.item_id: a.event_id for a in p.partial_fit(items).assignments}
+    (story,) = set(placed.values())  # the engine saw one story
+    kept, moved = p.split_off(story, items[6:])  # the analyst: the water truck is a story of its own
+    assert (kept.event_id, kept.item_count, moved.item_count) == (story, 6, 4)
+    q = Pipeline.from_checkpoint(p.checkpoint())  # the split survives a restart
+    for engine in (p, q):
+        later = engine.partial_fit(
+            [
+                Item("t9", "柳湾镇停水了，什么时候恢复？送水车到了南街 9号", T0 + 1200),  # a copy
+                Item("t8", "南街的送水车今天又来了", T0 + 1230),  # no copy: by its words
+                Item("w9", "柳湾镇停水了，什么时候恢复供水？第9天", T0 + 1260),
+                Item("r9", "同问", T0 + 1300, parent="t1"),  # a reply follows its parent into the new event
+            ]
+        )
+        assert [a.event_id for a in later.assignments] == [moved.event_id, moved.event_id, story, moved.event_id]
+        assert engine.clusterer_.consolidate() == []  # and no pass merges them again
+        assert (min(story, moved.event_id), max(story, moved.event_id)) in engine.clusterer_.apart_
+    with pytest.raises(KeyError):
+        p.split_off(10_000, items[:1])

@@ -423,16 +423,7 @@ class OnlineClusterer:
             raise KeyError(f"event {absorbed} has no consolidation merge on record with a live survivor")
         keep = self.events_[rec.survivor]
         back = dict(zip(rec.terms, rec.weights, strict=True))
-        rest = {t: w - back.get(t, 0.0) for t, w in keep.centroid.items()}
-        for t in keep.centroid:
-            self._unpost(t, rec.survivor)
-        rest = {t: w for t, w in rest.items() if w > 1e-9}
-        if not rest:  # nothing of its own left: keep the heaviest term so the survivor stays findable
-            t = max(keep.centroid, key=keep.centroid.__getitem__)
-            rest = {t: keep.centroid[t]}
-        keep.centroid = {}
-        keep.norm2 = 0.0
-        self._add_into(rec.survivor, keep, rest)
+        self._subtract(rec.survivor, keep, back)
         keep.size = max(keep.size - rec.size, 1)
         if absorbed in keep.absorbed:
             keep.absorbed.remove(absorbed)
@@ -443,6 +434,51 @@ class OnlineClusterer:
         self._add_into(absorbed, event, back)
         self.apart_.add((min(absorbed, rec.survivor), max(absorbed, rec.survivor)))
         return rec.survivor
+
+    def split_off(self, event_id: int, items: Sequence[Sequence[str]]) -> int:
+        """An analyst moved ``items`` (their tokens) out of a live event: they become an event of their own.
+
+        Their vectors (at the current term weights) are taken out of the event's centroid and make
+        the new event's; the two are kept apart from then on — no consolidation pass or young
+        event's second chance merges them again — so later posts like the moved ones join the new
+        event. Returns the new event's id. Raises ``KeyError`` when the event is not live and
+        ``ValueError`` when no item has a token.
+        """
+        eid = self.resolve(event_id)
+        if eid is None:
+            raise KeyError(f"event {event_id} is not live (unknown or retired)")
+        part: dict[str, float] = {}
+        n = 0
+        for tokens in items:
+            if tokens:
+                n += 1
+                for t, w in self._vector(tokens).items():
+                    part[t] = part.get(t, 0.0) + w
+        if not part:
+            raise ValueError("none of the items split off has a token")
+        keep = self.events_[eid]
+        self._subtract(eid, keep, part)
+        keep.size = max(keep.size - n, 1)
+        new = self.next_id_
+        self.next_id_ = new + 1
+        event = _Event({}, 0.0, 0.0, n, self.now_, self.now_, self.position_)
+        self.events_[new] = event
+        self._add_into(new, event, part)
+        self.apart_.add((min(eid, new), max(eid, new)))
+        return new
+
+    def _subtract(self, eid: int, event: _Event, part: dict[str, float]) -> None:
+        """Take term weights out of a live event's centroid (and its postings)."""
+        rest = {t: w - part.get(t, 0.0) for t, w in event.centroid.items()}
+        for t in event.centroid:
+            self._unpost(t, eid)
+        rest = {t: w for t, w in rest.items() if w > 1e-9}
+        if not rest:  # nothing of its own left: keep the heaviest term so the event stays findable
+            t = max(event.centroid, key=event.centroid.__getitem__)
+            rest = {t: event.centroid[t]}
+        event.centroid = {}
+        event.norm2 = 0.0
+        self._add_into(eid, event, rest)
 
     @property
     def n_events_(self) -> int:
@@ -752,7 +788,7 @@ class OnlineClusterer:
         query = {t: event.centroid[t] for t in top}
         scores = self._scores(query, exclude=eid)
         best, _ = self._best(scores, event.norm, self.merge_threshold, pos, now)
-        if best < 0:
+        if best < 0 or (self.apart_ and (min(best, eid), max(best, eid)) in self.apart_):
             return eid, -1
         other = events[best]
         # The larger event survives (the older one on a tie): its id is the one users have seen most.
