@@ -114,10 +114,8 @@ def _source_for(record: Mapping[str, Any], office: Unit, scheme: Scheme, cache: 
                 name=name,
                 kind=KIND_MAP.get(str(record.get("source_kind")), SourceKind.OTHER),
                 mainstream=bool(record.get("mainstream")),
+                official=name in _official_sources(),  # the county's own accounts: official responses
             )
-            if name in _official_sources():  # the county's own accounts: their posts are official responses
-                Source.objects.filter(pk=source.pk).update(official=True)
-                source.official = True
             scheme.sources.add(source)
         cache[name] = source
     return source
