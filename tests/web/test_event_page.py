@@ -178,6 +178,10 @@ def test_the_event_lists_its_warnings_cases_and_bulletins_within_scope(story: di
     assert "已联系水务局抢修" in leader.split('id="storyline"')[1]
     assert "官方回应 01-01 09:0" in leader  # the reply (09:0x local) came before the bureau's post
 
+    # The bulletin names the sentiment model that scored its figures (the shipped default here).
+    page = _client(story["office_leader"]).get(f"/bulletins/{bulletin.pk}/").content.decode()
+    assert re.search(r'id="sentiment-model">情感判定: 系统默认模型 · 含人工校正', page)
+
     # The township's analyst sees its own case (and its reply), not the county's case nor the
     # county's bulletin or warning.
     mine = _client(story["east_analyst"]).get(f"/events/{event.pk}/").content.decode()
