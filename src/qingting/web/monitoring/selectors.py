@@ -42,8 +42,8 @@ def sources_for(user: Any) -> QuerySet[Source]:
 
 
 def schemes_for(user: Any) -> QuerySet[Scheme]:
-    """Schemes of the units the user may see."""
-    return scope(Scheme.objects.select_related("unit"), user, unit_field="unit")
+    """Schemes of the units the user may see (not the deleted ones: ``services.scheme_delete``)."""
+    return scope(Scheme.objects.filter(is_active=True).select_related("unit"), user, unit_field="unit")
 
 
 def _visible_items(user: Any) -> Q | None:
