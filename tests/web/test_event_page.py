@@ -120,6 +120,10 @@ def test_corrected_labels_win_in_the_chart_the_label_the_board_and_search(story:
     board = leader.get("/events/", {"sentiment": "positive"}).content.decode()
     assert f"/events/{event.pk}/" in board
     assert f"/events/{event.pk}/" not in leader.get("/events/", {"sentiment": "negative"}).content.decode()
+    # The API says the same.
+    assert leader.get(f"/api/events/{event.pk}").json()["sentiment_label"] == "positive"
+    assert leader.get(f"/api/events/{event.pk}").json()["negative_share"] == 0
+    assert event.pk in {e["id"] for e in leader.get("/api/events", {"sentiment": "positive"}).json()["items"]}
     # Search: the sentiment filter finds the items by their corrected label.
     found = leader.get("/search/", {"q": "停水", "sentiment": "positive"}).content.decode()
     assert "外地网友" in found
