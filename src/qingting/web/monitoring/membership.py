@@ -49,6 +49,17 @@ class _View:
     matcher: Any  # None: every item of its sources
 
 
+def folded_form(title: str, text: str) -> str:
+    """The matching form of an item (``Item.folded``): its title and text, folded together.
+
+    >>> folded_form("臺灣", "全鎮停水")
+    '台湾 全镇停水'
+    """
+    from qingting.core.text import fold
+
+    return fold(f"{title}\n{text}" if title else text)
+
+
 def _compile(expression: str) -> Any:
     expr = (expression or "").strip()
     if not expr or expr == "*":
@@ -82,19 +93,25 @@ def _views(org_id: int, scheme_ids: Iterable[int] | None = None) -> list[_View]:
 def _matching(
     views: Sequence[_View], rows: Iterable[Mapping[str, Any]], names: Mapping[int, str]
 ) -> list[tuple[int, int]]:
-    """``(scheme id, item id)`` for every row a view matches; rows have pk, source_id, title, text, region."""
+    """``(scheme id, item id)`` for every row a view matches.
+
+    Rows have pk, source_id, region, and either ``folded`` (the stored matching form) or, when
+    that is missing or ``None``, title and text (folded here, once, however many schemes look).
+    """
     from qingting.core.text import fold
 
     folded_names = {pk: fold(name) for pk, name in names.items()}
     pairs = []
     for row in rows:
-        folded = None  # the text is folded once, however many schemes look at it
+        folded = None
         for view in views:
             if row["source_id"] not in view.source_ids:
                 continue
             if view.matcher is not None:
                 if folded is None:
-                    folded = fold(f"{row['title']}\n{row['text']}" if row["title"] else row["text"])
+                    folded = row.get("folded")
+                    if folded is None:
+                        folded = folded_form(row["title"], row["text"])
                     region = fold(row["region"]) if row["region"] else ""
                 source = folded_names.get(row["source_id"], "")
                 if not view.matcher.matches_folded(folded, source=source, region=region):
@@ -219,6 +236,85 @@ def scheme_backfill_queue(scheme: Scheme) -> None:
     )
 
 
+MAX_PREFILTER_TERMS = 64  # beyond this many terms the database condition costs more than it saves
+
+
+def _prefilter(node: Any, function: str) -> tuple[str, list[str]] | None:
+    """A condition on the stored matching form that every item ``node`` matches satisfies, or
+    ``None`` when there is none to state (``NOT x``, ``*``, fields alone).
+
+    A term needs its folded text as a substring (``instr``/``strpos``, in C, no Python per row);
+    ``AND`` needs its conditions, ``OR`` all of its branches', ``NEAR`` both sides'. Only
+    necessary, not sufficient: word boundaries, ``NEAR`` distances, ``NOT`` and fields are
+    checked by the matcher on the candidates.
+    """
+    from qingting.core.rules.expression import And, Near, Or, Term
+
+    if isinstance(node, Term):
+        return f"{function}({_FOLDED}, %s) > 0", [node.text]
+    if isinstance(node, Near):
+        node = And((node.left, node.right))
+    if not isinstance(node, And | Or):
+        return None
+    found = [_prefilter(c, function) for c in node.children]
+    parts = [p for p in found if p is not None]
+    if not parts or (isinstance(node, Or) and len(parts) < len(found)):  # one branch without: none
+        return None
+    joiner = " AND " if isinstance(node, And) else " OR "
+    return joiner.join(f"({sql})" for sql, _ in parts), [v for _, params in parts for v in params]
+
+
+_FOLDED = "monitoring_item.folded"
+
+
+def _candidates(
+    source_ids: Sequence[int], since: datetime, after: int, matcher: Any, budget: int
+) -> tuple[int, int, list[dict[str, Any]]]:
+    """The next ``budget`` placed items of ``source_ids`` published since ``since`` with an id above
+    ``after``, in id order: how many, the last id, and those the expression may match, as rows for
+    :func:`_matching`.
+
+    The database evaluates the expression's necessary terms on the stored matching form, so only
+    candidates' text is read into Python; items not folded yet are always candidates. The scan
+    walks the primary key (SQLite is told ``NOT INDEXED``: with the (source, published) index it
+    sorted every remaining item of the window again at each step).
+    """
+    if not source_ids:
+        return 0, 0, []
+    function = "strpos" if connection.vendor == "postgresql" else "instr"
+    cond = _prefilter(matcher.tree, function) if matcher is not None else None
+    if cond is not None and len(cond[1]) > MAX_PREFILTER_TERMS:
+        cond = None
+    sql, params = cond if cond is not None else ("1 = 1", [])
+    table = "monitoring_item" + (" NOT INDEXED" if connection.vendor == "sqlite" else "")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, source_id, region, CASE WHEN {_FOLDED} IS NULL OR ({sql}) THEN 1 ELSE 0 END,"
+            f" CASE WHEN {sql} THEN {_FOLDED} END, CASE WHEN {_FOLDED} IS NULL THEN title END,"
+            f" CASE WHEN {_FOLDED} IS NULL THEN text END"
+            f" FROM {table} WHERE id > %s AND source_id IN ({', '.join(['%s'] * len(source_ids))})"
+            " AND pending = %s AND published_at >= %s ORDER BY id LIMIT %s",
+            [
+                *params,
+                *params,
+                after,
+                *source_ids,
+                False,
+                connection.ops.adapt_datetimefield_value(since),
+                budget,
+            ],
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return 0, 0, []
+    found = [
+        {"pk": pk, "source_id": source_id, "region": region, "folded": folded, "title": title, "text": text}
+        for pk, source_id, region, candidate, folded, title, text in rows
+        if candidate
+    ]
+    return len(rows), rows[-1][0], found
+
+
 def _window_items(scheme: Scheme, since: datetime) -> Any:
     return Item.objects.filter(
         source_id__in=list(scheme.sources.values_list("pk", flat=True)), pending=False, published_at__gte=since
@@ -246,18 +342,19 @@ def scheme_backfill_step(scheme_id: int, *, budget: int = 50_000, now: datetime 
             scheme.backfill_done = scheme.backfill_cursor = 0
             scheme.backfill_started_at = now
         views = _views(organisation_id(scheme.unit), [scheme.pk]) if scheme.is_active else []
-        rows = list(
-            _window_items(scheme, since)
-            .filter(pk__gt=scheme.backfill_cursor)
-            .order_by("pk")
-            .values("pk", "source_id", "title", "text", "region")[:budget]
+        scanned, last, rows = _candidates(
+            sorted(scheme.sources.values_list("pk", flat=True)),
+            since,
+            scheme.backfill_cursor,
+            views[0].matcher if views else None,
+            budget,
         )
         if views and rows:
             _insert_pairs(_matching(views, rows, _source_names(r["source_id"] for r in rows)))
-        if rows:
-            scheme.backfill_cursor = rows[-1]["pk"]
-            scheme.backfill_done += len(rows)
-        finished = len(rows) < budget
+        if scanned:
+            scheme.backfill_cursor = last
+            scheme.backfill_done += scanned
+        finished = scanned < budget
         if finished:
             SchemeEvent.objects.filter(scheme_id=scheme.pk).delete()
             event_ids = set(

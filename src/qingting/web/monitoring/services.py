@@ -294,6 +294,7 @@ class _NewItem:
     duplicate_kind: str = ""
     sentiment: float | None = None
     sentiment_label: str = ""
+    folded: str | None = None
 
 
 def _pg_type(field: Any) -> str:
@@ -634,6 +635,7 @@ def _store(
                 engagement=r.engagement,
                 region=r.region,
                 parent=r.parent or "",
+                folded=membership.folded_form(r.title, r.text),
             )
             for r in new
         ]
@@ -679,7 +681,7 @@ def store_items(
 
 _ITEM_FIELDS = (
     "pk", "source_id", "external_id", "text", "title", "lang", "published_at", "engagement", "region",
-    "parent", "source__mainstream",
+    "parent", "source__mainstream", "folded",
 )  # fmt: skip
 
 
