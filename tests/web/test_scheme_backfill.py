@@ -2,7 +2,7 @@
 
 Items keep ``fold(title + text)`` from ingestion; a backfill lets the database pre-select the items
 holding the expression's terms and matches only those. Whatever the expression, and whether an
-item's matching form is stored or not (rows from before migration 0011), the backfill matches
+item's matching form is stored or not (rows from before migration 0012), the backfill matches
 exactly the items the expression matches.
 """
 
@@ -132,7 +132,7 @@ def flushable() -> Any:
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))
 def test_the_migration_folds_stored_items(flushable: Any) -> None:
-    before = [("monitoring", "0010_organisation_engine_cleanup")]
+    before = [("monitoring", "0011_source_official")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old = executor.loader.project_state(before).apps

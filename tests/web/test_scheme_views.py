@@ -18,6 +18,7 @@ from qingting.web.accounts.models import Role
 from qingting.web.monitoring import membership, selectors
 from qingting.web.monitoring import services as monitoring
 from qingting.web.monitoring.models import Event, Item, SchemeEvent, SchemeItem, SourceKind
+from qingting.web.monitoring.services.events import _follow_merges
 from qingting.web.warnings import services as warnings
 from qingting.web.warnings.models import Notification, Warning
 
@@ -198,7 +199,7 @@ def test_items_follow_a_merge_and_the_old_address_redirects(three: dict[str, Any
     water_event = Event.objects.get(pk=Item.objects.get(external_id="e-0").event_id)
     lotus_event = Event.objects.get(pk=Item.objects.get(external_id="l-0").event_id)
     assert water_event.pk != lotus_event.pk
-    monitoring._follow_merges({lotus_event.pk: water_event.pk})  # as the engine reports a merge
+    _follow_merges({lotus_event.pk: water_event.pk})  # as the engine reports a merge
     membership.scheme_events_refresh([lotus_event.pk, water_event.pk])
     assert not Item.objects.filter(event=lotus_event).exists()
     assert SchemeEvent.objects.get(scheme=three["everything"], event=water_event).matched == 13

@@ -48,7 +48,7 @@ def _fill(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("monitoring", "0010_organisation_engine_cleanup")]
+    dependencies = [("monitoring", "0011_source_official")]
 
     operations = [
         migrations.AddField(
