@@ -95,42 +95,69 @@ def run_views(args: argparse.Namespace) -> dict[str, Any]:
     by_source: dict[int, list[dict[str, Any]]] = {}
     for i, r in enumerate(records):
         by_source.setdefault(i % len(sources), []).append(r)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for k, source in enumerate(sources):
         part = by_source.get(k, [])
         for i in range(0, len(part), args.batch):
             services.store_items(source=source, records=part[i : i + args.batch])
     caught = services.pipeline_catch_up(organisation=office, batch=args.batch)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     from qingting.web.monitoring.models import SchemeItem
 
     return {
         "schemes": args.schemes,
         "items": caught.items,
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "memberships": SchemeItem.objects.count(),
     }
 
 
 def views(args: argparse.Namespace) -> None:
-    results = []
-    for schemes in (1, args.schemes):
-        cmd = [sys.executable, __file__, "_one", "--items", str(args.items), "--schemes", str(schemes)]
-        cmd += ["--batch", str(args.batch)]
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
-        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    one, many = results
-    print(f"command   python bench/bench_schemes.py views --items {args.items} --schemes {args.schemes}")
-    print(f"settings  embedded (SQLite WAL), store_items batches of {args.batch}, then pipeline_catch_up")
-    for r in results:
-        print(
-            f"{r['schemes']:>2} scheme(s): {r['items']} items in {r['seconds']:.1f} s,"
-            f" peak RSS {r['peak_rss_mb']:.0f} MB, {r['memberships']} memberships"
-        )
+    """Interleaved repeats (1 scheme, k schemes, 1, k, …), so both share the machine's conditions;
+    medians of wall time, of CPU time (steadier on a shared machine) and of peak memory."""
+    import statistics
+
+    runs: dict[int, list[dict[str, Any]]] = {1: [], args.schemes: []}
+    for rep in range(args.repeat):
+        for schemes in (1, args.schemes) if rep % 2 == 0 else (args.schemes, 1):
+            cmd = [sys.executable, __file__, "_one", "--items", str(args.items), "--schemes", str(schemes)]
+            cmd += ["--batch", str(args.batch)]
+            out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if out.returncode:
+                raise SystemExit(f"{' '.join(cmd)} failed:\n{out.stderr[-3000:]}")
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            runs[schemes].append(r)
+            print(
+                f"  run {rep + 1} {schemes:>2} scheme(s): {r['seconds']:.1f} s wall, {r['cpu_seconds']:.1f} s CPU,"
+                f" peak RSS {r['peak_rss_mb']:.0f} MB, {r['memberships']} memberships",
+                file=sys.stderr,
+            )
     print(
-        f"ratio     time {many['seconds'] / one['seconds']:.2f}x, peak memory"
-        f" {many['peak_rss_mb'] / one['peak_rss_mb']:.2f}x ({args.schemes} schemes vs 1)"
+        f"command   python bench/bench_schemes.py views --items {args.items} --schemes {args.schemes}"
+        f" --repeat {args.repeat}"
+    )
+    print(
+        f"settings  embedded (SQLite WAL), store_items batches of {args.batch}, then pipeline_catch_up;"
+        f" {args.repeat} interleaved runs each, medians"
+    )
+    med = {
+        k: {key: statistics.median(r[key] for r in rs) for key in ("seconds", "cpu_seconds", "peak_rss_mb")}
+        for k, rs in runs.items()
+    }
+    for k, rs in runs.items():
+        walls = ", ".join(f"{r['seconds']:.1f}" for r in rs)
+        cpus = ", ".join(f"{r['cpu_seconds']:.1f}" for r in rs)
+        print(
+            f"{k:>2} scheme(s): {rs[0]['items']} items; wall {med[k]['seconds']:.1f} s ({walls}),"
+            f" CPU {med[k]['cpu_seconds']:.1f} s ({cpus}), peak RSS {med[k]['peak_rss_mb']:.0f} MB,"
+            f" {rs[0]['memberships']} memberships"
+        )
+    one, many = med[1], med[args.schemes]
+    print(
+        f"ratio     CPU {many['cpu_seconds'] / one['cpu_seconds']:.2f}x, wall {many['seconds'] / one['seconds']:.2f}x,"
+        f" peak memory {many['peak_rss_mb'] / one['peak_rss_mb']:.2f}x ({args.schemes} schemes vs 1, medians)"
     )
 
 
@@ -297,6 +324,7 @@ def main() -> None:
         p.add_argument("--items", type=int, default=20000)
         p.add_argument("--schemes", type=int, default=10)
         p.add_argument("--batch", type=int, default=2000)
+        p.add_argument("--repeat", type=int, default=3, help="interleaved runs of each (views)")
     p = sub.add_parser("backfill")
     p.add_argument("--items", type=int, default=1_000_000)
     p.add_argument("--expression", default=EXPRESSION)

@@ -21,7 +21,7 @@ from qingting.core.rules import compile_expression
 from qingting.core.text import fold
 from qingting.web.monitoring import membership
 from qingting.web.monitoring import services as monitoring
-from qingting.web.monitoring.models import Item, SchemeItem, SourceKind
+from qingting.web.monitoring.models import Event, Item, SchemeEvent, SchemeItem, SourceKind
 
 from .concurrency import allow_flush
 
@@ -150,3 +150,42 @@ def test_the_migration_folds_stored_items(flushable: Any) -> None:
     executor.migrate(executor.loader.graph.leaf_nodes())
     assert dict(Item.objects.values_list("external_id", "folded")) == {"1": "台湾 全镇停水", "2": "abc123"}
     assert not SchemeItem.objects.exists()
+
+
+def _figures() -> dict[tuple[int, int], tuple[Any, ...]]:
+    return {
+        (r.scheme_id, r.event_id): (r.matched, r.buckets, r.first_seen, r.last_seen) for r in SchemeEvent.objects.all()
+    }
+
+
+def test_batch_by_batch_figures_equal_a_recount(org: dict[str, Any], engine: str) -> None:
+    """Each engine batch adds its items to the schemes' event figures instead of re-reading the
+    events; after many batches (a story growing across them, two schemes, a second source) the
+    figures are those a recount from the items gives."""
+    east = monitoring.source_create(actor=None, unit=org["east"], name="东论坛", kind=SourceKind.FORUM)
+    west = monitoring.source_create(actor=None, unit=org["west"], name="西论坛", kind=SourceKind.FORUM)
+    monitoring.scheme_create(actor=None, unit=org["office"], name="停水", expression="停水", sources=[east, west])
+    monitoring.scheme_create(actor=None, unit=org["east"], name="全部", sources=[east])
+    texts = ["柳湾镇停水，什么时候恢复供水", "荷塘乡荷花节开幕，游客很多", "柳湾镇停水第三天，居民排队接水"]
+    for b in range(6):
+        records = [
+            {"id": f"{b}-{k}", "text": f"{texts[(b + k) % 3]}（第{b}批第{k}条）", "time": START + 900 * b + 20 * k}
+            for k in range(8)
+        ]
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            monitoring.ingest_items(source=east if b % 2 else west, records=records)
+    before = _figures()
+    assert sum(m for m, *_ in before.values()) == SchemeItem.objects.filter(item__event__isnull=False).count() > 48
+    assert any(m > 8 for m, *_ in before.values())  # an event grew over several batches
+    membership.scheme_events_refresh(Event.objects.values_list("pk", flat=True))
+    assert _figures() == before
+
+
+@pytest.mark.parametrize(
+    ("title", "text"), [("", "柳灣鎮全鎮停水，什麼時候恢復？"), ("断水通知", "ＡＲＴ展览 明天\t上午"), ("", "")]
+)
+def test_the_search_index_reads_the_stored_matching_form_as_it_would_the_text(title: str, text: str) -> None:
+    from qingting.web.monitoring import search
+
+    folded = membership.folded_form(title, text)
+    assert search.index_body_folded(folded, "zh") == search.index_body(title, text, "zh")

@@ -120,43 +120,45 @@ def _matching(
     return pairs
 
 
-def _insert_pairs(pairs: Sequence[tuple[int, int]]) -> None:
+def _insert_pairs(pairs: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Insert ``(scheme id, item id)`` memberships; returns those that were not stored yet."""
     if not pairs:
-        return
+        return []
     qn = connection.ops.quote_name
     table = qn(SchemeItem._meta.db_table)
+    tail = "ON CONFLICT (scheme_id, item_id) DO NOTHING RETURNING scheme_id, item_id"
+    inserted: list[tuple[int, int]] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"INSERT INTO {table} (scheme_id, item_id) SELECT * FROM unnest(%s::bigint[], %s::bigint[]) "
-                "ON CONFLICT (scheme_id, item_id) DO NOTHING",
+                f"INSERT INTO {table} (scheme_id, item_id) SELECT * FROM unnest(%s::bigint[], %s::bigint[]) {tail}",
                 [[s for s, _ in pairs], [i for _, i in pairs]],
             )
-            return
+            return [(s, i) for s, i in cursor.fetchall()]
         for i in range(0, len(pairs), 5000):
             chunk = pairs[i : i + 5000]
             cursor.execute(
-                f"INSERT INTO {table} (scheme_id, item_id) VALUES {', '.join(['(%s, %s)'] * len(chunk))} "
-                "ON CONFLICT (scheme_id, item_id) DO NOTHING",
+                f"INSERT INTO {table} (scheme_id, item_id) VALUES {', '.join(['(%s, %s)'] * len(chunk))} {tail}",
                 [v for pair in chunk for v in pair],
             )
+            inserted += [(s, i) for s, i in cursor.fetchall()]
+    return inserted
 
 
 def _source_names(source_ids: Iterable[int]) -> dict[int, str]:
     return dict(Source.objects.filter(pk__in=list(set(source_ids))).values_list("pk", "name"))
 
 
-def match_items(org_id: int, rows: Sequence[Mapping[str, Any]]) -> int:
-    """Store which of the organisation's schemes match ``rows`` (items just placed); returns rows written.
+def match_items(org_id: int, rows: Sequence[Mapping[str, Any]]) -> list[tuple[int, int]]:
+    """Store which of the organisation's schemes match ``rows`` (items just placed); returns the
+    ``(scheme id, item id)`` pairs written (those not stored already).
 
     Call inside the engine's transaction.
     """
     views = _views(org_id)
     if not views or not rows:
-        return 0
-    pairs = _matching(views, rows, _source_names(r["source_id"] for r in rows))
-    _insert_pairs(pairs)
-    return len(pairs)
+        return []
+    return _insert_pairs(_matching(views, rows, _source_names(r["source_id"] for r in rows)))
 
 
 def _bucket(t: datetime) -> str:
@@ -206,9 +208,76 @@ def scheme_events_refresh(event_ids: Iterable[int], *, scheme_ids: Iterable[int]
         if create:
             SchemeEvent.objects.bulk_create(create, batch_size=_CHUNK)
         if update:
-            SchemeEvent.objects.bulk_update(
-                update, ["matched", "buckets", "first_seen", "last_seen", "updated_at"], batch_size=_CHUNK
-            )
+            from qingting.web.monitoring.services.bulk import _fast_update
+
+            _fast_update(update, ["matched", "buckets", "first_seen", "last_seen", "updated_at"])
+    return out
+
+
+def scheme_events_add(pairs: Iterable[tuple[int, int]], placed: Mapping[int, tuple[int | None, datetime]]) -> set[int]:
+    """Add newly matched items to their (scheme, event) figures without re-reading the events'
+    other items; returns the events changed.
+
+    ``pairs`` are ``(scheme id, item id)`` just written for items new to their event; ``placed``
+    gives each item's ``(event id, published)``. What :func:`scheme_events_refresh` would compute
+    for an event that only gained these items: matched + n, their buckets added, first/last seen
+    widened. Call inside the engine's transaction (it holds the organisation's engine, so no
+    other batch changes these rows meanwhile); events whose items moved (merges) are recounted.
+    """
+    figures: dict[tuple[int, int], list[Any]] = {}  # matched, buckets, first, last
+    for scheme_id, item_id in pairs:
+        event_id, published = placed.get(item_id, (None, None))
+        if event_id is None or published is None:
+            continue
+        f = figures.setdefault((scheme_id, event_id), [0, {}, published, published])
+        f[0] += 1
+        key = _bucket(published)
+        f[1][key] = f[1].get(key, 0) + 1
+        f[2], f[3] = min(f[2], published), max(f[3], published)
+    if not figures:
+        return set()
+    event_ids = sorted({e for _, e in figures})
+    scheme_ids = sorted({s for s, _ in figures})
+    now = timezone.now()
+    create: list[SchemeEvent] = []
+    update: list[SchemeEvent] = []
+    existing: dict[tuple[int, int], SchemeEvent] = {}
+    for i in range(0, len(event_ids), _CHUNK):
+        for found in SchemeEvent.objects.filter(event_id__in=event_ids[i : i + _CHUNK], scheme_id__in=scheme_ids):
+            existing[(found.scheme_id, found.event_id)] = found
+    for (scheme_id, event_id), (n, buckets, first, last) in figures.items():
+        row = existing.get((scheme_id, event_id))
+        if row is None:
+            row = SchemeEvent(scheme_id=scheme_id, event_id=event_id, matched=0, buckets={})
+            row.first_seen, row.last_seen = first, last
+            create.append(row)
+        else:
+            update.append(row)
+            row.first_seen = min(row.first_seen, first) if row.first_seen else first
+            row.last_seen = max(row.last_seen, last) if row.last_seen else last
+        row.matched += n
+        merged = dict(row.buckets or {})
+        for key, k in buckets.items():
+            merged[key] = merged.get(key, 0) + k
+        row.buckets, row.updated_at = merged, now
+    if create:
+        SchemeEvent.objects.bulk_create(create, batch_size=_CHUNK)
+    if update:
+        from qingting.web.monitoring.services.bulk import _fast_update
+
+        _fast_update(update, ["matched", "buckets", "first_seen", "last_seen", "updated_at"])
+    return set(event_ids)
+
+
+def schemes_matching(event_ids: Iterable[int]) -> dict[int, list[int]]:
+    """Per scheme, which of ``event_ids`` it matches (its ``SchemeEvent`` rows)."""
+    ids = sorted(set(event_ids))
+    out: dict[int, list[int]] = {}
+    for i in range(0, len(ids), _CHUNK):
+        for scheme_id, event_id in SchemeEvent.objects.filter(event_id__in=ids[i : i + _CHUNK]).values_list(
+            "scheme_id", "event_id"
+        ):
+            out.setdefault(scheme_id, []).append(event_id)
     return out
 
 
