@@ -242,6 +242,41 @@ class Pipeline:
         self.events_[event_id] = old
         return self._summary(ev), self._summary(old)
 
+    def split_off(self, event_id: int, items: Sequence[Item]) -> tuple[EventSummary, EventSummary]:
+        """An analyst moved ``items`` out of event ``event_id`` (a second story in it): the engine
+        follows, so that it does not put that story back.
+
+        The items (their text as when they were placed) become a new event: their term vectors are
+        taken out of the event's profile and their counts out of its figures; the two events are
+        kept apart from then on (no merge joins them again), later posts like the moved ones join
+        the new event, and replies to the moved items follow them. Returns ``(event, new)``
+        summaries. Raises ``KeyError`` when the event is not live (unknown, or retired: nothing
+        left to keep apart) and ``ValueError`` when no item has words.
+        """
+        eid = self.clusterer_.resolve(event_id)
+        ev = self.events_.get(eid) if eid is not None else None
+        if eid is None or ev is None:
+            raise KeyError(f"event {event_id} is not live (unknown or retired)")
+        prepared = [self._prepare(item) for item in items]
+        new_id = self.clusterer_.split_off(eid, [tokenize(p.match, p.lang) for p in prepared])
+        new = self.events_[new_id] = _Event(new_id, min(p.time for p in prepared), self.config.bucket_seconds)
+        for p, prob in zip(prepared, self._sentiment(prepared), strict=True):
+            label = self._label(prob)
+            self._count(new, p, prob, label, None, 0.0, False)
+            ev.item_count = max(ev.item_count - 1, 1)
+            ev.mainstream = max(ev.mainstream - int(p.item.mainstream), 0)
+            ev.engagement = max(ev.engagement - max(p.item.engagement, 0), 0)
+            ev.sent_sum = max(ev.sent_sum - prob, 0.0)
+            ev.negative = max(ev.negative - int(label is SentimentLabel.NEGATIVE), 0)
+            left = ev.langs.get(p.lang, 0) - 1
+            if left > 0:
+                ev.langs[p.lang] = left
+            else:
+                ev.langs.pop(p.lang, None)
+            if p.item.id in self.item_event_:
+                self.item_event_[p.item.id] = new_id
+        return self._summary(ev), self._summary(new)
+
     def events(self) -> list[EventSummary]:
         """Summaries of all live events and the most recently retired ones."""
         live = [self._summary(ev) for ev in self.events_.values()]
@@ -535,6 +570,9 @@ class Pipeline:
             # representative: an original item close to the event's centre that reads as a headline —
             # a news title first, then an official notice (【…】) or another titled item, then a post;
             # engagement breaks near-ties, and the first item wins exact ties, so titles are stable
+            bonus = 0.05 * math.log1p(max(item.engagement, 0))
+            if sim + _best_kind_bonus(item, p.own) + bonus <= ev.rep_score + 1e-9:
+                return  # cannot win even with the best title it could have: skip making one
             title = headline(item.title) if item.title else ""
             if title and len(title) >= 6:
                 kind_bonus = 3.0 if item.mainstream else 1.5
@@ -543,7 +581,7 @@ class Pipeline:
                 kind_bonus = 2.0 if p.own.lstrip().startswith("【") else (0.5 if item.mainstream else 0.0)
                 if len(title) < 6:
                     kind_bonus -= 1.0  # too short to say what happened
-            score = sim + kind_bonus + 0.05 * math.log1p(max(item.engagement, 0))
+            score = sim + kind_bonus + bonus
             if score > ev.rep_score + 1e-9 and title:
                 ev.rep_score, ev.rep_id = score, item.id
                 ev.rep_title = title
@@ -557,7 +595,8 @@ class Pipeline:
             item_event.pop(iid, None)
             item_canon.pop(iid, None)
         if math.isfinite(self.now_):
-            self._apply(self.clusterer_.retire(self.now_), (), None, retired)
+            gone = self.clusterer_.retire(self.now_)
+            self._apply(gone, (), None, retired, self.clusterer_.take_merges())
         while len(self.retired_) > MAX_RETIRED:
             self.retired_.pop(next(iter(self.retired_)))
         if len(self.merged_events_) > len(self.clusterer_.merge_log_):  # survivors retired: nothing to undo
@@ -606,18 +645,43 @@ class Pipeline:
         )
 
 
-@dataclass(frozen=True, slots=True)
 class _Prepared:
-    item: Item
-    time: float
-    match: str  # the matching form used for dedupe, tokens and sentiment
-    own: str  # what the poster wrote, original script (for titles)
-    lang: str
-    own_empty: bool  # a repost that adds nothing of its own
-    notes: tuple[str, ...]
-    sentiment_text: str
-    tagged: bool  # a bare hashtag: may join an event its words match
-    entities: tuple[str, ...]  # its hashtags ("#柳湾镇停水") and @accounts ("@青禾县水务局")
+    """One item made ready for the batch (a plain slotted class: a frozen dataclass's __init__
+    costs ≈ 1.5 µs more per item, and this never leaves the pipeline)."""
+
+    __slots__ = ("entities", "item", "lang", "match", "notes", "own", "own_empty", "sentiment_text", "tagged", "time")
+
+    def __init__(
+        self,
+        item: Item,
+        time: float,
+        match: str,  # the matching form used for dedupe, tokens and sentiment
+        own: str,  # what the poster wrote, original script (for titles)
+        lang: str,
+        own_empty: bool,  # a repost that adds nothing of its own
+        notes: tuple[str, ...],
+        sentiment_text: str,
+        tagged: bool,  # a bare hashtag: may join an event its words match
+        entities: tuple[str, ...],  # its hashtags ("#柳湾镇停水") and @accounts ("@青禾县水务局")
+    ) -> None:
+        self.item = item
+        self.time = time
+        self.match = match
+        self.own = own
+        self.lang = lang
+        self.own_empty = own_empty
+        self.notes = notes
+        self.sentiment_text = sentiment_text
+        self.tagged = tagged
+        self.entities = entities
+
+
+def _best_kind_bonus(item: Item, own: str) -> float:
+    """The largest title bonus :meth:`Pipeline._count` could give this item, before its headline is made."""
+    best = 2.0 if own.lstrip().startswith("【") else (0.5 if item.mainstream else 0.0)
+    if item.title:
+        best = max(best, 3.0 if item.mainstream else 1.5)
+    return best
 
 
 def _absorb(ev: _Event, old: _Event, base: StreamBaseline) -> None:

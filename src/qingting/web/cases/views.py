@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from qingting.web.accounts import selectors as access
-from qingting.web.cases import forms, ui
+from qingting.web.cases import forms, labels, ui
 from qingting.web.exports import writer as exports
 from qingting.web.uploads import refusal, upload_limit
 
@@ -257,7 +257,7 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         return _error_page(request, pk, ui.message_of(exc) or _("You may not do this on this case."), status=403)
     except ValidationError as exc:
         return _error_page(request, pk, ui.message_of(exc), status=400)
-    messages.success(request, _("Done: %(action)s.") % {"action": ui.action_label(action)})
+    messages.success(request, _("Done: %(action)s.") % {"action": labels.action_label(action)})
     return HttpResponseRedirect(reverse("cases:detail", args=[pk]))
 
 
@@ -268,7 +268,7 @@ def case_reply(request: HttpRequest, pk: int) -> HttpResponse:
     answering = ui.can_write(request.user, case) and ui.answer_applies(request.user, case)
     if answering and request.POST.get("kind") == "public":
         message = _("The public reply is written in the “%(action)s” action, so the citizen gets one answer.")
-        return _error_page(request, pk, message % {"action": ui.action_label("answer")}, status=400)
+        return _error_page(request, pk, message % {"action": labels.action_label("answer")}, status=400)
     form = forms.ReplyForm(request.POST)
     if not form.is_valid():
         return _error_page(request, pk, _("The reply was not saved: see below."), status=400, reply_form=form)

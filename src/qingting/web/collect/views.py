@@ -78,6 +78,7 @@ def _save(request: HttpRequest, form: SourceForm, source: Source | None) -> Http
             scheme=c.get("scheme"),
             is_active=bool(c.get("is_active")),
             mainstream=bool(c.get("mainstream")),
+            official=bool(c.get("official")),
             source=source,
             regenerate=bool(c.get("regenerate")),
         )

@@ -372,6 +372,36 @@ def _catch_up_batch(org_id: int, limit: int, *, wait: bool) -> CatchUpResult | N
     return CatchUpResult(organisation_id=org_id, items=len(ordered), batches=1, event_ids=touched, item_ids=item_ids)
 
 
+def engine_split_off(*, event: Event, item_pks: Sequence[int]) -> int | None:
+    """Tell the organisation's engine that an analyst moved these items out of ``event``.
+
+    The engine makes them an event of its own and keeps the two apart from then on (no merge joins
+    them again; later posts like the moved ones join the new event). Returns the engine's id of the
+    new event, or ``None`` when the engine has nothing to follow: ``event`` is not the engine's
+    (an analyst's own event), or has retired from it, or the items have no words. Checkpoints the
+    engine at once, in the caller's transaction (call inside ``transaction.atomic()``).
+    """
+    if event.engine_event_id < 0:
+        return None
+    state = PipelineState.objects.select_for_update().filter(organisation_id=event.organisation_id).first()
+    if state is None:
+        return None
+    rows = Item.objects.filter(pk__in=list(item_pks)).order_by("published_at", "pk").values(*_ITEM_FIELDS)
+    engine, _ = pipeline_cache.get(state)
+    try:
+        _, new = engine.split_off(event.engine_event_id, [_core_item(r) for r in rows])
+    except (KeyError, ValueError):
+        pipeline_cache.put(state, engine)  # unchanged
+        return None
+    state.snapshot = engine.snapshot()
+    state.checkpoint_at = timezone.now()
+    state.replay = []
+    state.version += 1
+    state.save()
+    transaction.on_commit(lambda: pipeline_cache.put(state, engine))
+    return int(new.event_id)
+
+
 def _merge(total: CatchUpResult, step: CatchUpResult) -> CatchUpResult:
     return CatchUpResult(
         scheme_id=total.scheme_id,

@@ -106,6 +106,14 @@ def event_split(*, actor: Any, event: Event, item_ids: Sequence[int], title: str
     Item.objects.filter(pk__in=[i.pk for i in items]).update(event=new)
     # A copy points at its original: copies follow their original into the new event.
     Item.objects.filter(event=event, duplicate_of__in=[i.pk for i in items]).update(event=new)
+    # The engine follows (decision 0066): the moved items become its own event, kept apart from
+    # this one, so later posts of that story land in the new event and no merge undoes the split.
+    from qingting.web.monitoring.services.engine import engine_split_off  # engine imports this module
+
+    moved = list(Item.objects.filter(event=new).values_list("pk", flat=True))
+    engine_id = engine_split_off(event=event, item_pks=moved)
+    if engine_id is not None:
+        Event.objects.filter(pk=new.pk).update(engine_event_id=engine_id)
     new.refresh_from_db()
     _recount(new)
     _recount(event)
@@ -114,6 +122,6 @@ def event_split(*, actor: Any, event: Event, item_ids: Sequence[int], title: str
         actor=actor,
         action="event.split",
         obj=event,
-        new={"event": new.pk, "items": list(Item.objects.filter(event=new).values_list("pk", flat=True))},
+        new={"event": new.pk, "items": moved, "engine_event": engine_id},
     )
     return new

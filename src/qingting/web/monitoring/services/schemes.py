@@ -16,12 +16,19 @@ from qingting.web.monitoring.models import Scheme, Source, SourceKind
 
 @transaction.atomic
 def source_create(
-    *, actor: Any, unit: Unit, name: str, kind: str = SourceKind.OTHER, url: str = "", mainstream: bool = False
+    *,
+    actor: Any,
+    unit: Unit,
+    name: str,
+    kind: str = SourceKind.OTHER,
+    url: str = "",
+    mainstream: bool = False,
+    official: bool = False,
 ) -> Source:
-    """Create a source owned by ``unit``."""
+    """Create a source owned by ``unit``; ``official``: a government account (its posts are official responses)."""
     if kind not in SourceKind.values:
         raise ValueError(f"unknown source kind {kind!r}; expected one of {', '.join(SourceKind.values)}")
-    source = Source.objects.create(unit=unit, name=name, kind=kind, url=url, mainstream=mainstream)
+    source = Source.objects.create(unit=unit, name=name, kind=kind, url=url, mainstream=mainstream, official=official)
     audit_record(actor=actor, action="source.create", obj=source, new={"name": name, "kind": kind, "url": url})
     return source
 
