@@ -17,6 +17,7 @@ from qingting.web.accounts.models import Unit
 from qingting.web.accounts.selectors import scope, scope_roots, visible_unit_ids
 from qingting.web.monitoring import search
 from qingting.web.monitoring.membership import backfill_days as backfill_days
+from qingting.web.monitoring.membership import organisation_id as organisation_id
 from qingting.web.monitoring.models import DailyCount, Event, Item, Scheme, SchemeEvent, SchemeItem, Source
 
 # A handful of posts is not a rising event, however steep its burst: below this volume an event
