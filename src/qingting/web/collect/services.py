@@ -27,13 +27,13 @@ from qingting.web.accounts.selectors import has_role
 from qingting.web.audit.services import audit_record
 from qingting.web.collect.models import ImportRun, ImportStatus, PushReceipt, SourceSecret
 from qingting.web.crypto import DecryptionError
-from qingting.web.monitoring import polling
-from qingting.web.monitoring.membership import organisation_id
 from qingting.web.monitoring.models import Item, Scheme, Source, SourceKind
+from qingting.web.monitoring.selectors import organisation_id
 from qingting.web.monitoring.services import (
     CatchUpResult,
     ingest_items,
     pipeline_catch_up,
+    polling,
     scheme_create,
     store_items,
 )
