@@ -13,7 +13,9 @@ from qingting.core import checkpoint
 from qingting.core.cluster import OnlineClusterer
 from qingting.core.io import Record, to_item
 from qingting.core.pipeline import CHECKPOINT_VERSION, Pipeline, PipelineConfig
+from qingting.core.text import detect_language, normalize, tokenize
 from qingting.core.text.headline import content_free, headline
+from qingting.core.text.romanise import romanised
 from qingting.core.types import Item
 from qingting.demo import generate
 
@@ -211,3 +213,155 @@ def test_a_restored_engine_consolidates_exactly_like_an_uninterrupted_one() -> N
         assert p.checkpoint() == blob
         got.append(p.partial_fit(items[a:b]))
     assert got == expected  # assignments, summaries and merges, field by field
+
+
+# --- decision 0066: English fragments, a story that goes on after a lull, quick passes, no chatter blob
+
+
+def _words(text: str) -> list[str]:
+    n = normalize(text)
+    return tokenize(n.match, detect_language(n.match))
+
+
+def _quiet(**kw: Any) -> OnlineClusterer:
+    """A clusterer that consolidates only when told (or at retirement), unless ``kw`` says otherwise."""
+    return OnlineClusterer(
+        **{"merge_threshold": None, "consolidate_every": 1_000_000, "consolidate_seconds": None, **kw}
+    )
+
+
+def test_romanised_spells_chinese_words_as_english_texts_write_them() -> None:
+    assert romanised("柳湾镇") == ("liuwanzhen", "liuwan")  # Liuwan Town
+    assert "binhe" in romanised("滨河路") and "hetang" in romanised("荷塘乡")
+    assert "shiqiao" in romanised("石桥")  # 石 is also read dàn: every reading is kept
+    assert romanised("水") == () and romanised("qinghe") == () and romanised("停水") == ("tingshui",)
+
+
+def test_an_english_fragment_joins_the_chinese_story_it_names_in_pinyin() -> None:
+    c = _quiet(threshold=0.05)  # low: a handful of posts make the story one event from the start
+    story = [
+        "青禾县柳湾镇今天全镇停水，柳湾新村都没水了",
+        "柳湾镇停水第二天，水务局说主管爆裂正在抢修",
+        "柳湾镇什么时候恢复供水？青禾县水务局回应了",
+        "柳湾镇临时送水点已设立，停水片区居民可以去拎水",
+        "柳湾镇停水追踪：抢修连夜进行，明早恢复供水",
+        "柳湾新村还是没水，柳湾镇停水太久了",
+    ]
+    chatter = ["青禾县的米粉还是那个味，一早吃一碗舒服", "周末带孩子去青禾广场，环境比以前好多了"]
+    main = {c.add(_words(t), T0 + 60 * i).event_id for i, t in enumerate(story)}
+    others = [c.add(_words(chatter[i % 2]), T0 + 400 + i).event_id for i in range(8)]
+    english = [
+        c.add(_words(t), T0 + 900 + i).event_id
+        for i, t in enumerate(
+            [
+                "Water has been off in Liuwan Town since yesterday. Does anyone know when it comes back?",
+                "Our guesthouse in Liuwan has no water, the owner says a main pipe burst",
+            ]
+            * 2
+        )
+    ]
+    county = {
+        c.add(
+            _words("Lovely weekend in Qinghe county, went hiking with friends and had great noodles"), T0 + 950 + i
+        ).event_id
+        for i in range(4)
+    }
+    (story_event,) = main
+    assert len(set(english)) == 1 and english[0] != story_event and len(county) == 1
+    merges = c.consolidate()
+    assert [(m.absorbed, m.survivor) for m in merges] == [(english[0], story_event)]
+    assert c.size(story_event) == 10
+    # the county's name is in every event (青禾): an English post naming only it joins nothing
+    (e,) = county
+    assert c.resolve(e) == e and all(c.resolve(x) == x for x in others)
+
+
+def test_a_story_that_goes_on_after_a_lull_keeps_its_event() -> None:
+    day = 86400.0
+    c = _quiet(window_seconds=3 * day, threshold=0.05)
+    first = [
+        "滨河路施工，早高峰堵了四十分钟，交警发了绕行方案",
+        "滨河路雨污管网改造施工，东段封闭，请绕行白鹭大道",
+        "滨河路施工噪音太大了，夜间施工能不能停一停",
+        "滨河路与青禾大道路口施工，交警在疏导，走白鹭大道快多了",
+    ]
+    old = {c.add(_words(t), T0 + 600 * i).event_id for i, t in enumerate(first * 2)}
+    (story,) = old
+    # two days later: the decayed likeness of a post is too low to join the idle event
+    later = [
+        c.add(_words(t), T0 + 2 * day + 600 * i).event_id
+        for i, t in enumerate(
+            ["滨河路施工还没完，交警说继续绕行白鹭大道", "滨河路施工还没完，交警说继续绕行白鹭大道[泪]"]
+        )
+    ]
+    assert later[0] == later[1] != story
+    chatter = ["广场舞音响太吵了", "夜市的烧烤很好吃", "明天下雨记得带伞", "新开的包子铺排队", "图书馆周末人很多"]
+    for i, t in enumerate(chatter * 2):  # the everyday posts around it: 滨河路 and 施工 are one story's words
+        c.add(_words(t), T0 + 2.5 * day + 60 * i)
+    # the old event's window runs out: rather than retire, it takes its continuation in
+    hit = c.add(_words("广场舞音响太吵了"), T0 + 3 * day + 3 * 3600)
+    assert [(m.absorbed, m.survivor) for m in hit.consolidated] == [(later[0], story)]
+    assert c.resolve(later[0]) == story and c.size(story) == 10 and not hit.retired
+
+
+def test_a_quiet_stream_gets_a_pass_every_few_hours() -> None:
+    c = _quiet(consolidate_seconds=6 * 3600.0, threshold=0.9)
+    a = {c.add(["停水", "柳湾镇", "水压", "来水", "做饭"], T0 + i).event_id for i in range(4)}
+    b = {c.add(["停水", "柳湾镇", "水压", "来水", "送水车"], T0 + 10 + i).event_id for i in range(4)}
+    assert a != b
+    merged = []
+    for i in range(100):  # a few hundred posts a day: 100 posts take twelve hours
+        merged += c.add(["天气", f"闲聊{i}"], T0 + 100 + 420 * i).consolidated
+    assert [(m.absorbed, m.survivor) for m in merged] == [(b.pop(), a.pop())]
+
+
+@pytest.mark.parametrize(("fragment", "merges"), [(4, True), (40, False)])
+def test_a_weak_likeness_merges_a_fragment_but_not_two_settled_events(fragment: int, merges: bool) -> None:
+    c = _quiet(threshold=0.5)
+    for i in range(4):
+        c.add(["包子", "排队", "新开", "早餐"], T0 + i)
+    a = {c.add(["广场舞", "音响", "晚上", "小区", "热闹"], T0 + 10 + i).event_id for i in range(40)}
+    b = {c.add(["夜市", "好看", "晚上", "小区", "热闹"], T0 + 60 + i).event_id for i in range(fragment)}
+    (ea,), (eb,) = a, b
+    assert 0.17 < c._specific_cosine(ea, eb, {}, {}) < 0.25  # weak: a few everyday words in common
+    assert bool(c.consolidate()) is merges
+
+
+def test_a_blob_holding_a_common_tag_at_the_common_rate_takes_no_fragment_by_it() -> None:
+    c = _quiet(threshold=0.3)
+    tag = ("#青禾美食",)
+    blob = {
+        c.add(["吃", "米粉", f"店{i % 7}", "好吃"], T0 + i, entities=tag if i % 5 == 0 else ()).event_id
+        for i in range(60)
+    }
+    small = {c.add(["夜景", "好看", "老街"], T0 + 100 + i, entities=tag if i < 3 else ()).event_id for i in range(20)}
+    assert len(blob) == 1 and len(small) == 1
+    # 12 + 3 of the tag's 15 occurrences, but at the blob's rate (1 in 5) the tag is no story's name
+    assert c.consolidate() == []
+
+
+def test_an_analysts_split_is_kept_by_the_engine() -> None:
+    p = Pipeline()
+    water = [f"柳湾镇停水了，什么时候恢复供水？第{i}天" for i in range(6)]
+    truck = [f"柳湾镇停水了，什么时候恢复？送水车到了南街 {i}号" for i in range(4)]
+    items = [Item(f"w{i}", t, T0 + 60 * i) for i, t in enumerate(water)]
+    items += [Item(f"t{i}", t, T0 + 600 + 60 * i) for i, t in enumerate(truck)]
+    placed = {a.item_id: a.event_id for a in p.partial_fit(items).assignments}
+    (story,) = set(placed.values())  # the engine saw one story
+    kept, moved = p.split_off(story, items[6:])  # the analyst: the water truck is a story of its own
+    assert (kept.event_id, kept.item_count, moved.item_count) == (story, 6, 4)
+    q = Pipeline.from_checkpoint(p.checkpoint())  # the split survives a restart
+    for engine in (p, q):
+        later = engine.partial_fit(
+            [
+                Item("t9", "柳湾镇停水了，什么时候恢复？送水车到了南街 9号", T0 + 1200),  # a copy
+                Item("t8", "南街的送水车今天又来了", T0 + 1230),  # no copy: by its words
+                Item("w9", "柳湾镇停水了，什么时候恢复供水？第9天", T0 + 1260),
+                Item("r9", "同问", T0 + 1300, parent="t1"),  # a reply follows its parent into the new event
+            ]
+        )
+        assert [a.event_id for a in later.assignments] == [moved.event_id, moved.event_id, story, moved.event_id]
+        assert engine.clusterer_.consolidate() == []  # and no pass merges them again
+        assert (min(story, moved.event_id), max(story, moved.event_id)) in engine.clusterer_.apart_
+    with pytest.raises(KeyError):
+        p.split_off(10_000, items[:1])

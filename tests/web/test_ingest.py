@@ -10,7 +10,9 @@ from django.db import connection
 
 from qingting.web.audit.models import AuditEntry
 from qingting.web.monitoring import services
+from qingting.web.monitoring.membership import organisation_id
 from qingting.web.monitoring.models import Event, Item, PipelineState
+from qingting.web.monitoring.services import engine
 
 from .conftest import stream
 
@@ -42,7 +44,7 @@ def test_items_get_events_sentiment_and_pseudonyms(setup: tuple[Any, Any]) -> No
     services.ingest_items(scheme=scheme, source=source, records=stream("a", 4))
     items = list(Item.objects.all())
     assert all(i.event_id is not None and i.sentiment_label for i in items)
-    assert Event.objects.filter(organisation_id=services.organisation_id(scheme.unit)).exists()
+    assert Event.objects.filter(organisation_id=organisation_id(scheme.unit)).exists()
     # The handle never reaches the database, only its keyed hash.
     assert {i.author_pseudonym for i in items} == {services.author_pseudonym(f"user{k}") for k in range(3)}
     with connection.cursor() as c:
@@ -76,11 +78,11 @@ def test_invalid_records_are_reported_not_stored(setup: tuple[Any, Any]) -> None
 def test_crash_mid_batch_loses_nothing_and_retry_stores_all(setup: tuple[Any, Any]) -> None:
     scheme, source = setup
     services.ingest_items(scheme=scheme, source=source, records=stream("a", 3))
-    state = PipelineState.objects.get(organisation_id=services.organisation_id(scheme.unit))
+    state = PipelineState.objects.get(organisation_id=organisation_id(scheme.unit))
     version, snapshot = state.version, bytes(state.snapshot)
     # The process "dies" after the items were inserted, before the snapshot is saved.
     with (
-        mock.patch.object(services, "_index", side_effect=RuntimeError("killed")),
+        mock.patch.object(engine, "_index", side_effect=RuntimeError("killed")),
         pytest.raises(RuntimeError, match="killed"),
     ):
         services.ingest_items(scheme=scheme, source=source, records=stream("b", 4))
@@ -174,7 +176,7 @@ def test_batch_ingested_is_sent_after_commit_with_the_touched_events(
     finally:
         batch_ingested.disconnect(receiver)
     assert len(seen) == 1
-    assert seen[0]["organisation_id"] == services.organisation_id(scheme.unit)
+    assert seen[0]["organisation_id"] == organisation_id(scheme.unit)
     # The scheme matches every item of its source: it is told about every event the batch touched.
     assert set(seen[0]["scheme_events"][scheme.pk]) == set(seen[0]["event_ids"])
     assert sorted(seen[0]["item_ids"]) == sorted(result.item_ids)
@@ -197,7 +199,7 @@ def test_between_checkpoints_a_restart_replays_to_the_same_engine(
     warm, was_warm = services.pipeline_cache.get(state)
     assert was_warm
     services.pipeline_cache.clear()  # the process dies between checkpoints
-    restored = services._restore(state)
+    restored = engine._restore(state)
     assert restored.snapshot() == warm.snapshot()  # nothing lost, nothing counted twice
     # The next batch runs on the restored engine and writes a checkpoint (it was cold).
     services.ingest_items(scheme=scheme, source=source, records=stream("d", 5, start=1_767_225_600.0 + 1800))

@@ -41,14 +41,16 @@ CHILD = textwrap.dedent(
 
     kill_in = int(os.environ.get("QT_KILL_IN_BATCH", "0"))
     batch_no = 0
-    original_index = services._index
+    from qingting.web.monitoring.services import engine
+
+    original_index = engine._index
 
     def index_then_maybe_die(items, source=None):
         original_index(items, source)
         if batch_no == kill_in:
             os.kill(os.getpid(), signal.SIGKILL)  # inside the transaction, items already inserted
 
-    services._index = index_then_maybe_die
+    engine._index = index_then_maybe_die
     stories = ["柳湾镇停水两天了", "城关镇学区划分有争议", "滨河路施工噪音太大", "荷塘乡荷花节人很多"]
     for batch_no in range(1, 6):
         records = [

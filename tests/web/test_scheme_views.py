@@ -18,6 +18,7 @@ from qingting.web.accounts.models import Role
 from qingting.web.monitoring import membership, selectors
 from qingting.web.monitoring import services as monitoring
 from qingting.web.monitoring.models import Event, Item, SchemeEvent, SchemeItem, SourceKind
+from qingting.web.monitoring.services.events import _follow_merges
 from qingting.web.warnings import services as warnings
 from qingting.web.warnings.models import Notification, Warning
 
@@ -198,7 +199,7 @@ def test_items_follow_a_merge_and_the_old_address_redirects(three: dict[str, Any
     water_event = Event.objects.get(pk=Item.objects.get(external_id="e-0").event_id)
     lotus_event = Event.objects.get(pk=Item.objects.get(external_id="l-0").event_id)
     assert water_event.pk != lotus_event.pk
-    monitoring._follow_merges({lotus_event.pk: water_event.pk})  # as the engine reports a merge
+    _follow_merges({lotus_event.pk: water_event.pk})  # as the engine reports a merge
     membership.scheme_events_refresh([lotus_event.pk, water_event.pk])
     assert not Item.objects.filter(event=lotus_event).exists()
     assert SchemeEvent.objects.get(scheme=three["everything"], event=water_event).matched == 13
@@ -211,3 +212,34 @@ def test_items_follow_a_merge_and_the_old_address_redirects(three: dict[str, Any
     assert api.status_code == 302 and api["Location"] == f"/api/events/{water_event.pk}"
     board = selectors.event_board(three["office_leader"], selectors.EventFilters())
     assert lotus_event not in list(board)
+
+
+def test_the_engine_keeps_an_analysts_split(three: dict[str, Any]) -> None:
+    """An analyst splits a second story out of an event: later posts of it land in the new event."""
+    from qingting.web.audit.models import AuditEntry
+
+    water = [
+        {"id": f"w-{i}", "text": f"柳湾镇停水了，什么时候恢复供水？第{i}天", "time": START + 60 * i} for i in range(6)
+    ]
+    truck = [
+        {"id": f"t-{i}", "text": f"柳湾镇停水了，什么时候恢复？送水车到了南街 {i}号", "time": START + 600 + 60 * i}
+        for i in range(4)
+    ]
+    _ingest(three["east_src"], water + truck)
+    event = Event.objects.get(pk=Item.objects.get(external_id="w-0").event_id)
+    assert set(Item.objects.filter(external_id__startswith="t-").values_list("event_id", flat=True)) == {event.pk}
+    moved = list(Item.objects.filter(external_id__startswith="t-").values_list("pk", flat=True))
+    new = monitoring.event_split(actor=three["admin"], event=event, item_ids=moved, title="南街送水车")
+    assert new.engine_event_id >= 0  # the engine's own event now, not an analyst's (negative) one
+    entry = AuditEntry.objects.filter(action="event.split").latest("pk")
+    assert entry.new["engine_event"] == new.engine_event_id
+    _ingest(
+        three["east_src"],
+        [
+            {"id": "t-8", "text": "南街的送水车今天又来了", "time": START + 1200},
+            {"id": "w-9", "text": "柳湾镇停水了，什么时候恢复供水？第9天", "time": START + 1260},
+        ],
+    )
+    assert Item.objects.get(external_id="t-8").event_id == new.pk
+    assert Item.objects.get(external_id="w-9").event_id == event.pk
+    assert Item.objects.filter(event=new).count() == 5

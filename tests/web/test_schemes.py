@@ -9,7 +9,9 @@ import pytest
 from django.test import Client
 
 from qingting.web.monitoring import selectors, services
+from qingting.web.monitoring.membership import organisation_id
 from qingting.web.monitoring.models import DailyCount, Event, Item, PipelineState, SchemeEvent, SchemeItem
+from qingting.web.monitoring.services import engine
 
 from .conftest import PASSWORD, stream
 
@@ -118,7 +120,7 @@ def test_store_first_then_catch_up(two: dict[str, Any]) -> None:
 
 def test_a_crash_while_catching_up_loses_nothing(two: dict[str, Any]) -> None:
     services.store_items(source=two["source"], records=stream("c", 20))
-    failing = mock.patch.object(services, "_count_daily", side_effect=RuntimeError("disk gone"))
+    failing = mock.patch.object(engine, "_count_daily", side_effect=RuntimeError("disk gone"))
     with failing, pytest.raises(RuntimeError):
         services.pipeline_catch_up(scheme=two["water"], batch=10)
     assert services.pending_count(two["water"]) == 20  # the failed batch rolled back
@@ -149,7 +151,7 @@ def _event(scheme: Any, engine_id: int, *, items: int, burst: float, heat: float
 
     now = timezone.now()
     return Event.objects.create(
-        organisation_id=services.organisation_id(scheme.unit), engine_event_id=engine_id, title=f"事件{engine_id}",
+        organisation_id=organisation_id(scheme.unit), engine_event_id=engine_id, title=f"事件{engine_id}",
         first_seen=now, last_seen=now,
         item_count=items, burst_z=burst, heat=heat, trend="rising",
     )  # fmt: skip

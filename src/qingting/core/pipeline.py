@@ -242,6 +242,41 @@ class Pipeline:
         self.events_[event_id] = old
         return self._summary(ev), self._summary(old)
 
+    def split_off(self, event_id: int, items: Sequence[Item]) -> tuple[EventSummary, EventSummary]:
+        """An analyst moved ``items`` out of event ``event_id`` (a second story in it): the engine
+        follows, so that it does not put that story back.
+
+        The items (their text as when they were placed) become a new event: their term vectors are
+        taken out of the event's profile and their counts out of its figures; the two events are
+        kept apart from then on (no merge joins them again), later posts like the moved ones join
+        the new event, and replies to the moved items follow them. Returns ``(event, new)``
+        summaries. Raises ``KeyError`` when the event is not live (unknown, or retired: nothing
+        left to keep apart) and ``ValueError`` when no item has words.
+        """
+        eid = self.clusterer_.resolve(event_id)
+        ev = self.events_.get(eid) if eid is not None else None
+        if eid is None or ev is None:
+            raise KeyError(f"event {event_id} is not live (unknown or retired)")
+        prepared = [self._prepare(item) for item in items]
+        new_id = self.clusterer_.split_off(eid, [tokenize(p.match, p.lang) for p in prepared])
+        new = self.events_[new_id] = _Event(new_id, min(p.time for p in prepared), self.config.bucket_seconds)
+        for p, prob in zip(prepared, self._sentiment(prepared), strict=True):
+            label = self._label(prob)
+            self._count(new, p, prob, label, None, 0.0, False)
+            ev.item_count = max(ev.item_count - 1, 1)
+            ev.mainstream = max(ev.mainstream - int(p.item.mainstream), 0)
+            ev.engagement = max(ev.engagement - max(p.item.engagement, 0), 0)
+            ev.sent_sum = max(ev.sent_sum - prob, 0.0)
+            ev.negative = max(ev.negative - int(label is SentimentLabel.NEGATIVE), 0)
+            left = ev.langs.get(p.lang, 0) - 1
+            if left > 0:
+                ev.langs[p.lang] = left
+            else:
+                ev.langs.pop(p.lang, None)
+            if p.item.id in self.item_event_:
+                self.item_event_[p.item.id] = new_id
+        return self._summary(ev), self._summary(new)
+
     def events(self) -> list[EventSummary]:
         """Summaries of all live events and the most recently retired ones."""
         live = [self._summary(ev) for ev in self.events_.values()]
@@ -557,7 +592,8 @@ class Pipeline:
             item_event.pop(iid, None)
             item_canon.pop(iid, None)
         if math.isfinite(self.now_):
-            self._apply(self.clusterer_.retire(self.now_), (), None, retired)
+            gone = self.clusterer_.retire(self.now_)
+            self._apply(gone, (), None, retired, self.clusterer_.take_merges())
         while len(self.retired_) > MAX_RETIRED:
             self.retired_.pop(next(iter(self.retired_)))
         if len(self.merged_events_) > len(self.clusterer_.merge_log_):  # survivors retired: nothing to undo

@@ -89,6 +89,13 @@ def demo_setup() -> DemoSetup:
     return DemoSetup(office=office, scheme=scheme, credentials=tuple(credentials))
 
 
+def _official_sources() -> frozenset[str]:
+    """The demo stream's government accounts (官方微博, 青禾发布); a mailbox is where citizens write."""
+    from qingting.demo._scenarios import SCENARIOS
+
+    return frozenset(o.source for sc in SCENARIOS for o in sc.officials if o.source_kind != "mailbox")
+
+
 def _source_for(record: Mapping[str, Any], office: Unit, scheme: Scheme, cache: dict[str, Source]) -> Source:
     name = str(record.get("source") or "演示来源")
     source = cache.get(name)
@@ -108,6 +115,9 @@ def _source_for(record: Mapping[str, Any], office: Unit, scheme: Scheme, cache: 
                 kind=KIND_MAP.get(str(record.get("source_kind")), SourceKind.OTHER),
                 mainstream=bool(record.get("mainstream")),
             )
+            if name in _official_sources():  # the county's own accounts: their posts are official responses
+                Source.objects.filter(pk=source.pk).update(official=True)
+                source.official = True
             scheme.sources.add(source)
         cache[name] = source
     return source

@@ -41,6 +41,8 @@ from typing import Any
 
 import numpy as np
 
+from qingting.core.text.romanise import romanised
+
 
 @dataclass(frozen=True, slots=True)
 class RetiredEvent:
@@ -91,6 +93,18 @@ class Merge:
 
 
 @dataclass(slots=True)
+class _PassContext:
+    """Caches for one consolidation pass: term IDFs, IDF-weighted norms, entity holders."""
+
+    idf: dict[str, float] = field(default_factory=dict)
+    norms: dict[int, float] = field(default_factory=dict)
+    holders: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # built on first use
+    live_items: int = 0  # items of the live events counted in ``holders``
+    romanised: dict[str, list[str]] | None = None  # pinyin -> Chinese terms of live events
+    han_events: set[int] = field(default_factory=set)  # the live, mostly Chinese events indexed
+
+
+@dataclass(slots=True)
 class _Event:
     """Mutable state of one live event (private: callers see ids and summaries)."""
 
@@ -115,6 +129,11 @@ def _count_entities(event: _Event, entities: Sequence[str]) -> None:
 
 
 _MAX_ENTITIES = 12
+# A retiring event may join a live event this small: a story's continuation after a lull is a
+# handful of items when the old event's window runs out.
+_LAST_CHANCE_MIN_SIZE = 2
+# A pass due by time waits for this many items since the previous one (bursts of passes cost).
+_MIN_PASS_ITEMS = 50
 
 
 def _positive(name: str, value: float) -> float:
@@ -172,6 +191,7 @@ class OnlineClusterer:
         consolidate_threshold: float | None = 0.15,
         consolidate_every: int = 1000,
         consolidate_min_size: int = 4,
+        consolidate_seconds: float | None = 6 * 3600.0,
         seed: int = 0,
     ) -> None:
         if not (isinstance(threshold, int | float) and 0.0 < threshold <= 1.0):
@@ -210,6 +230,9 @@ class OnlineClusterer:
         self.consolidate_threshold = None if consolidate_threshold is None else float(consolidate_threshold)
         self.consolidate_every = consolidate_every
         self.consolidate_min_size = consolidate_min_size
+        self.consolidate_seconds = (
+            None if consolidate_seconds is None else _positive("consolidate_seconds", consolidate_seconds)
+        )
         self.seed = seed
 
         # Learned state.
@@ -228,8 +251,12 @@ class OnlineClusterer:
         # Consolidation: the position of the last pass, the merges it made (absorbed -> record, while
         # the survivor is live, so split() can undo them) and the pairs split() keeps apart.
         self.consolidated_pos_: int = 0
+        self.quick_pos_: int = 0  # position and stream time of the last pass, quick or full
+        self.quick_time_: float = -math.inf
         self.merge_log_: dict[int, Merge] = {}
         self.apart_: set[tuple[int, int]] = set()
+        # merges made while retiring events, not yet reported (add() reports them; see take_merges)
+        self.pending_merges_: list[Merge] = []
 
     # ------------------------------------------------------------------ public API
 
@@ -260,8 +287,13 @@ class OnlineClusterer:
         retired = self._retire_due(now, pos) if now > self.due_time_ or pos > self.due_pos_ else ()
         # The periodic pass runs before the item is placed, so the hit's ids are final.
         consolidated: tuple[Merge, ...] = ()
-        if self.consolidate_threshold is not None and pos - self.consolidated_pos_ >= self.consolidate_every:
-            consolidated = self._consolidate(now, pos)
+        if self.pending_merges_:
+            consolidated = self.take_merges()
+        if self.consolidate_threshold is not None:
+            if pos - self.consolidated_pos_ >= self.consolidate_every:
+                consolidated += self._consolidate(now, pos)
+            elif self._quick_due(now, pos):
+                consolidated += self._consolidate(now, pos, quick=True)
         if not tokens:
             return ClusterHit(None, 0.0, False, (), retired, consolidated)
 
@@ -349,6 +381,16 @@ class OnlineClusterer:
             self.now_ = now
         return list(self._retire_due(self.now_, self.position_))
 
+    def take_merges(self) -> tuple[Merge, ...]:
+        """The consolidation merges made while retiring events and not reported yet.
+
+        An event about to retire gets a last consolidation check (a story that went quiet and went
+        on in a new event joins it); :meth:`add` reports such merges in its hit's ``consolidated``;
+        after :meth:`retire`, call this to collect them.
+        """
+        out, self.pending_merges_ = tuple(self.pending_merges_), []
+        return out
+
     def consolidate(self, now: float | None = None) -> list[Merge]:
         """Run the consolidation pass now (``add`` runs it every ``consolidate_every`` positions).
 
@@ -381,16 +423,7 @@ class OnlineClusterer:
             raise KeyError(f"event {absorbed} has no consolidation merge on record with a live survivor")
         keep = self.events_[rec.survivor]
         back = dict(zip(rec.terms, rec.weights, strict=True))
-        rest = {t: w - back.get(t, 0.0) for t, w in keep.centroid.items()}
-        for t in keep.centroid:
-            self._unpost(t, rec.survivor)
-        rest = {t: w for t, w in rest.items() if w > 1e-9}
-        if not rest:  # nothing of its own left: keep the heaviest term so the survivor stays findable
-            t = max(keep.centroid, key=keep.centroid.__getitem__)
-            rest = {t: keep.centroid[t]}
-        keep.centroid = {}
-        keep.norm2 = 0.0
-        self._add_into(rec.survivor, keep, rest)
+        self._subtract(rec.survivor, keep, back)
         keep.size = max(keep.size - rec.size, 1)
         if absorbed in keep.absorbed:
             keep.absorbed.remove(absorbed)
@@ -401,6 +434,51 @@ class OnlineClusterer:
         self._add_into(absorbed, event, back)
         self.apart_.add((min(absorbed, rec.survivor), max(absorbed, rec.survivor)))
         return rec.survivor
+
+    def split_off(self, event_id: int, items: Sequence[Sequence[str]]) -> int:
+        """An analyst moved ``items`` (their tokens) out of a live event: they become an event of their own.
+
+        Their vectors (at the current term weights) are taken out of the event's centroid and make
+        the new event's; the two are kept apart from then on — no consolidation pass or young
+        event's second chance merges them again — so later posts like the moved ones join the new
+        event. Returns the new event's id. Raises ``KeyError`` when the event is not live and
+        ``ValueError`` when no item has a token.
+        """
+        eid = self.resolve(event_id)
+        if eid is None:
+            raise KeyError(f"event {event_id} is not live (unknown or retired)")
+        part: dict[str, float] = {}
+        n = 0
+        for tokens in items:
+            if tokens:
+                n += 1
+                for t, w in self._vector(tokens).items():
+                    part[t] = part.get(t, 0.0) + w
+        if not part:
+            raise ValueError("none of the items split off has a token")
+        keep = self.events_[eid]
+        self._subtract(eid, keep, part)
+        keep.size = max(keep.size - n, 1)
+        new = self.next_id_
+        self.next_id_ = new + 1
+        event = _Event({}, 0.0, 0.0, n, self.now_, self.now_, self.position_)
+        self.events_[new] = event
+        self._add_into(new, event, part)
+        self.apart_.add((min(eid, new), max(eid, new)))
+        return new
+
+    def _subtract(self, eid: int, event: _Event, part: dict[str, float]) -> None:
+        """Take term weights out of a live event's centroid (and its postings)."""
+        rest = {t: w - part.get(t, 0.0) for t, w in event.centroid.items()}
+        for t in event.centroid:
+            self._unpost(t, eid)
+        rest = {t: w for t, w in rest.items() if w > 1e-9}
+        if not rest:  # nothing of its own left: keep the heaviest term so the event stays findable
+            t = max(event.centroid, key=event.centroid.__getitem__)
+            rest = {t: event.centroid[t]}
+        event.centroid = {}
+        event.norm2 = 0.0
+        self._add_into(eid, event, rest)
 
     @property
     def n_events_(self) -> int:
@@ -448,6 +526,7 @@ class OnlineClusterer:
                 "consolidate_threshold": self.consolidate_threshold,
                 "consolidate_every": self.consolidate_every,
                 "consolidate_min_size": self.consolidate_min_size,
+                "consolidate_seconds": self.consolidate_seconds,
                 "seed": self.seed,
             },
             "terms": list(term_ids),
@@ -478,6 +557,8 @@ class OnlineClusterer:
             "due_time": self.due_time_,
             "due_pos": self.due_pos_,
             "consolidated_pos": self.consolidated_pos_,
+            "quick_pos": self.quick_pos_,
+            "quick_time": self.quick_time_,
             "merge_ids": np.array([[m.absorbed, m.survivor, m.size, len(m.terms)] for m in log], dtype="<i8").reshape(
                 len(log), 4
             ),
@@ -540,6 +621,8 @@ class OnlineClusterer:
         self.due_pos_ = state["due_pos"]  # an int, or -inf before any event
         # consolidation state (format 2; a migrated format-1 state has none yet)
         self.consolidated_pos_ = int(state.get("consolidated_pos", self.position_))
+        self.quick_pos_ = int(state.get("quick_pos", self.consolidated_pos_))
+        self.quick_time_ = float(state.get("quick_time", self.now_))
         if "merge_ids" in state:
             mterms: list[str] = state["merge_terms"]
             mweights = state["merge_weights"].tolist()
@@ -705,7 +788,7 @@ class OnlineClusterer:
         query = {t: event.centroid[t] for t in top}
         scores = self._scores(query, exclude=eid)
         best, _ = self._best(scores, event.norm, self.merge_threshold, pos, now)
-        if best < 0:
+        if best < 0 or (self.apart_ and (min(best, eid), max(best, eid)) in self.apart_):
             return eid, -1
         other = events[best]
         # The larger event survives (the older one on a tie): its id is the one users have seen most.
@@ -735,12 +818,26 @@ class OnlineClusterer:
             keep.absorbed.append(a)
         self.n_merges_ += 1
 
-    def _consolidate(self, now: float, pos: int) -> tuple[Merge, ...]:
-        """The periodic pass: merge fragments of one story among the events active since the last one."""
-        threshold = self.consolidate_threshold
-        assert threshold is not None
-        since = self.consolidated_pos_
-        self.consolidated_pos_ = pos
+    def _quick_due(self, now: float, pos: int) -> bool:
+        """A quick pass every ``consolidate_seconds`` of stream time (and ≥ 50 items): on a quiet
+        stream (a county's few hundred posts a day) a new fragment would otherwise wait days."""
+        wait = self.consolidate_seconds
+        if wait is None or pos - self.quick_pos_ < _MIN_PASS_ITEMS:
+            return False
+        if self.quick_time_ == -math.inf:
+            self.quick_time_ = now
+        return now - self.quick_time_ >= wait
+
+    def _consolidate(self, now: float, pos: int, *, quick: bool = False) -> tuple[Merge, ...]:
+        """The periodic pass: merge fragments of one story among the events active since the last one.
+
+        A ``quick`` pass checks only the events never checked before (new fragments), since the
+        previous quick pass; the full pass also checks again the events that grew by a quarter.
+        """
+        since = self.quick_pos_ if quick else self.consolidated_pos_
+        self.quick_pos_, self.quick_time_ = pos, now
+        if not quick:
+            self.consolidated_pos_ = pos
         events = self.events_
         min_size = self.consolidate_min_size
         active: list[int] = []
@@ -750,76 +847,177 @@ class OnlineClusterer:
                 break
             # checked again once it has grown by a quarter: a big story touched by one more item
             # per pass is not compared again and again
-            if recent.size >= min_size and 4 * recent.size >= 5 * recent.checked:
+            if recent.size >= min_size and (recent.checked == 0 if quick else 4 * recent.size >= 5 * recent.checked):
                 active.append(eid)
+        ctx = _PassContext()
         merges: list[Merge] = []
-        idf: dict[str, float] = {}
-        norms: dict[int, float] = {}
-        holders: dict[str, list[tuple[int, int]]] = {}  # entity -> (event, count), built on first use
-        exp = math.exp
-        tau, tau_s = self.decay_items, self.decay_seconds
         for eid in active:
             ev = events.get(eid)
             if ev is None:  # absorbed earlier in this pass
                 continue
             ev.checked = ev.size
-            query = {t: ev.centroid[t] for t in _top_terms(ev.centroid, 30)}
-            scores = self._scores(query, exclude=eid, cap=4 * self.max_scan)
-            shortlist = heapq.nlargest(3, ((d, e) for e, d in scores.items() if events[e].size >= min_size))
-            best, best_sim = -1, threshold
-            for dot, e in shortlist:
-                other = events[e]
-                # cheap screen: the plain cosine of the heaviest terms must be within reach
-                if dot < 0.5 * threshold * ev.norm * other.norm or (min(e, eid), max(e, eid)) in self.apart_:
-                    continue
-                sim = self._specific_cosine(eid, e, idf, norms)
-                sim *= exp(-abs(ev.last_pos - other.last_pos) / tau)
-                if tau_s is not None:
-                    gap = max(ev.first_time, other.first_time) - min(ev.last_time, other.last_time)
-                    if gap > 0:
-                        sim *= exp(-gap / tau_s)
-                if sim > best_sim or (sim == best_sim and 0 <= e < best):
-                    best, best_sim = e, sim
-            if best < 0 and ev.entities:
-                best, best_sim = self._by_entity(eid, ev, holders, tau_s)
-            if best < 0:
-                continue
-            other = events[best]
-            if (other.size, -best) > (ev.size, -eid):
-                survivor, absorbed = best, eid
-            else:
-                survivor, absorbed = eid, best
-            gone = events[absorbed]
-            terms = _top_terms(gone.centroid, self.max_terms)
-            rec = Merge(absorbed, survivor, now, round(best_sim, 6), gone.size, tuple(terms),
-                        tuple(gone.centroid[t] for t in terms))  # fmt: skip
-            self._merge(survivor, absorbed)
-            norms.pop(survivor, None)
-            for a, r in list(self.merge_log_.items()):  # earlier merges into the absorbed one follow it
-                if r.survivor == absorbed:
-                    self.merge_log_[a] = Merge(a, survivor, r.time, r.similarity, r.size, r.terms, r.weights)
-            self.merge_log_[absorbed] = rec
-            merges.append(rec)
+            best, best_sim = self._partner(eid, ev, ctx, min_size)
+            if best >= 0:
+                merges.append(self._consolidation_merge(eid, best, best_sim, now, ctx))
         return tuple(merges)
 
-    def _by_entity(
-        self, eid: int, ev: _Event, holders: dict[str, list[tuple[int, int]]], tau_s: float | None
+    def _partner(
+        self, eid: int, ev: _Event, ctx: _PassContext, min_other: int, after: float = -math.inf
     ) -> tuple[int, float]:
+        """The live event ``ev`` is a fragment of (or that is a fragment of it), or ``(-1, 0.0)``.
+
+        Candidates: the 3 events of ≥ ``min_other`` items with the highest dot product with ``ev``'s
+        30 heaviest terms (through the index, 4 × ``max_scan`` per term). Each is scored by the
+        IDF-weighted cosine of the full centroids (:meth:`_specific_cosine`), decayed in positions
+        and in the time gap between the two events' spans; the best at ≥ ``consolidate_threshold``
+        wins. Failing that, a shared dominant hashtag or account (:meth:`_by_entity`).
+        """
+        threshold = self.consolidate_threshold
+        assert threshold is not None
+        events = self.events_
+        exp = math.exp
+        tau = self.decay_items
+        tau_gap = self._gap_tau()
+        query = {t: ev.centroid[t] for t in _top_terms(ev.centroid, 30)}
+        scores = self._scores(query, exclude=eid, cap=4 * self.max_scan)
+        shortlist = heapq.nlargest(
+            3, ((d, e) for e, d in scores.items() if events[e].size >= min_other and events[e].first_time > after)
+        )
+        best, best_sim = -1, threshold
+        for dot, e in shortlist:
+            other = events[e]
+            # cheap screen: the plain cosine of the heaviest terms must be within reach
+            if dot < 0.5 * threshold * ev.norm * other.norm or (min(e, eid), max(e, eid)) in self.apart_:
+                continue
+            sim = self._specific_cosine(eid, e, ctx.idf, ctx.norms)
+            sim *= exp(-abs(ev.last_pos - other.last_pos) / tau)
+            if tau_gap is not None:
+                gap = max(ev.first_time, other.first_time) - min(ev.last_time, other.last_time)
+                if gap > 0:
+                    sim *= exp(-gap / tau_gap)
+            # a settled profile against another needs more than a fragment's few items do
+            if sim < threshold * _settled(min(ev.size, other.size)):
+                continue
+            if sim > best_sim or (sim == best_sim and 0 <= e < best):
+                best, best_sim = e, sim
+        if best < 0 and ev.entities and after == -math.inf:
+            best, best_sim = self._by_entity(eid, ev, ctx, self.decay_seconds)
+        if best < 0 and after == -math.inf:
+            best, best_sim = self._by_romanisation(eid, ev, ctx, tau_gap)
+        return best, best_sim
+
+    def _by_romanisation(self, eid: int, ev: _Event, ctx: _PassContext, tau_gap: float | None) -> tuple[int, float]:
+        """The Chinese event an English (Latin-script) event is about, through the pinyin of its words.
+
+        ``ev`` must be mostly Latin (≥ 2/3 of its centroid's weight). One of its 10 heaviest terms
+        must be the pinyin of one of the 30 heaviest terms of a live, mostly Chinese event of
+        ≥ ``consolidate_min_size`` items (``liuwan`` ↔ ``柳湾``, ``binhe`` ↔ ``滨河路``), a Chinese
+        word that event holds ≥ 60 % of the weight of in the whole index — ``青禾``, the county's
+        name in every event, names no story. The event whose such words carry the most of ``ev``'s
+        heaviest terms wins, if the two are within the window of each other. Returns
+        ``(event, share of ev's top terms that matched)`` or ``(-1, 0.0)``.
+        """
+        if _han_share(ev.centroid) > 1.0 / 3.0:
+            return -1, 0.0
+        top = [(t, ev.centroid[t]) for t in _top_terms(ev.centroid, 10)]
+        mass = sum(w for _, w in top)
+        index = self._romanised_index(ctx)
+        if not index or mass <= 0:
+            return -1, 0.0
+        events, postings = self.events_, self.postings_
+        score: dict[int, float] = {}
+        for t, w in top:
+            if len(t) < 4 or not t.isascii() or not t.isalpha():
+                continue
+            for han in index.get(t, ()):
+                holders = postings.get(han)
+                if not holders:
+                    continue
+                owner = max(holders, key=holders.__getitem__)
+                if owner == eid or 10 * holders[owner] < 6 * sum(holders.values()):
+                    continue
+                if owner in ctx.han_events and (min(owner, eid), max(owner, eid)) not in self.apart_:
+                    score[owner] = score.get(owner, 0.0) + w / mass
+        best, best_score = -1, 0.0
+        for e, x in score.items():
+            other = events[e]
+            if (
+                tau_gap is not None
+                and max(ev.first_time, other.first_time) - min(ev.last_time, other.last_time) > tau_gap
+            ):
+                continue
+            if x > best_score or (x == best_score and e < best):
+                best, best_score = e, x
+        return best, best_score
+
+    def _romanised_index(self, ctx: _PassContext) -> dict[str, list[str]]:
+        """pinyin → the Chinese words it spells, over the 30 heaviest terms of the live, mostly
+        Chinese events of ≥ ``consolidate_min_size`` items (built once per pass, when needed)."""
+        if ctx.romanised is None:
+            ctx.romanised = {}
+            min_size = self.consolidate_min_size
+            for e, other in self.events_.items():
+                if other.size < min_size or _han_share(other.centroid) < 2.0 / 3.0:
+                    continue
+                ctx.han_events.add(e)
+                for t in _top_terms(other.centroid, 30):
+                    for form in romanised(t):
+                        words = ctx.romanised.setdefault(form, [])
+                        if t not in words:
+                            words.append(t)
+        return ctx.romanised
+
+    def _gap_tau(self) -> float | None:
+        """E-folding time of the consolidation's decay in the gap between two events' spans.
+
+        Two events of one story can be a day or two apart (a lull, then the story goes on), while the
+        item-level ``decay_seconds`` (a day) would all but forbid it: the gap is decayed with twice
+        the window (how long an idle event stays open), so a gap of a whole window costs 40 %.
+        ``None`` when the clusterer does not decay in time.
+        """
+        return None if self.decay_seconds is None else max(self.decay_seconds, 2.0 * self.window_seconds)
+
+    def _consolidation_merge(self, eid: int, best: int, sim: float, now: float, ctx: _PassContext) -> Merge:
+        """Merge the smaller of two events into the larger, with a :class:`Merge` record."""
+        events = self.events_
+        ev, other = events[eid], events[best]
+        if (other.size, -best) > (ev.size, -eid):
+            survivor, absorbed = best, eid
+        else:
+            survivor, absorbed = eid, best
+        gone = events[absorbed]
+        terms = _top_terms(gone.centroid, self.max_terms)
+        rec = Merge(absorbed, survivor, now, round(sim, 6), gone.size, tuple(terms),
+                    tuple(gone.centroid[t] for t in terms))  # fmt: skip
+        self._merge(survivor, absorbed)
+        ctx.norms.pop(survivor, None)
+        for a, r in list(self.merge_log_.items()):  # earlier merges into the absorbed one follow it
+            if r.survivor == absorbed:
+                self.merge_log_[a] = Merge(a, survivor, r.time, r.similarity, r.size, r.terms, r.weights)
+        self.merge_log_[absorbed] = rec
+        return rec
+
+    def _by_entity(self, eid: int, ev: _Event, ctx: _PassContext, tau_s: float | None) -> tuple[int, float]:
         """The event that shares ``ev``'s dominant hashtag or account, when few events hold it.
 
         The entity must be ``ev``'s most frequent (≥ 3 times, ≥ a tenth of its items); the other
         event must hold it at least as often, and the two together must hold ≥ 60 % of its
-        occurrences in live events — a tag every event carries (#我的家乡#) names no story.
+        occurrences in live events — a tag every event carries (#我的家乡#) names no story. And the
+        other event must be about it: the entity at least twice as frequent on its items as on all
+        live events' — a blob of everyday chatter that gathered most of a common tag (#青禾美食#)
+        holds it at about the rate everyone does, and is not the story the tag names.
         Returns ``(event, 0.0)`` or ``(-1, 0.0)``.
         """
         name, count = max(ev.entities.items(), key=lambda kv: (kv[1], kv[0]))
         if count < 3 or 10 * count < ev.size:
             return -1, 0.0
+        holders = ctx.holders
         if not holders:
             holders["\x00"] = []  # built
             min_size = self.consolidate_min_size
             for e, other in self.events_.items():
                 if other.size >= min_size:
+                    ctx.live_items += other.size
                     for x, n in other.entities.items():
                         holders.setdefault(x, []).append((e, n))
         held = holders.get(name, [])
@@ -834,6 +1032,8 @@ class OnlineClusterer:
         if best < 0 or 10 * (count + best_n) < 6 * total:
             return -1, 0.0
         other = events[best]
+        if best_n * ctx.live_items < 2 * total * other.size:  # rate on its items < 2 × the overall rate
+            return -1, 0.0
         if tau_s is not None and max(ev.first_time, other.first_time) - min(ev.last_time, other.last_time) > tau_s:
             return -1, 0.0
         return best, 0.0
@@ -877,11 +1077,20 @@ class OnlineClusterer:
         min_time = now - self.window_seconds
         min_pos = pos - self.window_items
         postings = self.postings_
+        ctx: _PassContext | None = None
         while events:
             eid = next(iter(events))
             event = events[eid]
             if event.last_time >= min_time and event.last_pos >= min_pos:
                 break
+            if self.consolidate_threshold is not None and event.size >= self.consolidate_min_size:
+                # A last chance before it leaves the index: a story that went quiet for a while and
+                # then went on in a new event (begun after its last item) takes that event in.
+                ctx = ctx or _PassContext()
+                best, sim = self._partner(eid, event, ctx, _LAST_CHANCE_MIN_SIZE, after=event.last_time)
+                if best >= 0:
+                    self.pending_merges_.append(self._consolidation_merge(eid, best, sim, now, ctx))
+                    continue
             keywords = tuple(self._specific_terms(event.centroid, 10))
             del events[eid]
             for t in event.centroid:
@@ -903,6 +1112,31 @@ class OnlineClusterer:
         else:
             self.due_time_ = self.due_pos_ = -math.inf
         return tuple(out)
+
+
+def _han_share(centroid: dict[str, float]) -> float:
+    """The share of a centroid's weight on terms written in Chinese characters."""
+    total = han = 0.0
+    for t, w in centroid.items():
+        total += w
+        if t and "\u3400" <= t[0] <= "\u9fff":
+            han += w
+    return han / total if total > 0 else 0.0
+
+
+def _settled(size: int) -> float:
+    """How much more than ``consolidate_threshold`` a merge needs when the smaller event has
+    ``size`` items: 1× for a fragment of a few items, rising to 1.75× at 32 items and more.
+
+    A fragment's centroid is a few posts, noisy: a weak likeness to a story is what a fragment of it
+    looks like. Two events of dozens of items have settled profiles: two halves of one story share
+    its words strongly (measured 0.27–0.41), two kinds of everyday chatter share a few common ones
+    (0.15–0.19) and would chain into one blob at the plain threshold.
+    """
+    return 1.0 + 0.75 * min(size, _SETTLED_SIZE) / _SETTLED_SIZE
+
+
+_SETTLED_SIZE = 32
 
 
 def _top_terms(centroid: dict[str, float], k: int) -> list[str]:

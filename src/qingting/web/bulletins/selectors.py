@@ -23,6 +23,11 @@ def bulletins_for(user: Any) -> QuerySet[Bulletin]:
     return scope(Bulletin.objects.select_related("unit"), user, unit_field="unit")
 
 
+def event_bulletins(user: Any, event_ids: Iterable[int]) -> QuerySet[Bulletin]:
+    """Bulletins about these events (one story and the events merged into it) that ``user`` may see, newest first."""
+    return bulletins_for(user).filter(events__in=list(event_ids)).distinct().order_by("-pk")
+
+
 def bulletin_get(user: Any, pk: int) -> Bulletin:
     """One bulletin the user may see, else 404 (never 403: do not confirm that it exists)."""
     bulletin = bulletins_for(user).filter(pk=pk).first()

@@ -140,6 +140,23 @@ def case_replies(user: Any, case: Case) -> QuerySet[CaseReply]:
     return qs
 
 
+def event_cases(user: Any, event_ids: Iterable[int]) -> QuerySet[Case]:
+    """Cases about these events (one story and the events merged into it) that ``user`` may see, newest first."""
+    return cases_for(user).filter(event_id__in=list(event_ids)).select_related("unit").order_by("-received_at", "-pk")
+
+
+def first_public_reply(user: Any, event_ids: Iterable[int]) -> tuple[datetime, Case, str] | None:
+    """The first public reply (答复) on a case about these events that ``user`` may see:
+    (when, the case, the reply's text). Internal notes never count."""
+    reply = (
+        CaseReply.objects.filter(kind=ReplyKind.PUBLIC, case__in=event_cases(user, event_ids).values("pk"))
+        .select_related("case")
+        .order_by("created_at", "pk")
+        .first()
+    )
+    return None if reply is None else (reply.created_at, reply.case, reply.body)
+
+
 def allowed_actions_for(user: Any, case: Case) -> list[str]:
     """The actions ``user`` could take on ``case`` now (for buttons; ``case_act`` still checks).
 

@@ -6,10 +6,10 @@ queries however large the database is.
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.utils import timezone
 
 ROWS = 8
@@ -77,3 +77,63 @@ def open_warnings_by_tier(user: Any) -> list[tuple[str, int]]:
     qs = selectors.warning_list(user, status="open", kind="event").order_by()
     counts = dict(qs.values_list("tier").annotate(n=Count("pk")).values_list("tier", "n"))
     return [(str(label), counts[t]) for t, label in sorted(TierChoice.choices) if counts.get(t)]
+
+
+def failing_channels(user: Any) -> list[Any]:
+    """Channels in operation whose newest inspection failed (不合格), in the user's scope."""
+    from qingting.web.channels import selectors
+    from qingting.web.channels.models import Verdict
+
+    live = list(selectors.channels_for(user, live_only=True))
+    latest = selectors.latest_inspections([c.pk for c in live])
+    out = []
+    for channel in live:
+        inspection = latest.get(channel.pk)
+        if inspection is not None and inspection.verdict == Verdict.FAIL:
+            out.append({"channel": channel, "inspection": inspection})
+    return out
+
+
+JOB_DAYS = 7  # failed background work of the last week is listed on the administrator's home
+
+
+def failing_jobs(user: Any, now: datetime) -> list[dict[str, Any]]:
+    """Background work that failed in the last :data:`JOB_DAYS` days, newest first, in the user's
+    scope: file imports, scheduled reports, sentiment re-scoring, warning deliveries (the last
+    counted per channel: one row per channel, not one per message)."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from qingting.web.accounts.selectors import scope
+    from qingting.web.collect.models import ImportRun, ImportStatus
+    from qingting.web.reporting.models import ScheduledRun
+    from qingting.web.sentiment.models import RescoreJob
+    from qingting.web.warnings.models import Notification, NotificationStatus
+
+    since = now - timedelta(days=JOB_DAYS)
+    rows: list[dict[str, Any]] = []
+    imports = scope(ImportRun.objects.select_related("source"), user, unit_field="source__unit")
+    for run in imports.filter(status=ImportStatus.FAILED, started_at__gte=since)[:ROWS]:
+        rows.append({"what": _("File import"), "name": f"{run.source.name} · {run.file_name}",
+                     "at": run.finished_at or run.started_at, "error": "; ".join(run.errors[:1]),
+                     "url": reverse("collect:edit", args=[run.source_id])})  # fmt: skip
+    reports = scope(ScheduledRun.objects.select_related("schedule"), user, unit_field="schedule__unit")
+    for srun in reports.filter(state=ScheduledRun.State.FAILED, claimed_at__gte=since).order_by("-claimed_at")[:ROWS]:
+        rows.append({"what": _("Scheduled report"), "name": f"{srun.schedule} · {srun.period_label}",
+                     "at": srun.finished_at or srun.claimed_at, "error": srun.error,
+                     "url": reverse("reporting:schedules")})  # fmt: skip
+    rescores = scope(RescoreJob.objects.all(), user, unit_field="organisation")
+    for job in rescores.filter(status=RescoreJob.Status.FAILED, created_at__gte=since)[:ROWS]:
+        rows.append({"what": _("Sentiment re-scoring"), "name": str(job.version or ""),
+                     "at": job.finished_at or job.created_at, "error": job.error,
+                     "url": reverse("sentiment:models")})  # fmt: skip
+    failed = scope(Notification.objects.all(), user, unit_field="channel__unit").filter(
+        status=NotificationStatus.FAILED, created_at__gte=since
+    )
+    per_channel = failed.values("channel_id", "channel__name").annotate(n=Count("pk"), last=Max("created_at"))
+    for d in per_channel.order_by("-last")[:ROWS]:
+        name = _("%(channel)s: %(n)d messages not delivered") % {"channel": d["channel__name"], "n": d["n"]}
+        rows.append({"what": _("Warning delivery"), "name": name,
+                     "at": d["last"], "error": "", "url": reverse("warnings:settings")})  # fmt: skip
+    rows.sort(key=lambda r: r["at"], reverse=True)
+    return rows[:ROWS]

@@ -2,7 +2,8 @@
 
 - handler: 我的待办 first — the queue, overdue first, with the working days left per case;
 - leader: bulletins and releases waiting for their sign-off, overdue cases, this month's figures;
-- admin: sources failing or silent, open warnings by tier;
+- admin: sources failing or silent, channels whose last inspection failed, background work that
+  failed this week, open warnings by tier;
 - an analyst (and nobody else) lands on the dashboard, which is the analyst's home.
 """
 
@@ -38,5 +39,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["month"] = selectors.month_figures(user, now)
     if roles & {"admin"}:
         context["problems"] = selectors.source_problems(user, now)
+        context["channels_failing"] = selectors.failing_channels(user)
+        context["jobs"] = selectors.failing_jobs(user, now)
     context["tiers"] = selectors.open_warnings_by_tier(user)
     return render(request, "home/index.html", context)

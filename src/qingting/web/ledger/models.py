@@ -363,6 +363,13 @@ class AssessmentScheme(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def level_label(self) -> str:
+        """The assessed level in the user's words (乡镇/街道, not ``township``)."""
+        from qingting.web.accounts.models import UnitKind
+
+        return str(dict(UnitKind.choices).get(self.level, self.level))
+
 
 class Indicator(models.Model):
     """One indicator of a scheme: a metric (computed, or entered) and how it scores.

@@ -33,6 +33,8 @@ class Source(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=SourceKind.choices, default=SourceKind.OTHER)
     url = models.URLField(_("URL"), max_length=500, blank=True)
     mainstream = models.BooleanField(_("mainstream media"), default=False)
+    # A government or official account (政务/官方账号): its first post on an event is the official response.
+    official = models.BooleanField(_("official account"), default=False)
     config = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     # Health: what the last collection run did.
@@ -166,10 +168,14 @@ class Event(models.Model):
 
     @property
     def sentiment_label(self) -> str:
-        """The event's overall mood, from the share of negative items."""
-        if self.negative_share >= 0.5:
+        """The event's overall mood, from the share of negative items and the mean positivity —
+        with the analysts' corrections applied when a selector set ``corrected_negative_share`` and
+        ``corrected_sentiment`` (the board and the event page do; decision 0104)."""
+        share = getattr(self, "corrected_negative_share", None)
+        mood = getattr(self, "corrected_sentiment", None)
+        if (self.negative_share if share is None else share) >= 0.5:
             return SentimentChoice.NEGATIVE
-        if self.sentiment >= 0.6:
+        if (self.sentiment if mood is None else mood) >= 0.6:
             return SentimentChoice.POSITIVE
         return SentimentChoice.NEUTRAL
 

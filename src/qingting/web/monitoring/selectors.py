@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, Count, Exists, Max, OuterRef, Q, QuerySet, Sum, Value, When
+from django.db.models import Avg, Case, Count, Exists, Max, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDate
 from django.http import Http404
@@ -104,6 +104,7 @@ class EventView:
     total: int
     negative_share: float
     sources: int
+    sentiment: float = 0.5  # mean positivity (corrected items count as 0.2/0.5/0.8)
 
     @property
     def subset(self) -> bool:
@@ -111,19 +112,31 @@ class EventView:
 
 
 def event_view(user: Any, event: Event) -> EventView:
-    """The event's figures computed over the items ``user`` may see (all of them for most users)."""
+    """The event's figures computed over the items ``user`` may see (all of them for most users),
+    with the analysts' sentiment corrections applied."""
+    from qingting.web.sentiment import selectors as sentiment
+
     total = Item.objects.filter(event=event).count()
     visible = _visible_items(user)
     if visible is None or event.organisation_id in _whole_organisations(user):
-        return EventView(total, total, event.negative_share, event.source_count)
+        return EventView(
+            total,
+            total,
+            sentiment.negative_share(event),
+            event.source_count,
+            sentiment.corrected_sentiment(event),
+        )
     mine = Item.objects.filter(visible, event=event)
-    figures = mine.aggregate(n=Count("id"), neg=Count("id", filter=Q(sentiment_label="negative")))
+    figures = mine.aggregate(
+        n=Count("id"), neg=Count("id", filter=Q(sentiment_label="negative")), mood=Avg("sentiment")
+    )
     n = figures["n"] or 0
     return EventView(
         items=n,
         total=total,
         negative_share=(figures["neg"] or 0) / n if n else 0.0,
         sources=mine.values("source_id").distinct().count(),
+        sentiment=float(figures["mood"]) if figures["mood"] is not None else 0.5,
     )
 
 
@@ -209,17 +222,29 @@ class EventFilters:
 
 def event_board(user: Any, filters: EventFilters) -> QuerySet[Event]:
     """Events for the board: scoped, filtered, sorted by heat, trend (burst) or recency."""
-    qs = events_for(user).filter(merged_into__isnull=True)
+    from qingting.web.sentiment.selectors import corrected_event_figures
+
+    # The analysts' corrections win (decision 0104): the filter and the rows' labels read the
+    # corrected figures, not the engine's.
+    corrected = corrected_event_figures()
+    qs = (
+        events_for(user)
+        .filter(merged_into__isnull=True)
+        .annotate(
+            corrected_negative_share=corrected["corrected_negative_share"],
+            corrected_sentiment=corrected["corrected_sentiment"],
+        )
+    )
     if filters.scheme:
         qs = qs.filter(Exists(SchemeEvent.objects.filter(scheme_id=filters.scheme, event_id=OuterRef("pk"))))
     if filters.source_kind:
         qs = qs.filter(Exists_items_of_kind(filters.source_kind))
     if filters.sentiment == "negative":
-        qs = qs.filter(negative_share__gte=0.5)
+        qs = qs.filter(corrected_negative_share__gte=0.5)
     elif filters.sentiment == "positive":
-        qs = qs.filter(negative_share__lt=0.5, sentiment__gte=0.6)
+        qs = qs.filter(corrected_negative_share__lt=0.5, corrected_sentiment__gte=0.6)
     elif filters.sentiment == "neutral":
-        qs = qs.filter(negative_share__lt=0.5, sentiment__lt=0.6)
+        qs = qs.filter(corrected_negative_share__lt=0.5, corrected_sentiment__lt=0.6)
     if filters.trend:
         qs = qs.filter(trend=filters.trend)
         if filters.trend == "rising":
@@ -315,8 +340,13 @@ def dashboard(user: Any, *, days: int = 14) -> dict[str, Any]:
     """
     counts = scope(DailyCount.objects.all(), user, unit_field="source__unit")
     last_day = counts.aggregate(m=Max("day"))["m"] or timezone.localdate()
-    first_day = last_day - timedelta(days=days - 1)
-    recent = counts.filter(day__gte=first_day)
+    return dashboard_period(user, last_day - timedelta(days=days - 1), last_day)
+
+
+def dashboard_period(user: Any, first_day: date, last_day: date) -> dict[str, Any]:
+    """The dashboard's figures for the local days ``first_day``..``last_day`` (inclusive)."""
+    counts = scope(DailyCount.objects.all(), user, unit_field="source__unit")
+    recent = counts.filter(day__gte=first_day, day__lte=last_day)
     volume = [[r["day"].isoformat(), r["t"]] for r in recent.values("day").annotate(t=Sum("n")).order_by("day")]
     sentiment = {
         r["sentiment_label"] or "unknown": r["t"] for r in recent.values("sentiment_label").annotate(t=Sum("n"))
@@ -327,7 +357,9 @@ def dashboard(user: Any, *, days: int = 14) -> dict[str, Any]:
         for r in recent.exclude(region="").values("region").annotate(t=Sum("n")).order_by("-t")[:10]
     ]
     start = _day_start(first_day)
-    events = events_for(user).filter(last_seen__gte=start, merged_into__isnull=True)
+    events = events_for(user).filter(
+        last_seen__gte=start, first_seen__lt=_day_start(last_day + timedelta(days=1)), merged_into__isnull=True
+    )
     return {
         "start": start,
         "end": _day_start(last_day),
@@ -362,8 +394,14 @@ class ItemFilters:
     scheme: int | None = None
 
     def only_indexed(self) -> bool:
-        """Whether every filter set can be answered by the full-text index alone."""
-        return not (self.date_from or self.date_to or self.since or self.until or self.event or self.scheme)
+        """Whether every filter set can be answered by the full-text index alone.
+
+        Not a sentiment filter: the index's sentiment token is written when the engine scores an
+        item, and neither an analyst's correction nor a re-scoring rewrites it, so the label the
+        filter must use (the corrected one, decision 0104) is read from the items."""
+        return not (
+            self.date_from or self.date_to or self.since or self.until or self.event or self.scheme or self.sentiment
+        )
 
 
 _SEARCH_SQL = {

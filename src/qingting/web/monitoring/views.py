@@ -13,12 +13,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from qingting.web.monitoring import dashboard as dash
 from qingting.web.monitoring import search as search_lib
-from qingting.web.monitoring import selectors, services
+from qingting.web.monitoring import selectors, services, storyline
 from qingting.web.monitoring.forms import EventFilterForm, SearchForm
 from qingting.web.monitoring.models import SentimentChoice, SourceKind
 
@@ -36,19 +40,64 @@ def _query_without_page(request: HttpRequest) -> str:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    data = selectors.dashboard(request.user)
+def dashboard(request: HttpRequest) -> HttpResponseBase:
+    """The dashboard for a period (今日/7天/30天/自定义): key figures against the usual level,
+    volume (today by the hour; the last day marked partial), sentiment, sources, regions, the
+    period's keywords as a word cloud, top and rising events. ``?export=xlsx|csv``: the daily table."""
+    from qingting.web.exports.writer import FORMATS, export_response
+
+    user = request.user
+    now = timezone.now()
+    local = timezone.localtime(now)
+    period = dash.Period.parse(request.GET, today=local.date())
+    table = dash.daily_table(user, period)
+    if request.GET.get("export") in FORMATS:
+        header = [_("Day"), _("Items"), _("Negative"), _("Neutral"), _("Positive"), _("Not scored")]
+        return export_response(
+            request.GET["export"],
+            title=_("Dashboard: daily figures"),
+            filename=_("dashboard-daily-figures-%(first)s-%(last)s") % {"first": period.first, "last": period.last},
+            user=user,
+            filters=[(_("Period"), f"{period.label()} {period.first} – {period.last}")],
+            header=[*header, _("Negative share")],
+            rows=(
+                [*(r[k] for k in ("day", "total", "negative", "neutral", "positive", "unknown")),
+                 "" if r["negative_share"] is None else round(r["negative_share"], 4)]
+                for r in table
+            ),
+        )  # fmt: skip
+    data = selectors.dashboard_period(user, period.first, period.last)
     kind_labels = dict(SourceKind.choices)
     sentiment_labels = dict(SentimentChoice.choices)
+    partial = period.last == local.date()
+    if period.key == "today":
+        volume = dash.hourly_today(user, now)
+    else:
+        volume = [[r["day"].isoformat(), r["total"]] for r in table]
     charts = {
-        "volume": data["volume"],
+        "volume": volume,
+        # The last point is today up to now: drawn dashed and labelled, never read as a plunge.
+        "partial": {"label": _("so far (%(time)s)") % {"time": local.strftime("%H:%M")}} if partial else None,
         "sentiment": [
             [str(sentiment_labels.get(k, k)), data["sentiment"].get(k, 0)] for k in ("negative", "neutral", "positive")
         ],
         "sources": [[str(kind_labels.get(k, k)), n] for k, n in data["sources"]],
         "regions": data["regions"],
+        "words": dash.word_cloud(user, period, selectors.events_for(user)),
+        "search_url": reverse("monitoring:search"),
     }
-    return render(request, "monitoring/dashboard.html", {"nav": "dashboard", "data": data, "charts": charts})
+    context = {
+        "nav": "dashboard",
+        "data": data,
+        "charts": charts,
+        "period": period,
+        "periods": [("today", _("Today")), ("7d", _("7 days")), ("30d", _("30 days"))],
+        "figures": dash.key_figures(user, now),
+        "alerts": dash.alert_figures(user, now),
+        "total": sum(r["total"] for r in table),
+        "export_query": request.GET.copy(),
+    }
+    return render(request, "monitoring/dashboard.html", context)
 
 
 @login_required
@@ -69,10 +118,27 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if live.pk != event.pk:  # merged into another event: its address leads there
         return redirect("monitoring:event", pk=live.pk)
     selectors.attach_scheme_names(request.user, [event])
+    view = selectors.event_view(request.user, event)
+    # The label reads the corrected figures over what the user sees (decision 0104).
+    event.corrected_negative_share, event.corrected_sentiment = view.negative_share, view.sentiment  # type: ignore[attr-defined]
+    series = storyline.sentiment_over_time(request.user, event)
+    names = {
+        "negative": _("Negative"),
+        "neutral": _("Neutral"),
+        "positive": _("Positive"),
+        "items": _("Items"),
+        "share": _("Share"),
+        "official_response": _("Official response"),
+        "first_mainstream": _("First mainstream report"),
+    }
     context = {
         "nav": "events",
         "event": event,
-        "view": selectors.event_view(request.user, event),
+        "view": view,
+        "series": series,
+        "sentiment_chart": storyline.chart_data(series, names),
+        "moments": storyline.storyline(request.user, event, series),
+        "related": storyline.related(request.user, event),
         "can_edit": selectors.can_edit_events(request.user, event),
         "posts": selectors.event_posts(event, user=request.user),
         "sources": selectors.event_sources(event, user=request.user),

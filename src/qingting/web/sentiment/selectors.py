@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Case, ExpressionWrapper, F, FloatField, OuterRef, Subquery, Sum, Value, When
+from django.db.models.functions import Cast, Coalesce, Greatest, Least, NullIf
+
 from qingting.web.accounts.models import Unit
 from qingting.web.accounts.selectors import units_for
 from qingting.web.sentiment.models import Correction, ModelVersion, RescoreJob, VersionStatus
@@ -52,6 +55,50 @@ def negative_share(event: Any) -> float:
     if not delta:
         return float(event.negative_share)
     return round(min(1.0, max(0.0, (float(event.negative_share) * n + delta) / n)), 4)
+
+
+CORRECTED_SCORE = {"negative": 0.2, "neutral": 0.5, "positive": 0.8}  # as services.CORRECTED_SCORE
+
+
+def _sum_over_corrections(expression: Any) -> Any:
+    """The sum of ``expression`` over the corrections of the items in the outer query's event."""
+    rows = Correction.objects.filter(item__event_id=OuterRef("pk")).order_by().values("item__event_id")
+    return Coalesce(Cast(Subquery(rows.annotate(d=Sum(expression)).values("d")[:1]), FloatField()), Value(0.0))
+
+
+def corrected_event_figures() -> dict[str, Any]:
+    """Annotations giving each event of a queryset its ``corrected_negative_share`` and
+    ``corrected_sentiment`` (mean positivity): the engine's figures with every correction of an
+    item in the event applied, as :func:`negative_share` does for one event. The event board's
+    sentiment filter and its rows' labels read them; they filter in SQL::
+
+        Event.objects.annotate(**corrected_event_figures()).filter(corrected_negative_share__gte=0.5)
+    """
+    neg_delta = Case(When(label="negative", then=Value(1)), default=Value(0)) - Case(
+        When(engine_label="negative", then=Value(1)), default=Value(0)
+    )
+    score = Case(*(When(label=k, then=Value(v)) for k, v in CORRECTED_SCORE.items()), default=Value(0.5))
+    score_delta = ExpressionWrapper(score - Coalesce(F("engine_score"), Value(0.5)), output_field=FloatField())
+    n = Cast(NullIf(F("item_count"), Value(0)), FloatField())
+
+    def corrected(field: str, delta: Any) -> Any:
+        fixed = (F(field) * n + _sum_over_corrections(delta)) / n
+        return Coalesce(Greatest(Value(0.0), Least(Value(1.0), fixed)), F(field), output_field=FloatField())
+
+    return {
+        "corrected_negative_share": corrected("negative_share", neg_delta),
+        "corrected_sentiment": corrected("sentiment", score_delta),
+    }
+
+
+def corrected_sentiment(event: Any) -> float:
+    """``event``'s mean positivity with the analysts' corrections applied (see :func:`negative_share`)."""
+    n = int(event.item_count or 0)
+    if n <= 0:
+        return float(event.sentiment)
+    rows = Correction.objects.filter(item__event=event).values_list("label", "engine_score")
+    delta = sum(CORRECTED_SCORE.get(label, 0.5) - (0.5 if old is None else old) for label, old in rows)
+    return round(min(1.0, max(0.0, (float(event.sentiment) * n + delta) / n)), 4)
 
 
 def model_name(organisation: Unit | None) -> str:

@@ -53,6 +53,17 @@ def warning_list(
     return qs.annotate(state_rank=_STATE_RANK).order_by("state_rank", "tier", "-raised_at", "-pk")
 
 
+def event_warnings(user: Any, event_ids: Iterable[int]) -> QuerySet[Warning]:
+    """Warnings about these events (one story and the events merged into it) that ``user`` may
+    see: unhandled first, then by tier and time (the triage order)."""
+    return (
+        warnings_for(user)
+        .filter(kind=WarningKind.EVENT, event_id__in=list(event_ids))
+        .annotate(state_rank=_STATE_RANK)
+        .order_by("state_rank", "tier", "-raised_at")
+    )
+
+
 def warning_get(user: Any, warning_id: int) -> Warning:
     w = warnings_for(user).filter(pk=warning_id).first()
     if w is None:

@@ -1,0 +1,127 @@
+"""Events merged and split: following the engine's merges, and an analyst's corrections."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import transaction
+
+from qingting.web.accounts.models import Unit
+from qingting.web.audit.services import audit_record
+from qingting.web.monitoring import membership
+from qingting.web.monitoring.models import Event, Item
+
+
+def _follow_merges(merges: Mapping[int, int]) -> None:
+    """Items of events the engine merged away now belong to the survivor (``merged → survivor`` pks)."""
+    for merged, survivor in merges.items():
+        Item.objects.filter(event_id=merged).update(event_id=survivor)
+        Event.objects.filter(pk=merged).update(merged_into_id=survivor)
+        # An event merged into this one earlier now points at the survivor too (no chains).
+        Event.objects.filter(merged_into_id=merged).update(merged_into_id=survivor)
+
+
+# --- an analyst's corrections: merge and split events (decision 0061) ------------------------------
+
+EVENT_EDIT_ROLES = {"admin", "analyst"}
+
+
+def _organisation_unit(event: Event) -> Unit:
+    return Unit.objects.get(pk=event.organisation_id)
+
+
+def _require_event_editor(actor: Any, event: Event) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from qingting.web.accounts.selectors import has_role
+
+    if not has_role(actor, _organisation_unit(event), EVENT_EDIT_ROLES):
+        raise PermissionDenied("merging or splitting events needs the analyst role for the whole organisation")
+
+
+def _recount(event: Event) -> None:
+    """An event's figures from its items, after an analyst moved items in or out."""
+    from django.db.models import Count, Max, Min, Q, Sum
+
+    f = Item.objects.filter(event=event).aggregate(
+        n=Count("id"),
+        dups=Count("id", filter=Q(duplicate_of__isnull=False)),
+        sources=Count("source", distinct=True),
+        neg=Count("id", filter=Q(sentiment_label="negative")),
+        first=Min("published_at"),
+        last=Max("published_at"),
+        engagement=Sum("engagement"),
+    )
+    n = f["n"] or 0
+    event.item_count, event.duplicate_count, event.source_count = n, f["dups"] or 0, f["sources"] or 0
+    event.negative_share = (f["neg"] or 0) / n if n else 0.0
+    event.engagement = f["engagement"] or 0
+    if f["first"] is not None:
+        event.first_seen, event.last_seen = f["first"], f["last"]
+    event.buckets = []  # the engine's buckets no longer describe it; the page counts per day
+    event.save()
+
+
+@transaction.atomic
+def event_merge(*, actor: Any, event: Event, into: Event) -> Event:
+    """Merge ``event`` into ``into`` (an analyst found they are one story): its items move, its
+    address redirects, the schemes' counts follow. Reversible with :func:`event_split` (the
+    audit entry lists the items moved)."""
+    if event.pk == into.pk or event.organisation_id != into.organisation_id:
+        raise ValueError("an event can only be merged into another event of the same organisation")
+    if into.merged_into_id is not None:
+        raise ValueError("that event has itself been merged into another")
+    _require_event_editor(actor, event)
+    moved = list(Item.objects.filter(event=event).values_list("pk", flat=True))
+    _follow_merges({event.pk: into.pk})
+    _recount(into)
+    Event.objects.filter(pk=event.pk).update(item_count=0, retired=True)
+    membership.scheme_events_refresh([event.pk, into.pk])
+    audit_record(actor=actor, action="event.merge", obj=event, old={"items": moved}, new={"merged_into": into.pk})
+    into.refresh_from_db()
+    return into
+
+
+@transaction.atomic
+def event_split(*, actor: Any, event: Event, item_ids: Sequence[int], title: str = "") -> Event:
+    """Move ``item_ids`` of ``event`` into a new event (an analyst found a second story in it)."""
+    _require_event_editor(actor, event)
+    items = list(Item.objects.filter(event=event, pk__in=list(item_ids)).order_by("published_at", "pk"))
+    if not items:
+        raise ValueError("choose items of this event to split off")
+    if len(items) == Item.objects.filter(event=event).count():
+        raise ValueError("leave at least one item in the event")
+    first = items[0]
+    new = Event.objects.create(
+        organisation_id=event.organisation_id,
+        engine_event_id=-(2**62) - first.pk,  # replaced by -pk below; negative ids are never the engine's
+        title=(title.strip() or first.title or first.text)[:300],
+        keywords=list(event.keywords or []),
+        first_seen=first.published_at,
+        last_seen=items[-1].published_at,
+        representative=first,
+    )
+    Event.objects.filter(pk=new.pk).update(engine_event_id=-new.pk)
+    Item.objects.filter(pk__in=[i.pk for i in items]).update(event=new)
+    # A copy points at its original: copies follow their original into the new event.
+    Item.objects.filter(event=event, duplicate_of__in=[i.pk for i in items]).update(event=new)
+    # The engine follows (decision 0066): the moved items become its own event, kept apart from
+    # this one, so later posts of that story land in the new event and no merge undoes the split.
+    from qingting.web.monitoring.services.engine import engine_split_off  # engine imports this module
+
+    moved = list(Item.objects.filter(event=new).values_list("pk", flat=True))
+    engine_id = engine_split_off(event=event, item_pks=moved)
+    if engine_id is not None:
+        Event.objects.filter(pk=new.pk).update(engine_event_id=engine_id)
+    new.refresh_from_db()
+    _recount(new)
+    _recount(event)
+    membership.scheme_events_refresh([event.pk, new.pk])
+    audit_record(
+        actor=actor,
+        action="event.split",
+        obj=event,
+        new={"event": new.pk, "items": moved, "engine_event": engine_id},
+    )
+    return new

@@ -1,0 +1,73 @@
+"""Writes for sources and schemes (监测方案): create, edit; a new or changed expression is applied
+to stored items in the background (``membership.scheme_backfill_queue``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+
+from qingting.web.accounts.models import Unit
+from qingting.web.audit.services import audit_record
+from qingting.web.monitoring import membership
+from qingting.web.monitoring.models import Scheme, Source, SourceKind
+
+
+@transaction.atomic
+def source_create(
+    *, actor: Any, unit: Unit, name: str, kind: str = SourceKind.OTHER, url: str = "", mainstream: bool = False
+) -> Source:
+    """Create a source owned by ``unit``."""
+    if kind not in SourceKind.values:
+        raise ValueError(f"unknown source kind {kind!r}; expected one of {', '.join(SourceKind.values)}")
+    source = Source.objects.create(unit=unit, name=name, kind=kind, url=url, mainstream=mainstream)
+    audit_record(actor=actor, action="source.create", obj=source, new={"name": name, "kind": kind, "url": url})
+    return source
+
+
+@transaction.atomic
+def scheme_create(*, actor: Any, unit: Unit, name: str, expression: str = "", sources: Sequence[Source] = ()) -> Scheme:
+    """Create a scheme (监测方案) of ``unit`` following ``sources``; it is applied to stored items
+    in the background (``membership.scheme_backfill_run``)."""
+    scheme = Scheme.objects.create(unit=unit, name=name, expression=expression)
+    if sources:
+        scheme.sources.set(sources)
+    membership.scheme_backfill_queue_if_needed(scheme)
+    audit_record(
+        actor=actor,
+        action="scheme.create",
+        obj=scheme,
+        new={"name": name, "expression": expression, "sources": [s.pk for s in sources]},
+    )
+    return scheme
+
+
+@transaction.atomic
+def scheme_update(*, actor: Any, scheme: Scheme, name: str | None = None, expression: str | None = None) -> Scheme:
+    """Change a scheme's name or expression (the expression must parse: ``ValueError`` names where not).
+
+    Permission checks are the caller's (the warnings app lets a unit's admins and analysts edit).
+    """
+    old = {"name": scheme.name, "expression": scheme.expression}
+    if expression is not None and expression.strip() not in ("", "*"):
+        from qingting.core.rules import parse
+
+        parse(expression)  # raises ParseError (a ValueError) with the position
+    if name is not None:
+        if not name.strip():
+            raise ValueError("a scheme needs a name")
+        scheme.name = name.strip()[:200]
+    if expression is not None:
+        scheme.expression = expression.strip()
+    scheme.save(update_fields=["name", "expression"])
+    if old["expression"] != scheme.expression:
+        membership.scheme_backfill_queue(scheme)  # applied to stored items in the background
+    audit_record(
+        actor=actor,
+        action="scheme.update",
+        obj=scheme,
+        old=old,
+        new={"name": scheme.name, "expression": scheme.expression},
+    )
+    return scheme
