@@ -228,3 +228,20 @@ def test_labels_weigh_the_lexicons_evidence_and_old_files_still_load(tmp_path: P
     np.savez_compressed(future, meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8))
     with pytest.raises(ModelFormatError, match="version"):
         ThreeClassModel.load(future)
+
+
+@pytest.mark.data
+def test_weibo2018_500_labels_lift_the_default(shared_data: Path) -> None:
+    """Default + 500 development labels (the correction job's method) on the held-out 2,000.
+
+    Measured 0.854 (decision 0097; 0.840 before the evidence weights), default alone 0.819.
+    """
+    rows = []
+    for line in (shared_data / "weibo2018" / "train.txt").read_text(encoding="utf-8").splitlines():
+        _mid, label, text = line.split(",", 2)
+        rows.append((text, int(label)))
+    dev, held = split_holdout(rows, 0.2, 0)
+    base = evaluate_sentiment(held)
+    trained = evaluate_sentiment(held, dev, seed=0, train_limit=500)
+    assert trained.trained_on == 500
+    assert trained.accuracy >= 0.845 and trained.accuracy > base.accuracy + 0.02
