@@ -247,9 +247,13 @@ def test_an_english_fragment_joins_the_chinese_story_it_names_in_pinyin() -> Non
         "柳湾镇停水追踪：抢修连夜进行，明早恢复供水",
         "柳湾新村还是没水，柳湾镇停水太久了",
     ]
-    chatter = ["青禾县的米粉还是那个味，一早吃一碗舒服", "周末带孩子去青禾广场，环境比以前好多了"]
-    main = {c.add(_words(t), T0 + 60 * i).event_id for i, t in enumerate(story)}
-    others = [c.add(_words(chatter[i % 2]), T0 + 400 + i).event_id for i in range(8)]
+    chatter = [
+        "青禾的米粉还是那个味，一早吃一碗舒服",
+        "周末带孩子去青禾广场，环境比以前好多了",
+        "青禾今天大太阳，在家躺平",
+    ]
+    main = {c.add(_words(t), T0 + 60 * i).event_id for i, t in enumerate(story * 4)}  # a story of 24 posts
+    others = [c.add(_words(chatter[i % 3]), T0 + 400 + i).event_id for i in range(24)]
     english = [
         c.add(_words(t), T0 + 900 + i).event_id
         for i, t in enumerate(
@@ -270,7 +274,7 @@ def test_an_english_fragment_joins_the_chinese_story_it_names_in_pinyin() -> Non
     assert len(set(english)) == 1 and english[0] != story_event and len(county) == 1
     merges = c.consolidate()
     assert [(m.absorbed, m.survivor) for m in merges] == [(english[0], story_event)]
-    assert c.size(story_event) == 10
+    assert c.size(story_event) == 28
     # the county's name is in every event (青禾): an English post naming only it joins nothing
     (e,) = county
     assert c.resolve(e) == e and all(c.resolve(x) == x for x in others)
@@ -278,14 +282,14 @@ def test_an_english_fragment_joins_the_chinese_story_it_names_in_pinyin() -> Non
 
 def test_a_story_that_goes_on_after_a_lull_keeps_its_event() -> None:
     day = 86400.0
-    c = _quiet(window_seconds=3 * day, threshold=0.05)
+    c = _quiet(window_seconds=3 * day, threshold=0.1)
     first = [
         "滨河路施工，早高峰堵了四十分钟，交警发了绕行方案",
         "滨河路雨污管网改造施工，东段封闭，请绕行白鹭大道",
         "滨河路施工噪音太大了，夜间施工能不能停一停",
         "滨河路与青禾大道路口施工，交警在疏导，走白鹭大道快多了",
     ]
-    old = {c.add(_words(t), T0 + 600 * i).event_id for i, t in enumerate(first * 2)}
+    old = {c.add(_words(t), T0 + 600 * i).event_id for i, t in enumerate(first * 5)}  # 20 posts
     (story,) = old
     # two days later: the decayed likeness of a post is too low to join the idle event
     later = [
@@ -299,9 +303,9 @@ def test_a_story_that_goes_on_after_a_lull_keeps_its_event() -> None:
     for i, t in enumerate(chatter * 2):  # the everyday posts around it: 滨河路 and 施工 are one story's words
         c.add(_words(t), T0 + 2.5 * day + 60 * i)
     # the old event's window runs out: rather than retire, it takes its continuation in
-    hit = c.add(_words("广场舞音响太吵了"), T0 + 3 * day + 3 * 3600)
+    hit = c.add(_words("广场舞音响太吵了"), T0 + 3 * day + 6 * 3600)
     assert [(m.absorbed, m.survivor) for m in hit.consolidated] == [(later[0], story)]
-    assert c.resolve(later[0]) == story and c.size(story) == 10 and not hit.retired
+    assert c.resolve(later[0]) == story and c.size(story) == 22 and not hit.retired
 
 
 def test_a_quiet_stream_gets_a_pass_every_few_hours() -> None:

@@ -59,7 +59,8 @@ def busy(org: dict[str, Any], engine: str) -> dict[str, Any]:
     from qingting.web.monitoring import services
 
     now = timezone.now()
-    # Posts an hour before now, or at one second past midnight when the day is younger than that.
+    # Posts an hour before now, or just past midnight when the day is younger than that (today's
+    # six are then a second apart: the test may run at any time of day but the first seconds).
     midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     at = max(midnight + timedelta(seconds=1), now - timedelta(hours=1))
     offset = at - midnight
@@ -76,7 +77,7 @@ def busy(org: dict[str, Any], engine: str) -> dict[str, Any]:
                             "time": (day + timedelta(seconds=i)).timestamp()})  # fmt: skip
     for i in range(6):
         records.append({"id": f"t{i}", "text": f"柳湾镇停水，自来水公司抢修管道，今天第{i}条",
-                        "time": (at + timedelta(seconds=i - 10)).timestamp()})  # fmt: skip
+                        "time": (at + timedelta(seconds=i)).timestamp()})  # fmt: skip
     services.ingest_items(scheme=out["east_scheme"], source=out["east_source"], records=records)
     services.ingest_items(
         scheme=out["west_scheme"],
@@ -85,7 +86,7 @@ def busy(org: dict[str, Any], engine: str) -> dict[str, Any]:
             {
                 "id": f"w{i}",
                 "text": f"西街道学校招生争议，家长不满意（{i}）",
-                "time": (at - timedelta(seconds=i)).timestamp(),
+                "time": (at + timedelta(seconds=i)).timestamp(),
             }
             for i in range(9)
         ],

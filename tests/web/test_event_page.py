@@ -120,6 +120,10 @@ def test_corrected_labels_win_in_the_chart_the_label_the_board_and_search(story:
     board = leader.get("/events/", {"sentiment": "positive"}).content.decode()
     assert f"/events/{event.pk}/" in board
     assert f"/events/{event.pk}/" not in leader.get("/events/", {"sentiment": "negative"}).content.decode()
+    # The API says the same.
+    assert leader.get(f"/api/events/{event.pk}").json()["sentiment_label"] == "positive"
+    assert leader.get(f"/api/events/{event.pk}").json()["negative_share"] == 0
+    assert event.pk in {e["id"] for e in leader.get("/api/events", {"sentiment": "positive"}).json()["items"]}
     # Search: the sentiment filter finds the items by their corrected label.
     found = leader.get("/search/", {"q": "停水", "sentiment": "positive"}).content.decode()
     assert "外地网友" in found
@@ -177,6 +181,10 @@ def test_the_event_lists_its_warnings_cases_and_bulletins_within_scope(story: di
     assert re.search(r'id="event-warnings".*?/warnings/\d+/', leader, re.S)
     assert "已联系水务局抢修" in leader.split('id="storyline"')[1]
     assert "官方回应 01-01 09:0" in leader  # the reply (09:0x local) came before the bureau's post
+
+    # The bulletin names the sentiment model that scored its figures (the shipped default here).
+    page = _client(story["office_leader"]).get(f"/bulletins/{bulletin.pk}/").content.decode()
+    assert re.search(r'id="sentiment-model">情感判定: 系统默认模型 · 含人工校正', page)
 
     # The township's analyst sees its own case (and its reply), not the county's case nor the
     # county's bulletin or warning.

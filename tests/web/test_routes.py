@@ -28,6 +28,7 @@ PUBLIC = {
     "api/openapi.json": "the API's description (no data)",
     "api/docs": "the API's description (no data)",
     "api/$": "django-ninja's root: 404 to everyone",
+    "favicon.ico$": "a redirect to the static icon (no data)",
 }
 # POST without a CSRF token is accepted because the request carries its own credential.
 CSRF_EXEMPT = {

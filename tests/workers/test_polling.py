@@ -13,9 +13,8 @@ from django.utils import timezone
 
 from qingting.sources.types import pseudonymise
 from qingting.web.audit.models import AuditEntry
-from qingting.web.monitoring import polling
 from qingting.web.monitoring.models import Item, Source
-from qingting.web.monitoring.services import pipeline_catch_up_all
+from qingting.web.monitoring.services import pipeline_catch_up_all, polling
 
 from .conftest import rss
 

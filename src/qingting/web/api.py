@@ -185,6 +185,17 @@ class EventOut(Schema):
     def resolve_visible_item_count(obj: Event, context: Any) -> int:
         return selectors.event_view(context["request"].user, obj).items
 
+    @staticmethod
+    def resolve_negative_share(obj: Event) -> float:
+        # Analysts' corrections applied where a selector set them (the board, the event): decision 0104.
+        share = getattr(obj, "corrected_negative_share", None)
+        return float(obj.negative_share if share is None else share)
+
+    @staticmethod
+    def resolve_sentiment(obj: Event) -> float:
+        mood = getattr(obj, "corrected_sentiment", None)
+        return float(obj.sentiment if mood is None else mood)
+
 
 class ItemOut(Schema):
     # The author pseudonym is deliberately absent: the API serves what was said, not who said it.
@@ -320,6 +331,8 @@ def get_event(request: HttpRequest, event_id: int) -> Any:
     live = selectors.live_event(event)
     if live.pk != event.pk:
         return HttpResponseRedirect(f"/api/events/{live.pk}")
+    view = selectors.event_view(request.user, event)  # corrected figures over what the user may see
+    event.corrected_negative_share, event.corrected_sentiment = view.negative_share, view.sentiment  # type: ignore[attr-defined]
     return event
 
 

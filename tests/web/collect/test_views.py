@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
@@ -63,8 +64,8 @@ def test_non_admins_see_the_list_but_cannot_add_or_change(admins: dict[str, Any]
     east_source = admins["east_source"]
     assert analyst.get(reverse("collect:edit", args=[east_source.pk])).status_code == 403
     assert analyst.post(reverse("collect:toggle", args=[east_source.pk])).status_code == 403
-    # The old URL of the sources page shows the same list.
-    assert "east-论坛" in analyst.get(reverse("monitoring:sources")).content.decode()
+    # The sources page keeps its address (/sources/, once served by the monitoring app too).
+    assert "east-论坛" in analyst.get("/sources/").content.decode()
 
 
 def test_field_errors_name_the_field_per_connector(admins: dict[str, Any]) -> None:
@@ -191,3 +192,20 @@ def test_the_field_mapping_is_shown_filled_in_on_the_edit_and_import_pages(admin
     for name in ("collect:edit", "collect:import"):
         html = east.get(reverse(name, args=[source.pk])).content.decode()
         assert 'name="fields"' in html and "id=编号,text=内容" in html, name
+
+
+def test_an_admin_marks_a_source_as_an_official_account(admins: dict[str, Any]) -> None:
+    """Its first post on an event is then the event's official response (decision 0104); audited."""
+    from qingting.web.audit.models import AuditEntry
+
+    east = _client("east_admin")
+    response = east.post(reverse("collect:add"), _rss_form(admins["east"], "https://gov.example/rss", official="on"))
+    assert response.status_code == 302
+    source = Source.objects.get(name="镇政府新闻")
+    assert source.official and not source.mainstream
+    page = east.get(reverse("collect:edit", args=[source.pk])).content.decode()
+    assert "官方账号" in page and re.search(r'name="official"[^>]*checked', page)
+    east.post(reverse("collect:edit", args=[source.pk]), _rss_form(admins["east"], "https://gov.example/rss"))
+    assert not Source.objects.get(pk=source.pk).official
+    entry = AuditEntry.objects.filter(action="source.update").order_by("-pk").first()
+    assert entry is not None and entry.old["official"] is True and entry.new["official"] is False

@@ -203,8 +203,12 @@ def test_retrain_activate_rollback_and_rescore(monitored: dict[str, Any]) -> Non
     from qingting.reports.figures import SentimentMix
     from qingting.web.reporting.figures import _sentiment_model
 
-    assert _sentiment_model(monitored["east"]) == f"本单位模型v{v.number}"
-    assert "本单位模型v" in SentimentMix(1, 2, 3, model=_sentiment_model(monitored["east"])).sentence()
+    day = timezone.localdate().isoformat()  # activated just now
+    assert _sentiment_model(monitored["east"]) == f"本单位模型 v{v.number}（{day} 启用）"
+    assert (
+        f"（情感判定：本单位模型 v{v.number}（{day} 启用），含人工校正）"
+        in SentimentMix(1, 2, 3, model=_sentiment_model(monitored["east"])).sentence()
+    )
     r = client.post(f"/sentiment/models/{org.pk}/default/")
     assert r.status_code == 302 and selectors.model_name(org) == "default"
     assert _sentiment_model(monitored["east"]) == "系统默认模型"

@@ -19,6 +19,7 @@ from qingting.notify.message import Message
 from qingting.web.monitoring.signals import batch_ingested
 from qingting.web.warnings import receivers, services
 from qingting.web.warnings.models import Notification, Warning
+from qingting.web.warnings.services import outbox
 
 from ..concurrency import ROW_LOCK_TESTS, allow_flush, race
 from .conftest import burst, ingest
@@ -59,7 +60,7 @@ def test_two_delivery_workers_send_each_row_once(pg: dict[str, Any]) -> None:
         )
         now = timezone.now()
         for i in range(30):
-            services._enqueue(
+            outbox._enqueue(
                 kind="warning", channel=channel, message=Message(title=f"t{i}", text_zh="…", text_en="…"),
                 key=f"race{i}", now=now,
             )  # fmt: skip

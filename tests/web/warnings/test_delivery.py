@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from qingting.web.warnings import services
 from qingting.web.warnings.models import DeliveryAttempt, DigestRun, Notification, Warning
+from qingting.web.warnings.services import outbox
 
 from .conftest import burst, ingest
 
@@ -164,8 +165,8 @@ def test_two_workers_never_send_one_row_twice(setup: dict[str, Any]) -> None:
         services.subscription_add(actor=setup["analyst"], channel_id=channel.pk, min_tier=4)
         ingest(setup, burst("a", 8))
         now = timezone.now()
-        first = services._claim(now, 10)
-        second = services._claim(now, 10)  # a second worker at the same moment
+        first = outbox._claim(now, 10)
+        second = outbox._claim(now, 10)  # a second worker at the same moment
         assert len(first) == 1 and second == []
     finally:
         r.close()

@@ -129,9 +129,13 @@ def _count_entities(event: _Event, entities: Sequence[str]) -> None:
 
 
 _MAX_ENTITIES = 12
+# A retiring event this large (a story, not a passing remark) looks for its continuation.
+_CONTINUED_MIN_SIZE = 20
 # A retiring event may join a live event this small: a story's continuation after a lull is a
 # handful of items when the old event's window runs out.
 _LAST_CHANCE_MIN_SIZE = 2
+# Chinese events this large are indexed by the pinyin of their words (English fragments join them).
+_ROMANISED_MIN_SIZE = 20
 # A pass due by time waits for this many items since the previous one (bursts of passes cost).
 _MIN_PASS_ITEMS = 50
 
@@ -257,6 +261,13 @@ class OnlineClusterer:
         self.apart_: set[tuple[int, int]] = set()
         # merges made while retiring events, not yet reported (add() reports them; see take_merges)
         self.pending_merges_: list[Merge] = []
+        # event -> (its size then, its heaviest terms if mostly Chinese): a cache for the pinyin
+        # index of consolidation (derived, not checkpointed)
+        self.han_top_: dict[int, tuple[int, tuple[str, ...]]] = {}
+        # the pinyin index and the events in it, and the position it was built at: rebuilt at most
+        # once per consolidate_every positions (derived, not checkpointed)
+        self.romanised_: tuple[dict[str, list[str]], set[int]] = ({}, set())
+        self.romanised_at_: int = -(2**62)
 
     # ------------------------------------------------------------------ public API
 
@@ -909,17 +920,17 @@ class OnlineClusterer:
     def _by_romanisation(self, eid: int, ev: _Event, ctx: _PassContext, tau_gap: float | None) -> tuple[int, float]:
         """The Chinese event an English (Latin-script) event is about, through the pinyin of its words.
 
-        ``ev`` must be mostly Latin (≥ 2/3 of its centroid's weight). One of its 10 heaviest terms
+        ``ev`` must be mostly Latin (≥ 2/3 of the weight of its 10 heaviest terms). One of those
         must be the pinyin of one of the 30 heaviest terms of a live, mostly Chinese event of
-        ≥ ``consolidate_min_size`` items (``liuwan`` ↔ ``柳湾``, ``binhe`` ↔ ``滨河路``), a Chinese
+        ≥ 20 items (``liuwan`` ↔ ``柳湾``, ``binhe`` ↔ ``滨河路``), a Chinese
         word that event holds ≥ 60 % of the weight of in the whole index — ``青禾``, the county's
         name in every event, names no story. The event whose such words carry the most of ``ev``'s
         heaviest terms wins, if the two are within the window of each other. Returns
         ``(event, share of ev's top terms that matched)`` or ``(-1, 0.0)``.
         """
-        if _han_share(ev.centroid) > 1.0 / 3.0:
-            return -1, 0.0
         top = [(t, ev.centroid[t]) for t in _top_terms(ev.centroid, 10)]
+        if _han_share(dict(top)) > 1.0 / 3.0:
+            return -1, 0.0
         mass = sum(w for _, w in top)
         index = self._romanised_index(ctx)
         if not index or mass <= 0:
@@ -952,19 +963,33 @@ class OnlineClusterer:
 
     def _romanised_index(self, ctx: _PassContext) -> dict[str, list[str]]:
         """pinyin → the Chinese words it spells, over the 30 heaviest terms of the live, mostly
-        Chinese events of ≥ ``consolidate_min_size`` items (built once per pass, when needed)."""
+        Chinese events of ≥ 20 items — a story an English post names has posts of its own; the
+        many small events of a stream are left out, the index is built once per pass, when needed."""
+        if ctx.romanised is None and self.position_ - self.romanised_at_ < self.consolidate_every:
+            ctx.romanised, ctx.han_events = self.romanised_  # built a moment ago: still good enough
         if ctx.romanised is None:
             ctx.romanised = {}
-            min_size = self.consolidate_min_size
+            cache = self.han_top_
             for e, other in self.events_.items():
-                if other.size < min_size or _han_share(other.centroid) < 2.0 / 3.0:
+                if other.size < _ROMANISED_MIN_SIZE:
+                    continue
+                # an event's heaviest Chinese words, computed again once it has grown by a quarter
+                seen = cache.get(e)
+                if seen is None or 4 * other.size >= 5 * seen[0]:
+                    top = _top_terms(other.centroid, 30)
+                    mostly_han = _han_share({t: other.centroid[t] for t in top}) >= 2.0 / 3.0
+                    seen = cache[e] = (other.size, tuple(top) if mostly_han else ())
+                if not seen[1]:
                     continue
                 ctx.han_events.add(e)
-                for t in _top_terms(other.centroid, 30):
+                for t in seen[1]:
                     for form in romanised(t):
                         words = ctx.romanised.setdefault(form, [])
                         if t not in words:
                             words.append(t)
+            if len(cache) > 2 * len(self.events_):  # forget retired and merged events now and then
+                self.han_top_ = {e: v for e, v in cache.items() if e in self.events_}
+            self.romanised_, self.romanised_at_ = (ctx.romanised, ctx.han_events), self.position_
         return ctx.romanised
 
     def _gap_tau(self) -> float | None:
@@ -1083,7 +1108,7 @@ class OnlineClusterer:
             event = events[eid]
             if event.last_time >= min_time and event.last_pos >= min_pos:
                 break
-            if self.consolidate_threshold is not None and event.size >= self.consolidate_min_size:
+            if self.consolidate_threshold is not None and event.size >= _CONTINUED_MIN_SIZE:
                 # A last chance before it leaves the index: a story that went quiet for a while and
                 # then went on in a new event (begun after its last item) takes that event in.
                 ctx = ctx or _PassContext()
@@ -1144,5 +1169,12 @@ def _top_terms(centroid: dict[str, float], k: int) -> list[str]:
     if k <= 0:
         return []
     if len(centroid) <= k:
-        return sorted(centroid, key=lambda t: (-centroid[t], t))
-    return [t for _, t in heapq.nsmallest(k, ((-w, t) for t, w in centroid.items()))]
+        ranked = [(-w, t) for t, w in centroid.items()]
+    else:
+        # Only the terms at least as heavy as the k-th weight can be among the k heaviest: sorting
+        # the bare weights (in C) finds it, then only those terms are ranked — the same list as
+        # heapq.nsmallest over every (-weight, term) pair, 2–4× faster on a 600-term centroid.
+        kth = sorted(centroid.values(), reverse=True)[k - 1]
+        ranked = [(-w, t) for t, w in centroid.items() if w >= kth]
+    ranked.sort()
+    return [t for _, t in ranked[:k]]

@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
 from qingting.core.sentiment.features import hashed_features
 
@@ -225,7 +224,10 @@ def train(
     >>> m.predict([""]).tolist(), m.predict_proba([""]).tolist()
     ([1], [0.5])
     """
-    from sklearn.linear_model import LogisticRegression  # sklearn is only needed to train
+    # scipy and sklearn are only needed to train: importing scipy.sparse costs every process that
+    # only scores ≈ 0.15 s of CPU at start-up
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
 
     if len(texts) != len(labels):
         raise ValueError(f"texts and labels differ in length: {len(texts)} != {len(labels)}")

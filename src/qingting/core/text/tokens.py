@@ -7,6 +7,7 @@ with 0.999 token-boundary F1 against it on Weibo text — see docs/decisions/000
 from __future__ import annotations
 
 import re
+from itertools import compress
 
 import rjieba
 
@@ -68,15 +69,22 @@ def tokenize(match_text: str, lang: str, *, drop_stopwords: bool = True) -> list
     cache = _KEEP[stop is EN_STOPWORDS]
     if len(cache) > _KEEP_MAX:
         cache.clear()
-    get = cache.get
+    if len(raw) <= 32:
+        get = cache.get
+        return [t for t in raw if (k := get(t)) or (k is None and _judge(t, stop, cache))]
+    # A long text: judge each distinct word once, then filter in C (map + compress) — the same
+    # list, ~3× faster on a 700-character letter (≈ 450 words, ≈ 150 distinct).
+    for t in set(raw).difference(cache):
+        _judge(t, stop, cache)
+    return list(compress(raw, map(cache.__getitem__, raw)))
 
-    def judge(t: str) -> bool:
-        keep = cache[t] = (
-            t not in stop
-            and ((t.isalnum() and not t.isdecimal()) or (not t.isalnum() and fullmatch(t) is None))
-            # Single Latin letters ("a", the "s" of "it's") and single kana (Japanese particles).
-            and not (len(t) == 1 and (t.isascii() or "\u3040" <= t <= "\u30ff"))
-        )
-        return keep
 
-    return [t for t in raw if (k := get(t)) or (k is None and judge(t))]
+def _judge(t: str, stop: frozenset[str], cache: dict[str, bool]) -> bool:
+    """Whether a segmented word is kept (remembered in ``cache``)."""
+    keep = cache[t] = (
+        t not in stop
+        and ((t.isalnum() and not t.isdecimal()) or (not t.isalnum() and _NO_LETTER.fullmatch(t) is None))
+        # Single Latin letters ("a", the "s" of "it's") and single kana (Japanese particles).
+        and not (len(t) == 1 and (t.isascii() or "\u3040" <= t <= "\u30ff"))
+    )
+    return keep

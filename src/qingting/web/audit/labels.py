@@ -28,6 +28,7 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "ingest.batch": _("items ingested"),
     "scheme.create": _("scheme created"),
     "scheme.update": _("scheme updated"),
+    "scheme.delete": _("scheme deleted"),
     "event.merge": _("events merged"),
     "event.split": _("event split"),
     "source.create": _("source added"),

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from qingting.web.monitoring import selectors as monitoring_selectors
 from qingting.web.monitoring.models import Event, Item, Source, SourceKind
+from qingting.web.sentiment import selectors as sentiment_selectors
 
 POSTS_PER_EVENT = 5
 POSTS_SHOWN = 6
@@ -152,6 +153,7 @@ def compose(events: Sequence[Event], *, now: datetime | None = None) -> dict[str
     posts.sort(key=lambda p: (-p["copies"], -p["engagement"], p["published"] or ""))
     hottest = events[0]
     volume, granularity = _volume(events, items)
+    model = sentiment_selectors.model_in_use(hottest.organisation)
     return {
         "schema": SCHEMA,
         "as_of": _iso(now),
@@ -171,6 +173,8 @@ def compose(events: Sequence[Event], *, now: datetime | None = None) -> dict[str
         "total_items": total,
         "engagement": bounds["engagement"] or 0,
         "sentiment": sentiment,
+        # Which model scored the figures (frozen with them at submission): documents and the page name it.
+        "sentiment_model": {"number": model.number, "activated_at": _iso(model.activated_at)},
         "sources": sources,
         "source_kinds": kinds,
         "first_seen": _iso(first_seen),
@@ -233,7 +237,9 @@ def bulletin_figures(
         as_of=as_of,
         summary=summary_text,
         total_items=int(figures["total_items"]),
-        sentiment=SentimentMix(int(s["positive"]), int(s["neutral"]), int(s["negative"])),
+        sentiment=SentimentMix(
+            int(s["positive"]), int(s["neutral"]), int(s["negative"]), model=sentiment_model_text(figures)
+        ),
         trend=str(figures.get("trend", "")),
         heat=float(figures.get("heat", 0.0)),
         first_seen=_dt(figures.get("first_seen"), as_of),
@@ -244,6 +250,21 @@ def bulletin_figures(
         assessment=_lines(assessment),
         recommendations=_lines(recommendations),
     )
+
+
+def sentiment_model(figures: dict[str, Any]) -> Any:
+    """The sentiment model a bulletin's figures name (``None`` for figures composed before it was recorded)."""
+    stored = figures.get("sentiment_model")
+    if not isinstance(stored, dict):
+        return None
+    at = stored.get("activated_at")
+    return sentiment_selectors.ModelInUse(stored.get("number"), datetime.fromisoformat(at) if at else None)
+
+
+def sentiment_model_text(figures: dict[str, Any]) -> str:
+    """情感判定's model for the document, "" when the figures do not say."""
+    model = sentiment_model(figures)
+    return "" if model is None else str(model.text())
 
 
 def _auto_summary(figures: dict[str, Any]) -> str:

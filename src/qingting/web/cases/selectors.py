@@ -551,10 +551,18 @@ def case_timeline(case: Case) -> QuerySet[Any]:
     return case.actions.select_related("actor").order_by("at", "pk")
 
 
+def clock_events(case: Case) -> list[core_sla.TimelineEvent]:
+    """The current cycle's timeline for :func:`qingting.core.cases.sla.compute_sla`."""
+    out = []
+    for raw in case.clock or []:
+        at, kind = raw[0], raw[1]
+        amount = raw[2] if len(raw) > 2 else 0
+        out.append(core_sla.TimelineEvent(datetime.fromisoformat(at), core_sla.EventKind(kind), float(amount)))
+    return out
+
+
 def sla_status(case: Case, *, now: datetime) -> core_sla.SlaStatus:
     """The case's SLA evaluated at ``now`` (the current cycle's clock)."""
-    from qingting.web.cases.services import clock_events
-
     policies, calendar = rules()
     policy = next((p for p in policies if p.name == case.sla_policy), None)
     if policy is None:

@@ -47,8 +47,9 @@ from qingting.core.cases.workflow import (
 from qingting.core.cases.workflow import Role as CoreRole
 from qingting.web.accounts import selectors as account_selectors
 from qingting.web.accounts.models import Unit, User
-from qingting.web.audit.middleware import current_correlation_id
+from qingting.web.audit.selectors import current_correlation_id
 from qingting.web.cases import selectors
+from qingting.web.cases.labels import action_label
 from qingting.web.cases.models import (
     CLOSED_STATES,
     TEXT_LIMITS,
@@ -161,8 +162,6 @@ _TIME_UNITS: dict[str, Any] = {
 
 
 def _action_label(action: str) -> str:
-    from qingting.web.cases.ui import action_label
-
     return action_label(str(action))
 
 
@@ -233,16 +232,6 @@ def _extension_message(exc: core_sla.SlaError, policy: core_sla.SlaPolicy, *, re
 # --- the clock and deadlines --------------------------------------------------------------------
 
 
-def clock_events(case: Case) -> list[core_sla.TimelineEvent]:
-    """The current cycle's timeline for :func:`qingting.core.cases.sla.compute_sla`."""
-    out = []
-    for raw in case.clock or []:
-        at, kind = raw[0], raw[1]
-        amount = raw[2] if len(raw) > 2 else 0
-        out.append(core_sla.TimelineEvent(datetime.fromisoformat(at), core_sla.EventKind(kind), float(amount)))
-    return out
-
-
 def _clock_add(case: Case, at: datetime, kind: core_sla.EventKind, amount: float = 0) -> None:
     entry: list[Any] = [to_china(at).isoformat(), kind.value]
     if amount:
@@ -265,7 +254,7 @@ def recompute_deadlines(case: Case, *, now: datetime, policy: core_sla.SlaPolicy
     policy = policy or core_sla.match_policy(
         policies, category=case.category, priority=case.priority, channel=case.channel
     )
-    status = core_sla.compute_sla(policy, clock_events(case), calendar, now=now)
+    status = core_sla.compute_sla(policy, selectors.clock_events(case), calendar, now=now)
     case.sla_policy = policy.name
     dues: dict[core_sla.Stage, datetime | None] = {s: None for s in core_sla.Stage}
     notices: list[str] = []
@@ -770,7 +759,7 @@ def _apply_platform(
             raise ValidationError({"amount": [_("Must be a number.")]}) from None
         policy = _policy_for(case)
         try:
-            core_sla.check_extension(policy, clock_events(case), amount=amount, reason=reason)
+            core_sla.check_extension(policy, selectors.clock_events(case), amount=amount, reason=reason)
         except core_sla.SlaError as exc:
             raise ValidationError(_extension_message(exc, policy, reason=reason, amount=amount)) from exc
         _clock_add(case, now, core_sla.EventKind.EXTENDED, amount)

@@ -19,36 +19,12 @@ from django.utils.translation import gettext_lazy, pgettext
 
 from qingting.web.accounts import selectors as access
 from qingting.web.accounts.models import Role, Unit
+from qingting.web.cases import selectors, services
+from qingting.web.cases.labels import action_label
 
 # Platform roles that handle cases (see contact visibility and writing notes); the analyst and
 # reviewer read cases of their units but do not handle them.
 HANDLING_ROLES = {"admin", "handler", "leader"}
-
-ACTION_LABELS: dict[str, Any] = {
-    "register": gettext_lazy("Register"),
-    "assign": gettext_lazy("Assign"),
-    "claim": gettext_lazy("Claim"),
-    "pend": gettext_lazy("Put on hold"),
-    "resume": gettext_lazy("Resume"),
-    "sign_off": gettext_lazy("Sign off (签批)"),
-    "answer": gettext_lazy("Answer"),
-    "return": gettext_lazy("Send back (退回)"),
-    "close": gettext_lazy("Close"),
-    "transfer": gettext_lazy("Transfer"),
-    "decline": gettext_lazy("Decline (not ours)"),
-    "merge": gettext_lazy("Merge as duplicate"),
-    "reopen": gettext_lazy("Reopen"),
-    "extend": gettext_lazy("Extend the time limit"),
-    "create": gettext_lazy("Received"),
-    "reply": gettext_lazy("Public reply"),
-    "note": gettext_lazy("Internal note"),
-    "attach": gettext_lazy("File attached"),
-    "remind": gettext_lazy("Reminder: three quarters of the time used"),
-    "escalate": gettext_lazy("Escalated: time limit passed"),
-    "task_complete": gettext_lazy("Joint task done"),
-    "complete_task": gettext_lazy("Joint task done"),
-    "add_task": gettext_lazy("Add a unit handling jointly"),
-}
 
 # The one action shown open on a case page, in order of preference: the next step of the usual flow.
 # Every other allowed action is folded away (<details>), so the page does not stack six forms.
@@ -67,10 +43,6 @@ _REASON_LABELS: dict[str, Any] = {
 
 class Conflict(Exception):
     """The case changed since the user loaded it (stale version or a concurrent write)."""
-
-
-def action_label(action: str) -> str:
-    return str(ACTION_LABELS.get(action, action))
 
 
 def message_of(exc: Exception) -> str:
@@ -100,15 +72,11 @@ def normalise_number(text: str) -> str:
 
 
 def _cases(user: Any) -> QuerySet[Any]:
-    from qingting.web.cases import selectors
-
     return selectors.cases_for(user).select_related("unit", "assignee")
 
 
 def case_get(user: Any, pk: int) -> Any:
     """The case if the user may see it; 404 otherwise (another unit's case is not confirmed)."""
-    from qingting.web.cases import selectors
-
     return selectors.case_get(user, pk)
 
 
@@ -222,8 +190,6 @@ def is_handling(user: Any, case: Any) -> bool:
 
     Only they see the citizen's contact details and internal notes.
     """
-    from qingting.web.cases import selectors
-
     if not getattr(user, "is_authenticated", False):
         return False
     return selectors.contact_visible(user, case)
@@ -236,14 +202,10 @@ def can_write(user: Any, case: Any) -> bool:
 def can_note(user: Any, case: Any) -> bool:
     """Whether the user may read and write internal notes: a handler of the case, or of one of its
     joint-task units (who sees the notes but not the citizen's contact details)."""
-    from qingting.web.cases import selectors
-
     return selectors.notes_visible(user, case)
 
 
 def _case_roles(user: Any, case: Any) -> list[Any]:
-    from qingting.web.cases import selectors
-
     return list(selectors.case_roles(user, case.unit))
 
 
@@ -328,7 +290,6 @@ def answer_applies(user: Any, case: Any) -> bool:
 def _platform_forms(user: Any, case: Any) -> list[dict[str, Any]]:
     """Extension and joint tasks: no state change, same path (lock, version, audit) as the table."""
     from qingting.core.cases.workflow import Role as CoreRole
-    from qingting.web.cases import selectors
     from qingting.web.cases.models import CaseTask
 
     if not case.is_open:
@@ -392,8 +353,6 @@ def joint_tasks(case: Any) -> list[Any]:
 
 def act(user: Any, case_id: int, action: str, *, version: int, data: Mapping[str, Any]) -> Any:
     """Apply one action through ``services.case_act``; raise :class:`Conflict` on a stale version."""
-    from qingting.web.cases import services
-
     payload: dict[str, Any] = {}
     target = str(data.get("target") or "").strip()
     if action == "assign" and target:
@@ -450,20 +409,14 @@ def _case_id_by_number(user: Any, text: str) -> int:
 
 
 def add_reply(user: Any, case: Any, *, text: str, public: bool) -> Any:
-    from qingting.web.cases import services
-
     return services.case_reply(actor=user, case_id=case.pk, body=text, public=public)
 
 
 def upload_limit() -> int:
-    from qingting.web.cases import services
-
     return int(services.attachment_max_bytes())
 
 
 def add_attachment(user: Any, case: Any, name: str, data: bytes) -> Any:
-    from qingting.web.cases import services
-
     return services.attachment_add(actor=user, case_id=case.pk, name=name, data=data)
 
 
@@ -471,8 +424,6 @@ def add_attachment(user: Any, case: Any, name: str, data: bytes) -> Any:
 
 
 def contact_of(user: Any, case: Any) -> dict[str, str] | None:
-    from qingting.web.cases import selectors
-
     contact = selectors.contact_for(user, case)
     if contact is None:
         return None
@@ -483,8 +434,6 @@ def contact_of(user: Any, case: Any) -> dict[str, str] | None:
 def replies_of(user: Any, case: Any) -> list[dict[str, Any]]:
     """What the replies panel lists: internal notes only for those who may read them (the rule the
     API shares, :func:`qingting.web.cases.selectors.notes_visible`)."""
-    from qingting.web.cases import selectors
-
     return [
         {"public": r.kind == "public", "text": r.body, "author": r.author or _("system"), "at": r.created_at}
         for r in selectors.case_replies(user, case)
@@ -510,8 +459,6 @@ def _status_label(value: str) -> str:
 
 def timeline(case: Any) -> list[dict[str, Any]]:
     """The audit trail, oldest first: who, what, when, old → new state, reason."""
-    from qingting.web.cases import selectors
-
     rows = selectors.case_timeline(case)
     out = []
     for r in rows:
@@ -548,8 +495,6 @@ _STAGE_NAMES: dict[str, Any] = {
 
 
 def _calendar() -> Any:
-    from qingting.web.cases import selectors
-
     return selectors.working_calendar()
 
 
@@ -586,7 +531,6 @@ def sla_view(case: Any, now: datetime) -> tuple[list[dict[str, Any]], list[str]]
     """
     from qingting.core.cases.calendar import LimitUnit
     from qingting.core.cases.sla import ClockState
-    from qingting.web.cases import selectors
 
     calendar = _calendar()
     status = selectors.sla_status(case, now=now)
@@ -629,14 +573,11 @@ def sla_view(case: Any, now: datetime) -> tuple[list[dict[str, Any]], list[str]]
 
 def units_for_create(user: Any) -> list[Unit]:
     """Units where the user may register cases (cases-core's CREATE_ROLES on the unit or above)."""
-    from qingting.web.cases import selectors
-
     return [u for u in access.units_for(user) if selectors.case_roles(user, u) & selectors.CREATE_ROLES]
 
 
 def can_create_somewhere(user: Any) -> bool:
     from qingting.web.accounts.models import Membership
-    from qingting.web.cases import selectors
 
     if user.is_superuser:
         return True
@@ -645,8 +586,6 @@ def can_create_somewhere(user: Any) -> bool:
 
 
 def create(user: Any, **fields: Any) -> Any:
-    from qingting.web.cases import services
-
     return services.case_create(actor=user, origin_kind="manual", **fields)
 
 
@@ -698,8 +637,6 @@ def _raw_figures(unit_ids: list[int], start: datetime, end: datetime) -> tuple[A
 
     from django.core.cache import cache
     from django.utils import timezone
-
-    from qingting.web.cases import selectors
 
     key = "cases:figures:" + hashlib.sha1(f"{unit_ids}|{start.isoformat()}|{end.isoformat()}".encode()).hexdigest()
     hit = cache.get(key)

@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from qingting.web.accounts import selectors as access
-from qingting.web.cases import forms, ui
+from qingting.web.cases import forms, labels, ui
 from qingting.web.exports import writer as exports
 from qingting.web.uploads import refusal, upload_limit
 
@@ -257,7 +257,7 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         return _error_page(request, pk, ui.message_of(exc) or _("You may not do this on this case."), status=403)
     except ValidationError as exc:
         return _error_page(request, pk, ui.message_of(exc), status=400)
-    messages.success(request, _("Done: %(action)s.") % {"action": ui.action_label(action)})
+    messages.success(request, _("Done: %(action)s.") % {"action": labels.action_label(action)})
     return HttpResponseRedirect(reverse("cases:detail", args=[pk]))
 
 
@@ -268,7 +268,7 @@ def case_reply(request: HttpRequest, pk: int) -> HttpResponse:
     answering = ui.can_write(request.user, case) and ui.answer_applies(request.user, case)
     if answering and request.POST.get("kind") == "public":
         message = _("The public reply is written in the “%(action)s” action, so the citizen gets one answer.")
-        return _error_page(request, pk, message % {"action": ui.action_label("answer")}, status=400)
+        return _error_page(request, pk, message % {"action": labels.action_label("answer")}, status=400)
     form = forms.ReplyForm(request.POST)
     if not form.is_valid():
         return _error_page(request, pk, _("The reply was not saved: see below."), status=400, reply_form=form)
@@ -371,14 +371,31 @@ def case_new(request: HttpRequest) -> HttpResponse:
 
 
 @signed_in
-def metrics(request: HttpRequest) -> HttpResponse:
-    form = forms.MetricsForm(request.GET or None)
+def metrics(request: HttpRequest) -> Any:
+    """The case figures per unit for a period; ``?export=xlsx|csv``: the table as a spreadsheet
+    (the user's units only, the period in the first rows, a total row last)."""
+    params = request.GET.copy()
+    fmt = params.pop("export", [""])[0]
+    form = forms.MetricsForm(params or None)
     today = timezone.localdate()
     start_day, end_day = form.bounds(today)
     tz = timezone.get_current_timezone()
     start = datetime.combine(start_day, time.min, tzinfo=tz)
     end = datetime.combine(end_day, time.min, tzinfo=tz)
     total, rows, counted_at = ui.figures(request.user, start, end)
+    if fmt in exports.FORMATS:
+        last = end_day - timedelta(days=1)
+        columns = ("unit_name", "received", "closed", "closure_rate_pct", "on_time_rate_pct", "median_text")
+        return exports.export_response(
+            fmt,
+            title=_("Case figures"),
+            filename=_("case figures %(first)s-%(last)s") % {"first": start_day, "last": last},
+            user=request.user,
+            filters=[(_("Period"), f"{start_day} – {last}"), *exports.form_filters(form)],
+            header=[_("Unit"), _("Received"), _("Closed"), _("Closure rate (办结率)"), _("On-time rate"),
+                    _("Median handling time")],
+            rows=[*([r[c] for c in columns] for r in rows), [_("Total"), *(total[c] for c in columns[1:])]],
+        )  # fmt: skip
     chart = {
         "units": [r["unit_name"] for r in rows],
         "received": [r["received"] for r in rows],

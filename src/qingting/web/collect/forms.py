@@ -62,6 +62,11 @@ class SourceForm(forms.Form):
     )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
     mainstream = forms.BooleanField(label=_("Mainstream media"), required=False)
+    official = forms.BooleanField(
+        label=_("Official account"),
+        required=False,
+        help_text=_("A government or official account: its first post on an event marks the official response."),
+    )
     # RSS
     max_items = forms.IntegerField(label=_("Entries per poll"), min_value=1, max_value=10_000, required=False)
     # Web page list
@@ -119,6 +124,7 @@ class SourceForm(forms.Form):
             "scheme": config.get("scheme"),
             "is_active": source.is_active,
             "mainstream": source.mainstream,
+            "official": source.official,
             "max_items": config.get("max_items"),
             "link_pattern": config.get("link_pattern", ""),
             "max_articles": config.get("max_articles"),

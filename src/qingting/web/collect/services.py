@@ -27,13 +27,13 @@ from qingting.web.accounts.selectors import has_role
 from qingting.web.audit.services import audit_record
 from qingting.web.collect.models import ImportRun, ImportStatus, PushReceipt, SourceSecret
 from qingting.web.crypto import DecryptionError
-from qingting.web.monitoring import polling
-from qingting.web.monitoring.membership import organisation_id
 from qingting.web.monitoring.models import Item, Scheme, Source, SourceKind
+from qingting.web.monitoring.selectors import organisation_id
 from qingting.web.monitoring.services import (
     CatchUpResult,
     ingest_items,
     pipeline_catch_up,
+    polling,
     scheme_create,
     store_items,
 )
@@ -91,6 +91,7 @@ def source_save(
     scheme: Scheme | None = None,
     is_active: bool = True,
     mainstream: bool = False,
+    official: bool = False,
     source: Source | None = None,
     regenerate: bool = False,
 ) -> Source:
@@ -119,12 +120,19 @@ def source_save(
         created = source is None
         if source is None:
             source = Source(unit=unit, next_run_at=timezone.now())
-        old = {"name": source.name, "url": source.url, "config": source.config, "is_active": source.is_active}
+        old = {
+            "name": source.name,
+            "url": source.url,
+            "config": source.config,
+            "is_active": source.is_active,
+            "official": source.official,
+        }
         if not created and (source.url != url or (source.config or {}).get("connector") != connector):
             source.fetch_state = {}  # another feed: its conditional-GET state means nothing here
         source.name, source.url, source.config = name, url, config
         source.kind = CONNECTOR_KIND[connector]
         source.poll_interval, source.is_active, source.mainstream = poll_interval, is_active, mainstream
+        source.official = official
         if created or old["is_active"] != is_active:
             source.next_run_at = timezone.now()
         source.save()
@@ -152,7 +160,14 @@ def source_save(
             obj=source,
             old=None if created else old,
             # Which credentials changed, never their values.
-            new={"name": name, "url": url, "config": config, "is_active": is_active, "secrets": changed_secrets},
+            new={
+                "name": name,
+                "url": url,
+                "config": config,
+                "is_active": is_active,
+                "official": official,
+                "secrets": changed_secrets,
+            },
         )
     return source
 

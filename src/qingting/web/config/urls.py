@@ -1,9 +1,17 @@
 """URL map: pages, the JSON API under /api/, the admin, language switching."""
 
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from qingting.web.api import api
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask every site for /favicon.ico: our icon, not a 404 on every page (issue 15)."""
+    return HttpResponsePermanentRedirect(static("qingting/favicon.svg"))
+
 
 urlpatterns = [
     path("", include("qingting.web.monitoring.urls")),
@@ -21,6 +29,7 @@ urlpatterns = [
     path("ledger/", include("qingting.web.ledger.urls")),
     path("sentiment/", include("qingting.web.sentiment.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("favicon.ico", favicon),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

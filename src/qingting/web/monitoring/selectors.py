@@ -17,6 +17,7 @@ from qingting.web.accounts.models import Unit
 from qingting.web.accounts.selectors import scope, scope_roots, visible_unit_ids
 from qingting.web.monitoring import search
 from qingting.web.monitoring.membership import backfill_days as backfill_days
+from qingting.web.monitoring.membership import organisation_id as organisation_id
 from qingting.web.monitoring.models import DailyCount, Event, Item, Scheme, SchemeEvent, SchemeItem, Source
 
 # A handful of posts is not a rising event, however steep its burst: below this volume an event
@@ -41,8 +42,8 @@ def sources_for(user: Any) -> QuerySet[Source]:
 
 
 def schemes_for(user: Any) -> QuerySet[Scheme]:
-    """Schemes of the units the user may see."""
-    return scope(Scheme.objects.select_related("unit"), user, unit_field="unit")
+    """Schemes of the units the user may see (not the deleted ones: ``services.scheme_delete``)."""
+    return scope(Scheme.objects.filter(is_active=True).select_related("unit"), user, unit_field="unit")
 
 
 def _visible_items(user: Any) -> Q | None:

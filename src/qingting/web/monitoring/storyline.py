@@ -88,6 +88,16 @@ class SentimentSeries:
         return None if pair is None or not pair[1] else pair[0] / pair[1]
 
     @property
+    def negative_before_percent(self) -> int | None:
+        share = self.negative_before
+        return None if share is None else round(100 * share)
+
+    @property
+    def negative_after_percent(self) -> int | None:
+        share = self.negative_after
+        return None if share is None else round(100 * share)
+
+    @property
     def negative_before(self) -> float | None:
         return self._share(self.before)
 

@@ -276,11 +276,10 @@ def items_total(unit_ids: list[int], period: Period) -> int:
 
 def _sentiment_model(unit: Unit) -> str:
     """The name of the sentiment model that scored ``unit``'s items, for the report's text."""
-    from qingting.web.sentiment.selectors import model_name
+    from qingting.web.sentiment.selectors import model_in_use
     from qingting.web.sentiment.services import organisation_of
 
-    name = model_name(organisation_of(unit))
-    return "系统默认模型" if name == "default" else f"本单位模型{name}"
+    return model_in_use(organisation_of(unit)).text()
 
 
 def period_figures(unit: Unit, period_label: str, *, top_events: int = 10) -> PeriodFigures:

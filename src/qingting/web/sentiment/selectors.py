@@ -8,15 +8,21 @@ and whether an analyst set it.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Case, ExpressionWrapper, F, FloatField, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Cast, Coalesce, Greatest, Least, NullIf
+from django.utils import timezone
+from django.utils.translation import gettext
 
 from qingting.web.accounts.models import Unit
 from qingting.web.accounts.selectors import units_for
 from qingting.web.sentiment.models import Correction, ModelVersion, RescoreJob, VersionStatus
+
+if TYPE_CHECKING:
+    from qingting.core.sentiment import ThreeClassModel
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,42 @@ def model_name(organisation: Unit | None) -> str:
     return f"v{v.number}" if v else "default"
 
 
+@dataclass(frozen=True)
+class ModelInUse:
+    """The sentiment model scoring an organisation's items: a version of its own, or the shipped default."""
+
+    number: int | None = None  # None: the shipped default
+    activated_at: Any = None
+
+    def text(self) -> str:
+        """For documents (Chinese, their language): 系统默认模型 / 本单位模型 v3（2026-12-07 启用）."""
+        if self.number is None:
+            return "系统默认模型"
+        day = f"（{timezone.localdate(self.activated_at).isoformat()} 启用）" if self.activated_at else ""
+        return f"本单位模型 v{self.number}{day}"
+
+    def label(self) -> str:
+        """For pages, in the reader's language."""
+        if self.number is None:
+            return gettext("shipped default model")
+        if self.activated_at is None:
+            return gettext("our model v%(n)s") % {"n": self.number}
+        day = timezone.localdate(self.activated_at).isoformat()
+        return gettext("our model v%(n)s (active since %(day)s)") % {"n": self.number, "day": day}
+
+
+def model_in_use(organisation: Unit | None) -> ModelInUse:
+    """Which model scores ``organisation``'s items now, and since when (reports and bulletins name it)."""
+    if organisation is None:
+        return ModelInUse()
+    v = (
+        ModelVersion.objects.filter(organisation=organisation, status=VersionStatus.ACTIVE)
+        .only("number", "activated_at", "created_at")
+        .first()
+    )
+    return ModelInUse() if v is None else ModelInUse(v.number, v.activated_at or v.created_at)
+
+
 def versions(organisation: Unit) -> list[ModelVersion]:
     return list(ModelVersion.objects.filter(organisation=organisation).defer("data").select_related("created_by"))
 
@@ -135,6 +177,13 @@ def corrections(organisation: Unit, limit: int = 50) -> list[Correction]:
     )
 
 
+def model_from_bytes(data: bytes | memoryview) -> ThreeClassModel:
+    """A stored model version's bytes as the model (a versioned, non-executable format)."""
+    from qingting.core.sentiment import ThreeClassModel
+
+    return ThreeClassModel.load(io.BytesIO(bytes(data)))
+
+
 _ANALYZERS: dict[tuple[int, int], Any] = {}
 
 
@@ -145,7 +194,6 @@ def engine_analyzer(unit_id: int) -> Any:
     One indexed query per batch; a version's model is deserialised once per process.
     """
     from qingting.core.sentiment import Analyzer
-    from qingting.web.sentiment.services import model_from_bytes
 
     path = Unit.objects.filter(pk=unit_id).values_list("path", flat=True).first() or ""
     parts = [p for p in path.strip("/").split("/") if p.isdigit()]

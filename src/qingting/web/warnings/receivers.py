@@ -42,3 +42,10 @@ def on_scheme_backfilled(sender: Any, *, scheme_id: int, now: datetime | None = 
         warnings_backfill(scheme=scheme, now=now)
     except Exception:
         log.exception("warnings: backfill of scheme %s failed", scheme_id)
+
+
+def on_scheme_deleted(sender: Any, *, scheme_id: int, **_: Any) -> None:
+    """A deleted scheme sends nothing more: its subscriptions go (its warnings stay, with their history)."""
+    from qingting.web.warnings.models import Subscription
+
+    Subscription.objects.filter(scheme_id=scheme_id).delete()

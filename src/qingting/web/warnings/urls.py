@@ -12,4 +12,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("schemes/new/", views.scheme_new, name="scheme_new"),
     path("schemes/<int:pk>/", views.scheme_edit, name="scheme"),
     path("schemes/<int:pk>/preview/", views.scheme_preview, name="preview"),
+    path("schemes/<int:pk>/delete/", views.scheme_delete, name="scheme_delete"),
 ]

@@ -69,7 +69,7 @@ def warning_list(request: HttpRequest) -> HttpResponse:
         status = ""
     kind = WarningKind.SOURCE if request.GET.get("kind") == WarningKind.SOURCE else WarningKind.EVENT
     qs = selectors.warning_list(request.user, tier=tier, status=status or None, scheme_id=scheme_id, kind=kind)
-    schemes = list(scope(Scheme.objects.select_related("unit"), request.user))
+    schemes = list(scope(Scheme.objects.filter(is_active=True).select_related("unit"), request.user))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
@@ -198,7 +198,7 @@ def subscriptions(request: AuthenticatedHttpRequest) -> HttpResponse:
         "nav": "warnings",
         "subs": Subscription.objects.filter(user=request.user).select_related("scheme", "channel"),
         "channels": scope(NotificationChannel.objects.filter(is_active=True), request.user),
-        "schemes": scope(Scheme.objects.all(), request.user),
+        "schemes": scope(Scheme.objects.filter(is_active=True), request.user),
         "tiers": TierChoice.choices,
     }
     return render(request, "warnings/subscriptions.html", context)
@@ -256,7 +256,7 @@ def unit_settings(request: HttpRequest) -> HttpResponse:
         "people": User.objects.filter(memberships__unit__in=units_for(request.user), is_active=True)
         .distinct()
         .order_by("username"),
-        "schemes": Scheme.objects.filter(unit=unit),
+        "schemes": Scheme.objects.filter(unit=unit, is_active=True),
         "tiers": TierChoice.choices,
     }
     return render(request, "warnings/settings.html", context)
@@ -314,7 +314,7 @@ def _apply_setting(request: HttpRequest, unit: Unit) -> None:
 
 
 def _scheme_for(request: HttpRequest, pk: int) -> Scheme:
-    scheme = scope(Scheme.objects.select_related("unit"), request.user).filter(pk=pk).first()
+    scheme = scope(Scheme.objects.filter(is_active=True).select_related("unit"), request.user).filter(pk=pk).first()
     if scheme is None:
         raise Http404("no such scheme")
     if not has_role(request.user, scheme.unit, {"admin", "analyst"}):
@@ -491,6 +491,38 @@ def scheme_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "backfill_days": backfill_days(),
     }
     return render(request, "warnings/scheme.html", context)
+
+
+@login_required
+def scheme_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Delete a scheme, after a confirmation page that says what goes and what stays (decision 0108).
+
+    The unit's administrators only: the link is shown to them alone, anyone else gets a 403.
+    """
+    from qingting.web.monitoring.models import SchemeEvent
+    from qingting.web.monitoring.services import scheme_delete as delete
+
+    scheme = _scheme_for(request, pk)
+    if not has_role(request.user, scheme.unit, {"admin"}):
+        raise PermissionDenied(_("Only the unit's administrators delete its schemes."))
+    if request.method == "POST":
+        if request.POST.get("confirm") != scheme.name:
+            messages.error(request, _("Type the scheme's name to confirm."))
+            return redirect("warnings:scheme_delete", pk=scheme.pk)
+        delete(actor=request.user, scheme=scheme)
+        messages.success(
+            request, _("The scheme “%(name)s” was deleted; its warnings are kept.") % {"name": scheme.name}
+        )
+        return redirect("warnings:list")
+    context = {
+        "nav": "warnings",
+        "scheme": scheme,
+        "warnings": scheme.warnings.count(),
+        "events": SchemeEvent.objects.filter(scheme=scheme).count(),
+        "sources": scheme.sources.count(),
+        "subscriptions": Subscription.objects.filter(scheme=scheme).count(),
+    }
+    return render(request, "warnings/scheme_delete.html", context)
 
 
 def _settings_view(scheme: Scheme) -> dict[str, Any]:

@@ -29,3 +29,12 @@ def add_to_bulletin(context: dict[str, Any], event: Any) -> dict[str, Any]:
     can = user is not None and any(has_role(user, u, {services.ANALYST}) for u in units_for(user)[:50])
     drafts = list(selectors.drafts_of(user).exclude(events=event)[:10]) if can else []
     return {"event": event, "can": can, "drafts": drafts, "csrf_token": context.get("csrf_token")}
+
+
+@register.filter
+def sentiment_model_label(figures: Any) -> str:
+    """The sentiment model the figures name, in the reader's language ("" when they do not say)."""
+    from qingting.web.bulletins.composition import sentiment_model
+
+    model = sentiment_model(figures) if isinstance(figures, dict) else None
+    return "" if model is None else str(model.label())

@@ -37,7 +37,7 @@ from qingting.web.monitoring.services.ingestion import (
     store_items,
 )
 from qingting.web.monitoring.services.records import MAX_TEXT, author_pseudonym
-from qingting.web.monitoring.services.schemes import scheme_create, scheme_update, source_create
+from qingting.web.monitoring.services.schemes import scheme_create, scheme_delete, scheme_update, source_create
 
 __all__ = [
     "CHECKPOINT_ITEMS",
@@ -59,6 +59,7 @@ __all__ = [
     "pipeline_catch_up",
     "pipeline_catch_up_all",
     "scheme_create",
+    "scheme_delete",
     "scheme_update",
     "search_index_rebuild",
     "source_create",

@@ -16,12 +16,19 @@ from qingting.web.monitoring.models import Scheme, Source, SourceKind
 
 @transaction.atomic
 def source_create(
-    *, actor: Any, unit: Unit, name: str, kind: str = SourceKind.OTHER, url: str = "", mainstream: bool = False
+    *,
+    actor: Any,
+    unit: Unit,
+    name: str,
+    kind: str = SourceKind.OTHER,
+    url: str = "",
+    mainstream: bool = False,
+    official: bool = False,
 ) -> Source:
-    """Create a source owned by ``unit``."""
+    """Create a source owned by ``unit``; ``official``: a government account (its posts are official responses)."""
     if kind not in SourceKind.values:
         raise ValueError(f"unknown source kind {kind!r}; expected one of {', '.join(SourceKind.values)}")
-    source = Source.objects.create(unit=unit, name=name, kind=kind, url=url, mainstream=mainstream)
+    source = Source.objects.create(unit=unit, name=name, kind=kind, url=url, mainstream=mainstream, official=official)
     audit_record(actor=actor, action="source.create", obj=source, new={"name": name, "kind": kind, "url": url})
     return source
 
@@ -71,3 +78,51 @@ def scheme_update(*, actor: Any, scheme: Scheme, name: str | None = None, expres
         new={"name": scheme.name, "expression": scheme.expression},
     )
     return scheme
+
+
+@transaction.atomic
+def scheme_delete(*, actor: Any, scheme: Scheme) -> dict[str, int]:
+    """Delete a scheme (监测方案) from use — a unit administrator's decision, audited.
+
+    The scheme is archived, not erased: it is no longer matched, listed, offered or warned about
+    (``is_active`` false, the name kept so that its warnings still say where they came from); its
+    memberships (the items and events it matched) and its source links are removed; its warnings
+    and their history are kept as they are (a warning may have become a case or a bulletin, and
+    the audit trail must still resolve). Receivers of ``scheme_deleted`` drop what hangs on it
+    (subscriptions). Returns the counts removed; deleting twice is a no-op.
+
+    >>> scheme_delete(actor=admin, scheme=scheme)  # doctest: +SKIP
+    {'items': 1204, 'events': 37, 'sources': 2}
+    """
+    from django.core.exceptions import PermissionDenied
+    from django.utils import timezone
+
+    from qingting.web.accounts.selectors import has_role
+    from qingting.web.monitoring.models import SchemeEvent, SchemeItem
+    from qingting.web.monitoring.signals import scheme_deleted
+
+    if not has_role(actor, scheme.unit, {"admin"}):
+        raise PermissionDenied("only the unit's administrators delete its schemes")
+    scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
+    if not scheme.is_active:
+        return {"items": 0, "events": 0, "sources": 0}
+    sources = list(scheme.sources.values_list("pk", flat=True))
+    removed = {
+        "items": SchemeItem.objects.filter(scheme=scheme).delete()[0],
+        "events": SchemeEvent.objects.filter(scheme=scheme).delete()[0],
+        "sources": len(sources),
+    }
+    scheme.sources.clear()
+    scheme.is_active = False
+    scheme.backfill_status = ""  # a queued backfill has nothing left to do (inactive schemes match nothing)
+    scheme.backfill_finished_at = timezone.now()
+    scheme.save(update_fields=["is_active", "backfill_status", "backfill_finished_at"])
+    scheme_deleted.send(sender=Scheme, scheme_id=scheme.pk)
+    audit_record(
+        actor=actor,
+        action="scheme.delete",
+        obj=scheme,
+        old={"name": scheme.name, "expression": scheme.expression, "sources": sources},
+        new=removed,
+    )
+    return removed

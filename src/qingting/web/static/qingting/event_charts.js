@@ -17,7 +17,7 @@
               emphasis: { focus: "series" }, data: d.shares[k] };
     if (i === 0 && d.marks.length) {
       s.markLine = { symbol: "none", silent: true, lineStyle: { color: "#1a1a1a", type: "dashed" },
-                     label: { formatter: "{b}", position: "insideEndTop", fontSize: 11 },
+                     label: { formatter: "{b}", position: "end", fontSize: 11 },
                      data: d.marks.map(function (m) { return { name: m.name, xAxis: m.at }; }) };
     }
     return s;

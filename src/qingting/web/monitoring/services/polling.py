@@ -37,7 +37,7 @@ from qingting.sources.schedule import SourceStats, after_poll
 from qingting.sources.types import Connector, FetchedItem, FetchError, FetchResult, FetchState
 from qingting.web.audit.services import audit_record
 from qingting.web.monitoring.models import Scheme, Source
-from qingting.web.monitoring.services import store_items
+from qingting.web.monitoring.services.ingestion import store_items
 from qingting.web.outbound import allow_hosts as outbound_allow_hosts
 
 log = logging.getLogger(__name__)
