@@ -713,7 +713,7 @@ class _Prepared:
         self.sentiment_cut = sentiment_cut
 
 
-STRETCH_ITEMS = 512  # items per stretch of a batch sharing their segmentations (see partial_fit)
+STRETCH_ITEMS = 4096  # items per stretch of a batch sharing their segmentations (see partial_fit)
 STRETCH_CHARS = 131_072  # … or characters of matching form, whichever comes first
 
 
