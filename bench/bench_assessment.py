@@ -21,13 +21,14 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any
+
+from _timing import first_median_p95, page_times
 
 INDICATORS = [
     {"name": "网民诉求办结率", "metric": "case_closure_rate", "role": "score", "weight": 30, "full_at": 100,
@@ -138,20 +139,6 @@ def _seed(units_n: int, cases_n: int, tasks_n: int, year: int, seed: int) -> dic
     return {"admin": admin, "scheme": scheme, "units": Unit.objects.filter(kind="township").count()}
 
 
-def _time_page(client: Any, url: str, repeat: int) -> tuple[float, float, float]:
-    start = time.perf_counter()
-    response = client.get(url)
-    first = (time.perf_counter() - start) * 1000
-    assert response.status_code == 200, (url, response.status_code)
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        assert client.get(url).status_code == 200
-        times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    return first, statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.95))]
-
-
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--units", type=int, default=200)
@@ -221,7 +208,9 @@ def main(argv: list[str] | None = None) -> None:
     ]
     print(f"{'page':<34} {'first ms':>9} {'median ms':>10} {'p95 ms':>8}")
     for name, url in pages:
-        first, median, p95 = _time_page(client, url, args.repeat)
+        times = page_times(client, url, args.repeat)
+        assert times is not None
+        first, median, p95 = first_median_p95(times)
         print(f"{name:<34} {first:>9.0f} {median:>10.0f} {p95:>8.0f}")
 
 

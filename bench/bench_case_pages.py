@@ -18,12 +18,13 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
 from datetime import timedelta
 from typing import Any
+
+from _timing import first_median_p95, page_times
 
 UNITS = [
     ("water", "县水务局", "department"),
@@ -181,21 +182,11 @@ def main(argv: list[str] | None = None) -> None:
         client = Client()
         client.force_login(made[who])
         for name, url in pages:
-            start = time.perf_counter()
-            response = client.get(url)
-            first = (time.perf_counter() - start) * 1000
-            if response.status_code == 403:
-                continue  # "all cases" is for administrators
-            assert response.status_code == 200, (url, response.status_code)
-            times = []
-            for _ in range(args.repeat):
-                start = time.perf_counter()
-                response = client.get(url)
-                times.append((time.perf_counter() - start) * 1000)
-                assert response.status_code == 200
-            times.sort()
-            p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
-            print(f"{who:<11} {name:<34} {first:>9.0f} {statistics.median(times):>10.0f} {p95:>8.0f}")
+            times = page_times(client, url, args.repeat, skip=(403,))  # "all cases" is for administrators
+            if times is None:
+                continue
+            first, median, p95 = first_median_p95(times)
+            print(f"{who:<11} {name:<34} {first:>9.0f} {median:>10.0f} {p95:>8.0f}")
 
 
 if __name__ == "__main__":

@@ -21,12 +21,13 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
 from datetime import timedelta
 from typing import Any
+
+from _timing import first_median_p95, ms, page_times
 
 TITLES = ["关于开展冬季安全生产大检查的通知", "县城集中供暖启动", "老旧管网改造完成", "交通管制公告", "医保缴费提醒"]
 
@@ -111,12 +112,6 @@ def _seed(n: int, seed: int) -> dict[str, Any]:
     return {**people, "unit": units[0], "channel": chans[units[0].pk][0], "office": office}
 
 
-def _timed(fn: Any) -> float:
-    start = time.perf_counter()
-    fn()
-    return (time.perf_counter() - start) * 1000
-
-
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--releases", type=int, default=100_000)
@@ -154,15 +149,14 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{'who':<9} {'page or action':<38} {'first ms':>9} {'median ms':>10} {'p95 ms':>8}")
 
     def report(who: str, name: str, times: list[float]) -> None:
-        first, rest = times[0], sorted(times[1:]) or times
-        p95 = rest[min(len(rest) - 1, int(len(rest) * 0.95))]
-        print(f"{who:<9} {name:<38} {first:>9.0f} {statistics.median(rest):>10.0f} {p95:>8.0f}")
+        first, median, p95 = first_median_p95(times)
+        print(f"{who:<9} {name:<38} {first:>9.0f} {median:>10.0f} {p95:>8.0f}")
 
     anon = Client()
     report(
         "anyone",
         "reference: sign-in page",
-        [_timed(lambda: anon.get("/accounts/login/")) for _ in range(args.repeat + 1)],
+        [ms(lambda: anon.get("/accounts/login/")) for _ in range(args.repeat + 1)],
     )
     pages = [
         ("list, first page", "/releases/"),
@@ -174,10 +168,8 @@ def main(argv: list[str] | None = None) -> None:
     ]
     for who, client in (("author", author), ("reviewer", r1)):
         for name, url in [*pages, ("awaiting my review", "/releases/?awaiting=1")]:
-            times = []
-            for _ in range(args.repeat + 1):
-                times.append(_timed(lambda url=url, client=client: client.get(url)))
-            assert client.get(url).status_code == 200, url
+            times = page_times(client, url, args.repeat)
+            assert times is not None
             report(who, name, times)
 
     # Actions, each on its own release: write (proofread), submit, approve the first step.
@@ -193,11 +185,11 @@ def main(argv: list[str] | None = None) -> None:
         assert resp.status_code == 302, resp.status_code
         created.append(int(resp.url.rstrip("/").split("/")[-1]))
 
-    report("author", "write a release (proofread)", [_timed(write) for _ in range(args.repeat + 1)])
+    report("author", "write a release (proofread)", [ms(write) for _ in range(args.repeat + 1)])
     report(
         "author",
         "submit for review",
-        [_timed(lambda pk=pk: author.post(f"/releases/{pk}/submit/", {"version": "1"})) for pk in created],
+        [ms(lambda pk=pk: author.post(f"/releases/{pk}/submit/", {"version": "1"})) for pk in created],
     )
     for pk in created:  # the reviewer marks the proofreading findings first (not timed)
         for f in Finding.objects.filter(revision__release_id=pk, state=FindingState.OPEN):
@@ -206,7 +198,7 @@ def main(argv: list[str] | None = None) -> None:
     report(
         "reviewer",
         "approve 初审",
-        [_timed(lambda pk=pk: r1.post(f"/releases/{pk}/approve/", {"version": str(versions[pk])})) for pk in created],
+        [ms(lambda pk=pk: r1.post(f"/releases/{pk}/approve/", {"version": str(versions[pk])})) for pk in created],
     )
     assert Release.objects.filter(pk__in=created, step=1).count() == len(created)
 

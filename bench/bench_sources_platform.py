@@ -6,7 +6,7 @@
 ``poll``: N RSS sources in embedded mode (SQLite WAL, fresh data directory), their feeds served
 by ``bench_sources``' loopback server (its own process; 20-40 entries of 300-1,500 characters per
 feed, a third GBK, half gzipped, ETags; 50 host names resolving to 127.0.0.1). Every due source
-is polled with ``monitoring.polling.source_poll`` — fetch, ``store_items`` (no engine), health —
+is polled with ``monitoring.services.polling.source_poll`` — fetch, ``store_items`` (no engine), health —
 on a pool of ``--workers`` threads, as the embedded scheduler does. Then the scheme's engine
 catches up (``pipeline_catch_up``, what the periodic job ``monitoring.catch_up`` runs), timed
 separately. Then every source is polled again: each must cost one conditional request and store
@@ -84,7 +84,7 @@ def poll(args: argparse.Namespace) -> None:
     from qingting.sources.http import FetchPolicy, SafeFetcher
     from qingting.web.collect.services import source_save
     from qingting.web.monitoring.models import Item, Source
-    from qingting.web.monitoring.polling import source_poll, sources_claim_due
+    from qingting.web.monitoring.services.polling import source_poll, sources_claim_due
 
     office, scheme = _org()
     for i in range(args.feeds):
@@ -125,7 +125,7 @@ def poll(args: argparse.Namespace) -> None:
     not_modified = sum(r.not_modified for r in again)
     stored_again = Item.objects.count() - items
     proc.terminate()
-    print("bench_sources_platform poll: one cycle over RSS sources through monitoring.polling.source_poll")
+    print("bench_sources_platform poll: one cycle over RSS sources through monitoring.services.polling.source_poll")
     print(f"command: {' '.join([sys.executable.rsplit('/', 1)[-1], *sys.argv])}")
     print(f"settings: feeds={args.feeds} hosts={HOSTS} workers={args.workers} engine={args.engine} "
           f"embedded SQLite in {data_dir}")  # fmt: skip

@@ -25,7 +25,7 @@ def _pages(event: Event) -> list[str]:
         reverse("monitoring:events"),
         reverse("monitoring:event", args=[event.pk]),
         reverse("monitoring:search") + "?q=停水",
-        reverse("monitoring:sources"),
+        reverse("collect:list"),
     ]
 
 
@@ -41,7 +41,7 @@ def test_a_unit_cannot_see_another_units_data_on_pages(monitored: dict[str, Any]
     assert east.get(reverse("monitoring:event", args=[west_event.pk])).status_code == 404
     assert "家长" not in east.get(reverse("monitoring:search") + "?q=招生").content.decode()
     assert "家长" in _client("west_analyst").get(reverse("monitoring:search") + "?q=招生").content.decode()
-    assert "west-论坛" not in east.get(reverse("monitoring:sources")).content.decode()
+    assert "west-论坛" not in east.get(reverse("collect:list")).content.decode()
     # Passing another unit's scheme id as a filter is refused, not obeyed.
     response = east.get(reverse("monitoring:events"), {"scheme": monitored["west_scheme"].pk})
     assert "招生" not in response.content.decode()

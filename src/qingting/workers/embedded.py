@@ -34,13 +34,13 @@ def _django_now() -> datetime:
 
 
 def _claim(now: datetime, limit: int) -> list[int]:
-    from qingting.web.monitoring.polling import sources_claim_due
+    from qingting.web.monitoring.services.polling import sources_claim_due
 
     return sources_claim_due(now=now, limit=limit)
 
 
 def _poll(source_id: int, now: datetime) -> Any:
-    from qingting.web.monitoring.polling import source_poll
+    from qingting.web.monitoring.services.polling import source_poll
 
     return source_poll(source_id=source_id, now=now)
 

@@ -15,7 +15,7 @@ from qingting.workers.celery_app import app
 @app.task(name="qingting.poll_source")  # type: ignore[untyped-decorator]  # celery ships no types
 def poll_source(source_id: int) -> dict[str, Any]:
     """Poll one source now (fetch, store new items, record health); returns the poll's report."""
-    from qingting.web.monitoring.polling import source_poll
+    from qingting.web.monitoring.services.polling import source_poll
 
     report = source_poll(source_id=source_id)
     if report.created and report.organisation_id is not None:  # the poll only stored; the engine runs next
@@ -70,7 +70,7 @@ def catch_up_organisation(organisation_id: int) -> int:
 @app.task(name="qingting.dispatch_due_sources")  # type: ignore[untyped-decorator]  # celery ships no types
 def dispatch_due_sources(limit: int = 500) -> int:
     """Beat's periodic task: claim the sources whose next run has come and queue one poll each."""
-    from qingting.web.monitoring.polling import sources_claim_due
+    from qingting.web.monitoring.services.polling import sources_claim_due
 
     ids = sources_claim_due(limit=limit)
     for source_id in ids:

@@ -70,7 +70,7 @@ def _client(user: Any) -> Client:
 def _store(source: Any, scheme: Any, fetched: list[Any]) -> None:
     """Store fetched mail as the poller does: items and reply details in one transaction."""
     try:
-        from qingting.web.monitoring.polling import contacts_store  # type: ignore[attr-defined,unused-ignore]
+        from qingting.web.monitoring.services.polling import contacts_store  # type: ignore[attr-defined,unused-ignore]
     except ImportError:  # the sources branch (collect.MessageContact) is not merged here
         contacts_store = None  # type: ignore[assignment,unused-ignore]
     with transaction.atomic():

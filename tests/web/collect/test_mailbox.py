@@ -12,8 +12,8 @@ from _dovecot import Mailbox, dovecot
 
 from qingting.web.collect import services
 from qingting.web.collect.models import MessageContact
-from qingting.web.monitoring import polling
 from qingting.web.monitoring.models import Item, Source
+from qingting.web.monitoring.services import polling
 
 
 def _message(n: int, subject: str, body: str, charset: str = "gbk", reply_to: str | None = None) -> bytes:

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from qingting.web import periodic
 from qingting.web.monitoring.models import Source
-from qingting.web.monitoring.polling import source_poll
+from qingting.web.monitoring.services.polling import source_poll
 from qingting.web.warnings import services as warnings
 from qingting.web.warnings.models import Warning, WarningKind, WarningStatus
 

@@ -17,9 +17,8 @@ from django.test import Client
 from django.urls import reverse
 
 from qingting.web.collect import services
-from qingting.web.monitoring import polling
 from qingting.web.monitoring.models import Item, SchemeItem, Source
-from qingting.web.monitoring.services import pending_count, pipeline_catch_up_all
+from qingting.web.monitoring.services import pending_count, pipeline_catch_up_all, polling
 from qingting.web.monitoring.signals import batch_ingested
 from web.conftest import PASSWORD
 

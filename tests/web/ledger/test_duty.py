@@ -95,7 +95,7 @@ def test_holiday_needs_24_hours_and_the_gap_is_shown(staff: dict[str, Any]) -> N
 def test_adjusted_working_day_is_not_a_holiday(staff: dict[str, Any]) -> None:
     # 2026-10-10 (Saturday) is worked in exchange for the National Day break (调休) — if the
     # calendar says so; the plan follows the calendar, whatever it says.
-    cal = services.calendar()
+    cal = selectors.calendar()
     saturday = date(2026, 10, 10)
     [d] = selectors.duty_days(staff["east"], saturday, saturday)
     assert d.requires_24h == cal.is_holiday(saturday)

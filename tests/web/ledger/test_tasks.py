@@ -36,7 +36,7 @@ def test_deadline_counts_working_days_over_the_national_day_holiday(staff: dict[
     # 2026-09-28 (Mon) + 3 working days: 29, 30 September, then the holiday 1–7 October; 9 October
     # (Sat) is not a working day in 2026? The calendar decides: the test asks the same calendar.
     task = _task(staff)
-    cal = services.calendar()
+    cal = selectors.calendar()
     assert task.due == cal.add_working_days(date(2026, 9, 28), 3).due_date
     assert task.due > date(2026, 10, 7)  # the National Day holiday is skipped
     assert task.status == "not_started"
@@ -123,7 +123,7 @@ def test_reminder_then_escalation_through_the_outbox_once_each(staff: dict[str, 
         user.save()
     now = timezone.now()
     today = timezone.localdate(now)
-    cal = services.calendar()
+    cal = selectors.calendar()
     due = cal.add_working_days(today, 1).due_date
     task = _task(staff, start=today, due=due, working_days=None)
     assert services.deadline_alerts(now) == 1

@@ -20,7 +20,7 @@ from django.db import IntegrityError, connection, transaction
 
 from qingting.core.cases import sla as core_sla
 from qingting.core.cases.calendar import CHINA_TZ
-from qingting.web.audit.middleware import current_correlation_id
+from qingting.web.audit.selectors import current_correlation_id
 from qingting.web.cases import selectors
 from qingting.web.cases.models import Case, CaseAction, CaseAlert, UnitProfile
 

@@ -47,7 +47,7 @@ from qingting.core.cases.workflow import (
 from qingting.core.cases.workflow import Role as CoreRole
 from qingting.web.accounts import selectors as account_selectors
 from qingting.web.accounts.models import Unit, User
-from qingting.web.audit.middleware import current_correlation_id
+from qingting.web.audit.selectors import current_correlation_id
 from qingting.web.cases import selectors
 from qingting.web.cases.labels import action_label
 from qingting.web.cases.models import (

@@ -109,7 +109,7 @@ def inspect_channel(channel: Channel, *, now: datetime, crawl: bool = False, fet
     rules = _wording(channel)
     if crawl and channel.kind == ChannelKind.WEBSITE and channel.url:
         from qingting.sources.channelcheck import inspect_url
-        from qingting.web.monitoring.polling import default_fetcher
+        from qingting.web.monitoring.services.polling import default_fetcher
 
         result, _crawl = inspect_url(
             channel.url,

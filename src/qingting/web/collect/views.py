@@ -27,8 +27,8 @@ from qingting.web.accounts.selectors import has_role, scope
 from qingting.web.collect import health, services
 from qingting.web.collect.forms import CONNECTOR_CHOICES, ImportForm, PreviewForm, SourceForm, admin_units
 from qingting.web.collect.models import ImportRun, SourceSecret
-from qingting.web.monitoring import polling
 from qingting.web.monitoring.models import Source
+from qingting.web.monitoring.services import polling
 from qingting.web.uploads import refusal, upload_limit
 
 PREVIEW_ITEMS = 20

@@ -62,11 +62,11 @@ def releases_awaiting(user: Any) -> dict[str, Any]:
 def source_problems(user: Any, now: datetime) -> list[Any]:
     """Failing or silent sources of the user's units (the sources page's banner)."""
     from qingting.web.accounts.selectors import scope
-    from qingting.web.collect import health
+    from qingting.web.collect import selectors as collect
     from qingting.web.monitoring.models import Source
 
     sources = scope(Source.objects.filter(is_active=True).select_related("unit"), user).order_by("name")
-    return [h for h in health.sources_health(now, sources) if h.is_problem]
+    return [h for h in collect.sources_health(now, sources) if h.is_problem]
 
 
 def open_warnings_by_tier(user: Any) -> list[tuple[str, int]]:

@@ -150,6 +150,13 @@ def on_duty_people(unit: Unit, at: datetime) -> list[Any]:
     return [p for p in (shift.person, shift.leader) if p is not None]
 
 
+def calendar() -> Any:
+    """The working-day calendar in force (the cases app's, with its 调休 days)."""
+    from qingting.web.cases.selectors import working_calendar
+
+    return working_calendar()
+
+
 def _day_bounds(day: date) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time.min, tzinfo=CHINA_TZ)
     return start, start + timedelta(days=1)
@@ -158,7 +165,6 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
 def required_days(unit: Unit, first: date, last: date) -> dict[date, str]:
     """Days in ``[first, last]`` on which the unit must be on duty around the clock: official
     holidays (the working-day calendar) and key dates with a 24-hour watch of the unit or above."""
-    from qingting.web.ledger.services import calendar
     from qingting.web.warnings.selectors import key_days
 
     cal = calendar()
@@ -210,7 +216,6 @@ class DutyDay:
 
 def duty_days(unit: Unit, first: date, last: date) -> list[DutyDay]:
     """The plan of ``unit`` day by day, with the gaps on the days that need 24-hour duty."""
-    from qingting.web.ledger.services import calendar
 
     cal = calendar()
     required = required_days(unit, first, last)

@@ -45,6 +45,7 @@ from qingting.web.ledger.models import (
     TrainingForm,
     TrainingSession,
 )
+from qingting.web.ledger.selectors import calendar
 
 ISSUE_ROLES = {Role.ADMIN, Role.LEADER, Role.ANALYST, Role.REVIEWER}  # office staff who keep the ledger
 MANAGE_ROLES = {Role.ADMIN, Role.LEADER}  # duty plans, experts, equipment, assessment schemes
@@ -84,13 +85,6 @@ def _choice(value: str, choices: Any, field: str) -> str:
 
 def _in_tree(unit: Unit, root: Unit) -> bool:
     return unit.path.startswith(root.path)
-
-
-def calendar() -> Any:
-    """The working-day calendar in force (the cases app's, with its 调休 days)."""
-    from qingting.web.cases.selectors import working_calendar
-
-    return working_calendar()
 
 
 # --- tasks ---------------------------------------------------------------------------------------

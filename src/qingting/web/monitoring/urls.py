@@ -10,5 +10,4 @@ urlpatterns = [
     path("events/<int:pk>/merge/", views.event_merge, name="event_merge"),
     path("events/<int:pk>/split/", views.event_split, name="event_split"),
     path("search/", views.search, name="search"),
-    path("sources/", views.source_list, name="sources"),
 ]

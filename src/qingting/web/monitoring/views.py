@@ -165,14 +165,6 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def source_list(request: HttpRequest) -> HttpResponse:
-    """The sources page lives in the collect app (health, add, test, run); this old URL shows it too."""
-    from qingting.web.collect.views import source_list as collect_source_list
-
-    return collect_source_list(request)
-
-
-@login_required
 @require_POST
 def event_merge(request: HttpRequest, pk: int) -> HttpResponse:
     """An analyst merges this event into another one (the same story): audited, reversible by a split."""

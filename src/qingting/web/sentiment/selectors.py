@@ -8,8 +8,9 @@ and whether an analyst set it.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Case, ExpressionWrapper, F, FloatField, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Cast, Coalesce, Greatest, Least, NullIf
@@ -19,6 +20,9 @@ from django.utils.translation import gettext
 from qingting.web.accounts.models import Unit
 from qingting.web.accounts.selectors import units_for
 from qingting.web.sentiment.models import Correction, ModelVersion, RescoreJob, VersionStatus
+
+if TYPE_CHECKING:
+    from qingting.core.sentiment import ThreeClassModel
 
 
 @dataclass(frozen=True)
@@ -173,6 +177,13 @@ def corrections(organisation: Unit, limit: int = 50) -> list[Correction]:
     )
 
 
+def model_from_bytes(data: bytes | memoryview) -> ThreeClassModel:
+    """A stored model version's bytes as the model (a versioned, non-executable format)."""
+    from qingting.core.sentiment import ThreeClassModel
+
+    return ThreeClassModel.load(io.BytesIO(bytes(data)))
+
+
 _ANALYZERS: dict[tuple[int, int], Any] = {}
 
 
@@ -183,7 +194,6 @@ def engine_analyzer(unit_id: int) -> Any:
     One indexed query per batch; a version's model is deserialised once per process.
     """
     from qingting.core.sentiment import Analyzer
-    from qingting.web.sentiment.services import model_from_bytes
 
     path = Unit.objects.filter(pk=unit_id).values_list("path", flat=True).first() or ""
     parts = [p for p in path.strip("/").split("/") if p.isdigit()]

@@ -25,6 +25,7 @@ from qingting.web.audit.services import audit_record
 from qingting.web.monitoring.models import DailyCount, Item, SentimentChoice
 from qingting.web.monitoring.selectors import items_for
 from qingting.web.sentiment.models import Correction, ModelVersion, RescoreJob, VersionStatus
+from qingting.web.sentiment.selectors import model_from_bytes
 
 CORRECTORS = {Role.ADMIN, Role.ANALYST}
 MODEL_ADMINS = {Role.ADMIN}
@@ -139,10 +140,6 @@ def model_bytes(model: ThreeClassModel) -> bytes:
     buf = io.BytesIO()
     model.save(buf)
     return buf.getvalue()
-
-
-def model_from_bytes(data: bytes | memoryview) -> ThreeClassModel:
-    return ThreeClassModel.load(io.BytesIO(bytes(data)))
 
 
 def active_version(organisation: Unit) -> ModelVersion | None:

@@ -159,7 +159,7 @@ def warnings_evaluate(*, scheme_id: int, event_ids: Sequence[int], now: datetime
         }
         engine = WarningEngine.restore([_early(w) for w in stored.values()], policy, scheme=f"s{scheme.pk}")
         by_engine_id = {f"db{pk}": w for pk, w in stored.items()}
-        duty = _duty(scheme.unit, now)
+        duty: list[Any] | None = None  # who is on duty: looked up only when a warning is raised
         raised: list[Warning] = []
         for event in events:
             match = _update_match(event, matcher, policy.bucket_seconds, scheme=scheme)
@@ -168,6 +168,8 @@ def warnings_evaluate(*, scheme_id: int, event_ids: Sequence[int], now: datetime
             summary = event_summary(event, match=match)
             at = min(_ts(now), summary.last_seen)
             for early in engine.evaluate([summary], now=at):
+                if duty is None:
+                    duty = _duty(scheme.unit, now)
                 previous = by_engine_id.get(early.raised_from) if early.raised_from else None
                 w = _store_raised(scheme, event, early, summary, policy, previous, duty, now)
                 by_engine_id[early.id] = w
