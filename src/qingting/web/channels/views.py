@@ -168,11 +168,8 @@ def _findings(row: Any) -> tuple[Result | None, list[dict[str, Any]]]:
     ]
 
 
-@login_required
-def channel_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    channel = selectors.channel_get(request.user, pk)
-    history = selectors.inspections_of(channel)
-    shown = history[0] if history else None
+def _detail(request: HttpRequest, channel: Any, shown: Any, history: Any) -> HttpResponse:
+    """The channel page showing one inspection (the latest, or one chosen from the history)."""
     result, findings = _findings(shown)
     context = {
         "nav": "channels",
@@ -189,22 +186,17 @@ def channel_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+def channel_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    channel = selectors.channel_get(request.user, pk)
+    history = selectors.inspections_of(channel)
+    return _detail(request, channel, history[0] if history else None, history)
+
+
+@login_required
 def inspection_detail(request: HttpRequest, pk: int, inspection_id: int) -> HttpResponse:
     channel = selectors.channel_get(request.user, pk)
     shown = selectors.inspection_get(request.user, channel, inspection_id)
-    result, findings = _findings(shown)
-    context = {
-        "nav": "channels",
-        "channel": channel,
-        "history": selectors.inspections_of(channel),
-        "shown": shown,
-        "result": result,
-        "findings": findings,
-        "is_admin": has_role(request.user, channel.unit, {str(Role.ADMIN)}),
-        "can_inspect": has_role(request.user, channel.unit, inspections.INSPECT_ROLES),
-        "state_form": StateForm(initial={"state": channel.state}),
-    }
-    return render(request, "channels/detail.html", context)
+    return _detail(request, channel, shown, selectors.inspections_of(channel))
 
 
 @login_required

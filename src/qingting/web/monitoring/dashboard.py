@@ -249,7 +249,7 @@ def period_events(events: Any, period: Period) -> Any:
 
 def alert_figures(user: Any, now: datetime) -> dict[str, Any]:
     """Open event warnings per tier (all four, gravest first) and overdue cases, in the user's scope."""
-    from qingting.web.cases import ui
+    from qingting.web.cases import selectors as cases
     from qingting.web.warnings import selectors as warnings
     from qingting.web.warnings.models import TIER_COLOURS, TierChoice
 
@@ -262,5 +262,5 @@ def alert_figures(user: Any, now: datetime) -> dict[str, Any]:
     return {
         "tiers": tiers,
         "open": sum(t["count"] for t in tiers),
-        "overdue": ui.overdue_queue(user, now).count(),
+        "overdue": cases.queue(user, "overdue", now=now).count(),
     }

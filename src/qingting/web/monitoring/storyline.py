@@ -232,7 +232,9 @@ def storyline(user: Any, event: Event, series: SentimentSeries | None = None) ->
             .first()
         )
         m = _item_moment("peak", top) or Moment("peak", start)
-        moments.append(Moment("peak", start, m.text, m.source, m.url, totals[peak]))
+        # The peak is a period; it cannot begin before the story's first post (same bucket).
+        at = max(start, first.at) if first is not None else start
+        moments.append(Moment("peak", at, m.text, m.source, m.url, totals[peak]))
         after = range(peak + 1, len(totals))
         low = [i for i in after if all(totals[j] < DECLINE_SHARE * totals[peak] for j in range(i, len(totals)))]
         if low:
