@@ -49,6 +49,17 @@ class _View:
     matcher: Any  # None: every item of its sources
 
 
+def folded_form(title: str, text: str) -> str:
+    """The matching form of an item (``Item.folded``): its title and text, folded together.
+
+    >>> folded_form("臺灣", "全鎮停水")
+    '台湾 全镇停水'
+    """
+    from qingting.core.text import fold
+
+    return fold(f"{title}\n{text}" if title else text)
+
+
 def _compile(expression: str) -> Any:
     expr = (expression or "").strip()
     if not expr or expr == "*":
@@ -82,19 +93,25 @@ def _views(org_id: int, scheme_ids: Iterable[int] | None = None) -> list[_View]:
 def _matching(
     views: Sequence[_View], rows: Iterable[Mapping[str, Any]], names: Mapping[int, str]
 ) -> list[tuple[int, int]]:
-    """``(scheme id, item id)`` for every row a view matches; rows have pk, source_id, title, text, region."""
+    """``(scheme id, item id)`` for every row a view matches.
+
+    Rows have pk, source_id, region, and either ``folded`` (the stored matching form) or, when
+    that is missing or ``None``, title and text (folded here, once, however many schemes look).
+    """
     from qingting.core.text import fold
 
     folded_names = {pk: fold(name) for pk, name in names.items()}
     pairs = []
     for row in rows:
-        folded = None  # the text is folded once, however many schemes look at it
+        folded = None
         for view in views:
             if row["source_id"] not in view.source_ids:
                 continue
             if view.matcher is not None:
                 if folded is None:
-                    folded = fold(f"{row['title']}\n{row['text']}" if row["title"] else row["text"])
+                    folded = row.get("folded")
+                    if folded is None:
+                        folded = folded_form(row["title"], row["text"])
                     region = fold(row["region"]) if row["region"] else ""
                 source = folded_names.get(row["source_id"], "")
                 if not view.matcher.matches_folded(folded, source=source, region=region):
@@ -103,43 +120,45 @@ def _matching(
     return pairs
 
 
-def _insert_pairs(pairs: Sequence[tuple[int, int]]) -> None:
+def _insert_pairs(pairs: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Insert ``(scheme id, item id)`` memberships; returns those that were not stored yet."""
     if not pairs:
-        return
+        return []
     qn = connection.ops.quote_name
     table = qn(SchemeItem._meta.db_table)
+    tail = "ON CONFLICT (scheme_id, item_id) DO NOTHING RETURNING scheme_id, item_id"
+    inserted: list[tuple[int, int]] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"INSERT INTO {table} (scheme_id, item_id) SELECT * FROM unnest(%s::bigint[], %s::bigint[]) "
-                "ON CONFLICT (scheme_id, item_id) DO NOTHING",
+                f"INSERT INTO {table} (scheme_id, item_id) SELECT * FROM unnest(%s::bigint[], %s::bigint[]) {tail}",
                 [[s for s, _ in pairs], [i for _, i in pairs]],
             )
-            return
+            return [(s, i) for s, i in cursor.fetchall()]
         for i in range(0, len(pairs), 5000):
             chunk = pairs[i : i + 5000]
             cursor.execute(
-                f"INSERT INTO {table} (scheme_id, item_id) VALUES {', '.join(['(%s, %s)'] * len(chunk))} "
-                "ON CONFLICT (scheme_id, item_id) DO NOTHING",
+                f"INSERT INTO {table} (scheme_id, item_id) VALUES {', '.join(['(%s, %s)'] * len(chunk))} {tail}",
                 [v for pair in chunk for v in pair],
             )
+            inserted += [(s, i) for s, i in cursor.fetchall()]
+    return inserted
 
 
 def _source_names(source_ids: Iterable[int]) -> dict[int, str]:
     return dict(Source.objects.filter(pk__in=list(set(source_ids))).values_list("pk", "name"))
 
 
-def match_items(org_id: int, rows: Sequence[Mapping[str, Any]]) -> int:
-    """Store which of the organisation's schemes match ``rows`` (items just placed); returns rows written.
+def match_items(org_id: int, rows: Sequence[Mapping[str, Any]]) -> list[tuple[int, int]]:
+    """Store which of the organisation's schemes match ``rows`` (items just placed); returns the
+    ``(scheme id, item id)`` pairs written (those not stored already).
 
     Call inside the engine's transaction.
     """
     views = _views(org_id)
     if not views or not rows:
-        return 0
-    pairs = _matching(views, rows, _source_names(r["source_id"] for r in rows))
-    _insert_pairs(pairs)
-    return len(pairs)
+        return []
+    return _insert_pairs(_matching(views, rows, _source_names(r["source_id"] for r in rows)))
 
 
 def _bucket(t: datetime) -> str:
@@ -189,9 +208,76 @@ def scheme_events_refresh(event_ids: Iterable[int], *, scheme_ids: Iterable[int]
         if create:
             SchemeEvent.objects.bulk_create(create, batch_size=_CHUNK)
         if update:
-            SchemeEvent.objects.bulk_update(
-                update, ["matched", "buckets", "first_seen", "last_seen", "updated_at"], batch_size=_CHUNK
-            )
+            from qingting.web.monitoring.services.bulk import _fast_update
+
+            _fast_update(update, ["matched", "buckets", "first_seen", "last_seen", "updated_at"])
+    return out
+
+
+def scheme_events_add(pairs: Iterable[tuple[int, int]], placed: Mapping[int, tuple[int | None, datetime]]) -> set[int]:
+    """Add newly matched items to their (scheme, event) figures without re-reading the events'
+    other items; returns the events changed.
+
+    ``pairs`` are ``(scheme id, item id)`` just written for items new to their event; ``placed``
+    gives each item's ``(event id, published)``. What :func:`scheme_events_refresh` would compute
+    for an event that only gained these items: matched + n, their buckets added, first/last seen
+    widened. Call inside the engine's transaction (it holds the organisation's engine, so no
+    other batch changes these rows meanwhile); events whose items moved (merges) are recounted.
+    """
+    figures: dict[tuple[int, int], list[Any]] = {}  # matched, buckets, first, last
+    for scheme_id, item_id in pairs:
+        event_id, published = placed.get(item_id, (None, None))
+        if event_id is None or published is None:
+            continue
+        f = figures.setdefault((scheme_id, event_id), [0, {}, published, published])
+        f[0] += 1
+        key = _bucket(published)
+        f[1][key] = f[1].get(key, 0) + 1
+        f[2], f[3] = min(f[2], published), max(f[3], published)
+    if not figures:
+        return set()
+    event_ids = sorted({e for _, e in figures})
+    scheme_ids = sorted({s for s, _ in figures})
+    now = timezone.now()
+    create: list[SchemeEvent] = []
+    update: list[SchemeEvent] = []
+    existing: dict[tuple[int, int], SchemeEvent] = {}
+    for i in range(0, len(event_ids), _CHUNK):
+        for found in SchemeEvent.objects.filter(event_id__in=event_ids[i : i + _CHUNK], scheme_id__in=scheme_ids):
+            existing[(found.scheme_id, found.event_id)] = found
+    for (scheme_id, event_id), (n, buckets, first, last) in figures.items():
+        row = existing.get((scheme_id, event_id))
+        if row is None:
+            row = SchemeEvent(scheme_id=scheme_id, event_id=event_id, matched=0, buckets={})
+            row.first_seen, row.last_seen = first, last
+            create.append(row)
+        else:
+            update.append(row)
+            row.first_seen = min(row.first_seen, first) if row.first_seen else first
+            row.last_seen = max(row.last_seen, last) if row.last_seen else last
+        row.matched += n
+        merged = dict(row.buckets or {})
+        for key, k in buckets.items():
+            merged[key] = merged.get(key, 0) + k
+        row.buckets, row.updated_at = merged, now
+    if create:
+        SchemeEvent.objects.bulk_create(create, batch_size=_CHUNK)
+    if update:
+        from qingting.web.monitoring.services.bulk import _fast_update
+
+        _fast_update(update, ["matched", "buckets", "first_seen", "last_seen", "updated_at"])
+    return set(event_ids)
+
+
+def schemes_matching(event_ids: Iterable[int]) -> dict[int, list[int]]:
+    """Per scheme, which of ``event_ids`` it matches (its ``SchemeEvent`` rows)."""
+    ids = sorted(set(event_ids))
+    out: dict[int, list[int]] = {}
+    for i in range(0, len(ids), _CHUNK):
+        for scheme_id, event_id in SchemeEvent.objects.filter(event_id__in=ids[i : i + _CHUNK]).values_list(
+            "scheme_id", "event_id"
+        ):
+            out.setdefault(scheme_id, []).append(event_id)
     return out
 
 
@@ -217,6 +303,85 @@ def scheme_backfill_queue(scheme: Scheme) -> None:
         backfill_error="",
         backfill_finished_at=None,
     )
+
+
+MAX_PREFILTER_TERMS = 64  # beyond this many terms the database condition costs more than it saves
+
+
+def _prefilter(node: Any, function: str) -> tuple[str, list[str]] | None:
+    """A condition on the stored matching form that every item ``node`` matches satisfies, or
+    ``None`` when there is none to state (``NOT x``, ``*``, fields alone).
+
+    A term needs its folded text as a substring (``instr``/``strpos``, in C, no Python per row);
+    ``AND`` needs its conditions, ``OR`` all of its branches', ``NEAR`` both sides'. Only
+    necessary, not sufficient: word boundaries, ``NEAR`` distances, ``NOT`` and fields are
+    checked by the matcher on the candidates.
+    """
+    from qingting.core.rules.expression import And, Near, Or, Term
+
+    if isinstance(node, Term):
+        return f"{function}({_FOLDED}, %s) > 0", [node.text]
+    if isinstance(node, Near):
+        node = And((node.left, node.right))
+    if not isinstance(node, And | Or):
+        return None
+    found = [_prefilter(c, function) for c in node.children]
+    parts = [p for p in found if p is not None]
+    if not parts or (isinstance(node, Or) and len(parts) < len(found)):  # one branch without: none
+        return None
+    joiner = " AND " if isinstance(node, And) else " OR "
+    return joiner.join(f"({sql})" for sql, _ in parts), [v for _, params in parts for v in params]
+
+
+_FOLDED = "monitoring_item.folded"
+
+
+def _candidates(
+    source_ids: Sequence[int], since: datetime, after: int, matcher: Any, budget: int
+) -> tuple[int, int, list[dict[str, Any]]]:
+    """The next ``budget`` placed items of ``source_ids`` published since ``since`` with an id above
+    ``after``, in id order: how many, the last id, and those the expression may match, as rows for
+    :func:`_matching`.
+
+    The database evaluates the expression's necessary terms on the stored matching form, so only
+    candidates' text is read into Python; items not folded yet are always candidates. The scan
+    walks the primary key (SQLite is told ``NOT INDEXED``: with the (source, published) index it
+    sorted every remaining item of the window again at each step).
+    """
+    if not source_ids:
+        return 0, 0, []
+    function = "strpos" if connection.vendor == "postgresql" else "instr"
+    cond = _prefilter(matcher.tree, function) if matcher is not None else None
+    if cond is not None and len(cond[1]) > MAX_PREFILTER_TERMS:
+        cond = None
+    sql, params = cond if cond is not None else ("1 = 1", [])
+    table = "monitoring_item" + (" NOT INDEXED" if connection.vendor == "sqlite" else "")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, source_id, region, CASE WHEN {_FOLDED} IS NULL OR ({sql}) THEN 1 ELSE 0 END,"
+            f" CASE WHEN {sql} THEN {_FOLDED} END, CASE WHEN {_FOLDED} IS NULL THEN title END,"
+            f" CASE WHEN {_FOLDED} IS NULL THEN text END"
+            f" FROM {table} WHERE id > %s AND source_id IN ({', '.join(['%s'] * len(source_ids))})"
+            " AND pending = %s AND published_at >= %s ORDER BY id LIMIT %s",
+            [
+                *params,
+                *params,
+                after,
+                *source_ids,
+                False,
+                connection.ops.adapt_datetimefield_value(since),
+                budget,
+            ],
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return 0, 0, []
+    found = [
+        {"pk": pk, "source_id": source_id, "region": region, "folded": folded, "title": title, "text": text}
+        for pk, source_id, region, candidate, folded, title, text in rows
+        if candidate
+    ]
+    return len(rows), rows[-1][0], found
 
 
 def _window_items(scheme: Scheme, since: datetime) -> Any:
@@ -246,18 +411,19 @@ def scheme_backfill_step(scheme_id: int, *, budget: int = 50_000, now: datetime 
             scheme.backfill_done = scheme.backfill_cursor = 0
             scheme.backfill_started_at = now
         views = _views(organisation_id(scheme.unit), [scheme.pk]) if scheme.is_active else []
-        rows = list(
-            _window_items(scheme, since)
-            .filter(pk__gt=scheme.backfill_cursor)
-            .order_by("pk")
-            .values("pk", "source_id", "title", "text", "region")[:budget]
+        scanned, last, rows = _candidates(
+            sorted(scheme.sources.values_list("pk", flat=True)),
+            since,
+            scheme.backfill_cursor,
+            views[0].matcher if views else None,
+            budget,
         )
         if views and rows:
             _insert_pairs(_matching(views, rows, _source_names(r["source_id"] for r in rows)))
-        if rows:
-            scheme.backfill_cursor = rows[-1]["pk"]
-            scheme.backfill_done += len(rows)
-        finished = len(rows) < budget
+        if scanned:
+            scheme.backfill_cursor = last
+            scheme.backfill_done += scanned
+        finished = scanned < budget
         if finished:
             SchemeEvent.objects.filter(scheme_id=scheme.pk).delete()
             event_ids = set(

@@ -210,6 +210,12 @@ class Item(models.Model):
     # The external id of the item this one reposts (same source), for the engine's repost links.
     parent = models.CharField(max_length=200, blank=True)
     sentiment = models.FloatField(_("sentiment"), null=True, blank=True)
+    # The matching form of "title\ntext" (``qingting.core.text.fold``: NFKC, lower case,
+    # Traditional → Simplified), computed once when the item is stored, so that matching schemes
+    # (at ingestion and in a backfill over millions of stored items) never folds it again and the
+    # database can pre-select candidates by substring. NULL: not folded yet (rows written by other
+    # paths); matchers then fold the text themselves (decision 0062).
+    folded = models.TextField(null=True, blank=True, editable=False)
     sentiment_label = models.CharField(
         _("sentiment"), max_length=12, choices=SentimentChoice.choices, blank=True, db_index=True
     )

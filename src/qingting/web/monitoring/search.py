@@ -80,6 +80,12 @@ def index_body(title: str, text: str, lang: str | None = None) -> str:
     return " ".join(segment(f"{title}\n{text}", lang))
 
 
+def index_body_folded(folded: str, lang: str | None = None) -> str:
+    """:func:`index_body` from the item's stored matching form (``Item.folded``: its title and
+    text already folded, and ``fold`` is idempotent), without folding again."""
+    return " ".join(t for t in _engine()[1](folded, lang) if _WORD.search(t))
+
+
 # Facet tokens: letters and digits only (FTS5's unicode61 tokenizer splits on "_"), with a prefix
 # no Chinese or English word has, so that scoping and filters run inside the full-text index.
 FACET = "qqf"

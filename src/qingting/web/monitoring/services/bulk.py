@@ -49,6 +49,7 @@ class _NewItem:
     duplicate_kind: str = ""
     sentiment: float | None = None
     sentiment_label: str = ""
+    folded: str | None = None
 
 
 def _pg_type(field: Any) -> str:

@@ -192,7 +192,7 @@ class CatchUpResult:
 
 _ITEM_FIELDS = (
     "pk", "source_id", "external_id", "text", "title", "lang", "published_at", "engagement", "region",
-    "parent", "source__mainstream",
+    "parent", "source__mainstream", "folded",
 )  # fmt: skip
 
 
@@ -286,6 +286,7 @@ def _catch_up_batch(org_id: int, limit: int, *, wait: bool) -> CatchUpResult | N
                 duplicate_kind=str(a.duplicate_kind) if a.duplicate_kind else "",
                 sentiment=float(a.sentiment),
                 sentiment_label=str(a.sentiment_label),
+                folded=r["folded"],
             )
         )
     claimed = _update_rows(
@@ -318,14 +319,25 @@ def _catch_up_batch(org_id: int, limit: int, *, wait: bool) -> CatchUpResult | N
         _fast_update(reps, ["representative"])
     _index(placed)
     _count_daily(placed)
-    membership.match_items(org_id, [r for r in ordered if r["pk"] in {i.pk for i in placed}])
+    placed_ids = {i.pk for i in placed}
+    pairs = membership.match_items(org_id, [r for r in ordered if r["pk"] in placed_ids])
     touched = tuple(
         dict.fromkeys(
             [events[s.event_id].pk for s in result.events if s.event_id in events]
             + [i.event_id for i in placed if i.event_id is not None]
         )
     )
-    scheme_events = membership.scheme_events_refresh(touched)
+    # Schemes' figures: events whose items moved (merges) are recounted from their items; the
+    # others only gained this batch's items, which are added to their figures (re-reading an
+    # event of thousands of items every batch cost more than the engine).
+    moved = set(merges) | set(merges.values())
+    membership.scheme_events_add(
+        pairs,
+        {i.pk: (i.event_id, i.published_at) for i in placed if i.event_id is not None and i.event_id not in moved},
+    )
+    if moved:
+        membership.scheme_events_refresh(moved)
+    scheme_events = membership.schemes_matching(touched)
 
     # A checkpoint every CHECKPOINT_ITEMS items or CHECKPOINT_SECONDS; the batches in between are
     # listed for replay, in the order the engine saw them, in this same transaction.

@@ -80,7 +80,13 @@ def _index(items: Sequence[Any], source: Source | None = None) -> None:
             source_kind=src.kind,
             sentiment=item.sentiment_label or "",
         )
-        rows.append((item.pk, search.index_body(item.title, item.text, item.lang or None) + " " + " ".join(facets)))
+        folded = getattr(item, "folded", None)
+        body = (
+            search.index_body_folded(folded, item.lang or None)
+            if folded is not None
+            else search.index_body(item.title, item.text, item.lang or None)
+        )
+        rows.append((item.pk, body + " " + " ".join(facets)))
     table, id_column = SEARCH_TABLES[connection.vendor]
     _insert_rows(table, [id_column, "body"], ["bigint", "text"], rows)
 

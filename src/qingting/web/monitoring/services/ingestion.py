@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from qingting.core.types import RecordError
 from qingting.web.audit.services import audit_record
-from qingting.web.monitoring.membership import organisation_id
+from qingting.web.monitoring.membership import folded_form, organisation_id
 from qingting.web.monitoring.models import Item, Scheme, Source
 from qingting.web.monitoring.services.bulk import _chunks, _insert_items, _NewItem
 from qingting.web.monitoring.services.engine import _catch_up_batch, pipeline_cache
@@ -74,6 +74,7 @@ def _store(
                 engagement=r.engagement,
                 region=r.region,
                 parent=r.parent or "",
+                folded=folded_form(r.title, r.text),
             )
             for r in new
         ]
