@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Avg, Case, Count, Exists, Max, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.expressions import RawSQL
@@ -16,14 +17,25 @@ from django.utils import timezone
 from qingting.web.accounts.models import Unit
 from qingting.web.accounts.selectors import scope, scope_roots, visible_unit_ids
 from qingting.web.monitoring import search
-from qingting.web.monitoring.membership import backfill_days as backfill_days
-from qingting.web.monitoring.membership import organisation_id as organisation_id
 from qingting.web.monitoring.models import DailyCount, Event, Item, Scheme, SchemeEvent, SchemeItem, Source
 
 # A handful of posts is not a rising event, however steep its burst: below this volume an event
 # is never shown as rising (dashboard) nor ranked above bigger ones by trend (board). Operators
 # may set QINGTING_RISING_MIN_ITEMS.
 RISING_MIN_ITEMS = 10
+
+BACKFILL_DAYS = 365  # how far back a new or edited scheme is applied (QINGTING_SCHEME_BACKFILL_DAYS)
+
+
+def organisation_id(unit: Any) -> int:
+    """The root unit of ``unit``'s tree: the organisation whose engine places its sources' items."""
+    parts = [p for p in str(unit.path).strip("/").split("/") if p.isdigit()]
+    return int(parts[0]) if parts else int(unit.pk)
+
+
+def backfill_days() -> int:
+    """How many days back a new or edited scheme is applied (setting ``QINGTING_SCHEME_BACKFILL_DAYS``)."""
+    return max(1, int(getattr(settings, "QINGTING_SCHEME_BACKFILL_DAYS", BACKFILL_DAYS)))
 
 
 def rising_min_items() -> int:
