@@ -83,7 +83,7 @@ def dashboard(request: HttpRequest) -> HttpResponseBase:
         ],
         "sources": [[str(kind_labels.get(k, k)), n] for k, n in data["sources"]],
         "regions": data["regions"],
-        "words": dash.word_cloud(user, period, selectors.events_for(user)),
+        "words": dash.word_cloud(user, period),
         "search_url": reverse("monitoring:search"),
     }
     context = {
