@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -37,6 +37,7 @@ from qingting.core.dedupe.deduper import PreparedTexts
 from qingting.core.sentiment import Analyzer, default_analyzer, sentiment_text
 from qingting.core.text import detect_language, fold, normalize, tokenize
 from qingting.core.text.headline import headline, is_filler, only_hashtags, reactions_only
+from qingting.core.text.segments import shared as shared_segments
 from qingting.core.trends import MAX_BUCKETS, EventActivity, StreamBaseline, heat_score
 from qingting.core.types import (
     Assignment,
@@ -195,16 +196,31 @@ class Pipeline:
         """Process one batch of items in order; return their assignments and the touched events."""
         items = list(batch)
         prepared = [self._prepare(it) for it in items]
-        probs = self._sentiment(prepared)
         touched: dict[int, _Event] = {}
         retired: list[EventSummary] = []
         # signatures for the whole batch in one vectorised pass; matching stays item by item
         signed = self.deduper_.prepare([p.match for p in prepared])
         self._merges = []
-        assignments = [
-            self._assign(prep, prob, signed, k, touched, retired)
-            for k, (prep, prob) in enumerate(zip(prepared, probs, strict=True))
-        ]
+        assignments: list[Assignment] = []
+        # In stretches of the batch, each text is segmented once for both the sentiment featuriser
+        # and clustering (decision 0068): the stretch bounds the segmentations held at once. A
+        # text's sentiment does not depend on the other texts it is scored with.
+        for lo, hi in _stretches(prepared):
+            part = prepared[lo:hi]
+            with shared_segments() as segs:
+                for p in part:
+                    if p.sentiment_cut:  # a long text: its opening and close, joined (the featuriser reads "\n" as " ")
+                        head, tail = SENTIMENT_CHARS - SENTIMENT_TAIL, SENTIMENT_TAIL
+                        segs.prime(
+                            p.match, p.sentiment_text.replace("\n", " "), extra=p.sentiment_extra, head=head, tail=tail
+                        )
+                    else:
+                        segs.prime(p.match, p.sentiment_text, extra=p.sentiment_extra)
+                probs = self._sentiment(part)
+                assignments.extend(
+                    self._assign(prep, prob, signed, lo + k, touched, retired)
+                    for k, (prep, prob) in enumerate(zip(part, probs, strict=True))
+                )
         self._retire(retired)
         live = {self.clusterer_.resolve(eid) for eid in touched}
         summaries = [self._summary(self.events_[eid]) for eid in live if eid is not None and eid in self.events_]
@@ -400,13 +416,17 @@ class Pipeline:
         own = norm.own.strip() or (norm.repost_of_text or "").strip()
         # a bare repost carries the tone of what it reposts
         sent = match if own_empty else sentiment_text(norm)
-        if len(sent) > SENTIMENT_CHARS:  # a long letter's tone is in its opening and its close
+        # what sentiment_text appended to the matching form (emoticons, emoji): the segmentation
+        # of the sentiment text is derived from the matching form's (see partial_fit)
+        extra = sent[len(match) + 1 :] if match and len(sent) > len(match) and sent.startswith(match + " ") else ""
+        cut = len(sent) > SENTIMENT_CHARS
+        if cut:  # a long letter's tone is in its opening and its close
             sent = sent[: SENTIMENT_CHARS - SENTIMENT_TAIL] + "\n" + sent[-SENTIMENT_TAIL:]
         # a bare hashtag names a story but is none: it may join one, never open one
         tagged = bool(match) and not own_empty and only_hashtags(norm)
         # hashtags and @accounts name stories: consolidation joins fragments that share a rare one
         ents = tuple(dict.fromkeys([*("#" + fold(x) for x in norm.topics), *("@" + x.lower() for x in norm.mentions)]))
-        return _Prepared(item, t, match, own, lang, own_empty, tuple(notes), sent, tagged, ents)
+        return _Prepared(item, t, match, own, lang, own_empty, tuple(notes), sent, tagged, ents, extra, cut)
 
     def _sentiment(self, prepared: Sequence[_Prepared]) -> list[float]:
         texts = [p.sentiment_text for p in prepared]
@@ -649,7 +669,20 @@ class _Prepared:
     """One item made ready for the batch (a plain slotted class: a frozen dataclass's __init__
     costs ≈ 1.5 µs more per item, and this never leaves the pipeline)."""
 
-    __slots__ = ("entities", "item", "lang", "match", "notes", "own", "own_empty", "sentiment_text", "tagged", "time")
+    __slots__ = (
+        "entities",
+        "item",
+        "lang",
+        "match",
+        "notes",
+        "own",
+        "own_empty",
+        "sentiment_cut",
+        "sentiment_extra",
+        "sentiment_text",
+        "tagged",
+        "time",
+    )
 
     def __init__(
         self,
@@ -663,6 +696,8 @@ class _Prepared:
         sentiment_text: str,
         tagged: bool,  # a bare hashtag: may join an event its words match
         entities: tuple[str, ...],  # its hashtags ("#柳湾镇停水") and @accounts ("@青禾县水务局")
+        sentiment_extra: str = "",  # the emoticons and emoji sentiment_text put after the matching form
+        sentiment_cut: bool = False,  # the sentiment text is a long text's opening and close
     ) -> None:
         self.item = item
         self.time = time
@@ -674,6 +709,24 @@ class _Prepared:
         self.sentiment_text = sentiment_text
         self.tagged = tagged
         self.entities = entities
+        self.sentiment_extra = sentiment_extra
+        self.sentiment_cut = sentiment_cut
+
+
+STRETCH_ITEMS = 512  # items per stretch of a batch sharing their segmentations (see partial_fit)
+STRETCH_CHARS = 131_072  # … or characters of matching form, whichever comes first
+
+
+def _stretches(prepared: Sequence[_Prepared]) -> Iterator[tuple[int, int]]:
+    """``(lo, hi)`` bounds of consecutive stretches of at most STRETCH_ITEMS items / STRETCH_CHARS characters."""
+    lo = size = 0
+    for k, p in enumerate(prepared):
+        size += len(p.match)
+        if k + 1 - lo >= STRETCH_ITEMS or size >= STRETCH_CHARS:
+            yield lo, k + 1
+            lo, size = k + 1, 0
+    if lo < len(prepared):
+        yield lo, len(prepared)
 
 
 def _best_kind_bonus(item: Item, own: str) -> float:

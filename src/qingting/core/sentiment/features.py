@@ -26,7 +26,8 @@ import re
 
 import numpy as np
 import numpy.typing as npt
-import rjieba
+
+from qingting.core.text.segments import segment
 
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
@@ -130,7 +131,7 @@ def hashed_features(
     for t in clean:
         if t:
             if words:
-                tok_lens.extend(map(len, rjieba.cut(t)))
+                tok_lens.extend(map(len, segment(t)))  # rjieba.cut(t, True), shared with clustering
             if "[" in t:
                 for m in _EMOTICON.finditer(t):
                     emo.extend((offset + m.start(), offset + m.end()))

@@ -9,9 +9,8 @@ from __future__ import annotations
 import re
 from itertools import compress
 
-import rjieba
-
 from qingting.core.text.normalization import MAX_MATCH_CHARS
+from qingting.core.text.segments import segment
 from qingting.core.text.stopwords import ALL_STOPWORDS, EN_STOPWORDS
 
 # Languages written without spaces between words that the Chinese segmenter handles; Japanese
@@ -52,7 +51,7 @@ def tokenize(match_text: str, lang: str, *, drop_stopwords: bool = True) -> list
     lang = lang if isinstance(lang, str) else "und"
     if lang[:2] in _SEGMENTED or (lang[:2] not in ("en",) and _HAS_HAN.search(text) is not None):
         try:
-            raw: list[str] = rjieba.cut(text, True)
+            raw: list[str] = segment(text)  # the sentiment featuriser's cut of it, when the pipeline shares one
         except Exception:  # a compiled extension: fall back rather than stop the stream
             raw = _WORD.findall(text)
         stop = ALL_STOPWORDS
