@@ -164,6 +164,13 @@ def attach_scheme_names(user: Any, events: Any) -> None:
         e.scheme_names = names[e.pk]
 
 
+def attach_corrected_figures(events: Any) -> None:
+    """Set each event's corrected sentiment figures (its label reads them): the board's rows."""
+    from qingting.web.sentiment.selectors import attach_corrected_figures as attach
+
+    attach(events)
+
+
 def can_edit_events(user: Any, event: Event) -> bool:
     """Whether ``user`` may merge or split the organisation's events (admin or analyst of it all)."""
     from qingting.web.accounts.selectors import has_role
@@ -235,29 +242,23 @@ class EventFilters:
 
 def event_board(user: Any, filters: EventFilters) -> QuerySet[Event]:
     """Events for the board: scoped, filtered, sorted by heat, trend (burst) or recency."""
-    from qingting.web.sentiment.selectors import corrected_event_figures
-
-    # The analysts' corrections win (decision 0104): the filter and the rows' labels read the
-    # corrected figures, not the engine's.
-    corrected = corrected_event_figures()
-    qs = (
-        events_for(user)
-        .filter(merged_into__isnull=True)
-        .annotate(
-            corrected_negative_share=corrected["corrected_negative_share"],
-            corrected_sentiment=corrected["corrected_sentiment"],
-        )
-    )
+    qs = events_for(user).filter(merged_into__isnull=True)
     if filters.scheme:
         qs = qs.filter(Exists(SchemeEvent.objects.filter(scheme_id=filters.scheme, event_id=OuterRef("pk"))))
     if filters.source_kind:
         qs = qs.filter(Exists_items_of_kind(filters.source_kind))
-    if filters.sentiment == "negative":
-        qs = qs.filter(corrected_negative_share__gte=0.5)
-    elif filters.sentiment == "positive":
-        qs = qs.filter(corrected_negative_share__lt=0.5, corrected_sentiment__gte=0.6)
-    elif filters.sentiment == "neutral":
-        qs = qs.filter(corrected_negative_share__lt=0.5, corrected_sentiment__lt=0.6)
+    engine = {
+        "negative": Q(negative_share__gte=0.5),
+        "positive": Q(negative_share__lt=0.5, sentiment__gte=0.6),
+        "neutral": Q(negative_share__lt=0.5, sentiment__lt=0.6),
+    }.get(filters.sentiment)
+    if engine is not None:
+        # The analysts' corrections win (decision 0104): events whose figures corrections changed
+        # are matched by their corrected label, all others by the engine's figures.
+        from qingting.web.sentiment.selectors import corrected_label_changes
+
+        changed, matching = corrected_label_changes(filters.sentiment)
+        qs = qs.filter((engine & ~Q(pk__in=changed)) | Q(pk__in=matching))
     if filters.trend:
         qs = qs.filter(trend=filters.trend)
         if filters.trend == "rising":
