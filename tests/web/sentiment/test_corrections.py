@@ -335,3 +335,18 @@ def test_rescoring_moves_daily_counts_in_groups_and_counts_progress_per_slice(mo
         slices += 1
         assert job.done <= job.total and slices < 100
     assert slices > 2 and job.done == job.total
+
+
+def test_a_recount_after_a_merge_or_split_counts_a_correction_once(monitored: dict[str, Any]) -> None:
+    """Merges and splits recount an event from its items; the corrected share must not move."""
+    from qingting.web.monitoring.services.events import _recount
+
+    item = east_item(monitored)
+    event = item.event
+    assert event is not None
+    services.correct(monitored["east_analyst"], item.pk, other(item.sentiment_label))
+    event.refresh_from_db()
+    corrected = selectors.negative_share(event)
+    _recount(event)
+    event.refresh_from_db()
+    assert selectors.negative_share(event) == corrected
