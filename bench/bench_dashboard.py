@@ -24,7 +24,6 @@ import statistics
 import sys
 import time
 import tracemalloc
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -141,7 +140,7 @@ def main(argv: list[str] | None = None) -> None:
     # The export: the newest days' items, about --export-rows of them, as the search page lists them.
     newest = Item.objects.order_by("-published_at").values_list("published_at", flat=True)
     edge = newest[min(args.export_rows, args.items) - 1]
-    first = timezone.localtime(edge).date() + timedelta(days=1)
+    first = timezone.localtime(edge).date()  # whole days: at least --export-rows items
     rows = Item.objects.filter(published_at__gte=timezone.make_aware(
         timezone.datetime.combine(first, timezone.datetime.min.time()))).count()  # fmt: skip
     print(f"export    search results from {first} (all the office may see): {rows:,} items")

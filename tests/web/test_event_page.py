@@ -119,6 +119,8 @@ def test_corrected_labels_win_in_the_chart_the_label_the_board_and_search(story:
     # The board: its sentiment filter and its rows read the corrected figures, not the engine's.
     board = leader.get("/events/", {"sentiment": "positive"}).content.decode()
     assert f"/events/{event.pk}/" in board
+    row = re.search(rf'<tr>\s*<td><a href="/events/{event.pk}/".*?</tr>', board, re.S)
+    assert row and 'class="sent sent-positive"' in row.group(0)
     assert f"/events/{event.pk}/" not in leader.get("/events/", {"sentiment": "negative"}).content.decode()
     # The API says the same.
     assert leader.get(f"/api/events/{event.pk}").json()["sentiment_label"] == "positive"

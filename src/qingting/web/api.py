@@ -185,16 +185,26 @@ class EventOut(Schema):
     def resolve_visible_item_count(obj: Event, context: Any) -> int:
         return selectors.event_view(context["request"].user, obj).items
 
+    # The analysts' corrections win (decision 0104): the detail sets the figures over what the
+    # user sees; a list's events get theirs here (one query over the corrections each).
+    @staticmethod
+    def _corrected(obj: Event) -> tuple[float, float]:
+        if getattr(obj, "corrected_negative_share", None) is None:
+            selectors.attach_corrected_figures([obj])
+        return float(obj.corrected_negative_share), float(obj.corrected_sentiment)  # type: ignore[attr-defined]
+
     @staticmethod
     def resolve_negative_share(obj: Event) -> float:
-        # Analysts' corrections applied where a selector set them (the board, the event): decision 0104.
-        share = getattr(obj, "corrected_negative_share", None)
-        return float(obj.negative_share if share is None else share)
+        return EventOut._corrected(obj)[0]
 
     @staticmethod
     def resolve_sentiment(obj: Event) -> float:
-        mood = getattr(obj, "corrected_sentiment", None)
-        return float(obj.sentiment if mood is None else mood)
+        return EventOut._corrected(obj)[1]
+
+    @staticmethod
+    def resolve_sentiment_label(obj: Event) -> str:
+        EventOut._corrected(obj)
+        return str(obj.sentiment_label)
 
 
 class ItemOut(Schema):

@@ -307,3 +307,46 @@ def test_warnings_and_reports_read_the_corrected_negative_share(monitored: dict[
     expected = max(0.0, (event.negative_share * event.item_count - len(members)) / event.item_count)
     assert after == pytest.approx(expected, abs=1e-3) and after < before
     assert event_summary(event).negative_share == after
+
+
+def test_rescoring_moves_daily_counts_in_groups_and_counts_progress_per_slice(monitored: dict[str, Any]) -> None:
+    """Items sharing a (source, day, region) move between labels in one statement per label; the
+    daily counts still equal the items'; progress adds up slice by slice to the total."""
+    source = monitored["east_source"]
+    records = [{"id": f"g{i}", "text": f"{POS[i % 5]}，第{i}次", "time": 1_767_400_000 + 60 * i} for i in range(12)]
+    monitoring.ingest_items(scheme=monitored["east_scheme"], source=source, records=records)
+    items = list(Item.objects.filter(external_id__startswith="g").exclude(sentiment_label="").order_by("pk"))
+    assert len(items) >= 6
+    before = {label: daily(label, source) for label in ("positive", "neutral", "negative")}
+    moves = [(item, item.sentiment_label, other(item.sentiment_label)) for item in items[:6]]
+    services._move_daily_many(moves)
+    expected = dict(before)
+    for _item, old, new in moves:
+        expected[old] -= 1
+        expected[new] += 1
+    assert {label: daily(label, source) for label in expected} == expected
+    assert not DailyCount.objects.filter(n__lte=0).exists()
+
+    org = monitored["office"]
+    job = RescoreJob.objects.create(organisation=org, total=services.org_items(org).count())
+    slices = 0
+    while job.status != RescoreJob.Status.DONE:
+        job = services.rescore_step(job, batch=5)
+        slices += 1
+        assert job.done <= job.total and slices < 100
+    assert slices > 2 and job.done == job.total
+
+
+def test_a_recount_after_a_merge_or_split_counts_a_correction_once(monitored: dict[str, Any]) -> None:
+    """Merges and splits recount an event from its items; the corrected share must not move."""
+    from qingting.web.monitoring.services.events import _recount
+
+    item = east_item(monitored)
+    event = item.event
+    assert event is not None
+    services.correct(monitored["east_analyst"], item.pk, other(item.sentiment_label))
+    event.refresh_from_db()
+    corrected = selectors.negative_share(event)
+    _recount(event)
+    event.refresh_from_db()
+    assert selectors.negative_share(event) == corrected

@@ -888,7 +888,8 @@ class OnlineClusterer:
         events = self.events_
         exp = math.exp
         tau = self.decay_items
-        tau_gap = self._gap_tau()
+        # a continuation after a lull (``after`` given) is judged on a gentler decay in the gap
+        tau_gap = self._gap_tau() if after > -math.inf else self.decay_seconds
         query = {t: ev.centroid[t] for t in _top_terms(ev.centroid, 30)}
         scores = self._scores(query, exclude=eid, cap=4 * self.max_scan)
         shortlist = heapq.nlargest(
@@ -914,7 +915,7 @@ class OnlineClusterer:
         if best < 0 and ev.entities and after == -math.inf:
             best, best_sim = self._by_entity(eid, ev, ctx, self.decay_seconds)
         if best < 0 and after == -math.inf:
-            best, best_sim = self._by_romanisation(eid, ev, ctx, tau_gap)
+            best, best_sim = self._by_romanisation(eid, ev, ctx, self._gap_tau())
         return best, best_sim
 
     def _by_romanisation(self, eid: int, ev: _Event, ctx: _PassContext, tau_gap: float | None) -> tuple[int, float]:
@@ -993,11 +994,14 @@ class OnlineClusterer:
         return ctx.romanised
 
     def _gap_tau(self) -> float | None:
-        """E-folding time of the consolidation's decay in the gap between two events' spans.
+        """E-folding time of the decay in the gap between a retiring event and its continuation
+        (and the window for an English fragment's story).
 
-        Two events of one story can be a day or two apart (a lull, then the story goes on), while the
-        item-level ``decay_seconds`` (a day) would all but forbid it: the gap is decayed with twice
-        the window (how long an idle event stays open), so a gap of a whole window costs 40 %.
+        A story can go quiet for a day or two and then go on, while the item-level
+        ``decay_seconds`` (a day) would all but forbid joining the two: the gap is decayed with
+        twice the window (how long an idle event stays open), so a gap of a whole window costs 40 %.
+        The periodic passes keep ``decay_seconds`` (a gentler decay there merged more of CED's small
+        events than its cascades allow: text-only NMI 0.6967 → 0.6931 on the first 100k).
         ``None`` when the clusterer does not decay in time.
         """
         return None if self.decay_seconds is None else max(self.decay_seconds, 2.0 * self.window_seconds)

@@ -281,9 +281,6 @@ def push_receive(*, source_id: int, token: str, signature: str | None, body: byt
     except SignatureError as exc:
         raise IntakeRefused(401, exc.message, exc.where) from None
     digest = hashlib.sha256((signature or "").encode()).hexdigest()
-    scheme = polling._scheme_for(source)
-    if scheme is None:
-        raise IntakeRefused(409, "no active scheme follows this source, so its items have nowhere to go", "source_id")
     max_bytes = int(getattr(settings, "QINGTING_PUSH_MAX_BYTES", 2 * 1024 * 1024))
     max_items = int(getattr(settings, "QINGTING_PUSH_MAX_ITEMS", 500))
     try:
@@ -311,7 +308,7 @@ def push_receive(*, source_id: int, token: str, signature: str | None, body: byt
                 409, "this signed request was received before (a replay)", "X-Qingting-Signature"
             ) from None
         if accepted:
-            result = ingest_items(scheme=scheme, source=source, records=[i.as_record() for i in accepted])
+            result = ingest_items(source=source, records=[i.as_record() for i in accepted])
             polling.contacts_store(source, accepted)
             for err in result.errors:
                 item_errors[_record_id(accepted, err.record)] = f"{err.field}: {err.message}"
@@ -389,7 +386,7 @@ def file_import(
     Records go to ``store_items`` in batches of ``batch_size`` (one transaction each, no engine),
     so memory does not grow with the file and an interrupted import is resumed by running it
     again: stored records are skipped by their id. Each refused record is named with its line or
-    row. The engines of the schemes following the source analyse the items afterwards: call
+    row. The organisation's engine analyses the items afterwards: call
     :func:`import_catch_up` (``qingting import`` does), or leave them to the periodic job
     ``monitoring.catch_up`` (every 30 s; the upload page does).
 
@@ -401,9 +398,6 @@ def file_import(
     from qingting.sources.files import FileRefused, check_import_file, read_file_items
 
     require_admin(actor, source.unit)
-    scheme = polling._scheme_for(source)
-    if scheme is None:
-        raise ValidationError({"source": "no active scheme follows this source, so its items have nowhere to go"})
     mapping = dict(fields if fields is not None else (source.config or {}).get("fields") or {})
     name = file_name or Path(path).name
     limits = import_limits(max_bytes)
@@ -418,7 +412,7 @@ def file_import(
                                 name=name, limits=limits)  # fmt: skip
         for batch in _batches(items, batch_size, totals):
             if batch:
-                result = store_items(source=source, records=[i.as_record() for i in batch], schemes=[scheme])
+                result = store_items(source=source, records=[i.as_record() for i in batch])
                 totals.created += result.created
                 totals.skipped += result.skipped
                 for err in result.errors:

@@ -17,24 +17,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from qingting.web.monitoring.models import BackfillStatus, Item, Scheme, SchemeEvent, SchemeItem, Source
+from qingting.web.monitoring.selectors import backfill_days as backfill_days
+from qingting.web.monitoring.selectors import organisation_id as organisation_id
 from qingting.web.monitoring.signals import scheme_backfilled
 
 log = logging.getLogger(__name__)
 
 BUCKET_SECONDS = 1800.0  # the engine's and the warning rules' bucket
 _CHUNK = 500
-BACKFILL_DAYS = 365  # how far back a new or edited scheme is applied (QINGTING_SCHEME_BACKFILL_DAYS)
-
-
-def organisation_id(unit: Any) -> int:
-    """The root unit of ``unit``'s tree: the organisation whose engine places its sources' items."""
-    parts = [p for p in str(unit.path).strip("/").split("/") if p.isdigit()]
-    return int(parts[0]) if parts else int(unit.pk)
 
 
 def organisation_source_ids(org_id: int) -> list[int]:
@@ -282,11 +276,6 @@ def schemes_matching(event_ids: Iterable[int]) -> dict[int, list[int]]:
 
 
 # --- applying a scheme to stored items ----------------------------------------------------------
-
-
-def backfill_days() -> int:
-    """How many days back a new or edited scheme is applied (setting ``QINGTING_SCHEME_BACKFILL_DAYS``)."""
-    return max(1, int(getattr(settings, "QINGTING_SCHEME_BACKFILL_DAYS", BACKFILL_DAYS)))
 
 
 def scheme_backfill_queue(scheme: Scheme) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Avg, Case, Count, Exists, Max, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.expressions import RawSQL
@@ -16,14 +17,25 @@ from django.utils import timezone
 from qingting.web.accounts.models import Unit
 from qingting.web.accounts.selectors import scope, scope_roots, visible_unit_ids
 from qingting.web.monitoring import search
-from qingting.web.monitoring.membership import backfill_days as backfill_days
-from qingting.web.monitoring.membership import organisation_id as organisation_id
 from qingting.web.monitoring.models import DailyCount, Event, Item, Scheme, SchemeEvent, SchemeItem, Source
 
 # A handful of posts is not a rising event, however steep its burst: below this volume an event
 # is never shown as rising (dashboard) nor ranked above bigger ones by trend (board). Operators
 # may set QINGTING_RISING_MIN_ITEMS.
 RISING_MIN_ITEMS = 10
+
+BACKFILL_DAYS = 365  # how far back a new or edited scheme is applied (QINGTING_SCHEME_BACKFILL_DAYS)
+
+
+def organisation_id(unit: Any) -> int:
+    """The root unit of ``unit``'s tree: the organisation whose engine places its sources' items."""
+    parts = [p for p in str(unit.path).strip("/").split("/") if p.isdigit()]
+    return int(parts[0]) if parts else int(unit.pk)
+
+
+def backfill_days() -> int:
+    """How many days back a new or edited scheme is applied (setting ``QINGTING_SCHEME_BACKFILL_DAYS``)."""
+    return max(1, int(getattr(settings, "QINGTING_SCHEME_BACKFILL_DAYS", BACKFILL_DAYS)))
 
 
 def rising_min_items() -> int:
@@ -152,6 +164,13 @@ def attach_scheme_names(user: Any, events: Any) -> None:
         e.scheme_names = names[e.pk]
 
 
+def attach_corrected_figures(events: Any) -> None:
+    """Set each event's corrected sentiment figures (its label reads them): the board's rows."""
+    from qingting.web.sentiment.selectors import attach_corrected_figures as attach
+
+    attach(events)
+
+
 def can_edit_events(user: Any, event: Event) -> bool:
     """Whether ``user`` may merge or split the organisation's events (admin or analyst of it all)."""
     from qingting.web.accounts.selectors import has_role
@@ -223,29 +242,23 @@ class EventFilters:
 
 def event_board(user: Any, filters: EventFilters) -> QuerySet[Event]:
     """Events for the board: scoped, filtered, sorted by heat, trend (burst) or recency."""
-    from qingting.web.sentiment.selectors import corrected_event_figures
-
-    # The analysts' corrections win (decision 0104): the filter and the rows' labels read the
-    # corrected figures, not the engine's.
-    corrected = corrected_event_figures()
-    qs = (
-        events_for(user)
-        .filter(merged_into__isnull=True)
-        .annotate(
-            corrected_negative_share=corrected["corrected_negative_share"],
-            corrected_sentiment=corrected["corrected_sentiment"],
-        )
-    )
+    qs = events_for(user).filter(merged_into__isnull=True)
     if filters.scheme:
         qs = qs.filter(Exists(SchemeEvent.objects.filter(scheme_id=filters.scheme, event_id=OuterRef("pk"))))
     if filters.source_kind:
         qs = qs.filter(Exists_items_of_kind(filters.source_kind))
-    if filters.sentiment == "negative":
-        qs = qs.filter(corrected_negative_share__gte=0.5)
-    elif filters.sentiment == "positive":
-        qs = qs.filter(corrected_negative_share__lt=0.5, corrected_sentiment__gte=0.6)
-    elif filters.sentiment == "neutral":
-        qs = qs.filter(corrected_negative_share__lt=0.5, corrected_sentiment__lt=0.6)
+    engine = {
+        "negative": Q(negative_share__gte=0.5),
+        "positive": Q(negative_share__lt=0.5, sentiment__gte=0.6),
+        "neutral": Q(negative_share__lt=0.5, sentiment__lt=0.6),
+    }.get(filters.sentiment)
+    if engine is not None:
+        # The analysts' corrections win (decision 0104): events whose figures corrections changed
+        # are matched by their corrected label, all others by the engine's figures.
+        from qingting.web.sentiment.selectors import corrected_label_changes
+
+        changed, matching = corrected_label_changes(filters.sentiment)
+        qs = qs.filter((engine & ~Q(pk__in=changed)) | Q(pk__in=matching))
     if filters.trend:
         qs = qs.filter(trend=filters.trend)
         if filters.trend == "rising":

@@ -83,7 +83,7 @@ def dashboard(request: HttpRequest) -> HttpResponseBase:
         ],
         "sources": [[str(kind_labels.get(k, k)), n] for k, n in data["sources"]],
         "regions": data["regions"],
-        "words": dash.word_cloud(user, period, selectors.events_for(user)),
+        "words": dash.word_cloud(user, period),
         "search_url": reverse("monitoring:search"),
     }
     context = {
@@ -105,6 +105,7 @@ def event_board(request: HttpRequest) -> HttpResponse:
     form = EventFilterForm(request.GET or None, user=request.user)
     page = _page(request, selectors.event_board(request.user, form.filters()))
     selectors.attach_scheme_names(request.user, page.object_list)
+    selectors.attach_corrected_figures(page.object_list)
     context = {"nav": "events", "form": form, "page": page, "query": _query_without_page(request)}
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "monitoring/_event_rows.html", context)

@@ -12,8 +12,8 @@ import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Case, ExpressionWrapper, F, FloatField, OuterRef, Subquery, Sum, Value, When
-from django.db.models.functions import Cast, Coalesce, Greatest, Least, NullIf
+from django.db.models import Case, ExpressionWrapper, F, FloatField, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -66,35 +66,63 @@ def negative_share(event: Any) -> float:
 CORRECTED_SCORE = {"negative": 0.2, "neutral": 0.5, "positive": 0.8}  # as services.CORRECTED_SCORE
 
 
-def _sum_over_corrections(expression: Any) -> Any:
-    """The sum of ``expression`` over the corrections of the items in the outer query's event."""
-    rows = Correction.objects.filter(item__event_id=OuterRef("pk")).order_by().values("item__event_id")
-    return Coalesce(Cast(Subquery(rows.annotate(d=Sum(expression)).values("d")[:1]), FloatField()), Value(0.0))
+def _deltas(event_ids: list[int] | None) -> dict[int, tuple[int, float]]:
+    """Per event with corrections: (change of its negative count, change of its summed positivity).
 
-
-def corrected_event_figures() -> dict[str, Any]:
-    """Annotations giving each event of a queryset its ``corrected_negative_share`` and
-    ``corrected_sentiment`` (mean positivity): the engine's figures with every correction of an
-    item in the event applied, as :func:`negative_share` does for one event. The event board's
-    sentiment filter and its rows' labels read them; they filter in SQL::
-
-        Event.objects.annotate(**corrected_event_figures()).filter(corrected_negative_share__gte=0.5)
-    """
-    neg_delta = Case(When(label="negative", then=Value(1)), default=Value(0)) - Case(
+    One grouped query over the corrections (there are few: analysts make them by hand), never
+    over the events' items."""
+    neg = Case(When(label="negative", then=Value(1)), default=Value(0)) - Case(
         When(engine_label="negative", then=Value(1)), default=Value(0)
     )
     score = Case(*(When(label=k, then=Value(v)) for k, v in CORRECTED_SCORE.items()), default=Value(0.5))
-    score_delta = ExpressionWrapper(score - Coalesce(F("engine_score"), Value(0.5)), output_field=FloatField())
-    n = Cast(NullIf(F("item_count"), Value(0)), FloatField())
+    moved = ExpressionWrapper(score - Coalesce(F("engine_score"), Value(0.5)), output_field=FloatField())
+    rows = Correction.objects.filter(item__event_id__isnull=False)
+    if event_ids is not None:
+        rows = rows.filter(item__event_id__in=event_ids)
+    grouped = rows.order_by().values("item__event_id").annotate(neg=Sum(neg), score=Sum(moved))
+    return {r["item__event_id"]: (int(r["neg"] or 0), float(r["score"] or 0.0)) for r in grouped}
 
-    def corrected(field: str, delta: Any) -> Any:
-        fixed = (F(field) * n + _sum_over_corrections(delta)) / n
-        return Coalesce(Greatest(Value(0.0), Least(Value(1.0), fixed)), F(field), output_field=FloatField())
 
-    return {
-        "corrected_negative_share": corrected("negative_share", neg_delta),
-        "corrected_sentiment": corrected("sentiment", score_delta),
-    }
+def _apply(event: Any, delta: tuple[int, float]) -> tuple[float, float]:
+    n = int(event.item_count or 0)
+    if n <= 0:
+        return float(event.negative_share), float(event.sentiment)
+    share = (float(event.negative_share) * n + delta[0]) / n
+    mood = (float(event.sentiment) * n + delta[1]) / n
+    return round(min(1.0, max(0.0, share)), 4), round(min(1.0, max(0.0, mood)), 4)
+
+
+def label_of(negative_share: float, sentiment: float) -> str:
+    """An event's overall label from its figures (as ``Event.sentiment_label``)."""
+    if negative_share >= 0.5:
+        return "negative"
+    return "positive" if sentiment >= 0.6 else "neutral"
+
+
+def attach_corrected_figures(events: Any) -> None:
+    """Set ``corrected_negative_share`` and ``corrected_sentiment`` on each event (a page of the
+    board, the API's list): the engine's figures with the analysts' corrections applied, which
+    ``Event.sentiment_label`` then reads. One query for the whole page."""
+    events = list(events)
+    deltas = _deltas([e.pk for e in events])
+    for e in events:
+        e.corrected_negative_share, e.corrected_sentiment = _apply(e, deltas.get(e.pk, (0, 0.0)))
+
+
+def corrected_label_changes(sentiment: str) -> tuple[set[int], set[int]]:
+    """For the board's sentiment filter: (events whose figures corrections changed, those of them
+    whose corrected label is ``sentiment``). The board keeps the engine's condition for every
+    other event, so the filter costs a query over the corrections, not over the events' items."""
+    from qingting.web.monitoring.models import Event
+
+    deltas = _deltas(None)
+    changed: set[int] = set()
+    matching: set[int] = set()
+    for e in Event.objects.filter(pk__in=list(deltas)).only("pk", "item_count", "negative_share", "sentiment"):
+        changed.add(e.pk)
+        if label_of(*_apply(e, deltas[e.pk])) == sentiment:
+            matching.add(e.pk)
+    return changed, matching
 
 
 def corrected_sentiment(event: Any) -> float:

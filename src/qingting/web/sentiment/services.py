@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Value
+from django.db.models.functions import Greatest
 from django.http import Http404
 from django.utils import timezone
 
@@ -61,17 +63,33 @@ def can_manage_models(user: Any, organisation: Unit) -> bool:
 
 def _move_daily(item: Item, old: str, new: str) -> None:
     """Move one item from its ``old`` label's daily count to ``new``'s."""
+    _move_daily_many([(item, old, new)])
+
+
+def _move_daily_many(moves: Iterable[tuple[Item, str, str]]) -> None:
+    """Move items between their labels' daily counts: one statement per (source, day, region,
+    label) touched, however many items share it (a re-scoring slice moves thousands)."""
+    delta: Counter[tuple[int, str, str, str]] = Counter()
+    for item, old, new in moves:
+        day = timezone.localtime(item.published_at).date().isoformat()
+        delta[(item.source_id, day, item.region, old)] -= 1
+        delta[(item.source_id, day, item.region, new)] += 1
     table = connection.ops.quote_name(DailyCount._meta.db_table)
-    day = timezone.localtime(item.published_at).date().isoformat()
-    key = {"source_id": item.source_id, "day": day, "region": item.region}
-    DailyCount.objects.filter(sentiment_label=old, n__gt=0, **key).update(n=F("n") - 1)
-    DailyCount.objects.filter(sentiment_label=old, n__lte=0, **key).delete()
-    sql = (
-        f"INSERT INTO {table} (source_id, day, sentiment_label, region, n) VALUES (%s, %s, %s, %s, 1) "
-        f"ON CONFLICT (source_id, day, sentiment_label, region) DO UPDATE SET n = {table}.n + 1"
+    upsert = (
+        f"INSERT INTO {table} (source_id, day, sentiment_label, region, n) VALUES (%s, %s, %s, %s, %s) "
+        f"ON CONFLICT (source_id, day, sentiment_label, region) DO UPDATE SET n = {table}.n + excluded.n"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [item.source_id, day, new, item.region])
+    gained: list[tuple[int, str, str, str, int]] = [
+        (source_id, day, label, region, k) for (source_id, day, region, label), k in delta.items() if k > 0
+    ]
+    for (source_id, day, region, label), k in delta.items():
+        if k < 0:
+            key = {"source_id": source_id, "day": day, "region": region, "sentiment_label": label}
+            DailyCount.objects.filter(**key).update(n=Greatest(F("n") + k, Value(0)))
+            DailyCount.objects.filter(n__lte=0, **key).delete()
+    if gained:
+        with connection.cursor() as cursor:
+            cursor.executemany(upsert, gained)
 
 
 def correct(user: Any, item_id: int, label: str, *, shown: str | None = None) -> Correction:
@@ -389,18 +407,21 @@ def rescore_step(job: RescoreJob, *, batch: int = 2000) -> RescoreJob:
             return job
         zh = [i for i in items if _is_cjk(i.lang)]
         preds = model.predict([_folded((i.title + " " + i.text).strip()) for i in zh]) if zh else []
-        changed = []
+        changed, moves = [], []
         for item, p in zip(zh, preds, strict=True):
             if p.label.value != item.sentiment_label:
-                _move_daily(item, item.sentiment_label, p.label.value)
+                moves.append((item, item.sentiment_label, p.label.value))
                 item.sentiment_label = p.label.value
                 item.sentiment = p.positivity
                 changed.append(item)
+        _move_daily_many(moves)
         if changed:
             Item.objects.bulk_update(changed, ["sentiment_label", "sentiment"], batch_size=1000)
         job.status = RescoreJob.Status.RUNNING
+        # Progress counts this slice's window only (counting from the start made a re-score quadratic).
+        scanned = org_items(org).filter(pk__gt=job.last_item_id, pk__lte=upto).count()
         job.last_item_id = upto
-        job.done = min(job.total, org_items(org).filter(pk__lte=upto).count())
+        job.done = min(job.total, job.done + scanned)
         job.changed += len(changed)
         job.save()
     return job

@@ -48,7 +48,13 @@ def _recount(event: Event) -> None:
         n=Count("id"),
         dups=Count("id", filter=Q(duplicate_of__isnull=False)),
         sources=Count("source", distinct=True),
-        neg=Count("id", filter=Q(sentiment_label="negative")),
+        # The engine's count: a corrected item counts by the label the engine gave it, since
+        # corrections are applied on top of the event's share (sentiment.selectors.negative_share).
+        neg=Count(
+            "id",
+            filter=Q(sentiment_label="negative", sentiment_correction__isnull=True)
+            | Q(sentiment_correction__engine_label="negative"),
+        ),
         first=Min("published_at"),
         last=Max("published_at"),
         engagement=Sum("engagement"),

@@ -10,10 +10,11 @@ are committed in ONE transaction. If the process dies before the commit, the old
 the next poll fetches the same items again, and :func:`store_items` skips what is stored.
 
 A poll only stores (``store_items``: items, pending placements, mailbox contacts, fetch state);
-the schemes' engines analyse the items afterwards — the periodic job ``monitoring.catch_up``
-(every 30 s, both modes) runs ``pipeline_catch_up`` for each scheme with pending items and sends
-``batch_ingested`` (warnings) per analysed batch. So a poll cycle is bound by fetching, not by
-clustering, and many polls never wait on one scheme's engine.
+the organisation's engine analyses the items afterwards — the periodic job ``monitoring.catch_up``
+(every 30 s, both modes) runs ``pipeline_catch_up`` for each organisation with pending items and
+sends ``batch_ingested`` (schemes' matches, warnings) per analysed batch. So a poll cycle is bound
+by fetching, not by clustering, and many polls never wait on the engine. A source is polled
+whether or not a scheme follows it (schemes are views over what is collected, decision 0061).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from qingting.sources.http import FetchPolicy, SafeFetcher
 from qingting.sources.schedule import SourceStats, after_poll
 from qingting.sources.types import Connector, FetchedItem, FetchError, FetchResult, FetchState
 from qingting.web.audit.services import audit_record
-from qingting.web.monitoring.models import Scheme, Source
+from qingting.web.monitoring.models import Source
 from qingting.web.monitoring.services.ingestion import store_items
 from qingting.web.outbound import allow_hosts as outbound_allow_hosts
 
@@ -179,19 +180,6 @@ def _imap_connector(source: Source, config: dict[str, Any], password: str | None
         raise SourceConfigError(f"invalid mailbox options: {exc}") from exc
 
 
-def _scheme_for(source: Source) -> Scheme | None:
-    """The scheme a source's items are stored under: ``config["scheme"]`` if it follows the
-    source, else the oldest active scheme following it (an item belongs to one scheme)."""
-    schemes = source.schemes.filter(is_active=True).order_by("pk")
-    wanted = source.config.get("scheme") if isinstance(source.config, dict) else None
-    if wanted is not None:
-        chosen: Scheme | None = schemes.filter(pk=wanted).first()
-        if chosen is not None:
-            return chosen
-    first: Scheme | None = schemes.first()
-    return first
-
-
 def _failed(where: str, what: str, kind: str = "ConfigError") -> FetchResult:
     return FetchResult(errors=(FetchError(what, where, kind),), failed=True)
 
@@ -203,8 +191,9 @@ def _ts(value: datetime | None) -> float | None:
 def source_poll(*, source_id: int, now: datetime | None = None, fetcher: SafeFetcher | None = None) -> PollReport:
     """Poll one source once: fetch, store new items through ``store_items``, update its health.
 
-    The engines of the schemes in ``scheme_ids`` of the report analyse the items later
-    (``pipeline_catch_up``, run by the periodic job ``monitoring.catch_up``).
+    The organisation's engine analyses the items later (``pipeline_catch_up``, run by the
+    periodic job ``monitoring.catch_up``); ``scheme_ids`` of the report are the schemes following
+    the source now.
 
     Health: a successful poll sets ``last_success_at`` and resets ``consecutive_failures``; a
     failed one (nothing could be read, or the configuration is wrong) records ``last_error`` and
@@ -220,29 +209,27 @@ def source_poll(*, source_id: int, now: datetime | None = None, fetcher: SafeFet
     now = now or timezone.now()
     stored = source.fetch_state if isinstance(source.fetch_state, dict) else {}
     state = FetchState(**{k: v for k, v in stored.items() if k in _STATE_KEYS})
-    scheme = _scheme_for(source)
+    # A source's items go to its organisation's engine whether or not a scheme follows it
+    # (decision 0061: schemes are views); a scheme created later is applied to them by a backfill.
     result: FetchResult
-    if scheme is None:
-        result = _failed(source.name, "no active scheme follows this source, so its items have nowhere to go")
+    try:
+        connector = build_connector(source, fetcher=fetcher)
+    except SourceConfigError as exc:
+        result = _failed(source.name, str(exc))
     else:
         try:
-            connector = build_connector(source, fetcher=fetcher)
-        except SourceConfigError as exc:
-            result = _failed(source.name, str(exc))
-        else:
-            try:
-                result = connector.fetch(state)
-            except Exception as exc:  # a connector bug must not kill the worker
-                log.exception("connector of source %s crashed", source_id)
-                result = _failed(source.name, f"connector crashed: {type(exc).__name__}: {exc}", "InternalError")
+            result = connector.fetch(state)
+        except Exception as exc:  # a connector bug must not kill the worker
+            log.exception("connector of source %s crashed", source_id)
+            result = _failed(source.name, f"connector crashed: {type(exc).__name__}: {exc}", "InternalError")
     created = skipped = 0
     scheme_ids: tuple[int, ...] = ()
     org_id: int | None = None
     errors = [str(e) for e in result.errors]
-    if result.items and scheme is not None and not result.failed:
+    if result.items and not result.failed:
         try:
             with _store_lock(), transaction.atomic():
-                ingested = store_items(source=source, records=[i.as_record() for i in result.items], schemes=[scheme])
+                ingested = store_items(source=source, records=[i.as_record() for i in result.items])
                 contacts_store(source, result.items)
                 next_at = _record(source, result, now=now, created=ingested.created)
         except Exception as exc:
