@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
-from django.db.models import F, Max, Value
-from django.db.models.functions import Greatest
+from django.db import transaction
+from django.db.models import Max
 from django.http import Http404
 from django.utils import timezone
 
@@ -24,7 +23,8 @@ from qingting.core.text import normalize
 from qingting.web.accounts.models import Role, Unit
 from qingting.web.accounts.selectors import has_role
 from qingting.web.audit.services import audit_record
-from qingting.web.monitoring.models import DailyCount, Item, SentimentChoice
+from qingting.web.monitoring import services as monitoring
+from qingting.web.monitoring.models import Item, SentimentChoice
 from qingting.web.monitoring.selectors import items_for
 from qingting.web.sentiment.models import Correction, ModelVersion, RescoreJob, VersionStatus
 from qingting.web.sentiment.selectors import model_from_bytes
@@ -67,29 +67,13 @@ def _move_daily(item: Item, old: str, new: str) -> None:
 
 
 def _move_daily_many(moves: Iterable[tuple[Item, str, str]]) -> None:
-    """Move items between their labels' daily counts: one statement per (source, day, region,
-    label) touched, however many items share it (a re-scoring slice moves thousands)."""
-    delta: Counter[tuple[int, str, str, str]] = Counter()
+    """Move items between their labels' daily counts, one statement per row touched (a
+    re-scoring slice moves thousands)."""
+    delta: Counter[monitoring.DailyKey] = Counter()
     for item, old, new in moves:
-        day = timezone.localtime(item.published_at).date().isoformat()
-        delta[(item.source_id, day, item.region, old)] -= 1
-        delta[(item.source_id, day, item.region, new)] += 1
-    table = connection.ops.quote_name(DailyCount._meta.db_table)
-    upsert = (
-        f"INSERT INTO {table} (source_id, day, sentiment_label, region, n) VALUES (%s, %s, %s, %s, %s) "
-        f"ON CONFLICT (source_id, day, sentiment_label, region) DO UPDATE SET n = {table}.n + excluded.n"
-    )
-    gained: list[tuple[int, str, str, str, int]] = [
-        (source_id, day, label, region, k) for (source_id, day, region, label), k in delta.items() if k > 0
-    ]
-    for (source_id, day, region, label), k in delta.items():
-        if k < 0:
-            key = {"source_id": source_id, "day": day, "region": region, "sentiment_label": label}
-            DailyCount.objects.filter(**key).update(n=Greatest(F("n") + k, Value(0)))
-            DailyCount.objects.filter(n__lte=0, **key).delete()
-    if gained:
-        with connection.cursor() as cursor:
-            cursor.executemany(upsert, gained)
+        delta[monitoring.daily_key(item, old)] -= 1
+        delta[monitoring.daily_key(item, new)] += 1
+    monitoring.daily_counts_add(delta)
 
 
 def correct(user: Any, item_id: int, label: str, *, shown: str | None = None) -> Correction:

@@ -28,7 +28,14 @@ from qingting.web.monitoring.services.engine import (
     pipeline_catch_up_all,
 )
 from qingting.web.monitoring.services.events import EVENT_EDIT_ROLES, event_merge, event_split
-from qingting.web.monitoring.services.indexing import SEARCH_TABLES, daily_counts_rebuild, search_index_rebuild
+from qingting.web.monitoring.services.indexing import (
+    SEARCH_TABLES,
+    DailyKey,
+    daily_counts_add,
+    daily_counts_rebuild,
+    daily_key,
+    search_index_rebuild,
+)
 from qingting.web.monitoring.services.ingestion import (
     IngestResult,
     StoreResult,
@@ -46,10 +53,13 @@ __all__ = [
     "MAX_TEXT",
     "SEARCH_TABLES",
     "CatchUpResult",
+    "DailyKey",
     "IngestResult",
     "StoreResult",
     "author_pseudonym",
+    "daily_counts_add",
     "daily_counts_rebuild",
+    "daily_key",
     "event_merge",
     "event_split",
     "ingest_items",

@@ -2,29 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from qingting.web.monitoring import search
 from qingting.web.monitoring.models import DailyCount, Item, Source
 from qingting.web.monitoring.services.bulk import _insert_rows
 
+DailyKey = tuple[int, str, str, str]  # source id, ISO day (local time), sentiment label, region
 
-def _count_daily(items: Sequence[Any]) -> None:
-    """Add the items to the dashboard's daily counts (an upsert that works on SQLite and PostgreSQL)."""
-    counts: dict[tuple[int, str, str, str], int] = {}
-    for item in items:
-        key = (
-            item.source_id,
-            timezone.localtime(item.published_at).date().isoformat(),
-            item.sentiment_label,
-            item.region,
-        )
-        counts[key] = counts.get(key, 0) + 1
-    if not counts:
+
+def daily_key(item: Any, label: str | None = None) -> DailyKey:
+    """The daily-count row ``item`` counts in (under ``label``, by default its own)."""
+    day = timezone.localtime(item.published_at).date().isoformat()
+    return (item.source_id, day, item.sentiment_label if label is None else label, item.region)
+
+
+def daily_counts_add(deltas: Mapping[DailyKey, int]) -> None:
+    """Add each delta to its daily count: an upsert for gains (works on SQLite and PostgreSQL);
+    losses lower the count, never below 0, and a row that reaches 0 is removed. One statement per
+    row touched, however many items share it."""
+    for (source_id, day, label, region), n in sorted(deltas.items()):
+        if n < 0:
+            row = DailyCount.objects.filter(source_id=source_id, day=day, sentiment_label=label, region=region)
+            row.update(n=Greatest(F("n") + n, Value(0)))
+            row.filter(n__lte=0).delete()
+    gained = [(*key, n) for key, n in sorted(deltas.items()) if n > 0]
+    if not gained:
         return
     table = connection.ops.quote_name(DailyCount._meta.db_table)
     sql = (
@@ -33,7 +43,12 @@ def _count_daily(items: Sequence[Any]) -> None:
     )
     with connection.cursor() as cursor:
         # In key order, so that concurrent engines take the rows' locks in the same order.
-        cursor.executemany(sql, [(*key, n) for key, n in sorted(counts.items())])
+        cursor.executemany(sql, gained)
+
+
+def _count_daily(items: Sequence[Any]) -> None:
+    """Add the items to the dashboard's daily counts."""
+    daily_counts_add(Counter(daily_key(item) for item in items))
 
 
 def daily_counts_rebuild() -> int:
