@@ -24,6 +24,7 @@ from qingting.web.accounts.models import Unit
 from qingting.web.monitoring import membership
 from qingting.web.monitoring.membership import organisation_id, organisation_source_ids
 from qingting.web.monitoring.models import Event, Item, PipelineState, Scheme, Source
+from qingting.web.monitoring.selectors import scheme_source_ids
 from qingting.web.monitoring.services.bulk import _CHUNK, _chunks, _fast_update, _NewItem, _update_rows
 from qingting.web.monitoring.services.events import _follow_merges
 from qingting.web.monitoring.services.indexing import _count_daily, _index
@@ -472,4 +473,6 @@ def pipeline_catch_up_all(now: datetime | None = None) -> int:
 def pending_count(scheme: Scheme | None = None) -> int:
     """Items stored but not yet placed by the engine (of ``scheme``'s sources, or of all)."""
     qs = Item.objects.filter(pending=True)
-    return (qs.filter(source__in=scheme.sources.all()) if scheme is not None else qs).count()
+    if scheme is not None:
+        qs = qs.filter(source_id__in=sorted(scheme_source_ids([scheme.pk])[scheme.pk]))
+    return qs.count()
