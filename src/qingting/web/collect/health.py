@@ -31,8 +31,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from qingting.sources.schedule import SourceStats, assess_health
-from qingting.web.monitoring.hours import item_counts
 from qingting.web.monitoring.models import DailyCount, Source
+from qingting.web.monitoring.selectors import item_counts
 
 NORMAL_DAYS = 14
 

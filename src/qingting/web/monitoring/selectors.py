@@ -17,6 +17,8 @@ from django.utils import timezone
 from qingting.web.accounts.models import Unit
 from qingting.web.accounts.selectors import scope, scope_roots, visible_unit_ids
 from qingting.web.monitoring import search
+from qingting.web.monitoring.hours import item_counts as item_counts  # re-exported (decision 0110)
+from qingting.web.monitoring.hours import item_total as item_total
 from qingting.web.monitoring.models import (
     DailyCount,
     Event,
