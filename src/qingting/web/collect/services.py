@@ -28,7 +28,7 @@ from qingting.web.audit.services import audit_record
 from qingting.web.collect.models import ImportRun, ImportStatus, PushReceipt, SourceSecret
 from qingting.web.crypto import DecryptionError
 from qingting.web.monitoring.models import Item, Scheme, Source, SourceKind
-from qingting.web.monitoring.selectors import organisation_id
+from qingting.web.monitoring.selectors import organisation_id, schemes_following
 from qingting.web.monitoring.services import (
     CatchUpResult,
     ingest_items,
@@ -147,7 +147,7 @@ def source_save(
             secret.push_token, secret.push_secret = _random_token(), _random_token()
             changed_secrets += ["push_token", "push_secret"]
         secret.save()
-        if scheme is None and not source.schemes.filter(is_active=True).exists():
+        if scheme is None and not schemes_following(source).exists():
             follow = Scheme.objects.filter(unit=unit, is_active=True).order_by("pk").first()
             if follow is None:
                 follow = scheme_create(actor=actor, unit=unit, name=name)

@@ -38,7 +38,7 @@ def _fill(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("monitoring", "0013_event_places"),
+        ("monitoring", "0014_event_places"),
     ]
 
     operations = [

@@ -23,7 +23,7 @@ def _fill(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("monitoring", "0012_item_folded"),
+        ("monitoring", "0013_scheme_units_regions"),
     ]
 
     operations = [
