@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, IntegerField, Value
 from django.utils import timezone
 
 from qingting.web.monitoring.models import Item, SourceHour
@@ -40,8 +40,9 @@ def source_hours_since(now: datetime) -> datetime:
 def item_counts(source_ids: Sequence[int] | None, ranges: Sequence[tuple[datetime, datetime]]) -> list[dict[int, int]]:
     """Items published in each ``[start, end)`` of ``ranges``, per source: ``[{source id: n}, ...]``.
 
-    ``source_ids`` None: every source. One query for the hours' counts, and one indexed range
-    count per partial hour at a range's ends (none where a range starts or ends on the hour).
+    ``source_ids`` None: every source. Two queries whatever the number of ranges: the hours'
+    counts, and one indexed range count per partial hour at a range's ends (none where a range
+    starts or ends on the hour), joined by UNION ALL.
     """
     since = source_hours_since(timezone.now())
     whole: list[tuple[datetime, datetime] | None] = []
@@ -65,14 +66,23 @@ def item_counts(source_ids: Sequence[int] | None, ranges: Sequence[tuple[datetim
             for i, span in enumerate(whole):
                 if span is not None and span[0] <= hour < span[1]:
                     out[i][source_id] += n
-    # One indexed range count per partial hour: a single query over all of them (OR-ed ranges)
-    # let PostgreSQL scan a source's every item when its statistics were stale.
+    # One indexed range count per partial hour, all in one statement (UNION ALL): a single
+    # count over OR-ed ranges let PostgreSQL scan a source's every item when its statistics were
+    # stale, and one query per range cost a round trip each.
     items: Any = Item.objects.all() if source_ids is None else Item.objects.filter(source_id__in=list(source_ids))
-    for i, parts in enumerate(edges):
-        for a, b in parts:
-            rows = items.filter(published_at__gte=a, published_at__lt=b).values("source_id").annotate(n=Count("id"))
-            for row in rows.order_by():
-                out[i][row["source_id"]] += int(row["n"])
+    parts = [
+        items.filter(published_at__gte=a, published_at__lt=b)
+        .order_by()
+        .values("source_id")
+        .annotate(n=Count("*"), k=Value(i, output_field=IntegerField()))
+        .values_list("source_id", "n", "k")
+        for i, ranges_i in enumerate(edges)
+        for a, b in ranges_i
+    ]
+    if parts:
+        rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+        for source_id, n, k in rows:
+            out[int(k)][source_id] += int(n)
     return [dict(d) for d in out]
 
 
