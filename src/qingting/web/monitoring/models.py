@@ -67,7 +67,8 @@ class BackfillStatus(models.TextChoices):
 
 
 class Scheme(models.Model):
-    """A named watch (监测方案): a saved view — an expression over some sources of the organisation.
+    """A named watch (监测方案): a saved view — an expression over the items of some sources
+    (chosen one by one, or every source of some units), optionally only about some places.
 
     Matching is cheap and stored (:class:`SchemeItem`, :class:`SchemeEvent`); the engine that
     groups items into events runs once per organisation, not per scheme. Creating a scheme or
@@ -78,6 +79,12 @@ class Scheme(models.Model):
     name = models.CharField(_("name"), max_length=200)
     expression = models.TextField(_("rule expression"), blank=True)
     sources = models.ManyToManyField(Source, related_name="schemes", blank=True, verbose_name=_("sources"))
+    # Every source of these units and of the units under them, including sources added later.
+    units = models.ManyToManyField(
+        Unit, related_name="followed_by_schemes", blank=True, verbose_name=_("units followed")
+    )
+    # Places (an item's ``region``, e.g. 柳湾镇): when any are given, only items about one of them.
+    regions = models.JSONField(_("regions"), default=list, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Applying the scheme to stored items (a periodic job does it; the scheme page shows progress).
