@@ -11,6 +11,7 @@ from qingting.web.accounts.models import Unit
 from qingting.web.audit.services import audit_record
 from qingting.web.monitoring import membership
 from qingting.web.monitoring.models import Event, Item
+from qingting.web.monitoring.services.indexing import event_places_refresh
 
 
 def _follow_merges(merges: Mapping[int, int]) -> None:
@@ -91,6 +92,7 @@ def event_merge(*, actor: Any, event: Event, into: Event) -> Event:
         Event.objects.filter(pk=into.pk).update(**{k: fields[k] for k in ("heat", "trend", "burst_z", "buckets")})
     Event.objects.filter(pk=event.pk).update(item_count=0, retired=True)
     membership.scheme_events_refresh([event.pk, into.pk])
+    event_places_refresh([event.pk, into.pk])
     audit_record(
         actor=actor,
         action="event.merge",
@@ -137,6 +139,7 @@ def event_split(*, actor: Any, event: Event, item_ids: Sequence[int], title: str
     _recount(new)
     _recount(event)
     membership.scheme_events_refresh([event.pk, new.pk])
+    event_places_refresh([event.pk, new.pk])
     audit_record(
         actor=actor,
         action="event.split",
