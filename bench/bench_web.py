@@ -81,24 +81,29 @@ BENCH_MARKER = "qingting_bench_marker"
 """A table every database this benchmark creates holds: the only databases it will drop again."""
 
 
-def _refuse_unless_ours(url: str, name: str) -> None:
-    """Refuse to drop a database with tables that this benchmark did not create (an installation)."""
+def _refuse_unless_ours(url: str, name: str, *, empty_ok: bool = True) -> None:
+    """Refuse to drop (or reuse) a database with tables that this benchmark did not create (an installation)."""
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as db:
         tables = {r[0] for r in db.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()}
-    if tables and BENCH_MARKER not in tables:
+    if (tables or not empty_ok) and BENCH_MARKER not in tables:
         raise SystemExit(
             f"database {name!r} holds {len(tables)} tables and was not created by this benchmark: "
             "refusing to drop it; name a new database (it is created) or one a benchmark run made"
         )
 
 
-def _setup_django(data_dir: str | None, database_url: str | None = None) -> str:
+def _setup_django(data_dir: str | None, database_url: str | None = None, *, reuse: bool = False) -> str:
+    """Settings for the run; a PostgreSQL database is made afresh, or with ``reuse`` kept as an
+    earlier run of this benchmark left it (then only migrated)."""
     directory = data_dir or tempfile.mkdtemp(prefix="qingting-bench-")
     os.environ["QINGTING_DATA_DIR"] = directory
     if database_url:
-        _recreate_database(database_url)
+        if reuse:
+            _refuse_unless_ours(database_url, database_url.rsplit("/", 1)[-1], empty_ok=False)
+        else:
+            _recreate_database(database_url)
         os.environ["QINGTING_DATABASE_URL"] = database_url
         os.environ["DJANGO_SETTINGS_MODULE"] = "qingting.web.config.settings.server"
         directory = database_url.rsplit("@", 1)[-1]
@@ -455,9 +460,11 @@ def _seed_direct(n: int, source: Any, scheme: Any) -> None:
                     ],
                 )
         print(f"  seeded {min(n, offset + step):,} items", file=sys.stderr, end="\r")
-    from qingting.web.monitoring.services import daily_counts_rebuild
+    from qingting.web.monitoring.services import daily_counts_rebuild, event_places_rebuild, source_hours_rebuild
 
     daily_counts_rebuild()  # the seeding bypassed ingestion, which keeps these up to date
+    event_places_rebuild()
+    source_hours_rebuild()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     print(file=sys.stderr)
@@ -592,9 +599,11 @@ def _seed_postgres(n: int, source: Any, scheme: Any) -> None:
         )
         cursor.execute("UPDATE monitoring_source SET item_count = (SELECT COUNT(*) FROM monitoring_item i "
                        "WHERE i.source_id = monitoring_source.id)")  # fmt: skip
+        services.event_places_rebuild()  # what storing and the engine keep, for the bulk-loaded items
+        services.source_hours_rebuild()
         # Statistics for the planner (a VACUUM of 10 M fresh rows would add many minutes; the pages
         # do not rely on index-only scans).
-        for table in (*tables, "monitoring_event", "monitoring_dailycount"):
+        for table in (*tables, "monitoring_event", "monitoring_dailycount", "monitoring_eventplace"):
             cursor.execute(f"ANALYZE {table}")
 
 

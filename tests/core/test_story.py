@@ -369,3 +369,28 @@ def test_an_analysts_split_is_kept_by_the_engine() -> None:
         assert (min(story, moved.event_id), max(story, moved.event_id)) in engine.clusterer_.apart_
     with pytest.raises(KeyError):
         p.split_off(10_000, items[:1])
+
+
+def test_an_analysts_merge_is_followed_by_the_engine() -> None:
+    p = Pipeline()
+    water = [Item(f"w{i}", f"柳湾镇停水了，什么时候恢复供水？第{i}天", T0 + 60 * i) for i in range(6)]
+    lotus = [Item(f"l{i}", f"荷塘乡荷花节开幕，门票免费，游客很多 {i}", T0 + 30 + 60 * i) for i in range(5)]
+    placed = {a.item_id: a.event_id for a in p.partial_fit(water + lotus).assignments}
+    into, other = placed["w0"], placed["l0"]
+    assert into != other
+    merged = p.merge_events(other, into)  # the analyst: one story
+    assert (merged.event_id, merged.item_count) == (into, 11)
+    assert p.clusterer_.resolve(other) == into
+    q = Pipeline.from_checkpoint(p.checkpoint())  # the merge survives a restart
+    for engine in (p, q):
+        later = engine.partial_fit(
+            [
+                Item("w9", "柳湾镇停水了，什么时候恢复供水？第9天", T0 + 1200),
+                Item("l9", "荷塘乡荷花节开幕，门票免费，游客很多 9", T0 + 1260),
+            ]
+        )
+        assert {a.event_id for a in later.assignments} == {into}
+        assert {e.event_id: e.item_count for e in later.events}[into] == 13
+    with pytest.raises(KeyError):
+        p.merge_events(10_000, into)
+    assert p.merge_events(other, into).item_count == 13  # merging again changes nothing

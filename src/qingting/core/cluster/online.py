@@ -478,6 +478,21 @@ class OnlineClusterer:
         self.apart_.add((min(eid, new), max(eid, new)))
         return new
 
+    def merge_into(self, absorbed: int, survivor: int) -> int:
+        """An analyst found two live events to be one story: ``absorbed`` joins ``survivor``.
+
+        Its terms, size and aliases move into the survivor (as a consolidation merge would, but
+        with the survivor the analyst chose), and a split that kept the two apart is forgotten.
+        Returns the survivor's live id. Raises ``KeyError`` when either event is not live.
+        """
+        a, s = self.resolve(absorbed), self.resolve(survivor)
+        if a is None or s is None:
+            raise KeyError(f"events {absorbed} and {survivor} must both be live (not unknown or retired)")
+        if a != s:
+            self.apart_.discard((min(a, s), max(a, s)))
+            self._merge(s, a)
+        return s
+
     def _subtract(self, eid: int, event: _Event, part: dict[str, float]) -> None:
         """Take term weights out of a live event's centroid (and its postings)."""
         rest = {t: w - part.get(t, 0.0) for t, w in event.centroid.items()}

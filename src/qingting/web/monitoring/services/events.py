@@ -11,6 +11,7 @@ from qingting.web.accounts.models import Unit
 from qingting.web.audit.services import audit_record
 from qingting.web.monitoring import membership
 from qingting.web.monitoring.models import Event, Item
+from qingting.web.monitoring.services.indexing import event_places_refresh
 
 
 def _follow_merges(merges: Mapping[int, int]) -> None:
@@ -97,12 +98,26 @@ def event_merge(*, actor: Any, event: Event, into: Event) -> Event:
     if into.merged_into_id is not None:
         raise ValueError("that event has itself been merged into another")
     _require_event_editor(actor, event)
+    from qingting.web.monitoring.services.engine import _event_fields, engine_merge  # engine imports this module
+
     moved = list(Item.objects.filter(event=event).values_list("pk", flat=True))
     _follow_merges({event.pk: into.pk})
+    # The engine follows (later batches then write figures that count both events' items).
+    summary = engine_merge(event=event, into=into)
     _recount(into)
+    if summary is not None:  # the engine's view of the merged story: its heat, trend and buckets
+        fields = _event_fields(summary)
+        Event.objects.filter(pk=into.pk).update(**{k: fields[k] for k in ("heat", "trend", "burst_z", "buckets")})
     Event.objects.filter(pk=event.pk).update(item_count=0, retired=True)
     membership.scheme_events_refresh([event.pk, into.pk])
-    audit_record(actor=actor, action="event.merge", obj=event, old={"items": moved}, new={"merged_into": into.pk})
+    event_places_refresh([event.pk, into.pk])
+    audit_record(
+        actor=actor,
+        action="event.merge",
+        obj=event,
+        old={"items": moved},
+        new={"merged_into": into.pk, "engine_followed": summary is not None},
+    )
     into.refresh_from_db()
     return into
 
@@ -142,6 +157,7 @@ def event_split(*, actor: Any, event: Event, item_ids: Sequence[int], title: str
     _recount(new)
     _recount(event)
     membership.scheme_events_refresh([event.pk, new.pk])
+    event_places_refresh([event.pk, new.pk])
     audit_record(
         actor=actor,
         action="event.split",
