@@ -96,6 +96,15 @@ def test_items_of_the_last_24_hours_agree_with_the_items_whatever_the_hour(monit
         (now - timedelta(minutes=30), now - timedelta(minutes=10)),
         (now - timedelta(days=20), now - timedelta(hours=26)),  # before the kept hours: from the items
     ]
+    # Ends early and late in their hours (an end is counted from its shorter side) and a stretch
+    # inside one hour, whatever the time the test runs.
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    stretches += [
+        (hour - timedelta(hours=5, minutes=-10), hour - timedelta(hours=2, minutes=10)),
+        (hour - timedelta(hours=5, minutes=-50), hour - timedelta(hours=2, minutes=50)),
+        (hour - timedelta(hours=3, minutes=-5), hour - timedelta(hours=3, minutes=-40)),
+        (hour - timedelta(hours=3, minutes=-40), hour - timedelta(hours=3, minutes=-48)),
+    ]
     ids = [east.pk, west.pk]
     expected = [
         Item.objects.filter(source_id__in=ids, published_at__gte=a, published_at__lt=b).count() for a, b in stretches

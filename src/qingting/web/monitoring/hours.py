@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, IntegerField, Value
+from django.db.models import Count, IntegerField, Sum, Value
 from django.utils import timezone
 
 from qingting.web.monitoring.models import Item, SourceHour
@@ -37,53 +37,83 @@ def source_hours_since(now: datetime) -> datetime:
     return hour_start(now) - timedelta(hours=SOURCE_HOURS_KEPT - 1)
 
 
+def _plan(
+    start: datetime, end: datetime, since: datetime, now: datetime
+) -> tuple[tuple[datetime, datetime] | None, list[tuple[datetime, datetime, int]]]:
+    """How to count ``[start, end)``: the hours ``[first, last)`` read from ``SourceHour`` (None:
+    none) and the item ranges to add (+1) or take away (-1).
+
+    A range end inside an hour is counted from whichever side of it is shorter: the items from
+    the hour's start to the end, or the whole hour's count less the items from the end to the
+    hour's end. So at most half an hour of items is read per end; "up to now" reads nothing (no
+    item is published after now), nor does an end on the hour (local midnight in China)."""
+    if start >= end:
+        return None, []
+    first, last = hour_start(start), hour_start(end)
+    edges: list[tuple[datetime, datetime, int]] = []
+    if first < start:
+        if start - first <= first + HOUR - start:
+            edges.append((first, start, -1))
+        else:
+            first += HOUR
+            edges.append((start, first, 1))
+    if last < end:
+        if end >= now or last + HOUR - end < end - last:
+            edges.append((end, last + HOUR, -1))
+            last += HOUR
+        else:
+            edges.append((last, end, 1))
+    if first >= last or first < since:
+        return None, [(start, end, 1)]
+    return (first, last), edges
+
+
 def item_counts(source_ids: Sequence[int] | None, ranges: Sequence[tuple[datetime, datetime]]) -> list[dict[int, int]]:
     """Items published in each ``[start, end)`` of ``ranges``, per source: ``[{source id: n}, ...]``.
 
-    ``source_ids`` None: every source. Two queries whatever the number of ranges: the hours'
-    counts, and one indexed range count per partial hour at a range's ends (none where a range
-    starts or ends on the hour), joined by UNION ALL.
+    ``source_ids`` None: every source. Two statements whatever the number of ranges, each a
+    UNION ALL of one indexed range per part: the hours' counts summed, and the items of the
+    partial hours at the ranges' ends (see :func:`_plan`). A range starting before the kept hours
+    is counted from the items alone.
     """
-    since = source_hours_since(timezone.now())
-    whole: list[tuple[datetime, datetime] | None] = []
-    edges: list[list[tuple[datetime, datetime]]] = []
-    for start, end in ranges:
-        first = hour_start(start) + (HOUR if hour_start(start) < start else timedelta(0))
-        last = hour_start(end)
-        if first < last and first >= since:
-            whole.append((first, last))
-            edges.append([(a, b) for a, b in ((start, first), (last, end)) if a < b])
-        else:
-            whole.append(None)
-            edges.append([(start, end)] if start < end else [])
+    now = timezone.now()
+    since = source_hours_since(now)
+    plans = [_plan(a, b, since, now) for a, b in ranges]
     out: list[dict[int, int]] = [defaultdict(int) for _ in ranges]
-    spans = [w for w in whole if w is not None]
-    if spans:
-        hours = SourceHour.objects.filter(hour__gte=min(a for a, _b in spans), hour__lt=max(b for _a, b in spans))
-        if source_ids is not None:
-            hours = hours.filter(source_id__in=list(source_ids))
-        for source_id, hour, n in hours.values_list("source_id", "hour", "n"):
-            for i, span in enumerate(whole):
-                if span is not None and span[0] <= hour < span[1]:
-                    out[i][source_id] += n
-    # One indexed range count per partial hour, all in one statement (UNION ALL): a single
-    # count over OR-ed ranges let PostgreSQL scan a source's every item when its statistics were
-    # stale, and one query per range cost a round trip each.
-    items: Any = Item.objects.all() if source_ids is None else Item.objects.filter(source_id__in=list(source_ids))
+    ids = None if source_ids is None else list(source_ids)
+    hours: Any = SourceHour.objects.all() if ids is None else SourceHour.objects.filter(source_id__in=ids)
+    items: Any = Item.objects.all() if ids is None else Item.objects.filter(source_id__in=ids)
+    whole = [
+        hours.filter(hour__gte=span[0], hour__lt=span[1])
+        .order_by()
+        .values("source_id")
+        .annotate(n=Sum("n"), k=Value(i, output_field=IntegerField()))
+        .values_list("source_id", "n", "k")
+        for i, (span, _edges) in enumerate(plans)
+        if span is not None
+    ]
+    # The partial hours: one indexed range count each, in one statement (a single count over
+    # OR-ed ranges let PostgreSQL scan a source's every item when its statistics were stale).
+    signed = [(i, a, b, sign) for i, (_span, edges) in enumerate(plans) for a, b, sign in edges]
     parts = [
         items.filter(published_at__gte=a, published_at__lt=b)
         .order_by()
         .values("source_id")
-        .annotate(n=Count("*"), k=Value(i, output_field=IntegerField()))
+        .annotate(n=Count("*"), k=Value(j, output_field=IntegerField()))
         .values_list("source_id", "n", "k")
-        for i, ranges_i in enumerate(edges)
-        for a, b in ranges_i
+        for j, (_i, a, b, _sign) in enumerate(signed)
     ]
-    if parts:
-        rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-        for source_id, n, k in rows:
-            out[int(k)][source_id] += int(n)
-    return [dict(d) for d in out]
+    for queries, weight in ((whole, None), (parts, signed)):
+        if not queries:
+            continue
+        rows = queries[0].union(*queries[1:], all=True) if len(queries) > 1 else queries[0]
+        for source_id, n, key in rows:
+            if weight is None:
+                out[int(key)][source_id] += int(n or 0)
+            else:
+                i, _a, _b, sign = weight[int(key)]
+                out[i][source_id] += sign * int(n or 0)
+    return [{s: n for s, n in d.items() if n} for d in out]
 
 
 def item_total(source_ids: Sequence[int] | None, ranges: Sequence[tuple[datetime, datetime]]) -> list[int]:
