@@ -194,6 +194,23 @@ def test_a_township_analyst_sees_the_county_story_about_the_township(three: dict
     assert 'id="subset-note"' not in leader.get(f"/events/{event.pk}/").content.decode()
 
 
+@pytest.mark.parametrize("order", ["a-first", "b-first"])
+def test_merges_of_one_batch_chained_end_on_the_last_survivor(three: dict[str, Any], order: str) -> None:
+    """The engine reports A merged into B and B into C in one batch: A's and B's items end on C,
+    and both point at C, in whichever order the merges come."""
+    _story(three)
+    _ingest(three["east_src"], _posts("r", 3, "城关镇道路施工，噪音扰民", start=START + 60))
+    a, b, c = (Event.objects.get(pk=Item.objects.get(external_id=f"{p}-0").event_id) for p in "lre")
+    assert len({a.pk, b.pk, c.pk}) == 3
+    merges = {a.pk: b.pk, b.pk: c.pk} if order == "a-first" else {b.pk: c.pk, a.pk: b.pk}
+    _follow_merges(merges)
+    assert set(Item.objects.filter(external_id__regex=r"^[lre]-").values_list("event_id", flat=True)) == {c.pk}
+    assert dict(Event.objects.filter(pk__in=[a.pk, b.pk]).values_list("pk", "merged_into_id")) == {
+        a.pk: c.pk,
+        b.pk: c.pk,
+    }
+
+
 def test_items_follow_a_merge_and_the_old_address_redirects(three: dict[str, Any]) -> None:
     _story(three)
     water_event = Event.objects.get(pk=Item.objects.get(external_id="e-0").event_id)

@@ -27,7 +27,12 @@ from qingting.web.monitoring.models import Event, Item, PipelineState, Scheme, S
 from qingting.web.monitoring.selectors import scheme_source_ids
 from qingting.web.monitoring.services.bulk import _CHUNK, _chunks, _fast_update, _NewItem, _update_rows
 from qingting.web.monitoring.services.events import _follow_merges
-from qingting.web.monitoring.services.indexing import _count_daily, _index
+from qingting.web.monitoring.services.indexing import (
+    _count_daily,
+    _index,
+    event_places_add,
+    event_places_refresh,
+)
 from qingting.web.monitoring.signals import batch_ingested
 
 log = logging.getLogger(__name__)
@@ -339,6 +344,10 @@ def _catch_up_batch(org_id: int, limit: int, *, wait: bool) -> CatchUpResult | N
     )
     if moved:
         membership.scheme_events_refresh(moved)
+    # Who may see each event (decision 0109): the same split, gains added, moved events recounted.
+    event_places_add([i for i in placed if i.event_id not in moved])
+    if moved:
+        event_places_refresh(moved)
     scheme_events = membership.schemes_matching(touched)
 
     # A checkpoint every CHECKPOINT_ITEMS items or CHECKPOINT_SECONDS; the batches in between are
