@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import re
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -27,6 +27,7 @@ from django.views.decorators.http import require_POST
 
 from qingting.web.accounts.models import Unit, User
 from qingting.web.accounts.selectors import has_role, scope, units_for
+from qingting.web.exports import writer as exports
 from qingting.web.monitoring.models import Item, Scheme, TrendChoice
 from qingting.web.monitoring.selectors import backfill_days, scheme_source_ids
 from qingting.web.warnings import selectors, services
@@ -70,6 +71,15 @@ def warning_list(request: HttpRequest) -> HttpResponse:
     kind = WarningKind.SOURCE if request.GET.get("kind") == WarningKind.SOURCE else WarningKind.EVENT
     qs = selectors.warning_list(request.user, tier=tier, status=status or None, scheme_id=scheme_id, kind=kind)
     schemes = list(scope(Scheme.objects.filter(is_active=True).select_related("unit"), request.user))
+    fmt = request.GET.get("export", "")
+    if fmt in exports.FORMATS:  # the same list, every page of it, as a spreadsheet
+        shown = {
+            _("List"): _("Source health") if kind == WarningKind.SOURCE else _("Content warnings"),
+            _("Tier"): dict(TierChoice.choices).get(tier, "") if tier else "",
+            _("Status"): dict([("open", _("Open")), *WarningStatus.choices]).get(status, "") if status else "",
+            _("Scheme"): next((s.name for s in schemes if s.pk == scheme_id), "") if scheme_id else "",
+        }
+        return cast(HttpResponse, _export(request, qs, [(str(k), str(v)) for k, v in shown.items() if v], fmt))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
@@ -90,6 +100,28 @@ def warning_list(request: HttpRequest) -> HttpResponse:
     if getattr(request, "htmx", False):
         return render(request, "warnings/_rows.html", context)
     return render(request, "warnings/list.html", context)
+
+
+def _export(request: HttpRequest, qs: Any, filters: list[tuple[str, str]], fmt: str) -> Any:
+    english = get_language() == "en"
+    tiers = {value: str(label) for value, label in TierChoice.choices}
+    statuses = {value: str(label) for value, label in WarningStatus.choices}
+
+    def rows() -> Any:
+        for w in exports.chunked(qs.select_related("scheme", "source"), 1000):
+            reason = w.reason_en if english and w.reason_en else w.reason
+            where = w.scheme.name if w.scheme_id else (w.source.name if w.source_id else "")
+            yield [tiers.get(w.tier, w.tier), w.title, reason, where, statuses.get(w.status, w.status), w.raised_at]
+
+    return exports.export_response(
+        fmt,
+        title=_("Warnings"),
+        filename=_("Warnings"),
+        user=request.user,
+        filters=filters,
+        header=[_("Tier"), _("Warning"), _("Reason"), _("Scheme or source"), _("Status"), _("Raised")],
+        rows=rows(),
+    )
 
 
 @login_required
