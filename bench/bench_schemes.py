@@ -287,23 +287,74 @@ def backfill(args: argparse.Namespace) -> None:
     runs = [("stored matching form", None)]
     if args.reference:  # the same items without a stored matching form: every text folded in Python
         runs.append(("reference: not folded", "UPDATE monitoring_item SET folded = NULL"))
+    from qingting.web.monitoring.signals import scheme_backfilled
+    from qingting.web.warnings import receivers
+    from qingting.web.warnings.models import Warning
+
+    # The warnings app's assessment of the scheme's history runs when the last step commits
+    # (``scheme_backfilled``); it is called here right after, on its own clock, so that the two
+    # phases are timed apart (same receiver, same work).
+    scheme_backfilled.disconnect(dispatch_uid="warnings.backfill")
     for label, prepare in runs:
         if prepare:
             with connection.cursor() as cursor:
                 cursor.execute(prepare)
             membership.scheme_backfill_queue(scheme)
-        start, cpu = time.perf_counter(), time.process_time()
+        start, cpu, db_cpu = time.perf_counter(), time.process_time(), _backend_cpu()
         while not membership.scheme_backfill_step(scheme.pk):
             scheme.refresh_from_db()  # what the scheme page polls
             print(f"  {scheme.backfill_done:,} / {scheme.backfill_total:,}", file=sys.stderr, end="\r")
-        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        seconds, cpu, db_cpu = time.perf_counter() - start, time.process_time() - cpu, _backend_cpu() - db_cpu
         scheme.refresh_from_db()
         matched = sum(SchemeEvent.objects.filter(scheme=scheme).values_list("matched", flat=True))
         print(
             f"\nbackfill  {label}: {scheme.backfill_done:,} stored items in {seconds:.1f} s (this process's CPU"
-            f" {cpu:.1f} s) = {scheme.backfill_done / seconds:,.0f} items/s; {matched:,} matched in"
+            f" {cpu:.1f} s{db_cpu}) = {scheme.backfill_done / seconds:,.0f} items/s; {matched:,} matched in"
             f" {SchemeEvent.objects.filter(scheme=scheme).count():,} events"
         )
+        before = Warning.objects.count()
+        start, cpu, db_cpu = time.perf_counter(), time.process_time(), _backend_cpu()
+        receivers.on_scheme_backfilled(sender=None, scheme_id=scheme.pk)
+        w_seconds, w_cpu, db_cpu = time.perf_counter() - start, time.process_time() - cpu, _backend_cpu() - db_cpu
+        print(
+            f"warnings  {label}: history assessed in {w_seconds:.1f} s (this process's CPU {w_cpu:.1f} s{db_cpu}),"
+            f" {Warning.objects.count() - before:,} warnings raised (backfill: not announced)"
+        )
+        print(f"total     {label}: {seconds + w_seconds:.1f} s (memberships + warnings)")
+        load = os.getloadavg()
+        print(f"load      {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (1, 5, 15 min) at the end of this run")
+
+
+class _BackendCpu:
+    """CPU seconds of this connection's PostgreSQL backend process (it runs on this machine);
+    printed as ", PostgreSQL's CPU x s", empty on SQLite (which runs in this process)."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+
+    def __sub__(self, other: _BackendCpu) -> _BackendCpu:
+        if self.seconds is None or other.seconds is None:
+            return _BackendCpu(None)
+        return _BackendCpu(self.seconds - other.seconds)
+
+    def __format__(self, spec: str) -> str:
+        return "" if self.seconds is None else f", PostgreSQL's CPU {self.seconds:.1f} s"
+
+
+def _backend_cpu() -> _BackendCpu:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return _BackendCpu(None)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:  # PostgreSQL on another machine
+        return _BackendCpu(None)
+    return _BackendCpu((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
 
 
 def _recreate_database(url: str) -> None:

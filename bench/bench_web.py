@@ -7,6 +7,8 @@ Run one at a time (the machine is shared)::
     .venv/bin/python bench/bench_web.py pages --items 1000000 [--repeat 20]
     .venv/bin/python bench/bench_web.py server-ingest --items 50000 --workers 2 \
         --database-url postgres://postgres@127.0.0.1:5432/qt_platform_ingest --broker-url redis://127.0.0.1:6379/5
+    .venv/bin/python bench/bench_web.py server-split --items 10000 --batch 1000 \
+        --database-url postgres://postgres@127.0.0.1:5432/qt_platform_split
     .venv/bin/python bench/bench_web.py pages --items 10000000 \
         --database-url postgres://postgres@127.0.0.1:5432/qt_platform
 
@@ -79,24 +81,29 @@ BENCH_MARKER = "qingting_bench_marker"
 """A table every database this benchmark creates holds: the only databases it will drop again."""
 
 
-def _refuse_unless_ours(url: str, name: str) -> None:
-    """Refuse to drop a database with tables that this benchmark did not create (an installation)."""
+def _refuse_unless_ours(url: str, name: str, *, empty_ok: bool = True) -> None:
+    """Refuse to drop (or reuse) a database with tables that this benchmark did not create (an installation)."""
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as db:
         tables = {r[0] for r in db.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()}
-    if tables and BENCH_MARKER not in tables:
+    if (tables or not empty_ok) and BENCH_MARKER not in tables:
         raise SystemExit(
             f"database {name!r} holds {len(tables)} tables and was not created by this benchmark: "
             "refusing to drop it; name a new database (it is created) or one a benchmark run made"
         )
 
 
-def _setup_django(data_dir: str | None, database_url: str | None = None) -> str:
+def _setup_django(data_dir: str | None, database_url: str | None = None, *, reuse: bool = False) -> str:
+    """Settings for the run; a PostgreSQL database is made afresh, or with ``reuse`` kept as an
+    earlier run of this benchmark left it (then only migrated)."""
     directory = data_dir or tempfile.mkdtemp(prefix="qingting-bench-")
     os.environ["QINGTING_DATA_DIR"] = directory
     if database_url:
-        _recreate_database(database_url)
+        if reuse:
+            _refuse_unless_ours(database_url, database_url.rsplit("/", 1)[-1], empty_ok=False)
+        else:
+            _recreate_database(database_url)
         os.environ["QINGTING_DATABASE_URL"] = database_url
         os.environ["DJANGO_SETTINGS_MODULE"] = "qingting.web.config.settings.server"
         directory = database_url.rsplit("@", 1)[-1]
@@ -239,6 +246,7 @@ def server_ingest(args: argparse.Namespace) -> None:
             raise SystemExit(
                 "a worker did not start: " + "".join((w.stderr.read() if w.stderr else "") for w in workers)
             )
+        cpu_before = sum(_tree_cpu(w.pid) for w in workers)
         start = time.perf_counter()
         for batch in batches:
             ingest_batch.delay(scheme.pk, source.pk, batch)
@@ -253,6 +261,7 @@ def server_ingest(args: argparse.Namespace) -> None:
             if stored_at is not None and not Item.objects.filter(pending=True).exists():
                 analysed_at = time.perf_counter() - start
             connection.close()
+        workers_cpu = sum(_tree_cpu(w.pid) for w in workers) - cpu_before
     finally:
         for w in workers:
             w.terminate()
@@ -273,6 +282,103 @@ def server_ingest(args: argparse.Namespace) -> None:
         f"analysed  {placed} placements in {analysed_at:.1f} s = {n / analysed_at:,.0f} items/s"
         f" (the organisation's engine done, nothing pending)"
     )
+    load = os.getloadavg()
+    print(
+        f"CPU       the workers' processes {workers_cpu:.1f} s over the {analysed_at:.1f} s (PostgreSQL's and Redis's"
+        f" not counted); load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (1, 5, 15 min) at the end"
+    )
+
+
+SPLIT_PARTS = {
+    "qingting.web.monitoring.services.engine": (
+        "_index", "_count_daily", "_update_rows", "_persist_events", "_follow_merges", "_resolve_keys",
+    ),
+    "qingting.web.monitoring.membership": (
+        "match_items", "scheme_events_add", "scheme_events_refresh", "schemes_matching",
+    ),
+    "qingting.web.warnings.services": ("warnings_evaluate",),
+}  # fmt: skip
+
+
+def server_split(args: argparse.Namespace) -> None:
+    """The worker's engine path in this process, part by part: CPU of this process and of its
+    PostgreSQL backend, and wall time (store ``--items``, then ``pipeline_catch_up`` in batches of
+    ``--batch``, warnings evaluated after each batch's commit as in a worker)."""
+    import collections
+    import functools
+    import importlib
+
+    if not args.database_url:
+        raise SystemExit("server-split needs --database-url (PostgreSQL)")
+    _setup_django(args.data_dir, args.database_url)
+    from django.db import connection
+
+    import qingting.core.pipeline as core_pipeline
+    from qingting.web.monitoring import services
+
+    _, source, scheme = _org()
+    records = _records(args.items)
+    for i in range(0, len(records), args.batch):
+        services.store_items(source=source, records=records[i : i + args.batch], schemes=[scheme])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    parts: dict[str, list[float]] = collections.defaultdict(lambda: [0.0, 0.0, 0.0])
+
+    def timed(owner: Any, name: str, label: str) -> None:
+        f = getattr(owner, name)
+
+        @functools.wraps(f)
+        def wrapper(*a: Any, **k: Any) -> Any:
+            c0, b0, t0 = time.process_time(), _tree_cpu(backend), time.perf_counter()
+            try:
+                return f(*a, **k)
+            finally:
+                row = parts[label]
+                row[0] += time.process_time() - c0
+                row[1] += _tree_cpu(backend) - b0
+                row[2] += time.perf_counter() - t0
+
+        setattr(owner, name, wrapper)
+
+    for module, names in SPLIT_PARTS.items():
+        for name in names:
+            timed(importlib.import_module(module), name, name)
+    timed(core_pipeline.Pipeline, "partial_fit", "engine (Pipeline.partial_fit)")
+    engine = importlib.import_module("qingting.web.monitoring.services.engine")
+    timed(engine, "_catch_up_batch", "the engine's transaction, all")
+    c0, b0, t0 = time.process_time(), _tree_cpu(backend), time.perf_counter()
+    caught = services.pipeline_catch_up(scheme=scheme, batch=args.batch)
+    cpu, db, wall = time.process_time() - c0, _tree_cpu(backend) - b0, time.perf_counter() - t0
+    load = os.getloadavg()
+    print(f"command   .venv/bin/python bench/bench_web.py {' '.join(sys.argv[1:])}")
+    print(f"settings  {_mode()}, one process, store then pipeline_catch_up batch={args.batch}; load {load[0]:.1f}")
+    print(
+        f"catch-up  {caught.items} items in {wall:.1f} s wall; CPU: this process {cpu:.1f} s, PostgreSQL's backend"
+        f" {db:.1f} s = {caught.items / (cpu + db):,.0f} items per CPU-second"
+    )
+    print(f"{'part':<32} {'CPU s':>7} {'PG CPU s':>9} {'wall s':>7}")
+    for label, (c, b, w) in sorted(parts.items(), key=lambda kv: -kv[1][0] - kv[1][1]):
+        print(f"{label:<32} {c:>7.2f} {b:>9.2f} {w:>7.2f}")
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its live descendants (a Celery worker and its
+    pool's child), from /proc."""
+    total = 0.0
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo.extend(int(c) for c in f.read().split())
+        except OSError:  # it ended meanwhile
+            continue
+    return total
 
 
 def _seed_direct(n: int, source: Any, scheme: Any) -> None:
@@ -354,9 +460,11 @@ def _seed_direct(n: int, source: Any, scheme: Any) -> None:
                     ],
                 )
         print(f"  seeded {min(n, offset + step):,} items", file=sys.stderr, end="\r")
-    from qingting.web.monitoring.services import daily_counts_rebuild
+    from qingting.web.monitoring.services import daily_counts_rebuild, event_places_rebuild, source_hours_rebuild
 
     daily_counts_rebuild()  # the seeding bypassed ingestion, which keeps these up to date
+    event_places_rebuild()
+    source_hours_rebuild()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     print(file=sys.stderr)
@@ -491,9 +599,11 @@ def _seed_postgres(n: int, source: Any, scheme: Any) -> None:
         )
         cursor.execute("UPDATE monitoring_source SET item_count = (SELECT COUNT(*) FROM monitoring_item i "
                        "WHERE i.source_id = monitoring_source.id)")  # fmt: skip
+        services.event_places_rebuild()  # what storing and the engine keep, for the bulk-loaded items
+        services.source_hours_rebuild()
         # Statistics for the planner (a VACUUM of 10 M fresh rows would add many minutes; the pages
         # do not rely on index-only scans).
-        for table in (*tables, "monitoring_event", "monitoring_dailycount"):
+        for table in (*tables, "monitoring_event", "monitoring_dailycount", "monitoring_eventplace"):
             cursor.execute(f"ANALYZE {table}")
 
 
@@ -561,16 +671,21 @@ def main(argv: list[str] | None = None) -> None:
     p_server.add_argument("--workers", type=int, default=2)
     p_server.add_argument("--schemes", type=int, default=1)
     p_server.add_argument("--broker-url", default=None)
+    p_split = sub.add_parser("server-split", help="the engine's path in one process, part by part (PostgreSQL)")
+    p_split.add_argument("--items", type=int, default=10000)
+    p_split.add_argument("--batch", type=int, default=1000)
     p_pages = sub.add_parser("pages", help="server time of the dashboard, event board, event page and search")
     p_pages.add_argument("--items", type=int, default=100000)
     p_pages.add_argument("--repeat", type=int, default=20)
-    for p in (p_ingest, p_import, p_server, p_pages):
+    for p in (p_ingest, p_import, p_server, p_split, p_pages):
         p.add_argument("--data-dir", default=None, help="default: a new directory under /tmp")
         p.add_argument(
             "--database-url", default=None, help="server mode on this PostgreSQL database (DROPPED and re-created)"
         )
     args = parser.parse_args(argv)
-    {"ingest": ingest, "import": bulk_import, "server-ingest": server_ingest, "pages": pages}[args.what](args)
+    commands = {"ingest": ingest, "import": bulk_import, "server-ingest": server_ingest, "pages": pages}
+    commands["server-split"] = server_split
+    commands[args.what](args)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ stream order, merges followed as a store follows them); then, for every story of
 
 - its items' share in its largest event (target ≥ 90 %);
 - how many other events hold ≥ 5 of its items (target ≤ 1);
+- the purity of its largest event: the share of that event's items that are the story's (distinct
+  stories and everyday chatter kept out of it);
 
 and over all events: none of ≥ 20 items has a title with ``#``, a ``[…]`` code or a URL.
 The everyday chatter (``background``) is not a story and is only counted for titles.
@@ -76,7 +78,7 @@ def run(seed: int, batch: int, verbose: bool) -> bool:
         f"seed {seed}: {len(records):,} items, {len(size)} events, merges {dict(n_merges)}, "
         f"{len(records) / elapsed:,.0f} items/s"
     )
-    print(f"  {'story':18} {'items':>6} {'largest':>8} {'others ≥5':>9}  largest event's title")
+    print(f"  {'story':18} {'items':>6} {'largest':>8} {'others ≥5':>9} {'purity':>7}  largest event's title")
     for story, counts in sorted(per_story.items()):
         if story == "background":
             continue
@@ -87,7 +89,8 @@ def run(seed: int, batch: int, verbose: bool) -> bool:
         good = share >= 0.9 and others <= 1
         ok &= good
         mark = "" if good else "  ← missed"
-        print(f"  {story:18} {n:6d} {share:8.1%} {others:9d}  {titles.get(top, '?')[:40]}{mark}")
+        purity = k / size[top]
+        print(f"  {story:18} {n:6d} {share:8.1%} {others:9d} {purity:7.1%}  {titles.get(top, '?')[:40]}{mark}")
         if verbose:
             for e, c in rest[:6]:
                 print(f"      {c:4d} in event {e} ({size[e]} items): {titles.get(e, '?')[:50]}")
@@ -95,6 +98,8 @@ def run(seed: int, batch: int, verbose: bool) -> bool:
     ok &= not bad
     print(f"  events of ≥ 20 items with #, […] or a URL in the title: {len(bad)} {bad[:3] if bad else ''}")
     print(f"  items without an event: {sum(no_event.values())} (content-free or no words)")
+    chatter = max((c for e, c in per_story["background"].items()), default=0)
+    print(f"  the largest event of everyday chatter: {chatter} chatter items")
     return ok
 
 

@@ -369,3 +369,103 @@ def test_an_analysts_split_is_kept_by_the_engine() -> None:
         assert (min(story, moved.event_id), max(story, moved.event_id)) in engine.clusterer_.apart_
     with pytest.raises(KeyError):
         p.split_off(10_000, items[:1])
+
+
+# --- decision 0121: a small fragment in words its story holds (a sub-topic) joins the story
+
+ROAD = (["滨河路", "施工", "绕行", "交警", "路口"], ["滨河路", "施工", "绕行", "东段", "封闭"])
+SUBTOPIC = ["滨河路", "施工", "绕行", "工期", "一个月", "按时", "完成"]  # a few of the story's posts say this
+CHATTER = (
+    ["米粉", "好吃", "一早", "希望"],
+    ["广场舞", "音响", "晚上", "热闹", "希望"],
+    ["夜市", "好看", "晚上", "热闹"],
+)
+
+
+def _road_story(c: OnlineClusterer, n: int, t0: float = T0) -> int:
+    """A story of ``n`` posts, one in eight on its sub-topic (工期), among three kinds of chatter."""
+    for i in range(60):
+        c.add(CHATTER[i % 3], t0 + i)
+    ids = {c.add(SUBTOPIC if i % 8 == 7 else ROAD[i % 2], t0 + 100 + 60 * i).event_id for i in range(n)}
+    (story,) = ids
+    return story
+
+
+def _fragment(c: OnlineClusterer, t0: float, words: list[str], n: int = 4) -> int:
+    ids = {c.add(words, t0 + 60 * i).event_id for i in range(n)}
+    (fragment,) = ids
+    return fragment
+
+
+def test_a_fragment_on_a_sub_topic_in_words_its_story_holds_joins_the_story() -> None:
+    c = _quiet(threshold=0.3)
+    story = _road_story(c, 40)
+    fragment = _fragment(c, T0 + 3000, ["工期", "一个月", "按时", "完成", "希望"])
+    assert fragment != story
+    # its likeness to the story's whole profile is as weak as everyday chatter's
+    assert c._specific_cosine(fragment, story, {}, {}) < c.consolidate_threshold  # type: ignore[operator]
+    (m,) = c.consolidate()
+    assert (m.absorbed, m.survivor) == (fragment, story) and m.similarity >= 0.8
+    assert c.size(story) == 44
+    assert c.split(fragment) == story and c.size(story) == 40 and c.consolidate() == []  # reversible
+
+
+def test_a_fragment_does_not_join_a_peer_a_stale_story_or_words_nobody_holds() -> None:
+    words = ["工期", "一个月", "按时", "完成", "希望"]
+    c = _quiet(threshold=0.3)
+    story = _road_story(c, 12)  # a story of 12: a peer of a fragment of 4, not its story
+    _fragment(c, T0 + 3000, words)
+    assert c.consolidate() == []
+    c = _quiet(threshold=0.3)
+    story = _road_story(c, 40)
+    _fragment(c, T0 + 3 * 86400.0, words)  # three days after the story's last post
+    assert c.consolidate() == [] and c.size(story) == 40
+    c = _quiet(threshold=0.3)
+    story = _road_story(c, 40)
+    # everyday words spread over the chatter events: no one event holds most of them
+    _fragment(c, T0 + 3000, ["晚上", "热闹", "好吃", "希望", "好看"])
+    assert c.consolidate() == [] and c.size(story) == 40
+
+
+def test_a_story_post_close_to_chatter_only_by_everyday_words_joins_the_story_that_holds_its_words() -> None:
+    c = _quiet()
+    blob = [["晚上", "散步", "好多", "热闹", "广场"], ["晚上", "好多", "热闹", "夜市", "烧烤"]]
+    small = [["晚上", "下雨", "带伞", "记得"], ["好多", "快递", "柜子", "不够"], ["晚上", "音响", "太吵", "楼下"]]
+    lotus = [["荷花节", "荷塘", "开幕", "游客", "栈道"], ["荷花节", "荷塘", "门票", "免费", "游客"]]
+    lotus.append(["荷花节", "荷塘", "荷灯", "夜游", "加开"])
+    (chatter,) = {c.add(blob[i % 2], T0 + i).event_id for i in range(40)}
+    assert len({c.add(small[i % 3], T0 + 50 + i).event_id for i in range(30)} - {chatter}) == 3
+    (story,) = {c.add(lotus[i % 3], T0 + 100 + 60 * i).event_id for i in range(30)}
+    post = ["晚上", "荷灯", "夜游", "好多", "照片"]  # 晚上的荷灯夜游绝了！拍了好多照片
+    # by the cosine, the big chatter event (晚上, 好多) is closer than the story's whole profile …
+    best, sim = c._best(c._scores(c._vector(post)), 1.0, c.threshold, c.position_, c.now_)
+    assert best == chatter and sim < 0.35
+    # … but the story holds 荷灯 and 夜游, the words that say what the post is about
+    hit = c.add(post, T0 + 2000)
+    assert hit.event_id == story and not hit.created
+    assert c.add(["晚上", "好多", "散步", "照片"], T0 + 2100).event_id == chatter  # everyday words: as before
+
+
+def test_an_analysts_merge_is_followed_by_the_engine() -> None:
+    p = Pipeline()
+    water = [Item(f"w{i}", f"柳湾镇停水了，什么时候恢复供水？第{i}天", T0 + 60 * i) for i in range(6)]
+    lotus = [Item(f"l{i}", f"荷塘乡荷花节开幕，门票免费，游客很多 {i}", T0 + 30 + 60 * i) for i in range(5)]
+    placed = {a.item_id: a.event_id for a in p.partial_fit(water + lotus).assignments}
+    into, other = placed["w0"], placed["l0"]
+    assert into != other
+    merged = p.merge_events(other, into)  # the analyst: one story
+    assert (merged.event_id, merged.item_count) == (into, 11)
+    assert p.clusterer_.resolve(other) == into
+    q = Pipeline.from_checkpoint(p.checkpoint())  # the merge survives a restart
+    for engine in (p, q):
+        later = engine.partial_fit(
+            [
+                Item("w9", "柳湾镇停水了，什么时候恢复供水？第9天", T0 + 1200),
+                Item("l9", "荷塘乡荷花节开幕，门票免费，游客很多 9", T0 + 1260),
+            ]
+        )
+        assert {a.event_id for a in later.assignments} == {into}
+        assert {e.event_id: e.item_count for e in later.events}[into] == 13
+    with pytest.raises(KeyError):
+        p.merge_events(10_000, into)
+    assert p.merge_events(other, into).item_count == 13  # merging again changes nothing

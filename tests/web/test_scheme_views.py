@@ -194,6 +194,23 @@ def test_a_township_analyst_sees_the_county_story_about_the_township(three: dict
     assert 'id="subset-note"' not in leader.get(f"/events/{event.pk}/").content.decode()
 
 
+@pytest.mark.parametrize("order", ["a-first", "b-first"])
+def test_merges_of_one_batch_chained_end_on_the_last_survivor(three: dict[str, Any], order: str) -> None:
+    """The engine reports A merged into B and B into C in one batch: A's and B's items end on C,
+    and both point at C, in whichever order the merges come."""
+    _story(three)
+    _ingest(three["east_src"], _posts("r", 3, "城关镇道路施工，噪音扰民", start=START + 60))
+    a, b, c = (Event.objects.get(pk=Item.objects.get(external_id=f"{p}-0").event_id) for p in "lre")
+    assert len({a.pk, b.pk, c.pk}) == 3
+    merges = {a.pk: b.pk, b.pk: c.pk} if order == "a-first" else {b.pk: c.pk, a.pk: b.pk}
+    _follow_merges(merges)
+    assert set(Item.objects.filter(external_id__regex=r"^[lre]-").values_list("event_id", flat=True)) == {c.pk}
+    assert dict(Event.objects.filter(pk__in=[a.pk, b.pk]).values_list("pk", "merged_into_id")) == {
+        a.pk: c.pk,
+        b.pk: c.pk,
+    }
+
+
 def test_items_follow_a_merge_and_the_old_address_redirects(three: dict[str, Any]) -> None:
     _story(three)
     water_event = Event.objects.get(pk=Item.objects.get(external_id="e-0").event_id)
@@ -243,3 +260,32 @@ def test_the_engine_keeps_an_analysts_split(three: dict[str, Any]) -> None:
     assert Item.objects.get(external_id="t-8").event_id == new.pk
     assert Item.objects.get(external_id="w-9").event_id == event.pk
     assert Item.objects.filter(event=new).count() == 5
+
+
+def test_the_engine_follows_an_analysts_merge(three: dict[str, Any]) -> None:
+    """An analyst merges two events into one story: the engine merges them too, so the figures
+    later batches write on the survivor count the items of both, and posts like either land in it."""
+    water = [
+        {"id": f"w-{i}", "text": f"柳湾镇停水了，什么时候恢复供水？第{i}天", "time": START + 60 * i} for i in range(6)
+    ]
+    lotus = [
+        {"id": f"l-{i}", "text": f"荷塘乡荷花节开幕，门票免费，游客很多 {i}", "time": START + 30 + 60 * i}
+        for i in range(5)
+    ]
+    _ingest(three["east_src"], water + lotus)
+    into = Event.objects.get(pk=Item.objects.get(external_id="w-0").event_id)
+    event = Event.objects.get(pk=Item.objects.get(external_id="l-0").event_id)
+    assert event.pk != into.pk
+    monitoring.event_merge(actor=three["admin"], event=event, into=into)
+    _ingest(
+        three["east_src"],
+        [
+            {"id": "w-9", "text": "柳湾镇停水了，什么时候恢复供水？第9天", "time": START + 1200},
+            {"id": "l-9", "text": "荷塘乡荷花节开幕，门票免费，游客很多 9", "time": START + 1260},
+        ],
+    )
+    into.refresh_from_db()
+    event.refresh_from_db()
+    assert set(Item.objects.filter(external_id__in=["w-9", "l-9"]).values_list("event_id", flat=True)) == {into.pk}
+    assert into.item_count == Item.objects.filter(event=into).count() == 13
+    assert event.merged_into_id == into.pk and event.retired and event.item_count == 0

@@ -293,6 +293,22 @@ class Pipeline:
                 self.item_event_[p.item.id] = new_id
         return self._summary(ev), self._summary(new)
 
+    def merge_events(self, absorbed: int, survivor: int) -> EventSummary:
+        """An analyst merged event ``absorbed`` into ``survivor`` (one story): the engine follows.
+
+        The clusterer merges the two (later posts like either join the survivor; no pass splits
+        them again) and the survivor's figures and activity take in the absorbed event's, so the
+        summaries of later batches count both. Returns the survivor's summary. Raises
+        ``KeyError`` when either event is not live (unknown or retired).
+        """
+        a = self.clusterer_.resolve(absorbed)
+        s = self.clusterer_.merge_into(absorbed, survivor)  # raises KeyError unless both are live
+        into = self.events_[s]
+        old = self.events_.pop(a, None) if a is not None and a != s else None
+        if old is not None:
+            _absorb(into, old, self.baseline_)
+        return self._summary(into)
+
     def events(self) -> list[EventSummary]:
         """Summaries of all live events and the most recently retired ones."""
         live = [self._summary(ev) for ev in self.events_.values()]

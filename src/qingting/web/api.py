@@ -127,7 +127,11 @@ class SchemeOut(Schema):
     name: str
     expression: str
     is_active: bool
+    # The sources chosen one by one; the units followed whole (every source of them and of the
+    # units under them, present and future); the places it is about (empty: any place).
     source_ids: list[int]
+    unit_ids: list[int]
+    regions: list[str]
 
     # Applying the scheme to stored items: status ("" when done, queued, running, failed), done, total.
     backfill: dict[str, Any]
@@ -135,6 +139,14 @@ class SchemeOut(Schema):
     @staticmethod
     def resolve_source_ids(obj: Scheme) -> list[int]:
         return [s.pk for s in obj.sources.all()]
+
+    @staticmethod
+    def resolve_unit_ids(obj: Scheme) -> list[int]:
+        return [u.pk for u in obj.units.all()]
+
+    @staticmethod
+    def resolve_regions(obj: Scheme) -> list[str]:
+        return [str(r) for r in obj.regions or []]
 
     @staticmethod
     def resolve_backfill(obj: Scheme) -> dict[str, Any]:
@@ -146,6 +158,8 @@ class SchemeIn(Schema):
     name: str = Field(min_length=1, max_length=200)
     expression: str = Field(default="", max_length=10_000)
     source_ids: list[int] = Field(default_factory=list, max_length=1000)
+    unit_ids: list[int] = Field(default_factory=list, max_length=1000)
+    regions: list[str] = Field(default_factory=list, max_length=200)
 
 
 class EventOut(Schema):
@@ -281,7 +295,7 @@ def get_source(request: HttpRequest, source_id: int) -> Source:
 @paginate(LimitOffsetPagination)
 def list_schemes(request: HttpRequest) -> Any:
     """Schemes (监测方案) of your units."""
-    return selectors.schemes_for(request.user).prefetch_related("sources").order_by("pk")
+    return selectors.schemes_for(request.user).prefetch_related("sources", "units").order_by("pk")
 
 
 @api.get("/schemes/{scheme_id}", response=SchemeOut, tags=["schemes"])
@@ -307,9 +321,24 @@ def create_scheme(request: HttpRequest, payload: SchemeIn) -> Status[Scheme]:
         raise ValidationError(
             [{"loc": ("body", "payload", "source_ids"), "msg": f"No such sources among yours: {unknown}"}]
         )
-    scheme = services.scheme_create(
-        actor=request.user, unit=unit, name=payload.name, expression=payload.expression, sources=sources
-    )
+    followed = list(account_selectors.units_for(request.user).filter(pk__in=payload.unit_ids))
+    unknown = sorted(set(payload.unit_ids) - {u.pk for u in followed})
+    if unknown:
+        raise ValidationError(
+            [{"loc": ("body", "payload", "unit_ids"), "msg": f"No such units among yours: {unknown}"}]
+        )
+    try:
+        scheme = services.scheme_create(
+            actor=request.user,
+            unit=unit,
+            name=payload.name,
+            expression=payload.expression,
+            sources=sources,
+            units=followed,
+            regions=payload.regions,
+        )
+    except ValueError as exc:
+        raise ValidationError([{"loc": ("body", "payload"), "msg": str(exc)}]) from None
     return Status(201, scheme)
 
 

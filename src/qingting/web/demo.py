@@ -85,7 +85,8 @@ def demo_setup() -> DemoSetup:
         credentials.append((username, password, role))
     scheme = Scheme.objects.filter(unit=office, name=SCHEME_NAME).first()
     if scheme is None:
-        scheme = monitoring.scheme_create(actor=None, unit=office, name=SCHEME_NAME, expression="")
+        # The whole county: every source of the office and of its townships, present and future.
+        scheme = monitoring.scheme_create(actor=None, unit=office, name=SCHEME_NAME, expression="", units=[office])
     return DemoSetup(office=office, scheme=scheme, credentials=tuple(credentials))
 
 
@@ -96,7 +97,7 @@ def _official_sources() -> frozenset[str]:
     return frozenset(o.source for sc in SCENARIOS for o in sc.officials if o.source_kind != "mailbox")
 
 
-def _source_for(record: Mapping[str, Any], office: Unit, scheme: Scheme, cache: dict[str, Source]) -> Source:
+def _source_for(record: Mapping[str, Any], office: Unit, cache: dict[str, Source]) -> Source:
     name = str(record.get("source") or "演示来源")
     source = cache.get(name)
     if source is None:
@@ -116,7 +117,6 @@ def _source_for(record: Mapping[str, Any], office: Unit, scheme: Scheme, cache: 
                 mainstream=bool(record.get("mainstream")),
                 official=name in _official_sources(),  # the county's own accounts: official responses
             )
-            scheme.sources.add(source)
         cache[name] = source
     return source
 
@@ -154,7 +154,7 @@ def demo_ingest(
     for window in _windows(records, window_seconds):
         by_source: dict[int, tuple[Source, list[Mapping[str, Any]]]] = {}
         for record in window:
-            source = _source_for(record, setup.office, setup.scheme, cache)
+            source = _source_for(record, setup.office, cache)
             by_source.setdefault(source.pk, (source, []))[1].append(record)
         for source, batch in by_source.values():
             created += monitoring.store_items(source=source, records=batch).created

@@ -133,6 +133,6 @@ def test_a_killed_import_is_marked_failed_on_restart(source: Any, admins: dict[s
     killed.refresh_from_db()
     alive.refresh_from_db()
     assert killed.status == "failed" and killed.finished_at is not None
-    assert "interrupted" in killed.errors[-1] and "letters.jsonl" in killed.errors[-1]
+    assert killed.errors[-1]["code"] == "interrupted" and killed.errors[-1]["file"] == "letters.jsonl"
     assert alive.status == "running"
     assert periodic.run("collect.imports_interrupted", now) == 0  # once

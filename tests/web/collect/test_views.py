@@ -172,7 +172,7 @@ def test_upload_import_summarises_and_is_idempotent(admins: dict[str, Any]) -> N
     html = response.content.decode()
     assert response.status_code == 200 and 'id="import-result"' in html
     assert response.context["run"].created == 2 and response.context["run"].failed == 1
-    assert "line 3 (id 2)" in html and "<b>噪音" not in html
+    assert "第 3 行（编号 2）：正文：为空" in html and "<b>噪音" not in html  # stored as a code, worded in Chinese
     again = east.post(url, {"file": SimpleUploadedFile("留言.csv", body), "fields": "id=编号,text=内容"})
     assert again.context["run"].created == 0 and again.context["run"].skipped == 2
     assert Item.objects.filter(source=source).count() == 2

@@ -204,6 +204,16 @@ def list_command() -> None:
             click.echo(f"       {r.reason}")
 
 
+def _english(entry: Any) -> str:
+    """A stored import error worded in English, like the rest of the command's output."""
+    from django.utils import translation
+
+    from qingting.web.collect.messages import error_text
+
+    with translation.override("en"):
+        return error_text(entry)
+
+
 @click.command("import")
 @click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False))
 @click.option("--source", "source_name", required=True, help="The source (name or id) the items belong to.")
@@ -270,7 +280,7 @@ def import_command(
     def progress(p: ImportProgress) -> None:
         nonlocal shown
         for message in p.errors[shown:]:
-            click.echo(f"{path}: {message}", err=True)
+            click.echo(f"{path}: {_english(message)}", err=True)
         shown = len(p.errors)
         rate = p.read / max(time.monotonic() - started, 1e-9)
         click.echo(
@@ -297,7 +307,7 @@ def import_command(
     took = time.monotonic() - started
     click.echo("", err=True)
     for message in run.errors[shown:]:
-        click.echo(f"{path}: {message}", err=True)
+        click.echo(f"{path}: {_english(message)}", err=True)
     if run.failed > len(run.errors):
         click.echo(f"(only the first {len(run.errors)} refused records are listed)", err=True)
     click.echo(
@@ -305,7 +315,7 @@ def import_command(
         f"into source {source.name!r} in {took:.1f} s."
     )
     if run.status == "failed":
-        raise click.ClickException(f"the import stopped: {run.errors[-1] if run.errors else 'unknown error'}")
+        raise click.ClickException(f"the import stopped: {_english(run.errors[-1]) if run.errors else 'unknown error'}")
     if not run.created:
         return
     if not catch_up:

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from qingting.web.collect import services
 from qingting.web.monitoring.models import Source, SourceKind
+from qingting.web.monitoring.selectors import scheme_source_ids
 
 INTERVALS = {SourceKind.NEWS: 900, SourceKind.SOCIAL: 300, SourceKind.FORUM: 600, SourceKind.MAILBOX: 300}
 FAILING = "青禾县人民政府网站（演示）"
@@ -33,7 +34,7 @@ def seed(setup: Any) -> str:
     office, scheme = setup.office, setup.scheme
     touched = 0
     for source in (
-        Source.objects.filter(schemes=scheme)
+        Source.objects.filter(pk__in=sorted(scheme_source_ids([scheme.pk])[scheme.pk]))
         .exclude(name__in=[FAILING, PUSH])
         .annotate(latest=Max("items__collected_at"))
     ):

@@ -86,7 +86,8 @@ class ImportRun(models.Model):
     created = models.PositiveIntegerField(_("stored"), default=0)
     skipped = models.PositiveIntegerField(_("already stored"), default=0)
     failed = models.PositiveIntegerField(_("refused"), default=0)
-    errors = models.JSONField(_("first errors"), default=list, blank=True)  # ["line 7: text: empty", ...]
+    # The first refused records and why the import stopped, as codes and parameters (collect.messages).
+    errors = models.JSONField(_("first errors"), default=list, blank=True)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     started_at = models.DateTimeField(auto_now_add=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)  # after every batch: a stale one was killed
@@ -99,3 +100,10 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return self.file_name
+
+    @property
+    def error_texts(self) -> list[str]:
+        """The stored errors in the active language."""
+        from qingting.web.collect.messages import errors_text
+
+        return errors_text(self.errors)

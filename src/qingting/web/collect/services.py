@@ -25,10 +25,11 @@ from qingting.sources.types import FetchedItem, FetchError, FetchResult, FetchSt
 from qingting.web.accounts.models import Role, Unit
 from qingting.web.accounts.selectors import has_role
 from qingting.web.audit.services import audit_record
+from qingting.web.collect import messages
 from qingting.web.collect.models import ImportRun, ImportStatus, PushReceipt, SourceSecret
 from qingting.web.crypto import DecryptionError
 from qingting.web.monitoring.models import Item, Scheme, Source, SourceKind
-from qingting.web.monitoring.selectors import organisation_id
+from qingting.web.monitoring.selectors import organisation_id, schemes_following
 from qingting.web.monitoring.services import (
     CatchUpResult,
     ingest_items,
@@ -147,7 +148,7 @@ def source_save(
             secret.push_token, secret.push_secret = _random_token(), _random_token()
             changed_secrets += ["push_token", "push_secret"]
         secret.save()
-        if scheme is None and not source.schemes.filter(is_active=True).exists():
+        if scheme is None and not schemes_following(source).exists():
             follow = Scheme.objects.filter(unit=unit, is_active=True).order_by("pk").first()
             if follow is None:
                 follow = scheme_create(actor=actor, unit=unit, name=name)
@@ -360,9 +361,9 @@ class ImportProgress:
     created: int = 0
     skipped: int = 0
     failed: int = 0
-    errors: list[str] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)  # codes and parameters (collect.messages)
 
-    def note(self, message: str) -> None:
+    def note(self, message: dict[str, Any]) -> None:
         self.failed += 1
         if len(self.errors) < 100:
             self.errors.append(message)
@@ -416,7 +417,7 @@ def file_import(
                 totals.created += result.created
                 totals.skipped += result.skipped
                 for err in result.errors:
-                    totals.note(f"{_record_id(tuple(batch), err.record)}: {err.field}: {err.message}")
+                    totals.note(messages.refusal(_record_id(tuple(batch), err.record), err.field, err.message))
             ImportRun.objects.filter(pk=run.pk).update(
                 read=totals.read, created=totals.created, skipped=totals.skipped, failed=totals.failed,
                 errors=totals.errors, heartbeat_at=timezone.now(),
@@ -424,7 +425,7 @@ def file_import(
             if progress is not None:
                 progress(totals)
     except (OSError, ValueError) as exc:
-        totals.note(f"{run.file_name}: {exc}")
+        totals.note(messages.file_failed(run.file_name, str(exc)))
         _finish(run, totals, ImportStatus.FAILED, actor)
         return run
     except BaseException:
@@ -461,8 +462,7 @@ def imports_interrupted(now: datetime, *, stale_after: timedelta = timedelta(min
     count = 0
     for run in stale.select_related("source"):
         since = timezone.localtime(run.heartbeat_at or run.started_at)
-        message = (f"{run.file_name}: interrupted — no progress since {since:%Y-%m-%d %H:%M}; "
-                   "import the file again to store the rest (stored records are skipped)")  # fmt: skip
+        message = messages.interrupted(run.file_name, f"{since:%Y-%m-%d %H:%M}")
         with transaction.atomic():
             claimed = ImportRun.objects.filter(pk=run.pk, status=ImportStatus.RUNNING).update(
                 status=ImportStatus.FAILED, finished_at=now, errors=[*(run.errors or [])[:99], message]
@@ -504,7 +504,8 @@ def _batches(
     for obj in objs:
         totals.read += 1
         if isinstance(obj, FetchError):
-            totals.note(f"{obj.where}: {obj.what}")
+            field_name, sep, what = obj.what.partition(": ")  # the reader's "field: what was wrong"
+            totals.note(messages.refusal(obj.where, field_name if sep else "", what if sep else obj.what))
             continue
         batch.append(obj)
         if len(batch) >= size:

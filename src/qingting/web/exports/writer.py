@@ -1,15 +1,21 @@
-"""Write a list as CSV (streamed) or xlsx (openpyxl's write-only mode into a temporary file).
+"""Write a list as CSV (streamed) or xlsx (written row by row into a temporary file, then sent).
 
 Both start with the list's title, when it was exported and by whom, and the filters, so a file
 found on a desk later still says what it contains. Text that a spreadsheet would run as a
 formula (starting with ``=``, ``+``, ``-``, ``@``) is written as text: posts are untrusted.
+
+xlsx is written by ``rvgsrust-xlsxwriter`` (the Rust ``rust_xlsxwriter`` in constant-memory mode,
+≈ 7× less CPU than openpyxl for the same rows, decision 0112) where it has a wheel, and by
+openpyxl's write-only mode elsewhere (the same cells; see :func:`xlsx_engine`).
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import re
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
@@ -22,25 +28,35 @@ FORMATS = ("csv", "xlsx")
 MAX_ROWS = 200_000
 """An export stops here and says so in its last row (a spreadsheet is not a database dump)."""
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # not allowed in XML: dropped from xlsx cells
+_CSV_CHUNK = 64 * 1024  # characters per streamed piece: one write per piece, not one per row
 
 
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if timezone.is_aware(value) else value
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, (int, float)):
-        return value
-    return str(value)
+def _cell_converter() -> Callable[[Any], Any]:
+    """A function turning one value into what a spreadsheet cell holds (text, a number, "").
 
+    Times are shown in the current time zone, to the minute. Checked by exact type first: this
+    runs once per cell, hundreds of thousands of times per export.
+    """
+    tz = timezone.get_current_timezone()
 
-def _csv_text(value: Any) -> Any:
-    value = _cell(value)
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value  # shown as text, never run as a formula
-    return value
+    def cell(value: Any) -> Any:
+        kind = type(value)
+        if kind is str or kind is int or kind is float:
+            return value
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            if value.tzinfo is not None:
+                value = value.astimezone(tz)
+            return f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:{value.minute:02d}"
+        if isinstance(value, date):
+            return value.isoformat()
+        if isinstance(value, bool | int | float):
+            return value
+        return str(value)  # lazy translations, decimals, …
+
+    return cell
 
 
 def _preamble(title: str, user: Any, filters: Sequence[tuple[str, str]]) -> list[list[str]]:
@@ -66,11 +82,6 @@ def _disposition(filename: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def export_response(
     fmt: str,
     *,
@@ -81,64 +92,146 @@ def export_response(
     header: Sequence[str],
     rows: Iterable[Sequence[Any]],
 ) -> HttpResponse | StreamingHttpResponse | FileResponse:
-    """The list as a download; ``filename`` without extension (Chinese is fine)."""
+    """The list as a download; ``filename`` without extension (Chinese is fine); an empty ``header``
+    for rows that carry their own headers (several tables one after another)."""
     preamble = _preamble(title, user, filters)
     if fmt == "xlsx":
         return _xlsx(filename, preamble, header, rows)
-    writer = csv.writer(_Echo())
-
-    def lines() -> Iterator[str]:
-        yield "\ufeff"  # so Excel opens UTF-8 as UTF-8
-        for line in preamble:
-            yield writer.writerow(line)
-        yield writer.writerow(list(header))
-        for row in _limited(rows):
-            yield writer.writerow([_csv_text(v) for v in row])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(csv_lines(preamble, header, rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = _disposition(filename + ".csv")
     return response
+
+
+def csv_lines(preamble: list[list[str]], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+    """The CSV text in pieces of about 64 KB (UTF-8 with a BOM, so Excel opens it as UTF-8)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerows(preamble)
+    if header:
+        writer.writerow(list(header))
+    cell = _cell_converter()
+    for row in _limited(rows):
+        out = []
+        for value in row:
+            value = cell(value)
+            if value.__class__ is str and value.startswith(_FORMULA):
+                value = "'" + value  # shown as text, never run as a formula
+            out.append(value)
+        writer.writerow(out)
+        if buffer.tell() >= _CSV_CHUNK:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def xlsx_engine() -> str:
+    """``rvgsrust`` when its wheel is installed (x86-64 Linux, Windows, macOS), else ``openpyxl``."""
+    try:
+        import rvgsrust_xlsxwriter  # noqa: F401
+    except ImportError:  # pragma: no cover - platforms without its wheel (aarch64 Linux, musl)
+        return "openpyxl"
+    return "rvgsrust"
+
+
+def _sheet_name(filename: str) -> str:
+    return filename[:31].translate(str.maketrans("[]:*?/\\", "（）：＊？／＼")) or "export"
 
 
 def _xlsx(
     filename: str, preamble: list[list[str]], header: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> FileResponse:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Font
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=filename[:31].translate(str.maketrans("[]:*?/\\", "（）：＊？／＼")) or "export")
-    bold = Font(bold=True)
-    for line in preamble:
-        sheet.append(line)
-    head = []
-    for name in header:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font = bold
-        head.append(cell)
-    sheet.append(head)
-    for row in _limited(rows):
-        out = []
-        for value in row:
-            value = _cell(value)
-            if isinstance(value, str):
-                value = ILLEGAL_CHARACTERS_RE.sub("", value)
-                if value.startswith("="):  # openpyxl would store it as a formula
-                    cell = WriteOnlyCell(sheet, value=value)
-                    cell.data_type = "s"
-                    value = cell
-            out.append(value)
-        sheet.append(out)
-    # Write-only rows go to a temporary file as they come: memory stays flat for long lists.
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
-    book.save(handle)
+    if xlsx_engine() == "rvgsrust":
+        write_xlsx_rvgsrust(handle, _sheet_name(filename), preamble, header, rows)
+    else:  # pragma: no cover - exercised directly by the tests on every platform
+        write_xlsx_openpyxl(handle, _sheet_name(filename), preamble, header, rows)
     handle.seek(0)
     content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     response = FileResponse(handle, content_type=content_type)
     response["Content-Disposition"] = _disposition(filename + ".xlsx")
     return response
+
+
+def _xlsx_cells(rows: Iterable[Sequence[Any]]) -> Iterator[list[Any]]:
+    """Cells for a worksheet: control characters (not allowed in XML) dropped."""
+    cell = _cell_converter()
+    search = _CONTROL.search
+    sub = _CONTROL.sub
+    for row in _limited(rows):
+        out = []
+        for value in row:
+            value = cell(value)
+            if value.__class__ is str and search(value):
+                value = sub("", value)
+            out.append(value)
+        yield out
+
+
+def write_xlsx_rvgsrust(
+    handle: Any, sheet: str, preamble: list[list[str]], header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """The workbook into ``handle`` (a binary file) with rust_xlsxwriter in constant-memory mode:
+    each row is written out as it comes. Strings are always written as strings, never formulas."""
+    from rvgsrust_xlsxwriter import Workbook
+
+    with tempfile.TemporaryDirectory(prefix="qingting-export-") as tmp:
+        path = f"{tmp}/export.xlsx"
+        book = Workbook(path)
+        sheet_ = book.add_worksheet(sheet, constant_memory=True)
+        bold = book.add_format()
+        bold.set_bold()
+        n = 0
+        for line in preamble:
+            if line:
+                sheet_.write_row(n, 0, line)
+            n += 1
+        if header:
+            sheet_.write_row(n, 0, list(header), bold)
+            n += 1
+        write_row = sheet_.write_row
+        for out in _xlsx_cells(rows):
+            write_row(n, 0, out)
+            n += 1
+        book.close()
+        with open(path, "rb") as written:
+            while block := written.read(1 << 20):
+                handle.write(block)
+
+
+def write_xlsx_openpyxl(
+    handle: Any, sheet: str, preamble: list[list[str]], header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """The same workbook with openpyxl's write-only mode (platforms without the Rust writer's wheel)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    book = Workbook(write_only=True)
+    sheet_ = book.create_sheet(title=sheet)
+    bold = Font(bold=True)
+
+    def append(out: list[Any]) -> None:
+        for i, value in enumerate(out):
+            if value.__class__ is str and value.startswith("="):  # openpyxl would store it as a formula
+                text = WriteOnlyCell(sheet_, value=value)
+                text.data_type = "s"
+                out[i] = text
+        sheet_.append(out)
+
+    for line in preamble:  # the filters are the user's input too
+        append(list(line))
+    if header:
+        head = []
+        for name in header:
+            cell = WriteOnlyCell(sheet_, value=name)
+            cell.font = bold
+            head.append(cell)
+        sheet_.append(head)
+    for out in _xlsx_cells(rows):
+        append(out)
+    book.save(handle)
 
 
 def form_filters(form: Any) -> list[tuple[str, str]]:

@@ -115,7 +115,7 @@ def failing_jobs(user: Any, now: datetime) -> list[dict[str, Any]]:
     imports = scope(ImportRun.objects.select_related("source"), user, unit_field="source__unit")
     for run in imports.filter(status=ImportStatus.FAILED, started_at__gte=since)[:ROWS]:
         rows.append({"what": _("File import"), "name": f"{run.source.name} · {run.file_name}",
-                     "at": run.finished_at or run.started_at, "error": "; ".join(run.errors[:1]),
+                     "at": run.finished_at or run.started_at, "error": "; ".join(run.error_texts[-1:]),
                      "url": reverse("collect:edit", args=[run.source_id])})  # fmt: skip
     reports = scope(ScheduledRun.objects.select_related("schedule"), user, unit_field="schedule__unit")
     for srun in reports.filter(state=ScheduledRun.State.FAILED, claimed_at__gte=since).order_by("-claimed_at")[:ROWS]:

@@ -8,7 +8,7 @@ CSRF, checked again by the service.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from qingting.core.cases.calendar import CHINA_TZ
 from qingting.web.accounts.models import Unit, UnitKind
 from qingting.web.accounts.selectors import has_role, units_for
+from qingting.web.exports import writer as exports
 from qingting.web.ledger import assessment, selectors, services
 from qingting.web.ledger.models import (
     AssessmentRun,
@@ -121,8 +122,11 @@ def task_list(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     unit_id = request.GET.get("unit") or ""
     qs = selectors.task_list(request.user, state=state, unit_id=int(unit_id) if unit_id.isdigit() else None)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
     today = timezone.localdate()
+    fmt = request.GET.get("export", "")
+    if fmt in exports.FORMATS:  # the same list, every page of it, as a spreadsheet
+        return cast(HttpResponse, _tasks_export(request, qs, state, unit_id, today, fmt))
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
     rows = [(t, selectors.task_state(t, today)) for t in page]
     return render(
         request,
@@ -137,6 +141,30 @@ def task_list(request: HttpRequest) -> HttpResponse:
             "units": units_for(request.user),
             "unit_id": unit_id,
         },
+    )
+
+
+def _tasks_export(request: HttpRequest, qs: Any, state: str, unit_id: str, today: Any, fmt: str) -> Any:
+    filters = []
+    if state:
+        filters.append((str(_("State")), str(dict(STATES).get(state, state))))
+    if unit_id:
+        unit = next((u for u in units_for(request.user) if str(u.pk) == unit_id), None)
+        filters.append((str(_("Responsible unit")), unit.name if unit else unit_id))
+
+    def rows() -> Any:
+        for t in exports.chunked(qs, 1000):
+            shown = _("Overdue") if selectors.task_state(t, today) == "overdue" else t.get_status_display()
+            yield [t.title, t.unit.name, str(t.assignee or ""), t.get_source_display(), t.due, shown]
+
+    return exports.export_response(
+        fmt,
+        title=_("Task ledger"),
+        filename=_("Task ledger"),
+        user=request.user,
+        filters=filters,
+        header=[_("Task"), _("Responsible unit"), _("Responsible"), _("Source"), _("Due"), _("State")],
+        rows=rows(),
     )
 
 

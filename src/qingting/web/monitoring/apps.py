@@ -15,6 +15,7 @@ class MonitoringConfig(AppConfig):
         from qingting.web.monitoring.models import Scheme
 
         m2m_changed.connect(on_sources_changed, sender=Scheme.sources.through, dispatch_uid="monitoring.scheme_sources")
+        m2m_changed.connect(on_sources_changed, sender=Scheme.units.through, dispatch_uid="monitoring.scheme_units")
 
         # Engines catch up on items stored without them (bulk imports, a crash between storing
         # and analysing, a scheme busy in another worker).

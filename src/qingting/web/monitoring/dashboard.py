@@ -3,9 +3,10 @@ the period's keywords, and the daily table behind the charts (also exported).
 
 Everything is read through the same scope as the rest of monitoring (the daily counts of the
 user's units' sources), from the daily counts kept by ingestion, so a page costs about the same at
-a thousand items as at ten million. Two figures need the items themselves, each through an index:
-today's volume *up to this time of day* against the same hours of earlier days (a partial day is
-never compared with whole days), and today's hourly line.
+a thousand items as at ten million. Two figures count items by the hour — today's volume *up to
+this time of day* against the same hours of earlier days (a partial day is never compared with
+whole days), and today's hourly line — from the per-hour counts kept at store time, with only the
+partial hours read from the items (``monitoring.hours``, decision 0110).
 
 >>> period = Period.parse({"period": "7d"}, today=date(2026, 12, 7))  # doctest: +SKIP
 >>> period.first, period.last
@@ -21,11 +22,11 @@ from statistics import median
 from typing import Any
 
 from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qingting.web.accounts.selectors import scope, visible_unit_ids
+from qingting.web.monitoring.hours import item_total
 from qingting.web.monitoring.models import DailyCount, Event, Item, Source
 
 PERIODS = ("today", "7d", "30d", "custom")
@@ -85,17 +86,6 @@ def daily_counts_for(user: Any) -> Any:
     return scope(DailyCount.objects.all(), user, unit_field="source__unit")
 
 
-def _items_for(user: Any) -> Any:
-    """Items of the sources of the user's units: the same scope as :func:`daily_counts_for`.
-
-    By source id (a short list), so each count reads the (source, published_at) index."""
-    ids = visible_unit_ids(user)
-    if ids is None:
-        return Item.objects.all()
-    sources = list(Source.objects.filter(unit_id__in=ids).values_list("pk", flat=True))
-    return Item.objects.filter(source_id__in=sources) if sources else Item.objects.none()
-
-
 def daily_table(user: Any, period: Period) -> list[dict[str, Any]]:
     """One row per day of the period (days without items included): total and per sentiment."""
     rows = (
@@ -127,19 +117,26 @@ def daily_table(user: Any, period: Period) -> list[dict[str, Any]]:
     return out
 
 
+def _source_ids(user: Any) -> list[int] | None:
+    """The sources of the user's units (``None``: all): the same scope as :func:`daily_counts_for`."""
+    ids = visible_unit_ids(user)
+    if ids is None:
+        return None
+    return list(Source.objects.filter(unit_id__in=ids).values_list("pk", flat=True))
+
+
+TICK = timedelta(microseconds=1)  # an inclusive end ("up to now") as a half-open range
+
+
 def hourly_today(user: Any, now: datetime) -> list[list[Any]]:
-    """Today's items per local hour up to now: ``[["HH:00", n], ...]``."""
-    start = _start(timezone.localtime(now).date())
-    rows = (
-        _items_for(user)
-        .filter(published_at__gte=start, published_at__lte=now)
-        .annotate(h=TruncHour("published_at", tzinfo=timezone.get_current_timezone()))
-        .values("h")
-        .annotate(n=Count("id"))
-        .order_by("h")
-    )
-    counts = {timezone.localtime(r["h"]).hour: r["n"] for r in rows}
-    return [[f"{h:02d}:00", counts.get(h, 0)] for h in range(timezone.localtime(now).hour + 1)]
+    """Today's items per local hour up to now: ``[["HH:00", n], ...]`` (whole hours from the
+    per-hour counts kept at store time, the current one from the items: ``monitoring.hours``)."""
+    today = timezone.localtime(now).date()
+    hours = timezone.localtime(now).hour + 1
+    starts = [timezone.make_aware(datetime.combine(today, time(h))) for h in range(hours)]
+    ends = [*starts[1:], now + TICK]
+    counts = item_total(_source_ids(user), [(a, min(b, now + TICK)) for a, b in zip(starts, ends, strict=True)])
+    return [[f"{h:02d}:00", counts[h]] for h in range(hours)]
 
 
 @dataclass(frozen=True)
@@ -169,12 +166,10 @@ def key_figures(user: Any, now: datetime) -> dict[str, Any]:
     local = timezone.localtime(now)
     today = local.date()
     elapsed = local - _start(today)
-    items = _items_for(user)
-    volume = items.filter(published_at__gte=_start(today), published_at__lte=now).count()
-    earlier = []
-    for back in range(1, USUAL_DAYS + 1):
-        start = _start(today - timedelta(days=back))
-        earlier.append(items.filter(published_at__gte=start, published_at__lte=start + elapsed).count())
+    # Today up to now and the same hours of each earlier day: whole hours from the per-hour counts
+    # kept at store time, the partial hour at each end from the items (``monitoring.hours``).
+    starts = [_start(today - timedelta(days=back)) for back in range(USUAL_DAYS + 1)]
+    volume, *earlier = item_total(_source_ids(user), [(start, start + elapsed + TICK) for start in starts])
     first = today - timedelta(days=USUAL_DAYS)
     rows = (
         daily_counts_for(user)

@@ -20,9 +20,11 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from qingting.web.accounts.models import Unit
 from qingting.web.monitoring.models import BackfillStatus, Item, Scheme, SchemeEvent, SchemeItem, Source
 from qingting.web.monitoring.selectors import backfill_days as backfill_days
 from qingting.web.monitoring.selectors import organisation_id as organisation_id
+from qingting.web.monitoring.selectors import scheme_source_ids
 from qingting.web.monitoring.signals import scheme_backfilled
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ class _View:
     scheme_id: int
     source_ids: frozenset[int]
     matcher: Any  # None: every item of its sources
+    regions: frozenset[str] = frozenset()  # folded place names; empty: any place
 
 
 def folded_form(title: str, text: str) -> str:
@@ -67,20 +70,20 @@ def _views(org_id: int, scheme_ids: Iterable[int] | None = None) -> list[_View]:
     schemes = Scheme.objects.filter(unit__path__startswith=f"/{org_id}/", is_active=True)
     if scheme_ids is not None:
         schemes = schemes.filter(pk__in=list(scheme_ids))
-    sources: dict[int, set[int]] = {}
-    for scheme_id, source_id in Scheme.sources.through.objects.filter(scheme__in=schemes).values_list(
-        "scheme_id", "source_id"
-    ):
-        sources.setdefault(scheme_id, set()).add(source_id)
+    from qingting.core.text import fold
+
+    found = list(schemes.only("pk", "expression", "regions"))
+    sources = scheme_source_ids(scheme.pk for scheme in found)
     views = []
-    for scheme in schemes.only("pk", "expression"):
+    for scheme in found:
         try:
             matcher = _compile(scheme.expression)
         except ValueError as exc:  # a malformed stored expression: say so, never stop ingestion
             log.warning("scheme %s: not matched: %s", scheme.pk, exc)
             continue
         if sources.get(scheme.pk):
-            views.append(_View(scheme.pk, frozenset(sources[scheme.pk]), matcher))
+            regions = frozenset(fold(r) for r in scheme.regions or () if str(r).strip())
+            views.append(_View(scheme.pk, frozenset(sources[scheme.pk]), matcher, regions))
     return views
 
 
@@ -98,15 +101,17 @@ def _matching(
     pairs = []
     for row in rows:
         folded = None
+        region = fold(row["region"]) if row["region"] else ""
         for view in views:
             if row["source_id"] not in view.source_ids:
+                continue
+            if view.regions and region not in view.regions:
                 continue
             if view.matcher is not None:
                 if folded is None:
                     folded = row.get("folded")
                     if folded is None:
                         folded = folded_form(row["title"], row["text"])
-                    region = fold(row["region"]) if row["region"] else ""
                 source = folded_names.get(row["source_id"], "")
                 if not view.matcher.matches_folded(folded, source=source, region=region):
                     continue
@@ -375,7 +380,7 @@ def _candidates(
 
 def _window_items(scheme: Scheme, since: datetime) -> Any:
     return Item.objects.filter(
-        source_id__in=list(scheme.sources.values_list("pk", flat=True)), pending=False, published_at__gte=since
+        source_id__in=sorted(scheme_source_ids([scheme.pk])[scheme.pk]), pending=False, published_at__gte=since
     )
 
 
@@ -401,7 +406,7 @@ def scheme_backfill_step(scheme_id: int, *, budget: int = 50_000, now: datetime 
             scheme.backfill_started_at = now
         views = _views(organisation_id(scheme.unit), [scheme.pk]) if scheme.is_active else []
         scanned, last, rows = _candidates(
-            sorted(scheme.sources.values_list("pk", flat=True)),
+            sorted(scheme_source_ids([scheme.pk])[scheme.pk]),
             since,
             scheme.backfill_cursor,
             views[0].matcher if views else None,
@@ -469,16 +474,31 @@ def scheme_backfill_run(now: datetime | None = None, *, seconds: float = 20.0) -
 
 
 def on_sources_changed(sender: Any, instance: Any, action: str, reverse: bool, pk_set: Any, **_: Any) -> None:
-    """A scheme's sources changed (``m2m_changed``): apply it to stored items again."""
+    """A scheme's sources or followed units changed (``m2m_changed``): apply it to stored items again."""
     if action not in ("post_add", "post_remove", "post_clear"):
         return
-    if reverse:  # source.schemes.add(...): ``instance`` is the source, ``pk_set`` the schemes
-        if action != "post_add" or _has_stored(instance.pk):
+    by_units = sender is Scheme.units.through
+    if reverse:  # source.schemes.add(...) / unit.followed_by_schemes.add(...): ``pk_set`` the schemes
+        stored = _has_stored_under(instance.path) if by_units else _has_stored(instance.pk)
+        if action != "post_add" or stored:
             for scheme in Scheme.objects.filter(pk__in=list(pk_set or ())):
                 scheme_backfill_queue(scheme)
-    # A source with nothing stored yet adds nothing to apply the scheme to.
-    elif isinstance(instance, Scheme) and (action != "post_add" or _has_stored(*(pk_set or ()))):
+        return
+    if not isinstance(instance, Scheme):
+        return
+    # A source (or a unit) with nothing stored yet adds nothing to apply the scheme to.
+    if action != "post_add":
         scheme_backfill_queue(instance)
+    elif by_units:
+        paths = Unit.objects.filter(pk__in=list(pk_set or ())).values_list("path", flat=True)
+        if any(_has_stored_under(path) for path in paths):
+            scheme_backfill_queue(instance)
+    elif _has_stored(*(pk_set or ())):
+        scheme_backfill_queue(instance)
+
+
+def _has_stored_under(path: str) -> bool:
+    return Item.objects.filter(source__unit__path__startswith=path, pending=False).exists()
 
 
 def _has_stored(*source_ids: int) -> bool:
@@ -487,5 +507,5 @@ def _has_stored(*source_ids: int) -> bool:
 
 def scheme_backfill_queue_if_needed(scheme: Scheme) -> None:
     """Queue a new scheme's backfill when its sources already hold placed items."""
-    if _has_stored(*scheme.sources.values_list("pk", flat=True)):
+    if _has_stored(*scheme_source_ids([scheme.pk])[scheme.pk]):
         scheme_backfill_queue(scheme)

@@ -67,7 +67,8 @@ class BackfillStatus(models.TextChoices):
 
 
 class Scheme(models.Model):
-    """A named watch (监测方案): a saved view — an expression over some sources of the organisation.
+    """A named watch (监测方案): a saved view — an expression over the items of some sources
+    (chosen one by one, or every source of some units), optionally only about some places.
 
     Matching is cheap and stored (:class:`SchemeItem`, :class:`SchemeEvent`); the engine that
     groups items into events runs once per organisation, not per scheme. Creating a scheme or
@@ -78,6 +79,12 @@ class Scheme(models.Model):
     name = models.CharField(_("name"), max_length=200)
     expression = models.TextField(_("rule expression"), blank=True)
     sources = models.ManyToManyField(Source, related_name="schemes", blank=True, verbose_name=_("sources"))
+    # Every source of these units and of the units under them, including sources added later.
+    units = models.ManyToManyField(
+        Unit, related_name="followed_by_schemes", blank=True, verbose_name=_("units followed")
+    )
+    # Places (an item's ``region``, e.g. 柳湾镇): when any are given, only items about one of them.
+    regions = models.JSONField(_("regions"), default=list, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Applying the scheme to stored items (a periodic job does it; the scheme page shows progress).
@@ -265,6 +272,51 @@ class SchemeEvent(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scheme", "event"], name="schemeevent_scheme_event")]
+
+
+class EventPlace(models.Model):
+    """``n`` of the event's items come from ``source`` and are about ``region``: who may see the event.
+
+    An event is visible to a unit's users when any of its items is (decision 0061): an item of
+    one of their sources, or about one of their places. These rows answer that for every event
+    list without reading the items (decision 0109): a user sees the events with a row of one of
+    their sources or naming one of their places. Kept in the engine's batch transaction (items
+    placed are added; events whose items moved — merges, an analyst's merge or split — are
+    recounted from their items); ``services.event_places_rebuild`` recomputes them all.
+    """
+
+    # Indexed by the key (event first) and by eventplace_source (source first).
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="places", db_index=False)
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+", db_index=False)
+    region = models.CharField(max_length=100, blank=True)
+    n = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "source", "region"], name="eventplace_key"),
+        ]
+        indexes = [
+            models.Index(fields=["source", "event"], name="eventplace_source"),
+            models.Index(fields=["region", "event"], name="eventplace_region", condition=~models.Q(region="")),
+        ]
+
+
+class SourceHour(models.Model):
+    """Items of ``source`` published in the hour starting at ``hour`` (UTC), counted when stored.
+
+    The sources' health asks "how many items in the last 24 hours" on every administrator's page:
+    and the dashboard "items today up to now, against the same hours of the previous 14 days":
+    these rows answer both without reading the items (decision 0110, ``monitoring.hours``). Only
+    the last ``hours.SOURCE_HOURS_KEPT`` hours are kept; ``services.source_hours_rebuild``
+    recomputes them.
+    """
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+", db_index=False)
+    hour = models.DateTimeField()
+    n = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "hour"], name="sourcehour_key")]
 
 
 class DailyCount(models.Model):

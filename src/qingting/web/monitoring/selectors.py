@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -17,7 +18,18 @@ from django.utils import timezone
 from qingting.web.accounts.models import Unit
 from qingting.web.accounts.selectors import scope, scope_roots, visible_unit_ids
 from qingting.web.monitoring import search
-from qingting.web.monitoring.models import DailyCount, Event, Item, Scheme, SchemeEvent, SchemeItem, Source
+from qingting.web.monitoring.hours import item_counts as item_counts  # re-exported (decision 0110)
+from qingting.web.monitoring.hours import item_total as item_total
+from qingting.web.monitoring.models import (
+    DailyCount,
+    Event,
+    EventPlace,
+    Item,
+    Scheme,
+    SchemeEvent,
+    SchemeItem,
+    Source,
+)
 
 # A handful of posts is not a rising event, however steep its burst: below this volume an event
 # is never shown as rising (dashboard) nor ranked above bigger ones by trend (board). Operators
@@ -48,6 +60,39 @@ def rising_min_items() -> int:
 EVENT_SORTS = {"heat": ("-heat", "-last_seen"), "trend": ("-burst_z", "-heat"), "recent": ("-last_seen", "-heat")}
 
 
+def scheme_source_ids(scheme_ids: Iterable[int]) -> dict[int, set[int]]:
+    """The sources each scheme follows: those chosen one by one, and every source of its units and
+    of the units under them (a source added to such a unit later is followed from then on).
+
+    >>> scheme_source_ids([7])  # doctest: +SKIP
+    {7: {3, 4, 12}}
+    """
+    ids = sorted(set(scheme_ids))
+    out: dict[int, set[int]] = {pk: set() for pk in ids}
+    if not ids:
+        return out
+    links = Scheme.sources.through.objects.filter(scheme_id__in=ids).values_list("scheme_id", "source_id")
+    for scheme_id, source_id in links:
+        out[scheme_id].add(source_id)
+    followed = list(Scheme.units.through.objects.filter(scheme_id__in=ids).values_list("scheme_id", "unit__path"))
+    if followed:
+        under = Q()
+        for path in {path for _, path in followed}:
+            under |= Q(unit__path__startswith=path)
+        for source_id, unit_path in Source.objects.filter(under).values_list("pk", "unit__path"):
+            for scheme_id, path in followed:
+                if unit_path.startswith(path):
+                    out[scheme_id].add(source_id)
+    return out
+
+
+def schemes_following(source: Source) -> QuerySet[Scheme]:
+    """The active schemes that follow ``source``: chosen by itself, or through its unit or a unit above it."""
+    above = [int(p) for p in str(source.unit.path).strip("/").split("/") if p.isdigit()]
+    following = Q(sources=source) | Q(units__in=above)
+    return Scheme.objects.filter(following, is_active=True).distinct()
+
+
 def sources_for(user: Any) -> QuerySet[Source]:
     """Sources of the units the user may see."""
     return scope(Source.objects.select_related("unit"), user, unit_field="unit")
@@ -76,17 +121,29 @@ def _whole_organisations(user: Any) -> list[int]:
     return [] if not ids else list(Unit.objects.filter(pk__in=ids, parent__isnull=True).values_list("pk", flat=True))
 
 
+def _places_of_units(ids: Any) -> QuerySet[EventPlace]:
+    """The event places (decision 0109) of these units' sources or naming their places."""
+    ids = list(ids)
+    sources = list(Source.objects.filter(unit_id__in=ids).values_list("pk", flat=True))
+    names = [n for n in Unit.objects.filter(pk__in=ids).values_list("name", flat=True) if n]
+    return EventPlace.objects.filter(Q(source_id__in=sources) | Q(region__in=names))
+
+
 def events_for(user: Any) -> QuerySet[Event]:
     """Events the user may see: those with at least one item the user may see (decision 0061).
 
+    Read from the events' places (decision 0109: per (event, source, region) item counts kept by
+    the engine), never by testing each event's items, which cost seconds at a million items.
     Events merged into another are included (their address redirects); boards exclude them.
     """
     qs = Event.objects.select_related("organisation")
-    visible = _visible_items(user)
-    if visible is None:
+    ids = visible_unit_ids(user)
+    if ids is None:
         return qs
+    if not ids:
+        return qs.none()
     whole = _whole_organisations(user)
-    some = Exists(Item.objects.filter(visible, event_id=OuterRef("pk")))
+    some = Q(pk__in=_places_of_units(ids).values("event_id"))
     return qs.filter(Q(organisation_id__in=whole) | some) if whole else qs.filter(some)
 
 
@@ -98,8 +155,9 @@ def items_of_units(unit_ids: Any) -> QuerySet[Item]:
 
 
 def events_of_units(unit_ids: Any) -> QuerySet[Event]:
-    """Events with an item of these units' sources or about their places (reports count these)."""
-    return Event.objects.filter(Exists(items_of_units(unit_ids).filter(event_id=OuterRef("pk"))))
+    """Events with an item of these units' sources or about their places (reports count these),
+    read from the events' places (decision 0109)."""
+    return Event.objects.filter(pk__in=_places_of_units(unit_ids).values("event_id"))
 
 
 def items_for(user: Any) -> QuerySet[Item]:
@@ -563,3 +621,29 @@ def source_health(user: Any) -> list[Source]:
         else:
             s.health = "ok" if s.last_success_at else "idle"  # type: ignore[attr-defined]
     return sources
+
+
+def item_rows(user: Any, filters: ItemFilters, columns: tuple[str, ...], *, limit: int, chunk: int = 2000) -> Any:
+    """The items :func:`item_search` finds for ``user``, as tuples of ``columns`` (``values_list``
+    names, e.g. ``source__name``), in the same order, at most ``limit``: for exports.
+
+    No model instances and no query per row; rows are read ``chunk`` at a time (a server-side
+    cursor on PostgreSQL), so memory does not grow with the list. Index-only searches read their ids
+    once, newest stored first, then the rows a chunk at a time (not ``OFFSET`` pages, which cost
+    more the further they go).
+    """
+    found = item_search(user, filters)
+    if not isinstance(found, FtsResults):
+        yield from found.values_list(*columns)[:limit].iterator(chunk_size=chunk)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {found.id_column} FROM {found.table} WHERE {found.condition} "
+            f"ORDER BY {found.id_column} DESC LIMIT %s",
+            [found.expression, limit],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        rows = {row[0]: row[1:] for row in Item.objects.filter(pk__in=part).values_list("pk", *columns)}
+        yield from (rows[pk] for pk in part if pk in rows)

@@ -23,6 +23,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from qingting.web.accounts.selectors import has_role, units_for
+from qingting.web.exports.writer import FORMATS, export_response
 from qingting.web.reporting import selectors, services
 from qingting.web.reporting.figures import due_period
 from qingting.web.reporting.forms import GenerateForm, ScheduleForm, TemplateForm, last_month_label
@@ -137,12 +138,44 @@ def report_generate(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def report_view(request: HttpRequest, pk: int) -> HttpResponse:
-    report = selectors.report_for(request.user, pk)
+def report_view(request: HttpRequest, pk: int) -> Any:
+    """An issued report; ``?export=xlsx|csv``: its figures tables as a spreadsheet (as issued)."""
+    report = selectors.report_for(request.user, pk)  # 404 outside the user's units
+    tables = selectors.report_tables(report)
+    fmt = request.GET.get("export", "")
+    if fmt in FORMATS and tables:
+        return _tables_export(request, report, tables, fmt)
     return render(
         request,
         "reporting/view.html",
-        {"nav": "reports", "report": report, "has_pdf": report.pdf is not None},
+        {"nav": "reports", "report": report, "has_pdf": report.pdf is not None, "has_tables": bool(tables)},
+    )
+
+
+def _tables_export(request: HttpRequest, report: Any, tables: list[dict[str, Any]], fmt: str) -> Any:
+    rows: list[list[Any]] = []
+    for table in tables:  # each table: its caption, its header, its rows, its note, a blank row
+        if table["caption"]:
+            rows.append([table["caption"]])
+        rows.append(table["header"])
+        rows.extend(table["rows"])
+        if table["note"]:
+            rows.append([table["note"]])
+        rows.append([])
+    issued = timezone.localtime(report.issued_at).strftime("%Y-%m-%d %H:%M")
+    return export_response(
+        fmt,
+        title=_("Figures tables of “%(title)s”") % {"title": report.title},
+        filename=_("%(title)s figures tables") % {"title": report.title},
+        user=request.user,
+        filters=[
+            (_("Kind"), str(report.get_kind_display())),
+            (_("Period"), report.period_label),
+            (_("Unit"), report.unit.name),
+            (_("Issued at"), issued),
+        ],
+        header=[],
+        rows=rows,
     )
 
 

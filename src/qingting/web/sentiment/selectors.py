@@ -63,6 +63,26 @@ def negative_share(event: Any) -> float:
     return round(min(1.0, max(0.0, (float(event.negative_share) * n + delta) / n)), 4)
 
 
+def negative_shares(events: Any) -> dict[int, float]:
+    """:func:`negative_share` of each of ``events`` (event pk → share), in one grouped query per
+    500 events over their corrections, whatever the number of events (warnings assess a batch's
+    or a backfill's events at once). Equal to calling :func:`negative_share` on each."""
+    events = list(events)
+    counted = [e.pk for e in events if int(e.item_count or 0) > 0]
+    deltas: dict[int, tuple[int, float]] = {}
+    for start in range(0, len(counted), 500):
+        deltas.update(_deltas(counted[start : start + 500]))
+    out: dict[int, float] = {}
+    for e in events:
+        n = int(e.item_count or 0)
+        delta = deltas.get(e.pk, (0, 0.0))[0]
+        if n <= 0 or not delta:
+            out[e.pk] = float(e.negative_share)
+        else:
+            out[e.pk] = round(min(1.0, max(0.0, (float(e.negative_share) * n + delta) / n)), 4)
+    return out
+
+
 CORRECTED_SCORE = {"negative": 0.2, "neutral": 0.5, "positive": 0.8}  # as services.CORRECTED_SCORE
 
 

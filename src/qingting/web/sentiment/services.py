@@ -174,6 +174,9 @@ class RetrainResult:
 def retrain(organisation: Unit, *, user: Any = None, force: bool = False) -> RetrainResult:
     """Train a new version from the shipped default + the organisation's corrections.
 
+    With at least :data:`SELF_TRAIN_MIN` distinct Chinese items in the organisation's stream, the
+    default is adapted to them first and the corrections are learned on top (decision 0127).
+
     A hashed 20 % of the corrections is held back; the new model is activated only if its
     three-class accuracy there is at least the active model's. Without new corrections since the
     last version (and without ``force``) nothing is trained. A failure or a worse model leaves
@@ -201,7 +204,10 @@ def retrain(organisation: Unit, *, user: Any = None, force: bool = False) -> Ret
         if len({y for _, y in polar}) < 2:
             raise ValueError("needs corrections of both polarities (positive and negative) to learn from")
         folded = [_folded(t) for t, _ in polar]
-        model = train_with_labels(folded, [y for _, y in polar], seed=0)
+        stream = stream_texts(organisation)  # adapt to the stream first when it is large enough (0127)
+        model = train_with_labels(
+            folded, [y for _, y in polar], seed=0, stream=stream if len(stream) >= SELF_TRAIN_MIN else None
+        )
         model.info.update({"name": f"v{number}", "organisation": organisation.pk})
         current, current_name = active_model(organisation)
         test_x = [_folded(t) for t, _ in test_rows]
@@ -213,6 +219,7 @@ def retrain(organisation: Unit, *, user: Any = None, force: bool = False) -> Ret
             "active_accuracy": round(old_acc, 4),
             "compared_with": current_name,
             "n_train": len(polar),
+            "n_stream": int(model.info.get("n_stream", 0)),
             "n_neutral_ignored": len(train_rows) - len(polar),
         }
         version.data = model_bytes(model)
@@ -252,19 +259,25 @@ SELF_TRAIN_MIN = 500  # distinct Chinese items an organisation needs for self-tr
 SELF_TRAIN_MAX = 20_000  # the most recent items used
 
 
-def self_adapt(organisation: Unit, *, user: Any = None) -> RetrainResult:
-    """A version adapted to the organisation's own stream without labels (``self_train``).
-
-    With held-back corrections to compare on, it is activated only if at least as good as the
-    active model there; without them it stays a *candidate* that an administrator may activate.
-    """
+def stream_texts(organisation: Unit) -> list[str]:
+    """The organisation's latest Chinese items (at most :data:`SELF_TRAIN_MAX`), folded, distinct:
+    the stream self-training and retraining adapt the default to."""
     items = list(
         org_items(organisation)
         .filter(lang__startswith="zh")
         .order_by("-published_at")
         .values_list("title", "text")[:SELF_TRAIN_MAX]
     )
-    texts = list(dict.fromkeys(_folded(f"{t} {x}".strip()) for t, x in items))
+    return list(dict.fromkeys(_folded(f"{t} {x}".strip()) for t, x in items))
+
+
+def self_adapt(organisation: Unit, *, user: Any = None) -> RetrainResult:
+    """A version adapted to the organisation's own stream without labels (``self_train``).
+
+    With held-back corrections to compare on, it is activated only if at least as good as the
+    active model there; without them it stays a *candidate* that an administrator may activate.
+    """
+    texts = stream_texts(organisation)
     number = (ModelVersion.objects.filter(organisation=organisation).aggregate(m=Max("number"))["m"] or 0) + 1
     corrections = Correction.objects.filter(organisation=organisation).select_related("item")
     test = [(c.item.title + " " + c.item.text, c.label) for c in corrections if _held_back(c.item_id)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import re
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -27,8 +27,9 @@ from django.views.decorators.http import require_POST
 
 from qingting.web.accounts.models import Unit, User
 from qingting.web.accounts.selectors import has_role, scope, units_for
+from qingting.web.exports import writer as exports
 from qingting.web.monitoring.models import Item, Scheme, TrendChoice
-from qingting.web.monitoring.selectors import backfill_days
+from qingting.web.monitoring.selectors import backfill_days, scheme_source_ids
 from qingting.web.warnings import selectors, services
 from qingting.web.warnings.models import (
     ChannelKind,
@@ -70,6 +71,15 @@ def warning_list(request: HttpRequest) -> HttpResponse:
     kind = WarningKind.SOURCE if request.GET.get("kind") == WarningKind.SOURCE else WarningKind.EVENT
     qs = selectors.warning_list(request.user, tier=tier, status=status or None, scheme_id=scheme_id, kind=kind)
     schemes = list(scope(Scheme.objects.filter(is_active=True).select_related("unit"), request.user))
+    fmt = request.GET.get("export", "")
+    if fmt in exports.FORMATS:  # the same list, every page of it, as a spreadsheet
+        shown = {
+            _("List"): _("Source health") if kind == WarningKind.SOURCE else _("Content warnings"),
+            _("Tier"): dict(TierChoice.choices).get(tier, "") if tier else "",
+            _("Status"): dict([("open", _("Open")), *WarningStatus.choices]).get(status, "") if status else "",
+            _("Scheme"): next((s.name for s in schemes if s.pk == scheme_id), "") if scheme_id else "",
+        }
+        return cast(HttpResponse, _export(request, qs, [(str(k), str(v)) for k, v in shown.items() if v], fmt))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
@@ -90,6 +100,28 @@ def warning_list(request: HttpRequest) -> HttpResponse:
     if getattr(request, "htmx", False):
         return render(request, "warnings/_rows.html", context)
     return render(request, "warnings/list.html", context)
+
+
+def _export(request: HttpRequest, qs: Any, filters: list[tuple[str, str]], fmt: str) -> Any:
+    english = get_language() == "en"
+    tiers = {value: str(label) for value, label in TierChoice.choices}
+    statuses = {value: str(label) for value, label in WarningStatus.choices}
+
+    def rows() -> Any:
+        for w in exports.chunked(qs.select_related("scheme", "source"), 1000):
+            reason = w.reason_en if english and w.reason_en else w.reason
+            where = w.scheme.name if w.scheme_id else (w.source.name if w.source_id else "")
+            yield [tiers.get(w.tier, w.tier), w.title, reason, where, statuses.get(w.status, w.status), w.raised_at]
+
+    return exports.export_response(
+        fmt,
+        title=_("Warnings"),
+        filename=_("Warnings"),
+        user=request.user,
+        filters=filters,
+        header=[_("Tier"), _("Warning"), _("Reason"), _("Scheme or source"), _("Status"), _("Raised")],
+        rows=rows(),
+    )
 
 
 @login_required
@@ -334,6 +366,32 @@ class _SchemeValues(TypedDict):
     unit: str
     expression: str
     sources: list[str]
+    units: list[str]
+    regions: str
+
+
+_PLACE_SEPARATORS = re.compile(r"[,，、;；\s]+")
+
+
+def _scope_choices(user: Any, units: list[Unit]) -> dict[str, Any]:
+    """What a scheme's scope may be made of, for this user: the sources of the units where they
+    create schemes, those units to follow whole, and the places the organisation knows."""
+    from qingting.web.monitoring.models import Source
+
+    sources = scope(Source.objects.filter(unit__in=units).select_related("unit"), user).order_by("unit__path", "name")
+    places = [u.name for u in units]
+    example = "、".join(places[-2:]) or "某某镇"  # the user's own places, never another organisation's
+    return {"scope_sources": list(sources), "scope_units": units, "scope_places": places, "places_example": example}
+
+
+def _scope_from_post(request: HttpRequest, choices: dict[str, Any]) -> tuple[list[Any], list[Unit], list[str]]:
+    """The sources, units and places posted, kept to what :func:`_scope_choices` offered."""
+    picked_sources = set(request.POST.getlist("sources"))
+    picked_units = set(request.POST.getlist("units"))
+    sources = [s for s in choices["scope_sources"] if str(s.pk) in picked_sources]
+    units = [u for u in choices["scope_units"] if str(u.pk) in picked_units]
+    places = [p for p in _PLACE_SEPARATORS.split(request.POST.get("regions", "")) if p][:200]
+    return sources, units, places
 
 
 @login_required
@@ -343,20 +401,29 @@ def scheme_new(request: HttpRequest) -> HttpResponse:
     Admins and analysts of the unit only (the link is shown only to them); it is applied to stored
     items in the background, then the editor opens for its rules and preview.
     """
-    from qingting.web.monitoring.models import Source
     from qingting.web.monitoring.services import scheme_create
 
     units = _scheme_units(request.user)
     if not units:
         raise PermissionDenied(_("Only analysts and administrators create schemes."))
     error = ""
-    values: _SchemeValues = {"name": "", "unit": str(units[0].pk), "expression": "", "sources": []}
+    choices = _scope_choices(request.user, units)
+    values: _SchemeValues = {
+        "name": "",
+        "unit": str(units[0].pk),
+        "expression": "",
+        "sources": [],
+        "units": [],
+        "regions": "",
+    }
     if request.method == "POST":
         values = {
             "name": request.POST.get("name", "").strip()[:100],
             "unit": request.POST.get("unit", ""),
             "expression": request.POST.get("expression", "").strip(),
             "sources": request.POST.getlist("sources"),
+            "units": request.POST.getlist("units"),
+            "regions": request.POST.get("regions", "").strip()[:2000],
         }
         unit = next((u for u in units if str(u.pk) == values["unit"]), None)
         if unit is None:
@@ -372,24 +439,21 @@ def scheme_new(request: HttpRequest) -> HttpResponse:
             except ValueError as exc:
                 error = _parse_error_text(exc)
         if not error and unit is not None:
-            chosen = list(
-                scope(Source.objects.all(), request.user).filter(
-                    pk__in=[int(x) for x in values["sources"] if x.isdigit()]
-                )
-            )
+            sources, followed, places = _scope_from_post(request, choices)
             scheme = scheme_create(
-                actor=request.user, unit=unit, name=values["name"], expression=values["expression"], sources=chosen
+                actor=request.user,
+                unit=unit,
+                name=values["name"],
+                expression=values["expression"],
+                sources=sources,
+                units=followed,
+                regions=places,
             )
             messages.success(
                 request, _("Scheme “%(name)s” created; it is being applied to stored items.") % {"name": scheme.name}
             )
             return redirect("warnings:scheme", pk=scheme.pk)
-    from qingting.web.monitoring.models import Source as _Source
-
-    sources = scope(_Source.objects.filter(unit__in=units).select_related("unit"), request.user).order_by(
-        "unit__path", "name"
-    )
-    context = {"nav": "warnings", "units": units, "sources": sources, "values": values, "error": error}
+    context = {"nav": "warnings", "units": units, "values": values, "error": error, **choices}
     return render(request, "warnings/scheme_new.html", context, status=400 if error else 200)
 
 
@@ -458,6 +522,15 @@ def scheme_edit(request: HttpRequest, pk: int) -> HttpResponse:
                         for t in (1, 2, 3, 4)
                     },
                 )
+            elif request.POST.get("op") == "scope":
+                choices = _scope_choices(request.user, _scheme_units(request.user))
+                sources, followed, places = _scope_from_post(request, choices)
+                # What the scheme follows outside this editor's units stays as it is.
+                offered_sources = {s.pk for s in choices["scope_sources"]}
+                offered_units = {u.pk for u in choices["scope_units"]}
+                sources += [s for s in scheme.sources.all() if s.pk not in offered_sources]
+                followed += [u for u in scheme.units.all() if u.pk not in offered_units]
+                scheme_update(actor=request.user, scheme=scheme, sources=sources, units=followed, regions=places)
             else:
                 scheme_update(actor=request.user, scheme=scheme, expression=request.POST.get("expression", ""))
             messages.success(request, _("Saved."))
@@ -489,6 +562,12 @@ def scheme_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "preview": _preview(scheme, scheme.expression),
         "settings": _settings_view(scheme),
         "backfill_days": backfill_days(),
+        **_scope_choices(request.user, _scheme_units(request.user)),
+        "values": {
+            "sources": [str(pk) for pk in scheme.sources.values_list("pk", flat=True)],
+            "units": [str(pk) for pk in scheme.units.values_list("pk", flat=True)],
+            "regions": "、".join(scheme.regions or []),
+        },
     }
     return render(request, "warnings/scheme.html", context)
 
@@ -519,7 +598,7 @@ def scheme_delete(request: HttpRequest, pk: int) -> HttpResponse:
         "scheme": scheme,
         "warnings": scheme.warnings.count(),
         "events": SchemeEvent.objects.filter(scheme=scheme).count(),
-        "sources": scheme.sources.count(),
+        "sources": len(scheme_source_ids([scheme.pk])[scheme.pk]),
         "subscriptions": Subscription.objects.filter(scheme=scheme).count(),
     }
     return render(request, "warnings/scheme_delete.html", context)
@@ -563,11 +642,12 @@ def highlight(text: str, spans: list[Any]) -> SafeString:
 
 def _preview(scheme: Scheme, expression: str) -> dict[str, Any]:
     expression = (expression or "").strip()
-    items = list(
-        Item.objects.filter(source__in=scheme.sources.all())
-        .select_related("source")
-        .order_by("-published_at", "-pk")[:PREVIEW_ITEMS]
-    )
+    from qingting.core.text import fold
+
+    shown = Item.objects.filter(source_id__in=sorted(scheme_source_ids([scheme.pk])[scheme.pk]))
+    if scheme.regions:  # the places as stored and as folded (Traditional/Simplified alike)
+        shown = shown.filter(region__in=sorted({*scheme.regions, *(fold(r) for r in scheme.regions)}))
+    items = list(shown.select_related("source").order_by("-published_at", "-pk")[:PREVIEW_ITEMS])
     if not expression or expression == "*":
         rows = [{"item": it, "html": highlight(it.text[:300], [])} for it in items[:PREVIEW_SHOWN]]
         return {"error": None, "rows": rows, "matched": len(items), "looked": len(items), "expression": expression}

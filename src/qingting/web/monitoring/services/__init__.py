@@ -7,7 +7,7 @@ This package is the monitoring app's write interface; other apps import from her
 - :mod:`.records` — incoming records checked and cleaned; authors' pseudonyms
 - :mod:`.ingestion` — :func:`store_items` and :func:`ingest_items`: how items enter the database
 - :mod:`.engine` — the organisation's engine over its pending items (:func:`pipeline_catch_up`)
-- :mod:`.indexing` — the full-text index and the daily counts
+- :mod:`.indexing` — the full-text index, the daily counts and the events' places (who sees an event)
 - :mod:`.events` — merges followed, an analyst's merge and split
 - :mod:`.bulk` — bulk SQL (insert/update many rows per statement)
 
@@ -34,7 +34,12 @@ from qingting.web.monitoring.services.indexing import (
     daily_counts_add,
     daily_counts_rebuild,
     daily_key,
+    event_places_add,
+    event_places_rebuild,
+    event_places_refresh,
     search_index_rebuild,
+    source_hours_add,
+    source_hours_rebuild,
 )
 from qingting.web.monitoring.services.ingestion import (
     IngestResult,
@@ -61,6 +66,9 @@ __all__ = [
     "daily_counts_rebuild",
     "daily_key",
     "event_merge",
+    "event_places_add",
+    "event_places_rebuild",
+    "event_places_refresh",
     "event_split",
     "ingest_items",
     "ingest_items_by_ids",
@@ -73,5 +81,7 @@ __all__ = [
     "scheme_update",
     "search_index_rebuild",
     "source_create",
+    "source_hours_add",
+    "source_hours_rebuild",
     "store_items",
 ]

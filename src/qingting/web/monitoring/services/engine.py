@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -24,12 +24,19 @@ from qingting.web.accounts.models import Unit
 from qingting.web.monitoring import membership
 from qingting.web.monitoring.membership import organisation_id, organisation_source_ids
 from qingting.web.monitoring.models import Event, Item, PipelineState, Scheme, Source
+from qingting.web.monitoring.selectors import scheme_source_ids
 from qingting.web.monitoring.services.bulk import _CHUNK, _chunks, _fast_update, _NewItem, _update_rows
 from qingting.web.monitoring.services.events import _follow_merges
-from qingting.web.monitoring.services.indexing import _count_daily, _index
+from qingting.web.monitoring.services.indexing import (
+    _count_daily,
+    _index,
+    event_places_add,
+    event_places_refresh,
+)
 from qingting.web.monitoring.signals import batch_ingested
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 # The engine writes its checkpoint every this many items or seconds, not every batch; the batches
@@ -337,6 +344,10 @@ def _catch_up_batch(org_id: int, limit: int, *, wait: bool) -> CatchUpResult | N
     )
     if moved:
         membership.scheme_events_refresh(moved)
+    # Who may see each event (decision 0109): the same split, gains added, moved events recounted.
+    event_places_add([i for i in placed if i.event_id not in moved])
+    if moved:
+        event_places_refresh(moved)
     scheme_events = membership.schemes_matching(touched)
 
     # A checkpoint every CHECKPOINT_ITEMS items or CHECKPOINT_SECONDS; the batches in between are
@@ -372,6 +383,28 @@ def _catch_up_batch(org_id: int, limit: int, *, wait: bool) -> CatchUpResult | N
     return CatchUpResult(organisation_id=org_id, items=len(ordered), batches=1, event_ids=touched, item_ids=item_ids)
 
 
+def _engine_follows(org_id: int, change: Callable[[Any], _T]) -> _T | None:
+    """Apply an analyst's correction to the organisation's engine and checkpoint it at once, in the
+    caller's transaction; ``None`` (engine unchanged) when there is no engine yet or ``change``
+    raises ``KeyError``/``ValueError`` (nothing for the engine to follow)."""
+    state = PipelineState.objects.select_for_update().filter(organisation_id=org_id).first()
+    if state is None:
+        return None
+    engine, _ = pipeline_cache.get(state)
+    try:
+        out = change(engine)
+    except (KeyError, ValueError):
+        pipeline_cache.put(state, engine)  # unchanged
+        return None
+    state.snapshot = engine.snapshot()
+    state.checkpoint_at = timezone.now()
+    state.replay = []
+    state.version += 1
+    state.save()
+    transaction.on_commit(lambda: pipeline_cache.put(state, engine))
+    return out
+
+
 def engine_split_off(*, event: Event, item_pks: Sequence[int]) -> int | None:
     """Tell the organisation's engine that an analyst moved these items out of ``event``.
 
@@ -383,23 +416,25 @@ def engine_split_off(*, event: Event, item_pks: Sequence[int]) -> int | None:
     """
     if event.engine_event_id < 0:
         return None
-    state = PipelineState.objects.select_for_update().filter(organisation_id=event.organisation_id).first()
-    if state is None:
-        return None
     rows = Item.objects.filter(pk__in=list(item_pks)).order_by("published_at", "pk").values(*_ITEM_FIELDS)
-    engine, _ = pipeline_cache.get(state)
-    try:
-        _, new = engine.split_off(event.engine_event_id, [_core_item(r) for r in rows])
-    except (KeyError, ValueError):
-        pipeline_cache.put(state, engine)  # unchanged
+    items = [_core_item(r) for r in rows]
+    new = _engine_follows(event.organisation_id, lambda engine: engine.split_off(event.engine_event_id, items)[1])
+    return None if new is None else int(new.event_id)
+
+
+def engine_merge(*, event: Event, into: Event) -> EventSummary | None:
+    """Tell the organisation's engine that an analyst merged ``event`` into ``into``.
+
+    The engine merges its two events, so the figures later batches write on ``into`` count the
+    items of both and posts like either land in it. Returns the engine's summary of the merged
+    event, or ``None`` when the engine has nothing to follow (either is an analyst's own event or
+    has retired from the engine). Call inside ``transaction.atomic()``.
+    """
+    if event.engine_event_id < 0 or into.engine_event_id < 0:
         return None
-    state.snapshot = engine.snapshot()
-    state.checkpoint_at = timezone.now()
-    state.replay = []
-    state.version += 1
-    state.save()
-    transaction.on_commit(lambda: pipeline_cache.put(state, engine))
-    return int(new.event_id)
+    return _engine_follows(
+        event.organisation_id, lambda engine: engine.merge_events(event.engine_event_id, into.engine_event_id)
+    )
 
 
 def _merge(total: CatchUpResult, step: CatchUpResult) -> CatchUpResult:
@@ -472,4 +507,6 @@ def pipeline_catch_up_all(now: datetime | None = None) -> int:
 def pending_count(scheme: Scheme | None = None) -> int:
     """Items stored but not yet placed by the engine (of ``scheme``'s sources, or of all)."""
     qs = Item.objects.filter(pending=True)
-    return (qs.filter(source__in=scheme.sources.all()) if scheme is not None else qs).count()
+    if scheme is not None:
+        qs = qs.filter(source_id__in=sorted(scheme_source_ids([scheme.pk])[scheme.pk]))
+    return qs.count()

@@ -5,21 +5,40 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from qingting.web.accounts.models import Unit
 from qingting.web.audit.services import audit_record
 from qingting.web.monitoring import membership
 from qingting.web.monitoring.models import Event, Item
+from qingting.web.monitoring.services.indexing import event_places_refresh
 
 
 def _follow_merges(merges: Mapping[int, int]) -> None:
-    """Items of events the engine merged away now belong to the survivor (``merged → survivor`` pks)."""
+    """Items of events the engine merged away now belong to the survivor (``merged → survivor`` pks).
+
+    A survivor merged away in the same batch (A → B, B → C) hands everything to the last one
+    (A → C), whatever order the merges come in. Three statements, each run for every merge in
+    one round trip (a batch reports tens of merges).
+    """
+    final: dict[int, int] = {}
     for merged, survivor in merges.items():
-        Item.objects.filter(event_id=merged).update(event_id=survivor)
-        Event.objects.filter(pk=merged).update(merged_into_id=survivor)
-        # An event merged into this one earlier now points at the survivor too (no chains).
-        Event.objects.filter(merged_into_id=merged).update(merged_into_id=survivor)
+        seen = {merged}
+        while survivor in merges and survivor not in seen:
+            seen.add(survivor)
+            survivor = merges[survivor]
+        if survivor != merged:
+            final[merged] = survivor
+    if not final:
+        return
+    moves = [(survivor, merged) for merged, survivor in sorted(final.items())]
+    qn = connection.ops.quote_name
+    items, events = qn(Item._meta.db_table), qn(Event._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {items} SET event_id = %s WHERE event_id = %s", moves)
+        cursor.executemany(f"UPDATE {events} SET merged_into_id = %s WHERE id = %s", moves)
+        # An event merged into one of these earlier now points at the survivor too (no chains).
+        cursor.executemany(f"UPDATE {events} SET merged_into_id = %s WHERE merged_into_id = %s", moves)
 
 
 # --- an analyst's corrections: merge and split events (decision 0061) ------------------------------
@@ -79,12 +98,26 @@ def event_merge(*, actor: Any, event: Event, into: Event) -> Event:
     if into.merged_into_id is not None:
         raise ValueError("that event has itself been merged into another")
     _require_event_editor(actor, event)
+    from qingting.web.monitoring.services.engine import _event_fields, engine_merge  # engine imports this module
+
     moved = list(Item.objects.filter(event=event).values_list("pk", flat=True))
     _follow_merges({event.pk: into.pk})
+    # The engine follows (later batches then write figures that count both events' items).
+    summary = engine_merge(event=event, into=into)
     _recount(into)
+    if summary is not None:  # the engine's view of the merged story: its heat, trend and buckets
+        fields = _event_fields(summary)
+        Event.objects.filter(pk=into.pk).update(**{k: fields[k] for k in ("heat", "trend", "burst_z", "buckets")})
     Event.objects.filter(pk=event.pk).update(item_count=0, retired=True)
     membership.scheme_events_refresh([event.pk, into.pk])
-    audit_record(actor=actor, action="event.merge", obj=event, old={"items": moved}, new={"merged_into": into.pk})
+    event_places_refresh([event.pk, into.pk])
+    audit_record(
+        actor=actor,
+        action="event.merge",
+        obj=event,
+        old={"items": moved},
+        new={"merged_into": into.pk, "engine_followed": summary is not None},
+    )
     into.refresh_from_db()
     return into
 
@@ -124,6 +157,7 @@ def event_split(*, actor: Any, event: Event, item_ids: Sequence[int], title: str
     _recount(new)
     _recount(event)
     membership.scheme_events_refresh([event.pk, new.pk])
+    event_places_refresh([event.pk, new.pk])
     audit_record(
         actor=actor,
         action="event.split",

@@ -1,16 +1,19 @@
-"""What is derived from stored items besides events: the full-text index and the daily counts."""
+"""What is derived from stored items besides events: the full-text index, the daily counts and
+the events' places (who may see an event, decision 0109)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from qingting.web.monitoring import search
-from qingting.web.monitoring.models import DailyCount, Item, Source
+from qingting.web.monitoring.hours import hour_start, source_hours_since
+from qingting.web.monitoring.models import DailyCount, EventPlace, Item, Source, SourceHour
 from qingting.web.monitoring.services.bulk import _insert_rows
 
 DailyKey = tuple[int, str, str, str]  # source id, ISO day (local time), sentiment label, region
@@ -108,6 +111,98 @@ def daily_counts_rebuild() -> int:
                 batch = []
         _count_daily(batch)
         return total + len(batch)
+
+
+def event_places_add(items: Sequence[Any]) -> None:
+    """Add items just placed in events to their events' places (``EventPlace``): one upsert per
+    (event, source, region), in key order. Items without an event count nowhere. Call in the
+    transaction that placed them; events whose items moved are recounted instead
+    (:func:`event_places_refresh`)."""
+    gained = Counter((i.event_id, i.source_id, i.region or "") for i in items if i.event_id is not None)
+    if not gained:
+        return
+    table = connection.ops.quote_name(EventPlace._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (event_id, source_id, region, n) VALUES (%s, %s, %s, %s) "
+        f"ON CONFLICT (event_id, source_id, region) DO UPDATE SET n = {table}.n + excluded.n"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(*key, n) for key, n in sorted(gained.items())])
+
+
+_PLACES_FROM_ITEMS = (
+    "INSERT INTO {table} (event_id, source_id, region, n) "
+    "SELECT event_id, source_id, region, COUNT(*) FROM {items} WHERE {where} GROUP BY event_id, source_id, region"
+)
+
+
+def event_places_refresh(event_ids: Any) -> None:
+    """Recount the places of ``event_ids`` from their items (after items moved between events)."""
+    ids = sorted({int(pk) for pk in event_ids})
+    table = connection.ops.quote_name(EventPlace._meta.db_table)
+    items = connection.ops.quote_name(Item._meta.db_table)
+    for i in range(0, len(ids), 500):
+        part = ids[i : i + 500]
+        EventPlace.objects.filter(event_id__in=part).delete()
+        marks = ", ".join(["%s"] * len(part))
+        with connection.cursor() as cursor:
+            cursor.execute(_PLACES_FROM_ITEMS.format(table=table, items=items, where=f"event_id IN ({marks})"), part)
+
+
+def event_places_rebuild() -> int:
+    """Recompute every event's places from the items (after a bulk load that bypassed the engine);
+    returns the rows written."""
+    table = connection.ops.quote_name(EventPlace._meta.db_table)
+    items = connection.ops.quote_name(Item._meta.db_table)
+    with transaction.atomic():
+        EventPlace.objects.all().delete()
+        with connection.cursor() as cursor:
+            cursor.execute(_PLACES_FROM_ITEMS.format(table=table, items=items, where="event_id IS NOT NULL"))
+    return EventPlace.objects.count()
+
+
+def source_hours_add(items: Sequence[Any], now: datetime) -> None:
+    """Count items just stored in their (source, hour) rows; rows older than the kept hours
+    (``hours.SOURCE_HOURS_KEPT``) of the sources touched are removed. Call in the transaction that
+    stored them. Items published before the kept hours count nowhere (nothing reads those hours)."""
+    since = source_hours_since(now)
+    gained = Counter((i.source_id, hour_start(i.published_at)) for i in items if i.published_at >= since)
+    sources = sorted({i.source_id for i in items})
+    if sources:
+        SourceHour.objects.filter(source_id__in=sources, hour__lt=since).delete()
+    if not gained:
+        return
+    table = connection.ops.quote_name(SourceHour._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (source_id, hour, n) VALUES (%s, %s, %s) "
+        f"ON CONFLICT (source_id, hour) DO UPDATE SET n = {table}.n + excluded.n"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            sql, [(s, connection.ops.adapt_datetimefield_value(h), n) for (s, h), n in sorted(gained.items())]
+        )
+
+
+def source_hours_rebuild(now: datetime | None = None) -> int:
+    """Recompute the kept hours' ``SourceHour`` rows from the items (after a bulk load that bypassed
+    storing); returns the rows written."""
+    from django.db.models import Count
+    from django.db.models.functions import TruncHour
+
+    since = source_hours_since(now or timezone.now())
+    rows = (
+        Item.objects.filter(published_at__gte=since)
+        .annotate(h=TruncHour("published_at", tzinfo=UTC))
+        .values("source_id", "h")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    with transaction.atomic():
+        SourceHour.objects.all().delete()
+        made = SourceHour.objects.bulk_create(
+            [SourceHour(source_id=r["source_id"], hour=r["h"], n=r["n"]) for r in rows], batch_size=2000
+        )
+    return len(made)
 
 
 def _unit_ids(path: str) -> list[int]:

@@ -21,6 +21,7 @@ from qingting.web.monitoring.membership import folded_form, organisation_id
 from qingting.web.monitoring.models import Item, Scheme, Source
 from qingting.web.monitoring.services.bulk import _chunks, _insert_items, _NewItem
 from qingting.web.monitoring.services.engine import _catch_up_batch, pipeline_cache
+from qingting.web.monitoring.services.indexing import source_hours_add
 from qingting.web.monitoring.services.records import _Record, _validated
 
 
@@ -82,6 +83,7 @@ def _store(
     skipped += len(records) - len(items)
     if items:
         Source.objects.filter(pk=source.pk).update(item_count=F("item_count") + len(items), last_success_at=now)
+        source_hours_add(items, now)  # the sources' health: items per hour (decision 0110)
     if items or errors:
         audit_record(
             actor=actor,

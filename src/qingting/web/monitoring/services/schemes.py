@@ -33,30 +33,81 @@ def source_create(
     return source
 
 
+def _regions(regions: Sequence[str]) -> list[str]:
+    """Place names as typed (``柳湾镇、石桥镇`` split by the caller), trimmed, unique, in order."""
+    out: list[str] = []
+    for region in regions:
+        name = str(region).strip()[:100]
+        if name and name not in out:
+            out.append(name)
+    if len(out) > 200:
+        raise ValueError("a scheme names at most 200 places")
+    return out
+
+
+def _check_units(scheme_unit: Unit, units: Sequence[Unit]) -> None:
+    """Followed units must belong to the scheme's organisation (one engine places their items)."""
+    from qingting.web.monitoring.selectors import organisation_id
+
+    org = organisation_id(scheme_unit)
+    strangers = [u.name for u in units if organisation_id(u) != org]
+    if strangers:
+        raise ValueError(f"units of another organisation cannot be followed: {', '.join(strangers)}")
+
+
+def _scope(scheme: Scheme) -> dict[str, Any]:
+    return {
+        "sources": sorted(scheme.sources.values_list("pk", flat=True)),
+        "units": sorted(scheme.units.values_list("pk", flat=True)),
+        "regions": list(scheme.regions or []),
+    }
+
+
 @transaction.atomic
-def scheme_create(*, actor: Any, unit: Unit, name: str, expression: str = "", sources: Sequence[Source] = ()) -> Scheme:
-    """Create a scheme (监测方案) of ``unit`` following ``sources``; it is applied to stored items
-    in the background (``membership.scheme_backfill_run``)."""
-    scheme = Scheme.objects.create(unit=unit, name=name, expression=expression)
+def scheme_create(
+    *,
+    actor: Any,
+    unit: Unit,
+    name: str,
+    expression: str = "",
+    sources: Sequence[Source] = (),
+    units: Sequence[Unit] = (),
+    regions: Sequence[str] = (),
+) -> Scheme:
+    """Create a scheme (监测方案) of ``unit`` following ``sources`` and every source of ``units``
+    (and the units under them), about ``regions`` only when any are given; it is applied to
+    stored items in the background (``membership.scheme_backfill_run``)."""
+    _check_units(unit, units)
+    scheme = Scheme.objects.create(unit=unit, name=name, expression=expression, regions=_regions(regions))
     if sources:
         scheme.sources.set(sources)
+    if units:
+        scheme.units.set(units)
     membership.scheme_backfill_queue_if_needed(scheme)
     audit_record(
-        actor=actor,
-        action="scheme.create",
-        obj=scheme,
-        new={"name": name, "expression": expression, "sources": [s.pk for s in sources]},
+        actor=actor, action="scheme.create", obj=scheme, new={"name": name, "expression": expression, **_scope(scheme)}
     )
     return scheme
 
 
 @transaction.atomic
-def scheme_update(*, actor: Any, scheme: Scheme, name: str | None = None, expression: str | None = None) -> Scheme:
-    """Change a scheme's name or expression (the expression must parse: ``ValueError`` names where not).
+def scheme_update(
+    *,
+    actor: Any,
+    scheme: Scheme,
+    name: str | None = None,
+    expression: str | None = None,
+    sources: Sequence[Source] | None = None,
+    units: Sequence[Unit] | None = None,
+    regions: Sequence[str] | None = None,
+) -> Scheme:
+    """Change a scheme's name, expression or scope (sources, followed units, places); ``None``
+    leaves that part as it is. The expression must parse (``ValueError`` names where not).
 
+    A changed expression or scope applies the scheme to stored items again, in the background.
     Permission checks are the caller's (the warnings app lets a unit's admins and analysts edit).
     """
-    old = {"name": scheme.name, "expression": scheme.expression}
+    old = {"name": scheme.name, "expression": scheme.expression, **_scope(scheme)}
     if expression is not None and expression.strip() not in ("", "*"):
         from qingting.core.rules import parse
 
@@ -67,16 +118,19 @@ def scheme_update(*, actor: Any, scheme: Scheme, name: str | None = None, expres
         scheme.name = name.strip()[:200]
     if expression is not None:
         scheme.expression = expression.strip()
-    scheme.save(update_fields=["name", "expression"])
-    if old["expression"] != scheme.expression:
+    if units is not None:
+        _check_units(scheme.unit, units)
+    if regions is not None:
+        scheme.regions = _regions(regions)
+    scheme.save(update_fields=["name", "expression", "regions"])
+    if sources is not None and set(old["sources"]) != {s.pk for s in sources}:
+        scheme.sources.set(sources)
+    if units is not None and set(old["units"]) != {u.pk for u in units}:
+        scheme.units.set(units)
+    new = {"name": scheme.name, "expression": scheme.expression, **_scope(scheme)}
+    if any(old[k] != new[k] for k in ("expression", "sources", "units", "regions")):
         membership.scheme_backfill_queue(scheme)  # applied to stored items in the background
-    audit_record(
-        actor=actor,
-        action="scheme.update",
-        obj=scheme,
-        old=old,
-        new={"name": scheme.name, "expression": scheme.expression},
-    )
+    audit_record(actor=actor, action="scheme.update", obj=scheme, old=old, new=new)
     return scheme
 
 
@@ -113,6 +167,7 @@ def scheme_delete(*, actor: Any, scheme: Scheme) -> dict[str, int]:
         "sources": len(sources),
     }
     scheme.sources.clear()
+    scheme.units.clear()
     scheme.is_active = False
     scheme.backfill_status = ""  # a queued backfill has nothing left to do (inactive schemes match nothing)
     scheme.backfill_finished_at = timezone.now()

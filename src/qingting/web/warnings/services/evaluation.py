@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import importlib
 import logging
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
+from itertools import accumulate
 from typing import Any
 
 from django.db import transaction
@@ -41,20 +43,14 @@ def _matcher(scheme: Scheme) -> Any:
     return compile_expression(expr)
 
 
-def _update_match(event: Event, matcher: Any, bucket_seconds: float, *, scheme: Scheme) -> Any:
-    """The scheme's figures on the event: how many of its items the scheme matches, per bucket.
+def event_summary(event: Event, *, match: Any = None, negative_share: float | None = None) -> EventSummary:
+    """The core summary of a stored event (volumes from the matching items when ``match``, the
+    scheme's ``SchemeEvent`` on it, is given; ``negative_share`` when the caller has already read
+    it with the analysts' corrections applied, else one query here)."""
+    if negative_share is None:
+        from qingting.web.sentiment.selectors import negative_share as corrected_negative_share
 
-    Read from the (scheme, event) membership the monitoring app keeps (decision 0061); ``None``
-    when the scheme matches none of the event's items. ``matcher`` and ``bucket_seconds`` are
-    kept for callers; the membership is counted in the engine's 30-minute buckets.
-    """
-    return monitoring_selectors.scheme_events(scheme.pk).filter(event_id=event.pk).first()
-
-
-def event_summary(event: Event, *, match: Any = None) -> EventSummary:
-    """The core summary of a stored event (volumes from the matching items when ``match`` is given)."""
-    from qingting.web.sentiment.selectors import negative_share as corrected_negative_share
-
+        negative_share = corrected_negative_share(event)  # analysts' sentiment corrections applied
     if match is not None:
         buckets = tuple(sorted((float(k), int(v)) for k, v in match.buckets.items()))
         count = match.matched
@@ -77,10 +73,31 @@ def event_summary(event: Event, *, match: Any = None) -> EventSummary:
         trend=TrendState(event.trend),
         burst_z=event.burst_z,
         sentiment=event.sentiment,
-        negative_share=corrected_negative_share(event),  # analysts' sentiment corrections applied
+        negative_share=negative_share,
         lang=event.lang,
         retired=event.retired,
     )
+
+
+def event_summaries(scheme: Scheme, event_ids: Sequence[int] | None = None) -> list[tuple[Event, EventSummary]]:
+    """The scheme's figures on its live events that it matches (of ``event_ids``, or all), in
+    event order, as :func:`event_summary` gives them one by one — read set-wise: the (scheme,
+    event) memberships with their events in one query (per 500 ids), the corrected negative
+    shares in one grouped query per 500 events (decision 0118). Events merged away and events
+    the scheme matches no item of are left out."""
+    from qingting.web.sentiment.selectors import negative_shares
+
+    matches = monitoring_selectors.scheme_events(scheme.pk).filter(matched__gt=0, event__merged_into__isnull=True)
+    rows: list[Any] = []
+    if event_ids is None:
+        rows = list(matches.select_related("event").order_by("event_id"))
+    else:
+        ids = sorted(set(event_ids))
+        for start in range(0, len(ids), 500):
+            rows.extend(matches.filter(event_id__in=ids[start : start + 500]).select_related("event"))
+        rows.sort(key=lambda m: m.event_id)
+    shares = negative_shares(m.event for m in rows)
+    return [(m.event, event_summary(m.event, match=m, negative_share=shares[m.event_id])) for m in rows]
 
 
 # --- evaluation ---------------------------------------------------------------------------------
@@ -143,29 +160,29 @@ def warnings_evaluate(*, scheme_id: int, event_ids: Sequence[int], now: datetime
         if scheme is None or not scheme.is_active or not event_ids:
             return []
         try:
-            matcher = _matcher(scheme)
+            _matcher(scheme)  # a stored expression that no longer compiles stops here
             policy = policy_for(scheme)
         except ValueError as exc:  # a malformed stored expression or rule: say so, do not crash ingestion
             log.warning("scheme %s: warnings not evaluated: %s", scheme.pk, exc)
             return []
-        matched = monitoring_selectors.scheme_events(scheme.pk).filter(event_id__in=list(event_ids))
-        events = list(Event.objects.filter(pk__in=matched.values("event_id"), merged_into__isnull=True).order_by("pk"))
+        summaries = event_summaries(scheme, event_ids)
+        if not summaries:
+            return []
         horizon = now - timedelta(seconds=policy.cooldown_seconds)
-        stored = {
-            w.pk: w
-            for w in Warning.objects.filter(scheme=scheme, event__in=events, kind=WarningKind.EVENT).filter(
-                Q(status__in=OPEN_STATUSES) | Q(closed_at__gte=horizon)
+        stored: dict[int, Warning] = {}
+        ids = [event.pk for event, _ in summaries]
+        for start in range(0, len(ids), 500):
+            stored.update(
+                (w.pk, w)
+                for w in Warning.objects.filter(
+                    scheme=scheme, event_id__in=ids[start : start + 500], kind=WarningKind.EVENT
+                ).filter(Q(status__in=OPEN_STATUSES) | Q(closed_at__gte=horizon))
             )
-        }
         engine = WarningEngine.restore([_early(w) for w in stored.values()], policy, scheme=f"s{scheme.pk}")
         by_engine_id = {f"db{pk}": w for pk, w in stored.items()}
         duty: list[Any] | None = None  # who is on duty: looked up only when a warning is raised
         raised: list[Warning] = []
-        for event in events:
-            match = _update_match(event, matcher, policy.bucket_seconds, scheme=scheme)
-            if match is None or match.matched == 0:
-                continue
-            summary = event_summary(event, match=match)
+        for event, summary in summaries:
             at = min(_ts(now), summary.last_seen)
             for early in engine.evaluate([summary], now=at):
                 if duty is None:
@@ -261,28 +278,33 @@ def warnings_backfill(*, scheme: Scheme, now: datetime | None = None) -> list[Wa
     raised: list[Warning] = []
     with transaction.atomic():
         scheme = Scheme.objects.select_for_update().select_related("unit").get(pk=scheme.pk)
-        matcher = _matcher(scheme)
+        _matcher(scheme)
         policy = policy_for(scheme)
-        matched = monitoring_selectors.scheme_events(scheme.pk)
-        events = {e.pk: e for e in Event.objects.filter(pk__in=matched.values("event_id"), merged_into__isnull=True)}
         stored = {w.pk: w for w in Warning.objects.filter(scheme=scheme, kind=WarningKind.EVENT)}
         engine = WarningEngine.restore([_early(w) for w in stored.values()], policy, scheme=f"s{scheme.pk}")
         by_engine_id: dict[str, Warning] = {f"db{pk}": w for pk, w in stored.items()}
         duty = _duty(scheme.unit)
+        events: dict[int, Event] = {}
         summaries: dict[int, EventSummary] = {}
         steps: list[tuple[float, int]] = []
-        for event in events.values():
-            match = _update_match(event, matcher, policy.bucket_seconds, scheme=scheme)
-            if match is None or match.matched == 0:
-                continue
-            summaries[event.pk] = event_summary(event, match=match)
-            steps.extend((t + policy.bucket_seconds, event.pk) for t, _ in summaries[event.pk].buckets)
+        for event, summary in event_summaries(scheme):
+            events[event.pk], summaries[event.pk] = event, summary
+            steps.extend((t + policy.bucket_seconds, event.pk) for t, _ in summary.buckets)
+        # The buckets are in time order: an event's past at t_end is a prefix of them, and its
+        # item count a running sum (not re-read and re-added at every step).
+        starts = {pk: [t for t, _ in s.buckets] for pk, s in summaries.items()}
+        totals = {pk: list(accumulate((c for _, c in s.buckets), initial=0)) for pk, s in summaries.items()}
         for t_end, event_id in sorted(steps):
             full = summaries[event_id]
             at = min(t_end, _ts(now), full.last_seen)
-            buckets = tuple(b for b in full.buckets if b[0] < t_end)
+            k = bisect_left(starts[event_id], t_end)
             summary = replace(
-                full, buckets=buckets, item_count=sum(c for _, c in buckets), last_seen=at, burst_z=0.0, retired=False
+                full,
+                buckets=full.buckets[:k],
+                item_count=totals[event_id][k],
+                last_seen=at,
+                burst_z=0.0,
+                retired=False,
             )
             for early in engine.evaluate([summary], now=at):
                 previous = by_engine_id.get(early.raised_from) if early.raised_from else None
