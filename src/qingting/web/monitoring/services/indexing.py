@@ -9,8 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Value
-from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from qingting.web.monitoring import search
@@ -28,25 +26,68 @@ def daily_key(item: Any, label: str | None = None) -> DailyKey:
 
 
 def daily_counts_add(deltas: Mapping[DailyKey, int]) -> None:
-    """Add each delta to its daily count: an upsert for gains (works on SQLite and PostgreSQL);
-    losses lower the count, never below 0, and a row that reaches 0 is removed. One statement per
-    row touched, however many items share it."""
-    for (source_id, day, label, region), n in sorted(deltas.items()):
-        if n < 0:
-            row = DailyCount.objects.filter(source_id=source_id, day=day, sentiment_label=label, region=region)
-            row.update(n=Greatest(F("n") + n, Value(0)))
-            row.filter(n__lte=0).delete()
-    gained = [(*key, n) for key, n in sorted(deltas.items()) if n > 0]
-    if not gained:
+    """Add each delta to its daily count, set-based: one statement for the losses (lowered, never
+    below 0), one removing the rows they emptied, one upsert for the gains — however many rows
+    they touch (a re-scoring slice moves hundreds). On PostgreSQL the existing rows are locked in
+    key order first and the gains inserted in key order, so concurrent engines never deadlock."""
+    keys = sorted(k for k, n in deltas.items() if n)
+    if not keys:
         return
+    losses = [(*k, deltas[k]) for k in keys if deltas[k] < 0]
+    gains = [(*k, deltas[k]) for k in keys if deltas[k] > 0]
     table = connection.ops.quote_name(DailyCount._meta.db_table)
-    sql = (
-        f"INSERT INTO {table} (source_id, day, sentiment_label, region, n) VALUES (%s, %s, %s, %s, %s) "
-        f"ON CONFLICT (source_id, day, sentiment_label, region) DO UPDATE SET n = {table}.n + excluded.n"
-    )
+    match = "t.source_id = v.source_id AND t.day = v.day AND t.sentiment_label = v.label AND t.region = v.region"
+    upsert = f"ON CONFLICT (source_id, day, sentiment_label, region) DO UPDATE SET n = {table}.n + excluded.n"
     with connection.cursor() as cursor:
-        # In key order, so that concurrent engines take the rows' locks in the same order.
-        cursor.executemany(sql, gained)
+        if connection.vendor == "postgresql":
+            unnest = "unnest(%s::int[], %s::date[], %s::varchar(12)[], %s::varchar(100)[], %s::int[])"
+            cols = "v(source_id, day, label, region, n)"
+
+            def arrays(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
+                return [list(c) for c in zip(*rows, strict=True)]
+
+            cursor.execute(
+                f"SELECT 1 FROM {table} AS t JOIN {unnest} AS {cols} ON {match} "
+                "ORDER BY t.source_id, t.day, t.sentiment_label, t.region FOR UPDATE OF t",
+                arrays([(*k, 0) for k in keys]),
+            )
+            if losses:
+                cursor.execute(
+                    f"UPDATE {table} AS t SET n = GREATEST(t.n + v.n, 0) FROM {unnest} AS {cols} WHERE {match}",
+                    arrays(losses),
+                )
+                cursor.execute(
+                    f"DELETE FROM {table} AS t USING {unnest} AS {cols} WHERE {match} AND t.n <= 0", arrays(losses)
+                )
+            if gains:
+                cursor.execute(
+                    f"INSERT INTO {table} (source_id, day, sentiment_label, region, n) "
+                    f"SELECT * FROM {unnest} AS {cols} ORDER BY 1, 2, 3, 4 {upsert}",
+                    arrays(gains),
+                )
+            return
+        # SQLite (≥ 3.33: UPDATE … FROM); the IMMEDIATE transaction already holds the write lock.
+        values = (
+            "(SELECT column1 AS source_id, column2 AS day, column3 AS label, column4 AS region, column5 AS n "
+            "FROM (VALUES {}))"
+        )
+        for start in range(0, len(losses), 3000):
+            chunk = losses[start : start + 3000]
+            rows = values.format(", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk)))
+            params = [x for r in chunk for x in r]
+            cursor.execute(f"UPDATE {table} AS t SET n = MAX(t.n + v.n, 0) FROM {rows} AS v WHERE {match}", params)
+            cursor.execute(
+                f"DELETE FROM {table} WHERE n <= 0 AND (source_id, day, sentiment_label, region) IN "
+                f"(SELECT source_id, day, label, region FROM {rows})",
+                params,
+            )
+        for start in range(0, len(gains), 3000):
+            chunk = gains[start : start + 3000]
+            cursor.execute(
+                f"INSERT INTO {table} (source_id, day, sentiment_label, region, n) "
+                f"VALUES {', '.join(['(%s, %s, %s, %s, %s)'] * len(chunk))} {upsert}",
+                [x for r in chunk for x in r],
+            )
 
 
 def _count_daily(items: Sequence[Any]) -> None:
