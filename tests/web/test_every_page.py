@@ -53,7 +53,7 @@ ALLOWED_LATIN = {
     "UTC", "English", "TF", "IDF", "AND", "OR", "NOT", "NEAR", "KB", "MB", "TSV", "STARTTLS", "TLS", "SSL",
     "ICP", "LED", "www",
 }  # fmt: skip
-EMOTICON = re.compile(r"\[[a-z]{2,12}\]")
+EMOTICON = re.compile(r"\[[\u4e00-\u9fff]{0,4}[a-z]{2,12}\]")  # [doge], [笑cry]
 # Not: source:x (query syntax), text=内容 (field mappings), {period} (template placeholders).
 LATIN_WORD = re.compile(r"(?<![A-Za-z0-9_@./:{-])[A-Za-z][A-Za-z]+(?![A-Za-z0-9_@/:=}-])")
 RAW = [

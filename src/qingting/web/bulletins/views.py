@@ -9,7 +9,7 @@ srcdoc>``: the HTML renderer escapes every string, and the sandbox forbids scrip
 from __future__ import annotations
 
 import importlib.util
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,6 +21,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
@@ -37,6 +38,7 @@ from qingting.web.bulletins.forms import (
     UpwardForm,
 )
 from qingting.web.bulletins.models import Adoption, Bulletin, BulletinStatus
+from qingting.web.exports import writer as exports
 from qingting.web.monitoring.selectors import event_home_path
 
 PAGE_SIZE = 25
@@ -122,6 +124,9 @@ def bulletin_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in BulletinStatus.values:
         qs = qs.filter(status=status)
+    fmt = request.GET.get("export", "")
+    if fmt in exports.FORMATS:  # the same list, every page of it, as a spreadsheet
+        return cast(HttpResponse, _list_export(request, qs, status, fmt))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "nav": "bulletins",
@@ -132,6 +137,23 @@ def bulletin_list(request: HttpRequest) -> HttpResponse:
         "inbox_pending": selectors.inbox_for(request.user).filter(adoption=Adoption.PENDING).count(),
     }
     return render(request, "bulletins/list.html", context)
+
+
+def _list_export(request: HttpRequest, qs: Any, status: str, fmt: str) -> Any:
+    shown = dict(BulletinStatus.choices)
+    rows = (
+        [b.issue_label or "", b.title, b.unit.name, str(shown.get(b.status, b.status)), b.updated_at]
+        for b in exports.chunked(qs, 1000)
+    )
+    return exports.export_response(
+        fmt,
+        title=_("Bulletins"),
+        filename=_("Bulletins"),
+        user=request.user,
+        filters=[(_("Status"), str(shown[status]))] if status in shown else [],
+        header=[pgettext("bulletin", "Number"), _("Title"), _("Unit"), _("Status"), _("Updated")],
+        rows=rows,
+    )
 
 
 @login_required

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -27,6 +27,7 @@ from qingting.web.accounts.selectors import has_role, scope
 from qingting.web.collect import health, services
 from qingting.web.collect.forms import CONNECTOR_CHOICES, ImportForm, PreviewForm, SourceForm, admin_units
 from qingting.web.collect.models import ImportRun, SourceSecret
+from qingting.web.exports import writer as exports
 from qingting.web.monitoring.models import Source
 from qingting.web.monitoring.services import polling
 from qingting.web.uploads import refusal, upload_limit
@@ -47,6 +48,9 @@ def _source(request: HttpRequest, pk: int, *, admin: bool = True) -> Source:
 def source_list(request: HttpRequest) -> HttpResponse:
     sources = scope(Source.objects.select_related("unit"), request.user).order_by("unit__path", "name")
     rows = health.sources_health(timezone.now(), sources)
+    fmt = request.GET.get("export", "")
+    if fmt in exports.FORMATS:  # the table as a spreadsheet
+        return cast(HttpResponse, _list_export(request, rows, fmt))
     admin_of = {u.pk for u in admin_units(request.user)}
     problems = [r for r in rows if r.is_problem]
     context = {
@@ -59,6 +63,26 @@ def source_list(request: HttpRequest) -> HttpResponse:
         "connector_names": {code: str(label) for code, label in CONNECTOR_CHOICES},
     }
     return render(request, "collect/list.html", context)
+
+
+def _list_export(request: HttpRequest, rows: list[Any], fmt: str) -> Any:
+    states = {"ok": _("ok"), "failing": _("failing"), "silent": _("silent"), "paused": _("disabled")}
+    out = (
+        [r.source.name, r.source.url, r.source.get_kind_display(), r.source.unit.name,
+         states.get(r.state, _("new")), str(r.reason or ""), r.source.last_success_at,
+         r.source.consecutive_failures, r.last_day, r.normal]
+        for r in rows
+    )  # fmt: skip
+    return exports.export_response(
+        fmt,
+        title=_("Sources"),
+        filename=_("Sources"),
+        user=request.user,
+        filters=[],
+        header=[_("Source"), _("Address"), _("Type"), _("Unit"), _("State"), _("Reason"), _("Last success"),
+                _("Failures in a row"), _("Last 24 h"), _("Normal per day")],
+        rows=out,
+    )  # fmt: skip
 
 
 def _save(request: HttpRequest, form: SourceForm, source: Source | None) -> HttpResponse | None:
