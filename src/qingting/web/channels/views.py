@@ -7,7 +7,8 @@ Function views: they validate, call services and selectors, and turn service err
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,6 +27,7 @@ from qingting.web.channels import inspections, selectors, services
 from qingting.web.channels.forms import ChannelForm, ReportForm, StateForm
 from qingting.web.channels.messages import finding_text
 from qingting.web.channels.models import Channel, ChannelKind, ChannelState, Inspection
+from qingting.web.exports import writer as exports
 from qingting.web.monitoring.selectors import sources_for
 
 
@@ -54,6 +56,9 @@ def channel_list(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     if state in ChannelState.values:
         qs = qs.filter(state=state)
+    fmt = request.GET.get("export", "")
+    if fmt in exports.FORMATS:  # the same list, every channel of it, as a spreadsheet
+        return cast(HttpResponse, _list_export(request, qs, kind, state, fmt))
     channels = list(qs[:500])
     latest = selectors.latest_inspections([c.pk for c in channels])
     now = timezone.now()
@@ -75,6 +80,55 @@ def channel_list(request: HttpRequest) -> HttpResponse:
         "report_form": ReportForm(units=units, initial={"period": _this_quarter()}),
     }
     return render(request, "channels/list.html", context)
+
+
+def _export_rows(qs: Any, now: datetime) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+
+    def flush() -> Iterator[list[Any]]:
+        latest = selectors.latest_inspections([c.pk for c in batch])
+        for c in batch:
+            row = latest.get(c.pk)
+            days = _days_since(row, now)
+            yield [
+                c.name,
+                c.get_kind_display(),
+                c.unit.name,
+                c.get_state_display(),
+                "" if days is None else round(days),
+                "" if row is None else round(row.score),
+                row.get_verdict_display() if row is not None else _("Not inspected"),
+            ]
+
+    for channel in exports.chunked(qs, 1000):
+        batch.append(channel)
+        if len(batch) == 1000:
+            yield from flush()
+            batch = []
+    yield from flush()
+
+
+def _list_export(request: HttpRequest, qs: Any, kind: str, state: str, fmt: str) -> Any:
+    kinds, states = dict(ChannelKind.choices), dict(ChannelState.choices)
+    filters = [(_("Kind"), str(kinds[kind]))] if kind in kinds else []
+    filters += [(_("State"), str(states[state]))] if state in states else []
+    return exports.export_response(
+        fmt,
+        title=_("Channels"),
+        filename=_("Channels"),
+        user=request.user,
+        filters=filters,
+        header=[
+            _("Name"),
+            _("Kind"),
+            _("Owner unit"),
+            _("State"),
+            _("Days since the last update"),
+            _("Score"),
+            _("Verdict"),
+        ],
+        rows=_export_rows(qs, timezone.now()),
+    )
 
 
 def _this_quarter() -> str:
