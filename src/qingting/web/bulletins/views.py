@@ -495,6 +495,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     pending_only = request.GET.get("pending") == "1"
     if pending_only:
         qs = qs.filter(adoption=Adoption.PENDING)
+    fmt = request.GET.get("export", "")
+    if fmt in exports.FORMATS:  # the same inbox, every page of it, as a spreadsheet
+        return cast(HttpResponse, _inbox_export(request, qs, pending_only, fmt))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [(s, has_role(request.user, s.to_unit, {services.ANALYST, services.LEADER})) for s in page]
     context = {
@@ -507,6 +510,40 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "reports": _reports_to_submit(request.user),
     }
     return render(request, "bulletins/inbox.html", context)
+
+
+def _inbox_export(request: HttpRequest, qs: Any, pending_only: bool, fmt: str) -> Any:
+    rows = (
+        [
+            s.from_unit.name,
+            s.to_unit.name,
+            s.title,
+            s.note,
+            s.submitted_at,
+            s.get_adoption_display(),
+            s.decision_note,
+            s.decided_at,
+        ]
+        for s in exports.chunked(qs, 1000)
+    )
+    return exports.export_response(
+        fmt,
+        title=_("Upward submissions (直报)"),
+        filename=_("Upward submissions (直报)"),
+        user=request.user,
+        filters=[(_("Decision"), _("Only undecided"))] if pending_only else [],
+        header=[
+            _("Submitting unit"),
+            _("Receiving unit"),
+            _("Document"),
+            _("Note"),
+            _("Submitted"),
+            _("Decision"),
+            _("Decision note"),
+            _("Decided at"),
+        ],
+        rows=rows,
+    )
 
 
 def _reports_to_submit(user: Any) -> list[Any]:
