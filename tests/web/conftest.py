@@ -16,6 +16,19 @@ django.setup()
 PASSWORD = "Qt-test-pass-2026!"
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> Any:
+    """Every test starts in the product's default language. The language middleware activates the
+    chosen language per request and leaves it active on the thread (it must: streamed responses
+    are written after it returns), so a request with the English cookie in one test would
+    otherwise leave English on for the next test's messages."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+
+
 @pytest.fixture
 def org(db: Any) -> dict[str, Any]:
     """Two sibling townships under one office, each with a community, and users scoped to each.

@@ -64,3 +64,17 @@ def test_another_units_report_tables_are_not_found(seeded: dict[str, Any]) -> No
     west = report_issue(actor=None, kind="monthly", unit=seeded["west"], period_label="2026-01", with_pdf=False)
     assert _client(seeded["east_analyst"]).get(f"/reports/{west.pk}/", {"export": "csv"}).status_code == 404
     assert _client(seeded["office_leader"]).get(f"/reports/{west.pk}/", {"export": "csv"}).status_code == 200
+
+
+def test_the_report_archive_downloads_scoped_with_its_filters(seeded: dict[str, Any]) -> None:
+    east_report = report_issue(actor=None, kind="monthly", unit=seeded["east"], period_label="2026-01", with_pdf=False)
+    west_report = report_issue(actor=None, kind="monthly", unit=seeded["west"], period_label="2026-01", with_pdf=False)
+    east = _client(seeded["east_analyst"])
+    page = east.get("/reports/", {"kind": "monthly"}).content.decode()
+    assert "下载此列表" in page and "kind=monthly&amp;export=xlsx" in page
+    rows = _csv(east.get("/reports/", {"kind": "monthly", "export": "csv"}))
+    assert rows[0] == ["报告归档"] and rows[2] == ["筛选条件：类型", "舆情月报"] and rows[3] == []
+    assert rows[5:] == [[east_report.title, "舆情月报", "2026-01", "东街道", east_report.issuer, rows[5][5]]]
+    office = {r[0] for r in _csv(_client(seeded["office_leader"]).get("/reports/", {"export": "csv"}))[4:]}
+    assert {east_report.title, west_report.title} <= office
+    assert west_report.title not in {r[0] for r in rows if r}

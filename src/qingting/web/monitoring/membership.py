@@ -100,20 +100,23 @@ def _matching(
     folded_names = {pk: fold(name) for pk, name in names.items()}
     pairs = []
     for row in rows:
-        folded = None
-        region = fold(row["region"]) if row["region"] else ""
+        folded: str | None = None  # folded once per row, and only when a view asks
+        region: str | None = None
         for view in views:
             if row["source_id"] not in view.source_ids:
                 continue
-            if view.regions and region not in view.regions:
-                continue
+            if view.regions or view.matcher is not None:
+                if region is None:
+                    region = fold(row["region"]) if row["region"] else ""
+                if view.regions and region not in view.regions:
+                    continue
             if view.matcher is not None:
                 if folded is None:
                     folded = row.get("folded")
                     if folded is None:
                         folded = folded_form(row["title"], row["text"])
                 source = folded_names.get(row["source_id"], "")
-                if not view.matcher.matches_folded(folded, source=source, region=region):
+                if not view.matcher.matches_folded(folded, source=source, region=region or ""):
                     continue
             pairs.append((view.scheme_id, row["pk"]))
     return pairs

@@ -23,7 +23,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from qingting.web.accounts.selectors import has_role, units_for
-from qingting.web.exports.writer import FORMATS, export_response
+from qingting.web.exports.writer import FORMATS, chunked, export_response
 from qingting.web.reporting import selectors, services
 from qingting.web.reporting.figures import due_period
 from qingting.web.reporting.forms import GenerateForm, ScheduleForm, TemplateForm, last_month_label
@@ -64,7 +64,7 @@ def _can_admin(user: Any) -> bool:
 
 
 @login_required
-def report_list(request: HttpRequest) -> HttpResponse:
+def report_list(request: HttpRequest) -> Any:
     """The archive (报告归档) with filters, and the generate form (two clicks to last month's report)."""
     kind = request.GET.get("kind", "")
     period = request.GET.get("period", "")[:40]
@@ -73,6 +73,9 @@ def report_list(request: HttpRequest) -> HttpResponse:
     reports = selectors.reports_for(
         request.user, kind=kind if kind in ReportKind.values else "", unit_id=unit_id, period=period
     )
+    fmt = request.GET.get("export", "")
+    if fmt in FORMATS:  # the archive, every page of it, as a spreadsheet
+        return _archive_export(request, reports, kind, period, unit_id, fmt)
     page = Paginator(reports, 25).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
@@ -88,6 +91,30 @@ def report_list(request: HttpRequest) -> HttpResponse:
         "can_admin": _can_admin(request.user),
     }
     return render(request, "reporting/list.html", context)
+
+
+def _archive_export(request: HttpRequest, reports: Any, kind: str, period: str, unit_id: int | None, fmt: str) -> Any:
+    filters = []
+    if kind in ReportKind.values:
+        filters.append((_("Kind"), str(ReportKind(kind).label)))
+    if period:
+        filters.append((_("Period"), period))
+    if unit_id is not None:
+        unit = next((u for u in units_for(request.user) if u.pk == unit_id), None)
+        filters.append((_("Unit"), unit.name if unit else str(unit_id)))
+    rows = (
+        [r.title, str(r.get_kind_display()), r.period_label, r.unit.name, r.issuer, r.issued_at]
+        for r in chunked(reports, 500)
+    )
+    return export_response(
+        fmt,
+        title=_("Report archive"),
+        filename=_("Report archive"),
+        user=request.user,
+        filters=filters,
+        header=[_("Title"), _("Kind"), _("Period"), _("Unit"), _("Issued by"), _("Issued at")],
+        rows=rows,
+    )
 
 
 @login_required
