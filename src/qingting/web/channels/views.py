@@ -6,8 +6,8 @@ Function views: they validate, call services and selectors, and turn service err
 
 from __future__ import annotations
 
-from datetime import datetime
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any, cast
 
 from django.contrib import messages
