@@ -62,6 +62,21 @@ def _unit(code: str, name: str, kind: str, parent: Unit | None) -> Unit:
     return existing or accounts.unit_create(actor=None, code=code, name=name, kind=kind, parent=parent)
 
 
+def _password(username: str) -> str:
+    """A random password the password policy accepts: a random one can, rarely, share enough
+    letters with the username to count as too similar (Qt-9AZmEEDdLReo for demo_leader)."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    while True:
+        password = "Qt-" + secrets.token_urlsafe(9)
+        try:
+            validate_password(password, User(username=username))
+        except ValidationError:
+            continue
+        return password
+
+
 @transaction.atomic
 def demo_setup() -> DemoSetup:
     """Create (or find) the demo organisation, one user per role, and the demo scheme."""
@@ -74,7 +89,7 @@ def demo_setup() -> DemoSetup:
     members: list[tuple[str, Unit, str]] = [(f"demo_{role}", office, role) for role in Role.values]
     members.append(("demo_liuwan", townships["柳湾镇"], Role.ANALYST))  # sees only 柳湾镇's data
     for username, unit, role in members:
-        password = "Qt-" + secrets.token_urlsafe(9)
+        password = _password(username)
         user = User.objects.filter(username=username).first()
         if user is None:
             user = accounts.user_create(actor=None, username=username, password=password, is_staff=(role == Role.ADMIN))
