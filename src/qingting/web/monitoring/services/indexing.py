@@ -113,21 +113,28 @@ def daily_counts_rebuild() -> int:
         return total + len(batch)
 
 
+def _counts_add(model: Any, keys: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """Add each row's last value to the ``n`` of ``model``'s row with the row's other values as
+    ``keys``, creating the rows that do not exist yet (one upsert per row, in the rows' order)."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(keys)
+    marks = ", ".join(["%s"] * (len(keys) + 1))
+    sql = (
+        f"INSERT INTO {table} ({columns}, n) VALUES ({marks}) "
+        f"ON CONFLICT ({columns}) DO UPDATE SET n = {table}.n + excluded.n"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
 def event_places_add(items: Sequence[Any]) -> None:
     """Add items just placed in events to their events' places (``EventPlace``): one upsert per
     (event, source, region), in key order. Items without an event count nowhere. Call in the
     transaction that placed them; events whose items moved are recounted instead
     (:func:`event_places_refresh`)."""
     gained = Counter((i.event_id, i.source_id, i.region or "") for i in items if i.event_id is not None)
-    if not gained:
-        return
-    table = connection.ops.quote_name(EventPlace._meta.db_table)
-    sql = (
-        f"INSERT INTO {table} (event_id, source_id, region, n) VALUES (%s, %s, %s, %s) "
-        f"ON CONFLICT (event_id, source_id, region) DO UPDATE SET n = {table}.n + excluded.n"
-    )
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, [(*key, n) for key, n in sorted(gained.items())])
+    if gained:
+        _counts_add(EventPlace, ("event_id", "source_id", "region"), [(*k, n) for k, n in sorted(gained.items())])
 
 
 _PLACES_FROM_ITEMS = (
@@ -170,17 +177,9 @@ def source_hours_add(items: Sequence[Any], now: datetime) -> None:
     sources = sorted({i.source_id for i in items})
     if sources:
         SourceHour.objects.filter(source_id__in=sources, hour__lt=since).delete()
-    if not gained:
-        return
-    table = connection.ops.quote_name(SourceHour._meta.db_table)
-    sql = (
-        f"INSERT INTO {table} (source_id, hour, n) VALUES (%s, %s, %s) "
-        f"ON CONFLICT (source_id, hour) DO UPDATE SET n = {table}.n + excluded.n"
-    )
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            sql, [(s, connection.ops.adapt_datetimefield_value(h), n) for (s, h), n in sorted(gained.items())]
-        )
+    if gained:
+        adapt = connection.ops.adapt_datetimefield_value
+        _counts_add(SourceHour, ("source_id", "hour"), [(s, adapt(h), n) for (s, h), n in sorted(gained.items())])
 
 
 def source_hours_rebuild(now: datetime | None = None) -> int:
