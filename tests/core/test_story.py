@@ -570,3 +570,26 @@ def test_a_storys_first_posts_leave_the_chatter_with_their_copies_and_replies() 
         owner = Counter(story[i] for i, e in event_of.items() if e is not None and final(e) == target)
         assert {story[i] for i in items_moved} == {owner.most_common(1)[0][0]}
     assert {e: counts[e] for e in per_event} == dict(per_event)  # every event counts the items it has
+
+
+def test_a_young_fragment_close_to_chatter_by_everyday_words_joins_the_story_that_holds_its_words() -> None:
+    """Decision 0129: a story's sub-topic (文旅局说下周末加开非遗表演) at its second chance is merged
+    into the event that holds its words, not the chatter it is weakly closer to through 周末/孩子."""
+    c = _quiet(threshold=0.3, merge_threshold=0.2)
+    weekend = [["周末", "带", "孩子", "公园", "图书馆"], ["周末", "带", "孩子", "公园", "热闹"]]
+    lotus = [["荷花节", "荷塘", "文旅局", "加开", "游客"], ["荷花节", "荷塘", "门票", "免费", "游客"]]
+    lotus.append(["荷花节", "荷塘", "非遗", "表演", "文旅局"])
+    for k, w in enumerate(["米粉", "夜市", "广场舞", "快递", "下雨", "烧烤", "跑步", "钓鱼", "书店", "电影"]):
+        c.add([("周末", "带", "孩子")[k % 3], w, w + "店", w + "好"], T0 + 50 * k)  # everyday words everywhere
+    (story,) = {c.add(lotus[i % 3], T0 + 1000 + 60 * i).event_id for i in range(30)}
+    (chatter,) = {c.add(weekend[i % 2], T0 + 18 * 3600 + 60 * i).event_id for i in range(40)}
+    words = ["文旅局", "周末", "带", "孩子", "加开", "非遗", "表演"]
+    fragment = c.add(words, T0 + 20 * 3600)
+    assert fragment.created
+    # by the decayed cosine the chatter, active an hour ago, is closer than the story of last night
+    young = c.events_[fragment.event_id]
+    best, sim = c._best(c._scores(young.centroid, exclude=fragment.event_id), young.norm, 0.2, c.position_, c.now_)
+    assert best == chatter and sim < 0.35
+    hit = c.add(words, T0 + 20 * 3600 + 60)
+    assert (hit.event_id, hit.merged) == (story, (fragment.event_id,))
+    assert (c.size(story), c.size(chatter)) == (32, 40)

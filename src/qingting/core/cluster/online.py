@@ -932,7 +932,18 @@ class OnlineClusterer:
         top = _top_terms(event.centroid, 20)
         query = {t: event.centroid[t] for t in top}
         scores = self._scores(query, exclude=eid)
-        best, _ = self._best(scores, event.norm, self.merge_threshold, pos, now)
+        best, sim = self._best(scores, event.norm, self.merge_threshold, pos, now)
+        if (
+            best >= 0
+            and sim < _WEAK_JOIN
+            and self.consolidate_threshold is not None
+            and events[best].size >= _CONTINUED_MIN_SIZE
+        ):
+            # a weak likeness to a big event yields to the event that holds the fragment's words
+            # (a story's sub-topic, "加开…还没去的抓紧", is not the chatter it shares 周末 with)
+            holder, _ = self._stray_holder(query, eid, event.first_time, now, whole=True)
+            if holder >= 0:
+                best = holder
         if best < 0 or (self.apart_ and (min(best, eid), max(best, eid)) in self.apart_):
             return eid, -1
         other = events[best]
@@ -1079,14 +1090,22 @@ class OnlineClusterer:
             dst.first_time = min(dst.first_time, t_item)
             self.pending_moves_.append(Move(k, cur, target, now, round(share, 6)))
 
-    def _stray_holder(self, vector: dict[str, float], cur: int, t_item: float, now: float) -> tuple[int, float]:
+    def _stray_holder(
+        self, vector: dict[str, float], cur: int, t_item: float, now: float, *, whole: bool = False
+    ) -> tuple[int, float]:
         """The event other than ``cur`` that holds a post's words, as :meth:`_holder` judges a new
-        post, the post's own weight in ``cur`` left out: of each word's weight in the index one live
-        event of ≥ 20 items holds ≥ 60 %, those words carry ≥ 80 % of the post's IDF²-weighted vector,
-        at least two of them. That event must be active within ``decay_seconds`` of now and have
-        begun no later than ``decay_seconds`` after the post (the post is about the story as it
-        began, not a remark from before it), and not be kept apart from ``cur``. Returns
-        ``(event, share held)`` or ``(-1, 0.0)``."""
+        post, the post's own weight in ``cur`` left out.
+
+        Of each word's weight in the index one live event of ≥ 20 items holds ≥ 60 %; those words
+        carry ≥ 80 % of the post's IDF²-weighted vector, at least two of them, one a word no event
+        but that one (and ``cur``) has — as :meth:`_by_containment` asks of a fragment: everyday
+        thanks (辛苦了, 点个赞) that a water outage's event happens to hold are in other events of
+        chatter too. That event must be active within ``decay_seconds`` of now, have begun no later
+        than ``decay_seconds`` after the post (the post is about the story as it began, not a
+        remark from before it), and not be kept apart from ``cur``. With ``whole``, ``vector`` is
+        the profile of the young event ``cur`` (decision 0129): all of ``cur``'s weight is left
+        out. Returns ``(event, share held)`` or ``(-1, 0.0)``.
+        """
         events, postings = self.events_, self.postings_
         if events[cur].size <= 1:  # the post is all its event has: nothing to move out of
             return -1, 0.0
@@ -1096,6 +1115,7 @@ class OnlineClusterer:
         total = 0.0
         held: dict[int, float] = {}
         count: dict[int, int] = {}
+        only: set[int] = set()
         for t, w in vector.items():
             p = postings.get(t)
             if not p:
@@ -1105,7 +1125,7 @@ class OnlineClusterer:
             total += x
             if len(p) > cap:
                 continue
-            own = min(w, p.get(cur, 0.0))
+            own = p.get(cur, 0.0) if whole else min(w, p.get(cur, 0.0))
             rest = sum(p.values()) - own
             e1, w1 = -1, 0.0
             for e, y in p.items():
@@ -1114,11 +1134,13 @@ class OnlineClusterer:
             if e1 >= 0 and rest > 0 and w1 >= _HELD_SHARE * rest and events[e1].size >= _CONTINUED_MIN_SIZE:
                 held[e1] = held.get(e1, 0.0) + x
                 count[e1] = count.get(e1, 0) + 1
+                if len(p) == 1 or (len(p) == 2 and cur in p):  # a word no other event has
+                    only.add(e1)
         if not held or total <= 0:
             return -1, 0.0
         e = max(held, key=lambda k: (held[k], -k))
         share = held[e] / total
-        if share < _SATELLITE_SHARE or count[e] < 2 or (min(e, cur), max(e, cur)) in self.apart_:
+        if share < _SATELLITE_SHARE or count[e] < 2 or e not in only or (min(e, cur), max(e, cur)) in self.apart_:
             return -1, 0.0
         tau_s = self.decay_seconds
         other = events[e]
