@@ -173,9 +173,9 @@ _WEAK_JOIN = 0.35
 # A pass due by time waits for this many items since the previous one (bursts of passes cost).
 _MIN_PASS_ITEMS = 50
 # Weakly joined posts kept for a later look (decision 0128): at most this many, …
-_STRAYS_MAX = 1024
+_STRAYS_MAX = 512
 # … and at most this many looked at per pass (the most recent first).
-_STRAYS_PER_PASS = 256
+_STRAYS_PER_PASS = 64
 
 
 def _positive(name: str, value: float) -> float:
@@ -313,7 +313,12 @@ class OnlineClusterer:
         self.strays_: dict[str, tuple[int, float, dict[str, float]]] = {}
         # term -> keys of strays with it among their 3 heaviest terms (stale keys skipped, rebuilt when large)
         self.stray_terms_: dict[str, list[str]] = {}
+        self.stray_indexed_: int = 0  # keys in stray_terms_, stale ones included
         self.pending_moves_: list[Move] = []
+        # event -> (its size then, its 30 heaviest terms): what _rehome looks up strays by (checkpointed)
+        self.stray_tops_: dict[int, tuple[int, frozenset[str]]] = {}
+        # stray -> {event that wanted a look at it: its size then} (checkpointed)
+        self.stray_seen_: dict[str, dict[int, int]] = {}
 
     # ------------------------------------------------------------------ public API
 
@@ -633,6 +638,8 @@ class OnlineClusterer:
         post_events = [e for p in self.postings_.values() for e in p]
         evs = list(events.values())
         log = list(self.merge_log_.values())
+        seen = {k: v for k, v in self.stray_seen_.items() if k in self.strays_}
+        tops = {e: v for e, v in self.stray_tops_.items() if e in events}
         return {
             "params": {
                 "threshold": self.threshold,
@@ -695,6 +702,15 @@ class OnlineClusterer:
             "stray_n_terms": np.array([len(v) for _, _, v in self.strays_.values()], dtype="<i8"),
             "stray_terms": [t for _, _, v in self.strays_.values() for t in v],
             "stray_weights": np.array([w for _, _, v in self.strays_.values() for w in v.values()], dtype="<f8"),
+            # what the passes last saw (so a restored engine looks at the same strays as one that ran on)
+            "stray_seen_keys": list(seen),
+            "stray_seen_n": np.array([len(v) for v in seen.values()], dtype="<i8"),
+            "stray_seen_events": np.array([e for v in seen.values() for e in v], dtype="<i8"),
+            "stray_seen_sizes": np.array([n for v in seen.values() for n in v.values()], dtype="<i8"),
+            "stray_top_events": np.array(list(tops), dtype="<i8"),
+            "stray_top_sizes": np.array([n for n, _ in tops.values()], dtype="<i8"),
+            "stray_top_n": np.array([len(ts) for _, ts in tops.values()], dtype="<i8"),
+            "stray_top_terms": [t for _, ts in tops.values() for t in sorted(ts)],
         }
 
     @classmethod
@@ -778,6 +794,23 @@ class OnlineClusterer:
                 self.strays_[key] = (e, t, vector)
                 for term in _top_terms(vector, 3):
                     self.stray_terms_.setdefault(term, []).append(key)
+                    self.stray_indexed_ += 1
+        if "stray_seen_keys" in state:
+            evs_, sizes_ = state["stray_seen_events"].tolist(), state["stray_seen_sizes"].tolist()
+            k = 0
+            for key, n in zip(state["stray_seen_keys"], state["stray_seen_n"].tolist(), strict=True):
+                self.stray_seen_[key] = dict(zip(evs_[k : k + n], sizes_[k : k + n], strict=True))
+                k += n
+            top_terms: list[str] = state["stray_top_terms"]
+            k = 0
+            for e, size, n in zip(
+                state["stray_top_events"].tolist(),
+                state["stray_top_sizes"].tolist(),
+                state["stray_top_n"].tolist(),
+                strict=True,
+            ):
+                self.stray_tops_[e] = (size, frozenset(top_terms[k : k + n]))
+                k += n
         return self
 
     # ------------------------------------------------------------------ internals
@@ -1027,6 +1060,7 @@ class OnlineClusterer:
         index = self.stray_terms_
         for t in _top_terms(vector, 3):
             index.setdefault(t, []).append(key)
+            self.stray_indexed_ += 1
         if len(strays) > _STRAYS_MAX:
             del strays[next(iter(strays))]
 
@@ -1051,27 +1085,54 @@ class OnlineClusterer:
                 break
             del strays[first]
         index = self.stray_terms_
-        if sum(len(v) for v in index.values()) > 8 * len(strays) + 64:
+        if self.stray_indexed_ > 8 * len(strays) + 64:  # mostly keys of strays gone: built again
             index.clear()
             for k, (_, _, vector) in strays.items():
                 for t in _top_terms(vector, 3):
                     index.setdefault(t, []).append(k)
+            self.stray_indexed_ = sum(len(v) for v in index.values())
         if not strays:
             return
-        wanted: set[str] = set()
+        wanted: dict[str, list[int]] = {}  # stray -> the events that want a look at it
+        cap = 4 * self.max_scan
+        tops = self.stray_tops_
         for eid in reversed(events):
             ev = events[eid]
             if ev.last_pos < since:
                 break
             if ev.size < _CONTINUED_MIN_SIZE:
                 continue
-            for t in _top_terms(ev.centroid, 30):
-                keys = index.get(t)
-                if keys:
-                    wanted.update(k for k in keys if k in strays)
+            seen = tops.get(eid)  # its heaviest terms, computed again once it has grown by a quarter
+            if seen is None or 4 * ev.size >= 5 * seen[0]:
+                seen = tops[eid] = (ev.size, frozenset(_top_terms(ev.centroid, 30)))
+            for t in seen[1] & index.keys():
+                # the most recent ones (a bounded scan, as the index's); not the strays it holds
+                # already: they are where its words are
+                for k in index[t][-cap:]:
+                    if k in strays and strays[k][0] != eid:
+                        wanted.setdefault(k, []).append(eid)
+        if len(tops) > 2 * len(events):  # forget retired and merged events now and then
+            self.stray_tops_ = {e: v for e, v in tops.items() if e in events}
         if not wanted:
             return
-        keys = [k for k in reversed(strays) if k in wanted][:_STRAYS_PER_PASS]
+        seen = self.stray_seen_
+        if len(seen) > 2 * len(strays) + 64:
+            self.stray_seen_ = seen = {k: v for k, v in seen.items() if k in strays}
+        keys: list[str] = []
+        for k in sorted(wanted, key=lambda k: (-strays[k][1], k)):  # the most recent first
+            asking = wanted[k]
+            # looked at again only when one of the events asking has grown by a quarter since
+            sizes = seen.setdefault(k, {})
+            fresh = False
+            for e in asking:
+                size = events[e].size
+                if 4 * size >= 5 * sizes.get(e, 0) + 1:
+                    sizes[e] = size
+                    fresh = True
+            if fresh:
+                keys.append(k)
+                if len(keys) >= _STRAYS_PER_PASS:
+                    break
         for k in keys:
             eid, t_item, vector = strays[k]
             cur = self.resolve(eid)
