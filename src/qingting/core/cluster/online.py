@@ -311,7 +311,7 @@ class OnlineClusterer:
         # with: (event, time, vector), oldest first, at most _STRAYS_MAX and a window old. A later
         # pass moves one to the event that has come to hold its words (decision 0128).
         self.strays_: dict[str, tuple[int, float, dict[str, float]]] = {}
-        # term -> keys of strays with it among their 3 heaviest terms (stale keys skipped, rebuilt when large)
+        # term -> keys of strays with it (stale keys skipped, rebuilt when large)
         self.stray_terms_: dict[str, list[str]] = {}
         self.stray_indexed_: int = 0  # keys in stray_terms_, stale ones included
         self.pending_moves_: list[Move] = []
@@ -792,7 +792,7 @@ class OnlineClusterer:
                 vector = dict(zip(sterms[k : k + nt], sweights[k : k + nt], strict=True))
                 k += nt
                 self.strays_[key] = (e, t, vector)
-                for term in _top_terms(vector, 3):
+                for term in vector:
                     self.stray_terms_.setdefault(term, []).append(key)
                     self.stray_indexed_ += 1
         if "stray_seen_keys" in state:
@@ -1053,12 +1053,12 @@ class OnlineClusterer:
         return tuple(merges)
 
     def _keep_stray(self, key: str, eid: int, now: float, vector: dict[str, float]) -> None:
-        """Keep a weak join for a later look (:meth:`_rehome`), indexed by its 3 heaviest terms."""
+        """Keep a weak join for a later look (:meth:`_rehome`), indexed by its terms."""
         strays = self.strays_
         strays.pop(key, None)
         strays[key] = (eid, now, vector)
         index = self.stray_terms_
-        for t in _top_terms(vector, 3):
+        for t in vector:
             index.setdefault(t, []).append(key)
             self.stray_indexed_ += 1
         if len(strays) > _STRAYS_MAX:
@@ -1071,9 +1071,10 @@ class OnlineClusterer:
         (nothing else to join; a few everyday words in common), and their copies and replies follow
         them there. Once the story's event exists, the test a new post faces (:meth:`_holder`) would
         send them to it. Each pass looks again at the weak joins kept (:meth:`_keep_stray`) that share
-        one of their 3 heaviest terms with the 30 heaviest of an event of ≥ 20 items active since the
-        previous pass — at most ``_STRAYS_PER_PASS``, the most recent first — and moves a post when
-        another event holds its words (:meth:`_stray_holder`). The move is recorded as a
+        one of the 30 heaviest terms of an event of ≥ 20 items active since the previous pass, a term
+        no third event has (a move needs such a word) — at most ``_STRAYS_PER_PASS``, the most
+        recent first, and only when that event has grown by a quarter since it last asked for
+        them — and moves a post when another event holds its words (:meth:`_stray_holder`). The move is recorded as a
         :class:`Move` (``pending_moves_``); the post's vector leaves its event's centroid and joins
         the other's.
         """
@@ -1088,13 +1089,14 @@ class OnlineClusterer:
         if self.stray_indexed_ > 8 * len(strays) + 64:  # mostly keys of strays gone: built again
             index.clear()
             for k, (_, _, vector) in strays.items():
-                for t in _top_terms(vector, 3):
+                for t in vector:
                     index.setdefault(t, []).append(k)
             self.stray_indexed_ = sum(len(v) for v in index.values())
         if not strays:
             return
         wanted: dict[str, list[int]] = {}  # stray -> the events that want a look at it
         cap = 4 * self.max_scan
+        postings = self.postings_
         tops = self.stray_tops_
         for eid in reversed(events):
             ev = events[eid]
@@ -1106,8 +1108,11 @@ class OnlineClusterer:
             if seen is None or 4 * ev.size >= 5 * seen[0]:
                 seen = tops[eid] = (ev.size, frozenset(_top_terms(ev.centroid, 30)))
             for t in seen[1] & index.keys():
-                # the most recent ones (a bounded scan, as the index's); not the strays it holds
-                # already: they are where its words are
+                # a stray moves only with a word no event but its own and the other has: looked up
+                # by such words alone; the most recent ones (a bounded scan, as the index's), not
+                # the strays it holds already (they are where its words are)
+                if len(postings.get(t, ())) != 2:
+                    continue
                 for k in index[t][-cap:]:
                     if k in strays and strays[k][0] != eid:
                         wanted.setdefault(k, []).append(eid)
