@@ -23,6 +23,7 @@ from qingting.core.sentiment import (
     shipped_lexicon,
     train_with_labels,
 )
+from qingting.core.sentiment.lexicon import _CLAUSE, _SENTENCE
 from qingting.core.text import normalize
 from qingting.core.types import SentimentLabel as L
 
@@ -289,3 +290,37 @@ def test_one_hashing_serves_several_models_and_slices_do_not_matter() -> None:
         assert np.array_equal(z, m.decision_function(long))
         assert np.array_equal(z[1:31], m.decision_function(long[1:31]))
     assert not np.array_equal(za, zb)
+
+
+def _scan(lexicon: Lexicon, clause: str) -> list[tuple[int, object]]:
+    """The reference reading of a clause: at each position the longest term, then after it."""
+    out: list[tuple[int, object]] = []
+    i = 0
+    longest = max(map(len, lexicon.entries))
+    while i < len(clause):
+        for k in range(min(longest, len(clause) - i), 0, -1):
+            e = lexicon.entries.get(clause[i : i + k])
+            if e is not None:
+                out.append((k, e))
+                i += k
+                break
+        else:
+            i += 1
+    return out
+
+
+def test_one_pass_over_the_text_finds_the_terms_each_clause_holds() -> None:
+    # The automaton runs once over the whole text; the clauses must read exactly the terms a scan
+    # of each clause on its own finds (longest first), terms spanning a boundary included.
+    lex = Lexicon.parse(
+        "word\t好\t1\nword\t好像\t0\nword\t不好意思\t0\nword\t就这?\t-1\nnegator\t不\t1\n"
+        "word\t差\t-1\nword\t差劲\t-1.5\ncontrast\t但是\t1\nword\t好,差\t9\nword\t...好\t9\n"
+    )
+    texts = ["好像不好意思,好差劲", "就这?好", "不好,差...好", "好,差", "差劲但是好好", "好好好好", ""]
+    for text in texts:
+        got = [lex._terms[i] for i, _, _ in lex._matches(text)]
+        want = [m for s in _SENTENCE.split(text) for c in _CLAUSE.split(s) for m in _scan(lex, c)]
+        assert got == want, text
+    # and the rules read them: 不好 is a negated positive, 差劲 one word, the dismissal counts
+    e = lex.evidence("不好,差劲但是")
+    assert e.hits == 3 and e.dismissals == 1 and e.negative < -1.5

@@ -17,7 +17,9 @@ and returns :class:`Evidence`:
   (``通报``, ``据悉``, ``【…】`` headlines, ``#话题#``): not a tone, but evidence for *neutral*;
 - Weibo **[表情] codes** and **emoji**, each with its own weight.
 
-It is pure Python over one dict lookup per candidate span, ~10 µs for a 80-character post.
+The terms are found in one pass over the text by an Aho-Corasick automaton (``ahocorasick_rs``,
+leftmost-longest: at each position the longest term, the scan going on after it), the clauses
+then read the matches that fall in them; the rules are pure Python.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+import ahocorasick_rs
 
 LEXICON_PATH = Path(__file__).with_name("lexicon_zh.txt")
 
@@ -49,6 +53,10 @@ _SENTENCE = re.compile(r"[。!?\n]+|\.\.\.+|…+")
 _CLAUSE = re.compile(r"[,;:、，；：]+")
 _HEADLINE = re.compile(r"^\s*(【[^】]{2,60}】|#[^#]{2,40}#)")
 _VARIATION = str.maketrans({0xFE0F: None, 0xFE0E: None, 0x200D: None})
+_VARIATION_CHARS = re.compile("[\ufe0f\ufe0e\u200d]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Characters that end a clause or a sentence: a term holding one can never be read in a clause.
+_BOUNDARY = re.compile(r"[,;:、，；：。!?\n…]|\.\.\.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,10 +110,13 @@ class Lexicon:
         self.entries = entries
         self.emoticons = emoticons
         self.rules = rules or Rules()
-        lengths: dict[str, set[int]] = {}
-        for term in entries:
-            lengths.setdefault(term[0], set()).add(len(term))
-        self._lengths = {c: sorted(ls, reverse=True) for c, ls in lengths.items()}
+        # Terms spanning a clause boundary cannot match inside a clause; leaving them out of the
+        # automaton lets it run over the whole text with the same matches as clause by clause.
+        terms = [t for t in entries if not _BOUNDARY.search(t)]
+        self._terms = [(len(t), entries[t]) for t in terms]
+        self._automaton = (
+            ahocorasick_rs.AhoCorasick(terms, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest) if terms else None
+        )
 
     @classmethod
     def parse(cls, text: str, rules: Rules | None = None) -> Lexicon:
@@ -137,29 +148,21 @@ class Lexicon:
     def load(cls, path: str | Path = LEXICON_PATH, rules: Rules | None = None) -> Lexicon:
         return cls.parse(Path(path).read_text(encoding="utf-8"), rules)
 
-    def _matches(self, clause: str) -> list[tuple[int, _Entry]]:
-        """Longest-first matches of lexicon terms in ``clause``, left to right: ``(length, entry)``."""
-        out: list[tuple[int, _Entry]] = []
-        entries, lengths = self.entries, self._lengths
-        i, n = 0, len(clause)
-        while i < n:
-            step = 1
-            for k in lengths.get(clause[i], ()):
-                if i + k <= n:
-                    e = entries.get(clause[i : i + k])
-                    if e is not None:
-                        out.append((k, e))
-                        step = k
-                        break
-            i += step
-        return out
+    def _matches(self, text: str) -> list[tuple[int, int, int]]:
+        """Leftmost-longest matches of lexicon terms in ``text``: ``(term index, start, end)``."""
+        if self._automaton is None:
+            return []
+        try:
+            return self._automaton.find_matches_as_indexes(text)
+        except UnicodeEncodeError:  # lone surrogates (no term holds one) cannot cross into Rust
+            return self._automaton.find_matches_as_indexes(_SURROGATE.sub("\ufffd", text))
 
     def evidence(self, text: str) -> Evidence:
         """The :class:`Evidence` of one folded text."""
         if not isinstance(text, str) or not text:
             return Evidence()
         r = self.rules
-        text = text[:2000].translate(_VARIATION)
+        text = _VARIATION_CHARS.sub("", text[:2000])  # str.translate costs a dict lookup per character
         emo = 0.0
         hits = 0
         seen: dict[str, int] = {}
@@ -178,20 +181,24 @@ class Lexicon:
         refuted = False
         rumour = 0.0
         rhetoric = dismissals = questions = 0
-        for sentence, end in _sentences(text):
-            clauses = [c for c in _CLAUSE.split(sentence)]
+        matches, terms = self._matches(text), self._terms
+        mi, nm = 0, len(matches)
+        for sentence, start, end in _sentences(text):
+            clauses = _clauses(sentence, start)
             before: list[float] = []
             after: list[float] = []
             contrasted = False
             is_question = end.startswith("?")
-            for ci, clause in enumerate(clauses):
+            for ci, (clause, stop) in enumerate(clauses):
                 neg_parity = False
                 degree = 1.0
                 conceded = False
                 clause_rhetoric = False
                 clause_question = False
                 values: list[float] = []
-                for k, e in self._matches(clause):
+                while mi < nm and matches[mi][1] < stop:  # the matches that start in this clause
+                    k, e = terms[matches[mi][0]]
+                    mi += 1
                     if e.register:
                         register += int(e.register)
                     if e.refute:
@@ -265,15 +272,26 @@ class Lexicon:
         )
 
 
-def _sentences(text: str) -> list[tuple[str, str]]:
-    """``(sentence, the punctuation that ends it)`` pairs."""
-    out: list[tuple[str, str]] = []
+def _sentences(text: str) -> list[tuple[str, int, str]]:
+    """``(sentence, where it starts in text, the punctuation that ends it)`` triples."""
+    out: list[tuple[str, int, str]] = []
     pos = 0
     for m in _SENTENCE.finditer(text):
-        out.append((text[pos : m.start()], m.group()))
+        out.append((text[pos : m.start()], pos, m.group()))
         pos = m.end()
     if pos < len(text):
-        out.append((text[pos:], ""))
+        out.append((text[pos:], pos, ""))
+    return out
+
+
+def _clauses(sentence: str, start: int) -> list[tuple[str, int]]:
+    """The clauses of a sentence (as ``_CLAUSE.split`` cuts it) with where each ends in the text."""
+    out: list[tuple[str, int]] = []
+    pos = 0
+    for m in _CLAUSE.finditer(sentence):
+        out.append((sentence[pos : m.start()], start + m.start()))
+        pos = m.end()
+    out.append((sentence[pos:], start + len(sentence)))
     return out
 
 
