@@ -1104,10 +1104,10 @@ class OnlineClusterer:
                 break
             if ev.size < _CONTINUED_MIN_SIZE:
                 continue
-            seen = tops.get(eid)  # its heaviest terms, computed again once it has grown by a quarter
-            if seen is None or 4 * ev.size >= 5 * seen[0]:
-                seen = tops[eid] = (ev.size, frozenset(_top_terms(ev.centroid, 30)))
-            for t in seen[1] & index.keys():
+            top = tops.get(eid)  # its heaviest terms, computed again once it has grown by a quarter
+            if top is None or 4 * ev.size >= 5 * top[0]:
+                top = tops[eid] = (ev.size, frozenset(_top_terms(ev.centroid, 30)))
+            for t in top[1] & index.keys():
                 # a stray moves only with a word no event but its own and the other has: looked up
                 # by such words alone; the most recent ones (a bounded scan, as the index's), not
                 # the strays it holds already (they are where its words are)
