@@ -1107,13 +1107,14 @@ class OnlineClusterer:
             top = tops.get(eid)  # its heaviest terms, computed again once it has grown by a quarter
             if top is None or 4 * ev.size >= 5 * top[0]:
                 top = tops[eid] = (ev.size, frozenset(_top_terms(ev.centroid, 30)))
-            for t in top[1] & index.keys():
+            for t in top[1]:
                 # a stray moves only with a word no event but its own and the other has: looked up
                 # by such words alone; the most recent ones (a bounded scan, as the index's), not
                 # the strays it holds already (they are where its words are)
-                if len(postings.get(t, ())) != 2:
+                found = index.get(t)
+                if found is None or len(postings.get(t, ())) != 2:
                     continue
-                for k in index[t][-cap:]:
+                for k in found[-cap:]:
                     if k in strays and strays[k][0] != eid:
                         wanted.setdefault(k, []).append(eid)
         if len(tops) > 2 * len(events):  # forget retired and merged events now and then
