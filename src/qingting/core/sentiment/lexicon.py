@@ -184,6 +184,11 @@ class Lexicon:
         matches, terms = self._matches(text), self._terms
         mi, nm = 0, len(matches)
         for sentence, start, end in _sentences(text):
+            if mi >= nm or matches[mi][1] >= start + len(sentence):
+                # no term starts in it: its clauses add nothing; only a dangling contrast counts
+                if _ends_with_contrast(sentence):
+                    dismissals += 1
+                continue
             clauses = _clauses(sentence, start)
             before: list[float] = []
             after: list[float] = []

@@ -23,7 +23,21 @@ _WORD = re.compile(r"[^\W_](?:[\w'’\-]*[^\W_])?")
 _NO_LETTER = re.compile(r"[\W\d_.,:%+\-/]*")
 
 
-_KEEP: tuple[dict[str, bool], dict[str, bool]] = ({}, {})  # word -> kept? (Chinese path, other)
+class _Verdicts(dict[str, bool]):
+    """Each word's verdict (kept?) for one stopword list, judged on first sight (``__missing__``):
+    ``verdicts[t]`` stays a C dict lookup for a word seen before."""
+
+    __slots__ = ("stop",)
+
+    def __init__(self, stop: frozenset[str]) -> None:
+        super().__init__()
+        self.stop = stop
+
+    def __missing__(self, t: str) -> bool:
+        return _judge(t, self.stop, self)
+
+
+_KEEP: tuple[_Verdicts, _Verdicts] = (_Verdicts(ALL_STOPWORDS), _Verdicts(EN_STOPWORDS))  # Chinese path, other
 _KEEP_MAX = 200_000
 
 
@@ -68,13 +82,8 @@ def tokenize(match_text: str, lang: str, *, drop_stopwords: bool = True) -> list
     cache = _KEEP[stop is EN_STOPWORDS]
     if len(cache) > _KEEP_MAX:
         cache.clear()
-    if len(raw) <= 32:
-        get = cache.get
-        return [t for t in raw if (k := get(t)) or (k is None and _judge(t, stop, cache))]
-    # A long text: judge each distinct word once, then filter in C (map + compress) — the same
-    # list, ~3× faster on a 700-character letter (≈ 450 words, ≈ 150 distinct).
-    for t in set(raw).difference(cache):
-        _judge(t, stop, cache)
+    # One C pass (map + compress) whatever the length: a word seen before is one dict lookup, an
+    # unseen one is judged by ``__missing__`` — the same list as judging each word in Python.
     return list(compress(raw, map(cache.__getitem__, raw)))
 
 
