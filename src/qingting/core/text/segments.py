@@ -61,9 +61,10 @@ def _boundary(text: str, j: int) -> bool:
     return _plain(text[j - 1]) or _plain(text[j])
 
 
-def cut_slice(text: str, tokens: list[str], a: int, b: int) -> list[str]:
+def cut_slice(text: str, tokens: list[str], a: int, b: int, ends: list[int] | None = None) -> list[str]:
     """``rjieba.cut(text[a:b], True)``, given ``tokens = rjieba.cut(text, True)``: only the pieces
-    of ``text[a:b]`` outside its outermost block boundaries are cut again."""
+    of ``text[a:b]`` outside its outermost block boundaries are cut again. ``ends``, if given, is
+    where each token ends (``list(accumulate(map(len, tokens)))``), for a caller cutting two slices."""
     n = len(text)
     j1 = a
     if 0 < a < n:
@@ -75,7 +76,8 @@ def cut_slice(text: str, tokens: list[str], a: int, b: int) -> list[str]:
             j2 -= 1
     if j2 - j1 < 2:
         return rjieba.cut(text[a:b], True) if a < b else []
-    ends = list(accumulate(map(len, tokens)))
+    if ends is None:
+        ends = list(accumulate(map(len, tokens)))
     i1 = bisect_left(ends, j1 + 1)  # the token that starts at j1
     i2 = bisect_left(ends, j2)  # the token that ends at j2
     if i2 >= len(ends) or ends[i2] != j2 or ends[i1] - len(tokens[i1]) != j1:
@@ -118,9 +120,10 @@ class Segments:
         if head:
             if head + tail >= len(base) or sentiment != f"{base[:head]} {base[-tail:]}":
                 return
-            derived = cut_slice(base, base_tokens, 0, head)
+            ends = list(accumulate(map(len, base_tokens)))  # once for both slices
+            derived = cut_slice(base, base_tokens, 0, head, ends)
             derived.append(" ")
-            derived.extend(cut_slice(base, base_tokens, len(base) - tail, len(base)))
+            derived.extend(cut_slice(base, base_tokens, len(base) - tail, len(base), ends))
             cuts[sentiment] = derived
         elif sentiment == base:
             cuts[sentiment] = base_tokens
