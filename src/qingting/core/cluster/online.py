@@ -42,8 +42,8 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import islice, repeat
-from operator import mul
+from itertools import compress, islice, repeat
+from operator import eq, gt, mul
 from typing import Any
 
 import numpy as np
@@ -51,6 +51,21 @@ import numpy as np
 from qingting.core.text.romanise import romanised
 
 _NO_POSTINGS: dict[int, float] = {}
+
+
+class _Idf(dict[int, float]):
+    """Event-level IDF by the number of live events holding a term, computed on first use."""
+
+    __slots__ = ("n",)
+
+    def __init__(self, n: float) -> None:
+        super().__init__()
+        self.n = n
+
+    def __missing__(self, df: int) -> float:
+        n = self.n
+        w = self[df] = math.log(n / (df + 1.0) if df else n)
+        return w
 
 
 @dataclass(frozen=True, slots=True)
@@ -828,14 +843,10 @@ class OnlineClusterer:
         if len(tokens) > 32:  # a long text: count first, one IDF per distinct term
             counts = Counter(tokens)
             # the same IDF expression as below, computed once per distinct event count (most
-            # terms of a long text share a handful of them): the same floats, fewer logs
-            idf: dict[int, float] = {}
+            # terms of a long text share a handful of them), all in C: the same floats
+            idf = _Idf(n)
             dfs = map(len, map(postings.get, counts, repeat(_NO_POSTINGS)))
-            for t, c, df in zip(counts, counts.values(), dfs, strict=True):
-                w = idf.get(df)
-                if w is None:
-                    w = idf[df] = log(n / (df + 1.0) if df else n)
-                vec[t] = c * w
+            vec = dict(zip(counts, map(mul, counts.values(), map(idf.__getitem__, dfs)), strict=True))
         else:
             for t in tokens:
                 w = vec.get(t)
@@ -848,12 +859,10 @@ class OnlineClusterer:
         k = self.max_item_terms
         if len(vec) > k:  # its heaviest terms carry a long text: the state it leaves is bounded
             kth = sorted(vec.values(), reverse=True)[k - 1]
-            heavy = {t: w for t, w in vec.items() if w > kth}
-            for t, w in vec.items():  # ties at the k-th weight: the first in the text
-                if len(heavy) >= k:
-                    break
-                if w == kth:
-                    heavy[t] = w
+            heavy = dict(compress(vec.items(), map(gt, vec.values(), repeat(kth))))
+            if len(heavy) < k:  # ties at the k-th weight: the first in the text
+                ties = list(compress(vec.items(), map(eq, vec.values(), repeat(kth))))
+                heavy.update(ties[: k - len(heavy)])
             vec = heavy
         weights = vec.values()
         inv = 1.0 / math.sqrt(sum(map(mul, weights, weights)))  # the same sum, in C
@@ -1071,7 +1080,7 @@ class OnlineClusterer:
         index = self.stray_terms_
         for t in vector:
             index.setdefault(t, []).append(key)
-            self.stray_indexed_ += 1
+        self.stray_indexed_ += len(vector)
         if len(strays) > _STRAYS_MAX:
             del strays[next(iter(strays))]
 
