@@ -154,3 +154,138 @@ def test_analyze_lines_are_the_assignments_fields_in_order(tmp_path: Path) -> No
             want[k] = v.value if hasattr(v, "value") else (list(v) if isinstance(v, tuple) else v)
         assert list(line) == list(want)
         assert line == want
+
+
+# ---- decision 0132: more exact C paths on long texts -------------------------------------------
+
+EDGE_TEXTS = [
+    "",
+    "好",
+    "柳湾镇停水五天了",  # short: ≤ 32 words
+    "臺灣今天下大雨，iPhone 也進水了，真的太糟糕了",  # Traditional
+    "停水😡😡 [怒] 还要等多久？？ 😀👍🏻" * 5,  # emoji, emoticons
+    "abc\ud800停水\udfff了",  # lone surrogates
+    LETTER,
+    LETTER * 12,  # very long
+    "the water is off again in our street and nobody answers the phone at the office " * 10,
+    "ひらがなだけのぶん と 漢字の文章",
+]
+
+
+@pytest.mark.parametrize("text", EDGE_TEXTS)
+def test_tokenize_keeps_each_word_by_its_own_verdict(text: str) -> None:
+    """The verdict cache judges an unseen word on first lookup: the same words as judging each one."""
+    from qingting.core.text import detect_language
+    from qingting.core.text.stopwords import EN_STOPWORDS
+    from qingting.core.text.tokens import _KEEP, _WORD
+
+    match = normalize(text).match
+    lang = detect_language(match)
+    for verdicts in _KEEP:
+        verdicts.clear()  # first sight of every word, then (second call) every word cached
+    for _ in range(2):
+        tokens = tokenize(match, lang)
+        if not match:
+            assert tokens == []
+        elif lang[:2] in ("zh", "ja") or (lang != "en" and any("\u3400" <= c <= "\u9fff" for c in match)):
+            assert tokens == [t for t in rjieba.cut(match, True) if _judge(t, ALL_STOPWORDS, {})]
+        else:
+            raw = [t for t in _WORD.findall(match) if len(t) > 1]
+            assert tokens == [t for t in raw if _judge(t, EN_STOPWORDS, {})]
+
+
+def _plain_vector(tokens: list[str], postings: dict[str, dict[int, float]], n_events: int, k: int) -> dict[str, float]:
+    """The item vector as it was written before decision 0132 (a Python loop per term)."""
+    n = n_events + 2.0
+    vec: dict[str, float] = {}
+    if len(tokens) > 32:
+        from collections import Counter
+
+        for t, c in Counter(tokens).items():
+            p = postings.get(t)
+            vec[t] = c * math.log(n / (len(p) + 1.0) if p else n)
+    else:
+        for t in tokens:
+            w = vec.get(t)
+            p = postings.get(t)
+            idf = math.log(n / (len(p) + 1.0) if p else n)
+            vec[t] = idf if w is None else w + idf
+    if len(vec) > k:
+        kth = sorted(vec.values(), reverse=True)[k - 1]
+        heavy = {t: w for t, w in vec.items() if w > kth}
+        for t, w in vec.items():
+            if len(heavy) >= k:
+                break
+            if w == kth:
+                heavy[t] = w
+        vec = heavy
+    inv = 1.0 / math.sqrt(sum(w * w for w in vec.values()))
+    return {t: w * inv for t, w in vec.items()}
+
+
+def test_item_vectors_are_the_plain_definition() -> None:
+    """Long texts' vectors (IDF by event count, heaviest terms, ties) equal the per-term loop's, bit for bit."""
+    from qingting.core.cluster.online import OnlineClusterer
+
+    rng = random.Random(11)
+    vocab = [f"词{i}" for i in range(400)]
+    clusterer = OnlineClusterer()
+    for i in range(600):  # live events whose postings give many terms the same event count
+        clusterer.add(rng.sample(vocab[: 60 + i % 200], rng.randrange(1, 60)), float(i))
+    assert len(clusterer.events_) > 5
+    for size in (1, 5, 32, 33, 64, 65, 200, 900):
+        for _ in range(20):
+            # few distinct counts: ties at the k-th weight are common
+            tokens = [rng.choice(vocab) for _ in range(size)]
+            fast = clusterer._vector(tokens)
+            plain = _plain_vector(tokens, clusterer.postings_, len(clusterer.events_), clusterer.max_item_terms)
+            assert list(fast.items()) == list(plain.items()), size
+
+
+def test_sentiment_clean_reads_controls_as_spaces_and_drops_surrogates() -> None:
+    """The regex gives what str.translate of the control characters gave."""
+    import re
+
+    from qingting.core.sentiment.features import MAX_CHARS, _clean
+
+    table = str.maketrans({i: " " for i in range(32)})
+    surrogates = re.compile("[\ud800-\udfff]+")
+    for text in [*EDGE_TEXTS, "a\x00b\x1fc\x7f\n\r\t", "".join(map(chr, range(200))), "\ud83d" + LETTER + "\n" * 3]:
+        assert _clean(text) == surrogates.sub("", text[:MAX_CHARS].translate(table))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # computed by the lexicon before decision 0132 (every sentence's clauses walked)
+        ("今天天气。明天下雨。", (0.0, 0.0, 0.0, 0, 0.0, 0, 0, 0, 0, 10)),
+        ("服务很好。。。但是", (0.5, 2.0, -1.5, 2, 0.0, 0, 1, 0, 0, 9)),
+        ("他们不好吗？真的不好吗", (-4.6, 0.0, -4.6, 2, 0.0, 0, 0, 0, 0, 11)),
+        ("不是不好，只是太贵了。。。价格还行", (-0.9199999999999999, 1.48, -2.4, 3, 0.0, 0, 0, 0, 0, 17)),
+        ("第一句没有词。第二句很失望！第三句也没有。", (-2.5, 0.0, -2.5, 1, 0.0, 0, 0, 0, 0, 21)),
+        ("[泪][泪][泪]没有。很差", (-2.0, 0.0, -2.0, 3, -3.0, 0, 0, 0, 0, 8)),
+        ("\n\n好\n", (0.5, 0.5, 0.0, 1, 0.0, 0, 0, 0, 0, 4)),
+        ("…没有…没有…满意", (2.0, 2.0, 0.0, 1, 0.0, 0, 0, 0, 0, 9)),
+    ],
+)
+def test_sentences_without_terms_are_skipped_exactly(text: str, expected: tuple[object, ...]) -> None:
+    """Skipping the sentences where no lexicon term starts gives the evidence the full walk gave."""
+    import dataclasses
+
+    from qingting.core.sentiment.lexicon import shipped_lexicon
+
+    assert dataclasses.astuple(shipped_lexicon().evidence(text)) == expected
+
+
+def test_analyze_leaves_the_collector_as_it_found_it(tmp_path: Path) -> None:
+    """`analyze` tunes the cyclic collector for the stream only: thresholds and freeze restored."""
+    import gc
+
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"text": LETTER[i:] + str(i)}, ensure_ascii=False) + "\n" for i in range(40)))
+    before = gc.get_threshold()
+    result = CliRunner().invoke(main, ["analyze", str(src), "-o", str(tmp_path / "out.jsonl")])
+    assert result.exit_code == 0, result.output
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
+    assert len((tmp_path / "out.jsonl").read_text().splitlines()) > 40
