@@ -289,3 +289,41 @@ def test_analyze_leaves_the_collector_as_it_found_it(tmp_path: Path) -> None:
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
     assert len((tmp_path / "out.jsonl").read_text().splitlines()) > 40
+
+
+def test_adding_into_a_centroid_is_the_plain_loop() -> None:
+    """Centroid weights and order, norm (bit for bit) and posting order as the per-term loop left them."""
+    import copy
+
+    from qingting.core.cluster.online import OnlineClusterer
+
+    rng = random.Random(5)
+    vocab = [f"w{i}" for i in range(120)]
+    clusterer = OnlineClusterer()
+    for i in range(300):
+        clusterer.add(rng.sample(vocab, rng.randrange(1, 80)), float(i))
+    for eid in list(clusterer.events_)[:30]:
+        vector = {t: rng.uniform(-0.5, 1.0) for t in rng.sample(vocab, rng.randrange(1, 90))}
+        fast = copy.deepcopy(clusterer)
+        fast._add_into(eid, fast.events_[eid], vector)
+        event = copy.deepcopy(clusterer.events_[eid])
+        postings = copy.deepcopy(clusterer.postings_)
+        norm2 = event.norm2
+        for t, w in vector.items():  # the loop it replaced
+            old = event.centroid.get(t, 0.0)
+            new = old + w
+            event.centroid[t] = new
+            norm2 += new * new - old * old
+            p = postings.get(t)
+            if p is None:
+                postings[t] = {eid: new}
+            else:
+                p.pop(eid, None)
+                p[eid] = new
+        got = fast.events_[eid]
+        if len(event.centroid) <= 2 * clusterer.max_terms:  # (no pruning at this size)
+            assert list(got.centroid.items()) == list(event.centroid.items())
+            assert got.norm2 == norm2 and got.norm == math.sqrt(norm2)
+            assert {t: list(p.items()) for t, p in fast.postings_.items()} == {
+                t: list(p.items()) for t, p in postings.items()
+            }

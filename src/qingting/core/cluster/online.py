@@ -42,8 +42,9 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import reduce
 from itertools import compress, islice, repeat
-from operator import eq, gt, mul
+from operator import add, eq, gt, mul, sub
 from typing import Any
 
 import numpy as np
@@ -865,7 +866,7 @@ class OnlineClusterer:
                 heavy.update(ties[: k - len(heavy)])
             vec = heavy
         weights = vec.values()
-        inv = 1.0 / math.sqrt(sum(map(mul, weights, weights)))  # the same sum, in C
+        inv = 1.0 / math.sqrt(sum(map(mul, weights, weights)))  # the same sum() as over a generator, in C
         return dict(zip(vec, map(mul, weights, repeat(inv)), strict=True))
 
     def _scores(self, vector: dict[str, float], exclude: int = -1, cap: int = 0) -> dict[int, float]:
@@ -938,12 +939,13 @@ class OnlineClusterer:
         """Add a weighted term vector into an event's centroid and its postings."""
         centroid = event.centroid
         postings = self.postings_
-        norm2 = event.norm2
-        for t, w in vector.items():
-            old = centroid.get(t, 0.0)
-            new = old + w
-            centroid[t] = new
-            norm2 += new * new - old * old
+        # in C: the new weights, then the norm by reduce(add): ((norm2 + d1) + d2) + …, the floats
+        # of a loop doing norm2 += d (not sum(), which compensates its rounding from Python 3.12)
+        olds = list(map(centroid.get, vector, repeat(0.0)))
+        news = list(map(add, olds, vector.values()))
+        centroid.update(zip(vector, news, strict=True))
+        norm2 = reduce(add, map(sub, map(mul, news, news), map(mul, olds, olds)), event.norm2)
+        for t, new in zip(vector, news, strict=True):
             p = postings.get(t)
             if p is None:
                 postings[t] = {eid: new}
