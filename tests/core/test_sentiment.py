@@ -22,6 +22,7 @@ from qingting.core.sentiment import (
     train,
 )
 from qingting.core.sentiment.features import hashed_features
+from qingting.core.sentiment.model import SLICE_TEXTS
 from qingting.core.text import fold, normalize
 from qingting.core.types import SentimentLabel
 
@@ -207,3 +208,16 @@ def test_weibo2018_split_accuracy(shared_data: Path) -> None:
     pred = model.predict([t for t, _ in te])
     accuracy = float(np.mean(pred == np.array([y for _, y in te])))
     assert accuracy >= 0.865
+
+
+def test_keys_sorted_as_32_bit_integers_give_the_same_features() -> None:
+    # Up to 1,024 texts (22-bit buckets) the keys are sorted as 32-bit integers; beyond, as 64-bit.
+    rng = random.Random(3)
+    alphabet = "好差不很满意失望服务快慢[哈哈]🙂价格贵便宜 abc"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(1_500)]
+    wide_doc, wide_bucket = hashed_features(texts)
+    narrow_doc, narrow_bucket = hashed_features(texts[:SLICE_TEXTS])
+    first = wide_doc < SLICE_TEXTS
+    assert narrow_doc.dtype == wide_doc.dtype == np.int64
+    assert np.array_equal(narrow_doc, wide_doc[first]) and np.array_equal(narrow_bucket, wide_bucket[first])
+    assert SLICE_TEXTS << 22 <= 1 << 32

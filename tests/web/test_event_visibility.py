@@ -121,12 +121,20 @@ def test_a_merge_and_a_split_move_who_sees_the_event(stories: dict[str, Any]) ->
     client = _client("west_analyst")
     assert client.get(f"/events/{east.pk}/").status_code == 200
     assert f"/events/{east.pk}/" in _dashboard_events("west_analyst")
+    # West's old address leads its analyst to the story, though west's own event has no item left.
+    response = client.get(f"/events/{west.pk}/")
+    assert response.status_code == 302 and response["Location"] == f"/events/{east.pk}/"
+    response = client.get(f"/api/events/{west.pk}")
+    assert response.status_code == 302 and response["Location"] == f"/api/events/{east.pk}"
 
     west_items = list(Item.objects.filter(source=stories["west_source"]).values_list("pk", flat=True))
     new = services.event_split(actor=analyst, event=Event.objects.get(pk=east.pk), item_ids=west_items)
     assert _places_stored() == _places_from_items()
     # Split back out: west sees the new event and no longer east's.
     assert client.get(f"/events/{east.pk}/").status_code == 404
+    # The leak test: west's old address no longer leads to east's event, which west may not see.
+    assert client.get(f"/events/{west.pk}/").status_code == 404
+    assert client.get(f"/api/events/{west.pk}").status_code == 404
     assert client.get(f"/events/{new.pk}/").status_code == 200
     board = _dashboard_events("west_analyst")
     assert f"/events/{new.pk}/" in board and f"/events/{east.pk}/" not in board

@@ -359,10 +359,9 @@ def list_events(request: HttpRequest, filters: Query[EventQuery]) -> Any:
 @api.get("/events/{event_id}", response=EventOut, tags=["events"])
 def get_event(request: HttpRequest, event_id: int) -> Any:
     """One event; an event merged into another redirects to it."""
-    event = selectors.event_get(request.user, event_id)
-    live = selectors.live_event(event)
-    if live.pk != event.pk:
-        return HttpResponseRedirect(f"/api/events/{live.pk}")
+    event = selectors.event_at(request.user, event_id)
+    if event.pk != event_id:
+        return HttpResponseRedirect(f"/api/events/{event.pk}")
     view = selectors.event_view(request.user, event)  # the figures over what the user may see
     event.visible_negative_share, event.visible_sentiment = view.negative_share, view.sentiment  # type: ignore[attr-defined]
     return event

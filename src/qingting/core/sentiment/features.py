@@ -160,7 +160,14 @@ def hashed_features(
         h *= _GOLDEN
     bucket = (h >> np.uint64(64 - bits)).astype(np.int64)
     key = (np.concatenate(docs) << bits) | bucket
-    key.sort()  # sort + neighbour test: several times faster than np.unique's hash path here
+    # sort + neighbour test: several times faster than np.unique's hash path here; when every key
+    # fits 32 bits (up to 2**(32 - bits) texts, see model.SLICE_TEXTS) half the bytes are sorted
+    if len(clean) << bits <= 1 << 32:
+        narrow = key.astype(np.uint32)
+        narrow.sort()
+        key = narrow.astype(np.int64)
+    else:
+        key.sort()
     distinct = np.empty(len(key), dtype=bool)
     distinct[:1] = True
     np.not_equal(key[1:], key[:-1], out=distinct[1:])

@@ -36,6 +36,7 @@ FORMAT = "qingting-sentiment"
 FORMAT_VERSION = 1
 DEFAULT_BITS = 22  # 4M buckets: ~10% of the features of a 10k-post corpus share one
 SLICE_CHARS = 65_536  # characters featurised at once (bounded memory; see decision_function)
+SLICE_TEXTS = 1_024  # texts featurised at once: with 22-bit buckets their keys sort as 32-bit integers
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -201,7 +202,7 @@ def decision_functions(models: Sequence[SentimentModel], texts: Sequence[str]) -
     start = size = 0
     for i, t in enumerate(texts):
         size += len(t) if isinstance(t, str) else 0
-        if size >= SLICE_CHARS:
+        if size >= SLICE_CHARS or i + 1 - start >= SLICE_TEXTS:
             bounds.append((start, i + 1))
             start, size = i + 1, 0
     if start < n:

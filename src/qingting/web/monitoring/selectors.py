@@ -329,6 +329,21 @@ def event_get(user: Any, pk: int) -> Event:
     return event
 
 
+def event_at(user: Any, pk: int) -> Event:
+    """What the address of event ``pk`` shows the user: the event, or — when it was merged into
+    another — the live event that absorbed it. A merged event's items moved to the survivor, so a
+    unit's user may no longer see the old event itself; its address still leads to the story when
+    the user may see the survivor. Otherwise 404, as :func:`event_get`."""
+    event = events_for(user).filter(pk=pk).first()
+    if event is None:
+        merged = Event.objects.filter(pk=pk, merged_into__isnull=False).first()
+        live = live_event(merged) if merged is not None else None
+        if live is None or live.merged_into_id is not None or not events_for(user).filter(pk=live.pk).exists():
+            raise Http404("no such event")
+        return live
+    return live_event(event)
+
+
 def event_posts(event: Event, *, limit: int = 20, user: Any = None) -> list[Item]:
     """Representative posts: originals (not duplicates) with how many copies each has, most copied
     first. ``visible`` (a user's item filter) limits them to what the user may see.

@@ -113,10 +113,9 @@ def event_board(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    event = selectors.event_get(request.user, pk)
-    live = selectors.live_event(event)
-    if live.pk != event.pk:  # merged into another event: its address leads there
-        return redirect("monitoring:event", pk=live.pk)
+    event = selectors.event_at(request.user, pk)
+    if event.pk != pk:  # merged into another event: its address leads there
+        return redirect("monitoring:event", pk=event.pk)
     selectors.attach_scheme_names(request.user, [event])
     view = selectors.event_view(request.user, event)
     # The label reads the figures over what the user sees (decision 0104).
