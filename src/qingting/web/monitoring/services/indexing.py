@@ -177,8 +177,9 @@ def _derive(event_ids: Sequence[int] | None) -> None:
 
 def event_figures_derive(event_ids: Any) -> None:
     """Set the events' negative share and mean positivity from their places, the one rule for
-    an event's sentiment figures (decision 0131). The place writers below call it; call it
-    after changing places any other way."""
+    an event's sentiment figures (decision 0131). The place writers below derive them the same
+    way (after locking the events, before touching their places); call this after changing
+    places any other way."""
     ids = sorted({int(pk) for pk in event_ids})
     _lock_events(ids)
     _derive(ids)
