@@ -2,7 +2,7 @@
 
 Issue 11, item 5. For each seed, the FICTIONAL demo stream (``python -m qingting.demo --seed N``)
 goes through the engine (:class:`qingting.core.pipeline.Pipeline`, default settings, batches in
-stream order, merges followed as a store follows them); then, for every story of the demo:
+stream order, merges and moved items followed as a store follows them); then, for every story of the demo:
 
 - its items' share in its largest event (target ≥ 90 %);
 - how many other events hold ≥ 5 of its items (target ≤ 1);
@@ -46,6 +46,7 @@ def run(seed: int, batch: int, verbose: bool) -> bool:
     merged: dict[int, int] = {}
     titles: dict[int, str] = {}
     n_merges = Counter[str]()
+    n_moved = 0
     t0 = time.perf_counter()
     for k in range(0, len(items), batch):
         result = p.partial_fit(items[k : k + batch])
@@ -53,6 +54,9 @@ def run(seed: int, batch: int, verbose: bool) -> bool:
         for m in result.merges:
             merged[m.absorbed] = m.survivor
             n_merges[m.reason] += 1
+        for mv in getattr(result, "moves", ()):  # decision 0128 (older engines have none)
+            event_of.update((i, mv.target) for i in mv.items)
+            n_moved += len(mv.items)
         titles.update((s.event_id, s.title) for s in result.events if s.merged_into is None)
     elapsed = time.perf_counter() - t0
     titles.update((s.event_id, s.title) for s in p.events() if s.merged_into is None)
@@ -75,7 +79,7 @@ def run(seed: int, batch: int, verbose: bool) -> bool:
         per_story[r["scenario"]][e] += 1
     ok = True
     print(
-        f"seed {seed}: {len(records):,} items, {len(size)} events, merges {dict(n_merges)}, "
+        f"seed {seed}: {len(records):,} items, {len(size)} events, merges {dict(n_merges)}, moved {n_moved}, "
         f"{len(records) / elapsed:,.0f} items/s"
     )
     print(f"  {'story':18} {'items':>6} {'largest':>8} {'others ≥5':>9} {'purity':>7}  largest event's title")

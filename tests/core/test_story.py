@@ -212,7 +212,8 @@ def test_a_restored_engine_consolidates_exactly_like_an_uninterrupted_one() -> N
         p = Pipeline.from_checkpoint(blob)
         assert p.checkpoint() == blob
         got.append(p.partial_fit(items[a:b]))
-    assert got == expected  # assignments, summaries and merges, field by field
+    assert got == expected  # assignments, summaries, merges and moves, field by field
+    assert sum(len(r.moves) for r in expected) >= 1  # a weak join kept across checkpoints moved (0128)
 
 
 # --- decision 0066: English fragments, a story that goes on after a lull, quick passes, no chatter blob
@@ -469,3 +470,127 @@ def test_an_analysts_merge_is_followed_by_the_engine() -> None:
     with pytest.raises(KeyError):
         p.merge_events(10_000, into)
     assert p.merge_events(other, into).item_count == 13  # merging again changes nothing
+
+
+# --- decision 0128: a story's first posts, placed in everyday chatter before the story had an event, move to it
+
+BLOB = [["晚上", "散步", "好多", "热闹", "广场"], ["晚上", "好多", "热闹", "夜市", "烧烤"]]
+ROADWORKS = [["滨河路", "车道", "围挡", "施工", "绕行"], ["滨河路", "围挡", "施工", "东段", "封闭"]]
+SMALL = [["晚上", "下雨", "带伞", "记得"], ["好多", "快递", "柜子", "不够"], ["晚上", "音响", "太吵", "楼下"]]
+
+
+def _chatter(c: OnlineClusterer, t0: float = T0) -> int:
+    """A big event of everyday chatter (晚上, 好多) among three small ones with the same everyday words."""
+    (chatter,) = {c.add(BLOB[i % 2], t0 + i).event_id for i in range(40)}
+    assert len({c.add(SMALL[i % 3], t0 + 50 + i).event_id for i in range(30)} - {chatter}) == 3
+    return chatter
+
+
+def test_a_story_post_placed_in_chatter_before_its_story_had_an_event_moves_to_it() -> None:
+    c = _quiet()
+    chatter = _chatter(c)
+    # the story's first post: no story to join yet, a weak likeness to the chatter (晚上, 好多)
+    first = c.add(["晚上", "滨河路", "车道", "围挡", "好多"], T0 + 100, key="first")
+    everyday = c.add(["晚上", "好多", "照片", "拍了"], T0 + 110, key="everyday")
+    assert first.event_id == everyday.event_id == chatter
+    assert 0 < first.similarity < 0.35 and 0 < everyday.similarity < 0.35
+    assert c.tracks("first") and c.tracks("everyday")
+    (story,) = {c.add(ROADWORKS[i % 2], T0 + 3600 + 60 * i).event_id for i in range(30)}
+    assert story != chatter
+    assert c.consolidate() == []  # no event merged …
+    (move,) = c.take_moves()  # … but the post moved to the story that now holds its words
+    assert (move.key, move.source, move.target) == ("first", chatter, story) and move.share >= 0.8
+    assert (c.size(chatter), c.size(story)) == (41, 31)
+    assert chatter not in c.postings_["滨河路"] and chatter in c.postings_["晚上"]
+    assert not c.tracks("first") and c.tracks("everyday")  # everyday words: it stays where it is
+    assert c.consolidate() == [] and c.take_moves() == ()
+    c.transfer(chatter, story, 2)  # its copy and its reply follow it
+    assert (c.size(chatter), c.size(story)) == (39, 33)
+
+
+def test_a_post_does_not_move_to_a_story_that_began_days_later_or_an_event_it_was_split_from() -> None:
+    c = _quiet()
+    chatter = _chatter(c)
+    c.add(["晚上", "滨河路", "车道", "围挡", "好多"], T0 + 100, key="early")
+    later = T0 + 2 * 86400.0  # the road works begin two days after the post
+    for i in range(30):
+        c.add(BLOB[i % 2], T0 + 86400.0 + 60 * i)  # the chatter goes on
+    (story,) = {c.add(ROADWORKS[i % 2], later + 100 + 60 * i).event_id for i in range(30)}
+    c.consolidate()
+    assert c.take_moves() == () and c.size(chatter) == 71 and c.tracks("early")
+    # restored from a checkpoint, a weak join is still watched
+    c = _quiet()
+    chatter = _chatter(c)
+    c.add(["晚上", "滨河路", "车道", "围挡", "好多"], T0 + 100, key="first")
+    c = OnlineClusterer.from_state(c.to_state())
+    assert c.tracks("first")
+    (story,) = {c.add(ROADWORKS[i % 2], T0 + 3600 + 60 * i).event_id for i in range(30)}
+    c.apart_.add((min(chatter, story), max(chatter, story)))  # an analyst split the two apart
+    c.consolidate()
+    assert c.take_moves() == ()
+    c.apart_.clear()
+    # the story goes on: looked at again once it has grown by a quarter
+    assert {c.add(ROADWORKS[i % 2], T0 + 7200 + 60 * i).event_id for i in range(10)} == {story}
+    c.consolidate()
+    assert [m.key for m in c.take_moves()] == ["first"]
+
+
+def test_a_storys_first_posts_leave_the_chatter_with_their_copies_and_replies() -> None:
+    items, story = demo(42)  # its road works began with posts that joined everyday chatter
+    p = Pipeline()
+    event_of: dict[str, int | None] = {}
+    merged: dict[int, int] = {}
+    moved: list[tuple[str, ...]] = []
+    counts: dict[int, int] = {}
+    for k in range(0, len(items), 500):
+        result = p.partial_fit(items[k : k + 500])
+        event_of.update((a.item_id, a.event_id) for a in result.assignments)
+        merged.update((m.absorbed, m.survivor) for m in result.merges)
+        for mv in result.moves:
+            assert mv.source != mv.target and mv.reason == "consolidation"
+            event_of.update((i, mv.target) for i in mv.items)
+            moved.append(mv.items)
+        counts.update((s.event_id, s.item_count) for s in result.events if s.merged_into is None)
+
+    def final(e: int) -> int:
+        while e in merged:
+            e = merged[e]
+        return e
+
+    per_event: Counter[int] = Counter(final(e) for e in event_of.values() if e is not None)
+    road = Counter(final(e) for i, e in event_of.items() if e is not None and story[i] == "road_works")
+    (main, n), *rest = road.most_common()
+    assert n >= 0.95 * sum(road.values()) and all(c < 5 for _, c in rest[1:])
+    # the first post moved with its copies and the replies to it (and the replies to those)
+    (first,) = [m for m in moved if "demo-42-00016" in m]
+    assert len(first) >= 8 and {"demo-42-00104", "demo-42-00109", "demo-42-00066", "demo-42-00188"} <= set(first)
+    assert final(event_of["demo-42-00016"]) == main
+    # every item moved went to the event of its own story, and the events' counts follow
+    for items_moved in moved:
+        (target,) = {final(event_of[i]) for i in items_moved}  # type: ignore[arg-type]
+        owner = Counter(story[i] for i, e in event_of.items() if e is not None and final(e) == target)
+        assert {story[i] for i in items_moved} == {owner.most_common(1)[0][0]}
+    assert {e: counts[e] for e in per_event} == dict(per_event)  # every event counts the items it has
+
+
+def test_a_young_fragment_close_to_chatter_by_everyday_words_joins_the_story_that_holds_its_words() -> None:
+    """Decision 0129: a story's sub-topic (文旅局说下周末加开非遗表演) at its second chance is merged
+    into the event that holds its words, not the chatter it is weakly closer to through 周末/孩子."""
+    c = _quiet(threshold=0.3, merge_threshold=0.2)
+    weekend = [["周末", "带", "孩子", "公园", "图书馆"], ["周末", "带", "孩子", "公园", "热闹"]]
+    lotus = [["荷花节", "荷塘", "文旅局", "加开", "游客"], ["荷花节", "荷塘", "门票", "免费", "游客"]]
+    lotus.append(["荷花节", "荷塘", "非遗", "表演", "文旅局"])
+    for k, w in enumerate(["米粉", "夜市", "广场舞", "快递", "下雨", "烧烤", "跑步", "钓鱼", "书店", "电影"]):
+        c.add([("周末", "带", "孩子")[k % 3], w, w + "店", w + "好"], T0 + 50 * k)  # everyday words everywhere
+    (story,) = {c.add(lotus[i % 3], T0 + 1000 + 60 * i).event_id for i in range(30)}
+    (chatter,) = {c.add(weekend[i % 2], T0 + 18 * 3600 + 60 * i).event_id for i in range(40)}
+    words = ["文旅局", "周末", "带", "孩子", "加开", "非遗", "表演"]
+    fragment = c.add(words, T0 + 20 * 3600)
+    assert fragment.created
+    # by the decayed cosine the chatter, active an hour ago, is closer than the story of last night
+    young = c.events_[fragment.event_id]
+    best, sim = c._best(c._scores(young.centroid, exclude=fragment.event_id), young.norm, 0.2, c.position_, c.now_)
+    assert best == chatter and sim < 0.35
+    hit = c.add(words, T0 + 20 * 3600 + 60)
+    assert (hit.event_id, hit.merged) == (story, (fragment.event_id,))
+    assert (c.size(story), c.size(chatter)) == (32, 40)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import opencc
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from qingting.core.text import MAX_MATCH_CHARS, detect_language, fold, normalize, tokenize
@@ -78,6 +78,10 @@ def test_never_raises_and_results_are_storable(text: str, any_lang: str) -> None
 @given(st.text(alphabet=_COMMON_HAN + "，。！？ 、", min_size=1, max_size=40))
 @example("台面")
 def test_traditional_and_simplified_forms_give_the_same_match(simplified: str) -> None:
+    # OpenCC's s2t phrase table writes 上复 as 上覆 (the classical "reply to a superior") even in
+    # 马上复习; 覆 is a Simplified character too, so no T→S fold can tell it back. A Traditional
+    # writer puts 馬上復習, which folds right; the only case in 30,000 random strings of this alphabet.
+    assume("上复" not in simplified)
     expected = normalize(simplified).match
     for converter in (_S2T, _S2TW, _S2HK):
         assert normalize(converter.convert(simplified)).match == expected

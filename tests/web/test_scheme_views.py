@@ -289,3 +289,28 @@ def test_the_engine_follows_an_analysts_merge(three: dict[str, Any]) -> None:
     assert set(Item.objects.filter(external_id__in=["w-9", "l-9"]).values_list("event_id", flat=True)) == {into.pk}
     assert into.item_count == Item.objects.filter(event=into).count() == 13
     assert event.merged_into_id == into.pk and event.retired and event.item_count == 0
+
+
+def test_items_follow_the_engine_when_it_moves_a_storys_first_posts(three: dict[str, Any]) -> None:
+    """The road works of the demo's seed 42 began with posts that joined everyday chatter (no
+    road-works event yet); once the story has its event, the engine moves them there with their
+    copies and replies (decision 0128), and the platform follows: items, counts, schemes' figures."""
+    from qingting.demo import generate
+
+    keep = ("id", "text", "title", "time", "parent", "engagement", "lang")
+    records = [{k: r[k] for k in keep} for r in generate(seed=42)[:330]]
+    for lo in range(0, len(records), 110):
+        _ingest(three["east_src"], records[lo : lo + 110])
+    first = Item.objects.get(external_id="demo-42-00016")  # 今天路过滨河路与青禾大道路口，一半车道被围起来了
+    notice = Item.objects.get(external_id="demo-42-00126")  # 滨河路雨污分流改造工程近日开工…
+    chatter = Item.objects.get(external_id="demo-42-00001").event
+    assert first.event_id == notice.event_id != chatter.pk
+    followers = ["demo-42-00066", "demo-42-00104", "demo-42-00109", "demo-42-00110", "demo-42-00188"]
+    assert set(Item.objects.filter(external_id__in=followers).values_list("event_id", flat=True)) == {first.event_id}
+    assert not Item.objects.filter(event=chatter, text__contains="滨河路").exists()
+    road = Event.objects.get(pk=first.event_id)
+    chatter.refresh_from_db()
+    for event in (road, chatter):  # the engine's counts and the stored items agree
+        assert event.item_count == Item.objects.filter(event=event).count()
+    everything = SchemeEvent.objects.get(scheme=three["everything"], event=road)
+    assert everything.matched == Item.objects.filter(event=road).count()

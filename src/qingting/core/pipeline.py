@@ -31,7 +31,7 @@ import orjson
 from qingting.core.checkpoint import CheckpointError
 from qingting.core.checkpoint import dump as checkpoint_dump
 from qingting.core.checkpoint import load as checkpoint_load
-from qingting.core.cluster import Merge, OnlineClusterer, RetiredEvent
+from qingting.core.cluster import Merge, Move, OnlineClusterer, RetiredEvent
 from qingting.core.dedupe import Deduper
 from qingting.core.dedupe.deduper import PreparedTexts
 from qingting.core.sentiment import Analyzer, default_analyzer, sentiment_text
@@ -46,6 +46,7 @@ from qingting.core.types import (
     EventMerge,
     EventSummary,
     Item,
+    ItemsMoved,
     SentimentLabel,
     TrendState,
 )
@@ -175,8 +176,14 @@ class Pipeline:
         # absorbed event id -> its book-keeping when consolidation merged it (for split); bounded by
         # the clusterer's merge log
         self.merged_events_: dict[int, list[Any]] = {}
+        # a weak join the clusterer may still move (decision 0128) -> its figures and those of its
+        # copies and replies, which move with it: [item id, sentiment, negative, mainstream,
+        # engagement, lang, duplicate, time] each; and each copy or reply -> that post
+        self.strays_: dict[str, list[list[Any]]] = {}
+        self.stray_root_: dict[str, str] = {}
         self._analyzer: Analyzer | None = None
         self._merges: list[EventMerge] = []
+        self._moves: list[ItemsMoved] = []
 
     # -- public API -------------------------------------------------------------------------
 
@@ -200,7 +207,7 @@ class Pipeline:
         retired: list[EventSummary] = []
         # signatures for the whole batch in one vectorised pass; matching stays item by item
         signed = self.deduper_.prepare([p.match for p in prepared])
-        self._merges = []
+        self._merges, self._moves = [], []
         assignments: list[Assignment] = []
         # In stretches of the batch, each text is segmented once for both the sentiment featuriser
         # and clustering (decision 0068): the stretch bounds the segmentations held at once. A
@@ -225,7 +232,8 @@ class Pipeline:
         live = {self.clusterer_.resolve(eid) for eid in touched}
         summaries = [self._summary(self.events_[eid]) for eid in live if eid is not None and eid in self.events_]
         merges, self._merges = tuple(self._merges), []
-        return BatchResult(tuple(assignments), tuple(summaries + retired), merges)
+        moves, self._moves = tuple(self._moves), []
+        return BatchResult(tuple(assignments), tuple(summaries + retired), merges, moves)
 
     def split(self, event_id: int) -> tuple[EventSummary, EventSummary]:
         """Undo the consolidation merge that absorbed ``event_id``: it is a live event again.
@@ -372,6 +380,10 @@ class Pipeline:
             "now": self.now_,
             "n_items": self.n_items_,
             "merged_events": [[eid, st] for eid, st in self.merged_events_.items()],
+            # decision 0128 (optional keys: a checkpoint without them has no moves pending)
+            "strays": [[root, recs] for root, recs in self.strays_.items()],
+            "stray_root_ids": list(self.stray_root_),
+            "stray_roots": list(self.stray_root_.values()),
         }
 
     @classmethod
@@ -398,8 +410,10 @@ class Pipeline:
         self.now_ = float(state["now"])
         self.n_items_ = int(state["n_items"])
         self.merged_events_ = {int(eid): st for eid, st in state["merged_events"]}
+        self.strays_ = {root: recs for root, recs in state.get("strays", [])}
+        self.stray_root_ = dict(zip(state.get("stray_root_ids", []), state.get("stray_roots", []), strict=True))
         self._analyzer = None
-        self._merges = []
+        self._merges, self._moves = [], []
         return self
 
     # -- steps ------------------------------------------------------------------------------
@@ -471,8 +485,10 @@ class Pipeline:
         event_id: int | None = None
         notes = p.notes
         free: bool | None = None  # no story of its own (顶, 同问): known once its words are
+        followed: str | None = None  # the item it follows into its event (a parent, an original)
         parent_event = self._live(self.item_event_.get(item.parent)) if item.parent else None
         if parent_event is not None:
+            followed = item.parent
             # a repost or reply belongs to the conversation it joins, whatever its own words
             event_id = parent_event
             if p.own_empty:
@@ -491,6 +507,7 @@ class Pipeline:
                     canon_event = self._live(self.item_event_.get(m.canonical_id))
             if canon_event is not None:
                 event_id = canon_event
+                followed = dup_of
                 self.clusterer_.touch(event_id, t, p.entities)
             else:  # new text, a short copy, or a copy of an item whose event has retired
                 tokens = tokenize(p.match, p.lang)
@@ -498,8 +515,10 @@ class Pipeline:
                 free = p.tagged or (len(p.match) <= SHORT_CHARS and reactions_only(tokens))
                 hit = None
                 if tokens and not (free and not p.tagged):
-                    hit = self.clusterer_.add(tokens, t, may_open=not free, entities=p.entities)
+                    hit = self.clusterer_.add(tokens, t, may_open=not free, entities=p.entities, key=item.id)
                     self._apply(hit.retired, hit.merged, hit.event_id, retired, hit.consolidated)
+                    if hit.moved:
+                        self._follow_moves(hit.moved, touched)
                 if hit is not None and hit.event_id is not None:
                     event_id, sim = hit.event_id, sim or hit.similarity
                 else:
@@ -512,6 +531,13 @@ class Pipeline:
             self._count(ev, p, prob, label, kind, sim, free)
             touched[event_id] = ev
             self.item_event_[item.id] = event_id
+            root = item.id if followed is None else self.stray_root_.get(followed, followed)
+            if self.clusterer_.tracks(root):  # it may move yet: remember what it would take along
+                rec = [item.id, prob, int(label is SentimentLabel.NEGATIVE), int(item.mainstream),
+                       max(item.engagement, 0), p.lang, int(kind is not None), t]  # fmt: skip
+                self.strays_.setdefault(root, []).append(rec)
+                if root != item.id:
+                    self.stray_root_[item.id] = root
             if dup_of is not None:
                 self.item_canon_[item.id] = dup_of
             self.recent_.append((t, item.id))
@@ -565,6 +591,49 @@ class Pipeline:
                 s = self._summary(ev, retired=True, keywords=r.keywords)
                 self.retired_[r.event_id] = orjson.dumps(_summary_state(s))
                 retired.append(s)
+
+    def _follow_moves(self, moves: Sequence[Move], touched: dict[int, _Event]) -> None:
+        """Follow the clusterer's moves of posts placed earlier (decision 0128): each post, its copies
+        and its replies leave one event's figures for the other's, and later replies follow them.
+        The events' activity timelines keep the items where they were counted (as after a split)."""
+        for mv in moves:
+            recs = self.strays_.pop(mv.key, None) or [[mv.key, 0.5, 0, 0, 0, "", 0, mv.time]]
+            s, d = self._live(mv.source), self._live(mv.target)
+            src = self.events_.get(s) if s is not None else None
+            dst = self.events_.get(d) if d is not None else None
+            if s is None or d is None or src is None or dst is None or s == d:
+                continue
+            ids = []
+            for iid, prob, neg, ms, eng, lang, dup, t in recs:
+                ids.append(iid)
+                src.item_count = max(src.item_count - 1, 1)
+                src.dup_count = max(src.dup_count - dup, 0)
+                src.mainstream = max(src.mainstream - ms, 0)
+                src.engagement = max(src.engagement - eng, 0)
+                src.sent_sum = max(src.sent_sum - prob, 0.0)
+                src.negative = max(src.negative - neg, 0)
+                left = src.langs.get(lang, 0) - 1
+                if left > 0:
+                    src.langs[lang] = left
+                else:
+                    src.langs.pop(lang, None)
+                dst.item_count += 1
+                dst.dup_count += dup
+                dst.mainstream += ms
+                dst.engagement += eng
+                dst.sent_sum += prob
+                dst.negative += neg
+                if lang:
+                    dst.langs[lang] = dst.langs.get(lang, 0) + 1
+                dst.first_seen = min(dst.first_seen, t)
+                if iid in self.item_event_:
+                    self.item_event_[iid] = d  # later replies and copies go to the story
+                self.stray_root_.pop(iid, None)
+            self.clusterer_.transfer(s, d, len(recs) - 1)
+            if src.rep_id in ids:  # its headline left with it: the next item picks one
+                src.rep_id, src.rep_title, src.rep_score = "", "", -1.0
+            touched[s], touched[d] = src, dst
+            self._moves.append(ItemsMoved(tuple(ids), s, d, mv.time, mv.share))
 
     def _label(self, prob: float) -> SentimentLabel:
         lo, hi = self.config.neutral_band
@@ -630,6 +699,10 @@ class Pipeline:
             _, iid = recent.popleft()
             item_event.pop(iid, None)
             item_canon.pop(iid, None)
+            self.stray_root_.pop(iid, None)
+        if len(self.strays_) > 2 * len(self.clusterer_.strays_) + 64:  # forgotten by the clusterer
+            tracks = self.clusterer_.tracks
+            self.strays_ = {root: recs for root, recs in self.strays_.items() if tracks(root)}
         if math.isfinite(self.now_):
             gone = self.clusterer_.retire(self.now_)
             self._apply(gone, (), None, retired, self.clusterer_.take_merges())

@@ -127,6 +127,26 @@ class EventMerge:
 
 
 @dataclass(frozen=True, slots=True)
+class ItemsMoved:
+    """The engine moved items placed earlier from event ``source`` to event ``target``.
+
+    A post that joined an event weakly (everyday chatter, before its story had an event) is moved
+    once another event has come to hold its words (decision 0128), with its copies and replies:
+    ``items`` are their ids, the post first. ``similarity`` is the share of the post's profile on
+    words ``target`` holds; ``reason`` is ``"consolidation"``. A store re-points the items (the
+    two events' summaries in the same result carry their new counts), as it follows an
+    :class:`EventMerge`.
+    """
+
+    items: tuple[str, ...]
+    source: int
+    target: int
+    time: float
+    similarity: float
+    reason: str = "consolidation"
+
+
+@dataclass(frozen=True, slots=True)
 class RecordError:
     """A record that could not become an item, with what was wrong and where."""
 
@@ -146,3 +166,4 @@ class BatchResult:
     assignments: tuple[Assignment, ...]
     events: tuple[EventSummary, ...]  # every event touched by the batch, plus those retired by it
     merges: tuple[EventMerge, ...] = ()  # events merged during the batch, in order
+    moves: tuple[ItemsMoved, ...] = ()  # items moved between events during the batch, in order

@@ -1,5 +1,5 @@
 """Online event clustering: one pass, inverted index, time decay, bounded memory."""
 
-from qingting.core.cluster.online import ClusterHit, Merge, OnlineClusterer, RetiredEvent
+from qingting.core.cluster.online import ClusterHit, Merge, Move, OnlineClusterer, RetiredEvent
 
-__all__ = ["ClusterHit", "Merge", "OnlineClusterer", "RetiredEvent"]
+__all__ = ["ClusterHit", "Merge", "Move", "OnlineClusterer", "RetiredEvent"]

@@ -78,6 +78,23 @@ class ClusterHit:
     merged: tuple[int, ...] = ()
     retired: tuple[RetiredEvent, ...] = ()
     consolidated: tuple[Merge, ...] = ()
+    moved: tuple[Move, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """A post placed earlier moved by the consolidation pass to the event that now holds its words.
+
+    ``key`` is the key the post was added with (:meth:`OnlineClusterer.add`), ``source`` the live
+    event it leaves, ``target`` the one it joins (both as live at the time of the move), ``share``
+    the share of its IDF²-weighted profile on words ``target`` holds. Decision 0128.
+    """
+
+    key: str
+    source: int
+    target: int
+    time: float
+    share: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +172,10 @@ _SATELLITE_SHARE = 0.8
 _WEAK_JOIN = 0.35
 # A pass due by time waits for this many items since the previous one (bursts of passes cost).
 _MIN_PASS_ITEMS = 50
+# Weakly joined posts kept for a later look (decision 0128): at most this many, …
+_STRAYS_MAX = 512
+# … and at most this many looked at per pass (the most recent first).
+_STRAYS_PER_PASS = 64
 
 
 def _positive(name: str, value: float) -> float:
@@ -286,11 +307,29 @@ class OnlineClusterer:
         # once per consolidate_every positions (derived, not checkpointed)
         self.romanised_: tuple[dict[str, list[str]], set[int]] = ({}, set())
         self.romanised_at_: int = -(2**62)
+        # Posts that joined an event weakly (decayed cosine < _WEAK_JOIN), by the key they were added
+        # with: (event, time, vector), oldest first, at most _STRAYS_MAX and a window old. A later
+        # pass moves one to the event that has come to hold its words (decision 0128).
+        self.strays_: dict[str, tuple[int, float, dict[str, float]]] = {}
+        # term -> keys of strays with it (stale keys skipped, rebuilt when large)
+        self.stray_terms_: dict[str, list[str]] = {}
+        self.stray_indexed_: int = 0  # keys in stray_terms_, stale ones included
+        self.pending_moves_: list[Move] = []
+        # event -> (its size then, its 30 heaviest terms): what _rehome looks up strays by (checkpointed)
+        self.stray_tops_: dict[int, tuple[int, frozenset[str]]] = {}
+        # stray -> {event that wanted a look at it: its size then} (checkpointed)
+        self.stray_seen_: dict[str, dict[int, int]] = {}
 
     # ------------------------------------------------------------------ public API
 
     def add(
-        self, tokens: Sequence[str], time: float, *, may_open: bool = True, entities: Sequence[str] = ()
+        self,
+        tokens: Sequence[str],
+        time: float,
+        *,
+        may_open: bool = True,
+        entities: Sequence[str] = (),
+        key: str | None = None,
     ) -> ClusterHit:
         """Assign one item (its tokens, and its time in unix seconds) to an event.
 
@@ -299,8 +338,11 @@ class OnlineClusterer:
         joins an event it matches but never opens one (``event_id`` is then ``None``): for posts
         that carry no story of their own, such as a bare hashtag. ``entities`` (the item's hashtags
         and @accounts, e.g. ``"#柳湾镇停水"``) are counted in the event it joins: consolidation
-        merges fragments that share a hashtag or account held by few events. Returns the
-        :class:`ClusterHit`.
+        merges fragments that share a hashtag or account held by few events. With a ``key`` (the
+        item's id), a weak join (decayed cosine < 0.35) is kept for a while: when a later pass finds
+        that another event has come to hold the item's words, it moves the item there and reports
+        a :class:`Move` with that key (in a later hit's ``moved``, or :meth:`take_moves`). Returns
+        the :class:`ClusterHit`.
         Raises ``ValueError`` for a non-finite time and ``TypeError`` for a plain string.
         """
         if not math.isfinite(time):
@@ -323,8 +365,9 @@ class OnlineClusterer:
                 consolidated += self._consolidate(now, pos)
             elif self._quick_due(now, pos):
                 consolidated += self._consolidate(now, pos, quick=True)
+        moved = self.take_moves() if self.pending_moves_ else ()
         if not tokens:
-            return ClusterHit(None, 0.0, False, (), retired, consolidated)
+            return ClusterHit(None, 0.0, False, (), retired, consolidated, moved)
 
         vector = self._vector(tokens)
         scores = self._scores(vector)
@@ -346,11 +389,11 @@ class OnlineClusterer:
                 best_sim = dot / self.events_[holder].norm
         if best < 0:
             if not may_open:
-                return ClusterHit(None, 0.0, False, (), retired, consolidated)
+                return ClusterHit(None, 0.0, False, (), retired, consolidated, moved)
             eid = self._open(vector, now, pos)
             if entities:
                 _count_entities(self.events_[eid], entities)
-            return ClusterHit(eid, 0.0, True, (), retired, consolidated)
+            return ClusterHit(eid, 0.0, True, (), retired, consolidated, moved)
 
         event = self._join(best, vector, now, pos)
         if entities:
@@ -361,7 +404,9 @@ class OnlineClusterer:
             survivor, absorbed = self._second_chance(best, now, pos)
             if absorbed >= 0:
                 best, merged = survivor, (absorbed,)
-        return ClusterHit(best, best_sim, False, merged, retired, consolidated)
+        if key is not None and best_sim < _WEAK_JOIN and self.consolidate_threshold is not None:
+            self._keep_stray(key, best, now, vector)
+        return ClusterHit(best, best_sim, False, merged, retired, consolidated, moved)
 
     def touch(self, event_id: int, time: float, entities: Sequence[str] = ()) -> None:
         """Keep a live event alive (a duplicate joined it) without changing its term profile.
@@ -435,6 +480,28 @@ class OnlineClusterer:
         """
         out, self.pending_merges_ = tuple(self.pending_merges_), []
         return out
+
+    def take_moves(self) -> tuple[Move, ...]:
+        """The moves of posts made by passes and not reported yet (:meth:`add` reports them in its
+        hit's ``moved``; after :meth:`consolidate`, call this to collect them)."""
+        out, self.pending_moves_ = tuple(self.pending_moves_), []
+        return out
+
+    def tracks(self, key: str) -> bool:
+        """Whether the post added with ``key`` may still be moved by a later pass (a weak join kept)."""
+        return key in self.strays_
+
+    def transfer(self, source: int, target: int, n: int) -> None:
+        """Count ``n`` items (copies and replies of a moved post, which add no words) in ``target``
+        instead of ``source``. Events that are not live are left alone."""
+        s, t = self.resolve(source), self.resolve(target)
+        if s is None or t is None or s == t or n <= 0:
+            return
+        src = self.events_[s]
+        n = min(n, src.size - 1)
+        if n > 0:
+            src.size -= n
+            self.events_[t].size += n
 
     def consolidate(self, now: float | None = None) -> list[Merge]:
         """Run the consolidation pass now (``add`` runs it every ``consolidate_every`` positions).
@@ -571,6 +638,8 @@ class OnlineClusterer:
         post_events = [e for p in self.postings_.values() for e in p]
         evs = list(events.values())
         log = list(self.merge_log_.values())
+        seen = {k: v for k, v in self.stray_seen_.items() if k in self.strays_}
+        tops = {e: v for e, v in self.stray_tops_.items() if e in events}
         return {
             "params": {
                 "threshold": self.threshold,
@@ -626,6 +695,22 @@ class OnlineClusterer:
             "merge_terms": [t for m in log for t in m.terms],
             "merge_weights": np.array([w for m in log for w in m.weights], dtype="<f8"),
             "apart": np.array(sorted(self.apart_), dtype="<i8").reshape(len(self.apart_), 2),
+            # weak joins that may move (decision 0128; optional keys, none when absent)
+            "stray_keys": list(self.strays_),
+            "stray_events": np.array([e for e, _, _ in self.strays_.values()], dtype="<i8"),
+            "stray_times": np.array([t for _, t, _ in self.strays_.values()], dtype="<f8"),
+            "stray_n_terms": np.array([len(v) for _, _, v in self.strays_.values()], dtype="<i8"),
+            "stray_terms": [t for _, _, v in self.strays_.values() for t in v],
+            "stray_weights": np.array([w for _, _, v in self.strays_.values() for w in v.values()], dtype="<f8"),
+            # what the passes last saw (so a restored engine looks at the same strays as one that ran on)
+            "stray_seen_keys": list(seen),
+            "stray_seen_n": np.array([len(v) for v in seen.values()], dtype="<i8"),
+            "stray_seen_events": np.array([e for v in seen.values() for e in v], dtype="<i8"),
+            "stray_seen_sizes": np.array([n for v in seen.values() for n in v.values()], dtype="<i8"),
+            "stray_top_events": np.array(list(tops), dtype="<i8"),
+            "stray_top_sizes": np.array([n for n, _ in tops.values()], dtype="<i8"),
+            "stray_top_n": np.array([len(ts) for _, ts in tops.values()], dtype="<i8"),
+            "stray_top_terms": [t for _, ts in tops.values() for t in sorted(ts)],
         }
 
     @classmethod
@@ -693,6 +778,39 @@ class OnlineClusterer:
                 self.merge_log_[a] = Merge(a, sv, t, sim, size, tuple(mterms[k : k + nt]), tuple(mweights[k : k + nt]))
                 k += nt
             self.apart_ = {(a, b) for a, b in state["apart"].tolist()}
+        if "stray_keys" in state:
+            sterms: list[str] = state["stray_terms"]
+            sweights = state["stray_weights"].tolist()
+            k = 0
+            for key, e, t, nt in zip(
+                state["stray_keys"],
+                state["stray_events"].tolist(),
+                state["stray_times"].tolist(),
+                state["stray_n_terms"].tolist(),
+                strict=True,
+            ):
+                vector = dict(zip(sterms[k : k + nt], sweights[k : k + nt], strict=True))
+                k += nt
+                self.strays_[key] = (e, t, vector)
+                for term in vector:
+                    self.stray_terms_.setdefault(term, []).append(key)
+                    self.stray_indexed_ += 1
+        if "stray_seen_keys" in state:
+            evs_, sizes_ = state["stray_seen_events"].tolist(), state["stray_seen_sizes"].tolist()
+            k = 0
+            for key, n in zip(state["stray_seen_keys"], state["stray_seen_n"].tolist(), strict=True):
+                self.stray_seen_[key] = dict(zip(evs_[k : k + n], sizes_[k : k + n], strict=True))
+                k += n
+            top_terms: list[str] = state["stray_top_terms"]
+            k = 0
+            for e, size, n in zip(
+                state["stray_top_events"].tolist(),
+                state["stray_top_sizes"].tolist(),
+                state["stray_top_n"].tolist(),
+                strict=True,
+            ):
+                self.stray_tops_[e] = (size, frozenset(top_terms[k : k + n]))
+                k += n
         return self
 
     # ------------------------------------------------------------------ internals
@@ -847,7 +965,18 @@ class OnlineClusterer:
         top = _top_terms(event.centroid, 20)
         query = {t: event.centroid[t] for t in top}
         scores = self._scores(query, exclude=eid)
-        best, _ = self._best(scores, event.norm, self.merge_threshold, pos, now)
+        best, sim = self._best(scores, event.norm, self.merge_threshold, pos, now)
+        if (
+            best >= 0
+            and sim < _WEAK_JOIN
+            and self.consolidate_threshold is not None
+            and events[best].size >= _CONTINUED_MIN_SIZE
+        ):
+            # a weak likeness to a big event yields to the event that holds the fragment's words
+            # (a story's sub-topic, "加开…还没去的抓紧", is not the chatter it shares 周末 with)
+            holder, _ = self._stray_holder(query, eid, event.first_time, now, whole=True)
+            if holder >= 0:
+                best = holder
         if best < 0 or (self.apart_ and (min(best, eid), max(best, eid)) in self.apart_):
             return eid, -1
         other = events[best]
@@ -919,7 +1048,172 @@ class OnlineClusterer:
             best, best_sim = self._partner(eid, ev, ctx, min_size)
             if best >= 0:
                 merges.append(self._consolidation_merge(eid, best, best_sim, now, ctx))
+        if self.strays_:
+            self._rehome(since, now)
         return tuple(merges)
+
+    def _keep_stray(self, key: str, eid: int, now: float, vector: dict[str, float]) -> None:
+        """Keep a weak join for a later look (:meth:`_rehome`), indexed by its terms."""
+        strays = self.strays_
+        strays.pop(key, None)
+        strays[key] = (eid, now, vector)
+        index = self.stray_terms_
+        for t in vector:
+            index.setdefault(t, []).append(key)
+            self.stray_indexed_ += 1
+        if len(strays) > _STRAYS_MAX:
+            del strays[next(iter(strays))]
+
+    def _rehome(self, since: int, now: float) -> None:
+        """Move posts placed earlier to the event that has come to hold their words (decision 0128).
+
+        A story's first posts can join an event of everyday chatter before the story has an event
+        (nothing else to join; a few everyday words in common), and their copies and replies follow
+        them there. Once the story's event exists, the test a new post faces (:meth:`_holder`) would
+        send them to it. Each pass looks again at the weak joins kept (:meth:`_keep_stray`) that share
+        one of the 30 heaviest terms of an event of ≥ 20 items active since the previous pass, a term
+        no third event has (a move needs such a word) — at most ``_STRAYS_PER_PASS``, the most
+        recent first, and only when that event has grown by a quarter since it last asked for
+        them — and moves a post when another event holds its words (:meth:`_stray_holder`). The move is recorded as a
+        :class:`Move` (``pending_moves_``); the post's vector leaves its event's centroid and joins
+        the other's.
+        """
+        events, strays = self.events_, self.strays_
+        horizon = now - self.window_seconds
+        while strays:  # forget those older than a window
+            first = next(iter(strays))
+            if strays[first][1] >= horizon:
+                break
+            del strays[first]
+        index = self.stray_terms_
+        if self.stray_indexed_ > 8 * len(strays) + 64:  # mostly keys of strays gone: built again
+            index.clear()
+            for k, (_, _, vector) in strays.items():
+                for t in vector:
+                    index.setdefault(t, []).append(k)
+            self.stray_indexed_ = sum(len(v) for v in index.values())
+        if not strays:
+            return
+        wanted: dict[str, list[int]] = {}  # stray -> the events that want a look at it
+        cap = 4 * self.max_scan
+        postings = self.postings_
+        tops = self.stray_tops_
+        for eid in reversed(events):
+            ev = events[eid]
+            if ev.last_pos < since:
+                break
+            if ev.size < _CONTINUED_MIN_SIZE:
+                continue
+            top = tops.get(eid)  # its heaviest terms, computed again once it has grown by a quarter
+            if top is None or 4 * ev.size >= 5 * top[0]:
+                top = tops[eid] = (ev.size, frozenset(_top_terms(ev.centroid, 30)))
+            for t in top[1]:
+                # a stray moves only with a word no event but its own and the other has: looked up
+                # by such words alone; the most recent ones (a bounded scan, as the index's), not
+                # the strays it holds already (they are where its words are)
+                found = index.get(t)
+                if found is None or len(postings.get(t, ())) != 2:
+                    continue
+                for k in found[-cap:]:
+                    if k in strays and strays[k][0] != eid:
+                        wanted.setdefault(k, []).append(eid)
+        if len(tops) > 2 * len(events):  # forget retired and merged events now and then
+            self.stray_tops_ = {e: v for e, v in tops.items() if e in events}
+        if not wanted:
+            return
+        seen = self.stray_seen_
+        if len(seen) > 2 * len(strays) + 64:
+            self.stray_seen_ = seen = {k: v for k, v in seen.items() if k in strays}
+        keys: list[str] = []
+        for k in sorted(wanted, key=lambda k: (-strays[k][1], k)):  # the most recent first
+            asking = wanted[k]
+            # looked at again only when one of the events asking has grown by a quarter since
+            sizes = seen.setdefault(k, {})
+            fresh = False
+            for e in asking:
+                size = events[e].size
+                if 4 * size >= 5 * sizes.get(e, 0) + 1:
+                    sizes[e] = size
+                    fresh = True
+            if fresh:
+                keys.append(k)
+                if len(keys) >= _STRAYS_PER_PASS:
+                    break
+        for k in keys:
+            eid, t_item, vector = strays[k]
+            cur = self.resolve(eid)
+            if cur is None:  # its event retired
+                del strays[k]
+                continue
+            target, share = self._stray_holder(vector, cur, t_item, now)
+            if target < 0:
+                continue
+            del strays[k]
+            src, dst = events[cur], events[target]
+            self._subtract(cur, src, vector)
+            src.size -= 1
+            self._add_into(target, dst, vector)
+            dst.size += 1
+            dst.first_time = min(dst.first_time, t_item)
+            self.pending_moves_.append(Move(k, cur, target, now, round(share, 6)))
+
+    def _stray_holder(
+        self, vector: dict[str, float], cur: int, t_item: float, now: float, *, whole: bool = False
+    ) -> tuple[int, float]:
+        """The event other than ``cur`` that holds a post's words, as :meth:`_holder` judges a new
+        post, the post's own weight in ``cur`` left out.
+
+        Of each word's weight in the index one live event of ≥ 20 items holds ≥ 60 %; those words
+        carry ≥ 80 % of the post's IDF²-weighted vector, at least two of them, one a word no event
+        but that one (and ``cur``) has — as :meth:`_by_containment` asks of a fragment: everyday
+        thanks (辛苦了, 点个赞) that a water outage's event happens to hold are in other events of
+        chatter too. That event must be active within ``decay_seconds`` of now, have begun no later
+        than ``decay_seconds`` after the post (the post is about the story as it began, not a
+        remark from before it), and not be kept apart from ``cur``. With ``whole``, ``vector`` is
+        the profile of the young event ``cur`` (decision 0129): all of ``cur``'s weight is left
+        out. Returns ``(event, share held)`` or ``(-1, 0.0)``.
+        """
+        events, postings = self.events_, self.postings_
+        if events[cur].size <= 1:  # the post is all its event has: nothing to move out of
+            return -1, 0.0
+        n = len(events) + 2.0
+        log = math.log
+        cap = 4 * self.max_scan
+        total = 0.0
+        held: dict[int, float] = {}
+        count: dict[int, int] = {}
+        only: set[int] = set()
+        for t, w in vector.items():
+            p = postings.get(t)
+            if not p:
+                continue
+            x = log(n / (len(p) + 1.0))
+            x = w * x * x
+            total += x
+            if len(p) > cap:
+                continue
+            own = p.get(cur, 0.0) if whole else min(w, p.get(cur, 0.0))
+            rest = sum(p.values()) - own
+            e1, w1 = -1, 0.0
+            for e, y in p.items():
+                if e != cur and (y > w1 or (y == w1 and e < e1)):
+                    e1, w1 = e, y
+            if e1 >= 0 and rest > 0 and w1 >= _HELD_SHARE * rest and events[e1].size >= _CONTINUED_MIN_SIZE:
+                held[e1] = held.get(e1, 0.0) + x
+                count[e1] = count.get(e1, 0) + 1
+                if len(p) == 1 or (len(p) == 2 and cur in p):  # a word no other event has
+                    only.add(e1)
+        if not held or total <= 0:
+            return -1, 0.0
+        e = max(held, key=lambda k: (held[k], -k))
+        share = held[e] / total
+        if share < _SATELLITE_SHARE or count[e] < 2 or e not in only or (min(e, cur), max(e, cur)) in self.apart_:
+            return -1, 0.0
+        tau_s = self.decay_seconds
+        other = events[e]
+        if tau_s is not None and (now - other.last_time > tau_s or other.first_time - t_item > tau_s):
+            return -1, 0.0
+        return e, share
 
     def _partner(
         self, eid: int, ev: _Event, ctx: _PassContext, min_other: int, after: float = -math.inf

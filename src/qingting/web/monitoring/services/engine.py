@@ -27,7 +27,7 @@ from qingting.web.monitoring.membership import organisation_id, organisation_sou
 from qingting.web.monitoring.models import Event, Item, PipelineState, Scheme, Source
 from qingting.web.monitoring.selectors import scheme_source_ids
 from qingting.web.monitoring.services.bulk import _CHUNK, _chunks, _fast_update, _NewItem, _update_rows
-from qingting.web.monitoring.services.events import _follow_merges
+from qingting.web.monitoring.services.events import _follow_merges, _follow_moves
 from qingting.web.monitoring.services.indexing import (
     _count_daily,
     _index,
@@ -257,6 +257,7 @@ def _catch_up_batch(org_id: int, limit: int, *, wait: bool) -> CatchUpResult | N
     events = _persist_events(org_id, result.events)
     wanted = {a.event_id for a in assignments if a.event_id is not None}
     wanted |= {s.merged_into for s in result.events if s.merged_into is not None}
+    wanted |= {e for mv in result.moves for e in (mv.source, mv.target)}
     missing = wanted - set(events)
     if missing:
         for event in Event.objects.filter(organisation_id=org_id, engine_event_id__in=list(missing)):
@@ -265,7 +266,8 @@ def _catch_up_batch(org_id: int, limit: int, *, wait: bool) -> CatchUpResult | N
     known = {_key(r["source_id"], r["external_id"]): r["pk"] for r in ordered}
     dup_keys = {a.duplicate_of for a in assignments if a.duplicate_of}
     rep_keys = {s.representative_id for s in result.events if s.representative_id}
-    pks = _resolve_keys(dup_keys | rep_keys, known)
+    move_keys = {k for mv in result.moves for k in mv.items}
+    pks = _resolve_keys(dup_keys | rep_keys | move_keys, known)
     placed: list[_NewItem] = []
     for r, a in zip(ordered, assignments, strict=True):
         placed_in = events.get(a.event_id) if a.event_id is not None else None
@@ -317,12 +319,29 @@ def _catch_up_batch(org_id: int, limit: int, *, wait: bool) -> CatchUpResult | N
     }
     if merges:
         _follow_merges(merges)
+    # Items the engine moved to another event (decision 0128), after the merges: both ends as
+    # they are once this batch's merges are followed.
+    shifted = _follow_moves(
+        [
+            (
+                [pks[k] for k in mv.items if k in pks],
+                _final(events[mv.source].pk, merges),
+                _final(events[mv.target].pk, merges),
+            )
+            for mv in result.moves
+            if mv.source in events and mv.target in events
+        ]
+    )
+    moved_pks = {pks[k] for k in move_keys if k in pks}
     reps = []
     for summary in result.events:
         rep_event = events.get(summary.event_id)
         rep = pks.get(summary.representative_id)
         if rep_event is not None and rep is not None and rep_event.representative_id != rep:
             rep_event.representative_id = rep
+            reps.append(rep_event)
+        elif rep_event is not None and rep is None and rep_event.representative_id in moved_pks:
+            rep_event.representative_id = None  # its headline item moved to another event
             reps.append(rep_event)
     if reps:
         _fast_update(reps, ["representative"])
@@ -339,7 +358,7 @@ def _catch_up_batch(org_id: int, limit: int, *, wait: bool) -> CatchUpResult | N
     # Schemes' figures: events whose items moved (merges) are recounted from their items; the
     # others only gained this batch's items, which are added to their figures (re-reading an
     # event of thousands of items every batch cost more than the engine).
-    moved = set(merges) | set(merges.values())
+    moved = set(merges) | set(merges.values()) | shifted
     membership.scheme_events_add(
         pairs,
         {i.pk: (i.event_id, i.published_at) for i in placed if i.event_id is not None and i.event_id not in moved},
@@ -384,6 +403,15 @@ def _catch_up_batch(org_id: int, limit: int, *, wait: bool) -> CatchUpResult | N
         )
     )
     return CatchUpResult(organisation_id=org_id, items=len(ordered), batches=1, event_ids=touched, item_ids=item_ids)
+
+
+def _final(pk: int, merges: Mapping[int, int]) -> int:
+    """The event ``pk`` ends in once a batch's merges (``merged → survivor`` pks) are followed."""
+    seen = {pk}
+    while pk in merges and merges[pk] not in seen:
+        pk = merges[pk]
+        seen.add(pk)
+    return pk
 
 
 def _engine_follows(org_id: int, change: Callable[[Any], _T]) -> _T | None:

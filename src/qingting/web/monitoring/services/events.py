@@ -41,6 +41,20 @@ def _follow_merges(merges: Mapping[int, int]) -> None:
         cursor.executemany(f"UPDATE {events} SET merged_into_id = %s WHERE merged_into_id = %s", moves)
 
 
+def _follow_moves(moves: Sequence[tuple[Sequence[int], int, int]]) -> set[int]:
+    """Items the engine moved from one event to another (decision 0128): ``(item pks, from, to)``
+    event pks, each already following merges. An item is re-pointed only while it is still where
+    the engine placed it (an analyst may have moved it since). Returns the events whose items
+    changed, to be recounted."""
+    changed: set[int] = set()
+    for pks, source, target in moves:
+        if source == target or not pks:
+            continue
+        if Item.objects.filter(pk__in=list(pks), event_id=source).update(event_id=target):
+            changed |= {source, target}
+    return changed
+
+
 # --- an analyst's corrections: merge and split events (decision 0061) ------------------------------
 
 EVENT_EDIT_ROLES = {"admin", "analyst"}
