@@ -125,6 +125,29 @@ def test_the_engine_never_overwrites_a_correction(monitored: dict[str, Any]) -> 
     assert item.sentiment_label == "neutral"
 
 
+def test_an_item_the_engine_has_not_analysed_cannot_be_corrected_yet(monitored: dict[str, Any]) -> None:
+    # Its label is about to be written by the engine: a correction now would be overwritten.
+    item = east_item(monitored)
+    Item.objects.filter(pk=item.pk).update(pending=True)
+    with pytest.raises(services.ItemPending):
+        services.correct(monitored["east_analyst"], item.pk, other(item.sentiment_label))
+    client = login("east_analyst")
+    response = client.post(f"/sentiment/items/{item.pk}/correct/", {"label": "neutral"}, follow=True)
+    assert "仍在分析" in response.content.decode()
+    _, token = api_token_create(actor=None, user=monitored["east_analyst"], name="t")
+    response = Client().post(
+        f"/api/sentiment/items/{item.pk}/correction",
+        json.dumps({"label": "neutral"}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert response.status_code == 409 and "analysed" in str(response.json())
+    assert not Correction.objects.filter(item_id=item.pk).exists()
+    Item.objects.filter(pk=item.pk).update(pending=False)
+    services.correct(monitored["east_analyst"], item.pk, other(item.sentiment_label))
+    assert Correction.objects.filter(item_id=item.pk).exists()
+
+
 def _stream(n: int) -> list[dict[str, Any]]:
     from ..conftest import stream
 

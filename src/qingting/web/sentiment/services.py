@@ -46,6 +46,11 @@ class StaleCorrection(Exception):
         self.current = current
 
 
+class ItemPending(Exception):
+    """The item is stored but the organisation's engine has not analysed it yet: its label is about
+    to be written, so a correction now would be overwritten."""
+
+
 def organisation_of(unit: Unit) -> Unit:
     """The root of ``unit``'s tree: the organisation it belongs to."""
     parts = [p for p in unit.path.strip("/").split("/") if p.isdigit()]
@@ -82,7 +87,8 @@ def correct(user: Any, item_id: int, label: str, *, shown: str | None = None) ->
 
     404 when the user may not see the item; ``PermissionDenied`` without an analyst or admin role
     over its source's unit; :class:`StaleCorrection` when ``shown`` (the label the page showed) is
-    no longer the item's label; ``ValueError`` for an unknown label.
+    no longer the item's label; :class:`ItemPending` while the engine has not analysed the item
+    (its label would overwrite the correction); ``ValueError`` for an unknown label.
     """
     if label not in SentimentChoice.values:
         raise ValueError(f"unknown sentiment {label!r}; one of {', '.join(SentimentChoice.values)}")
@@ -94,6 +100,8 @@ def correct(user: Any, item_id: int, label: str, *, shown: str | None = None) ->
     organisation = organisation_of(visible.source.unit)
     with transaction.atomic():
         item = Item.objects.select_for_update().get(pk=visible.pk)
+        if item.pending:
+            raise ItemPending(f"item {item.pk} is still being analysed")
         current = item.sentiment_label
         if shown is not None and shown != current:
             raise StaleCorrection(current)
