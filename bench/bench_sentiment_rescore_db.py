@@ -17,8 +17,8 @@ What the product does when an organisation's new model is activated, timed end t
 Reference in the same run: the same model scoring the same stored texts in memory (``normalize`` +
 ``predict``, one process), i.e. the classifier alone — over the first ``--reference-items``
 (200,000 by default, scaled to the whole). Afterwards
-the daily counts are compared with a full recount from the items, and the events' negative counts
-with a recount of their items.
+the daily counts are compared with a full recount from the items, and the events' figures with
+a recount of their items' current labels (decision 0131).
 
 The stored items are weibo2018 texts repeated (with a number appended, so no two are equal),
 labelled by the shipped default when stored, spread over 30 days, 6 regions and 2,000 events
@@ -84,12 +84,13 @@ def main() -> None:
     directory = _setup_django(args.data_dir, args.database_url)
 
     from django.db import connection, transaction
-    from django.db.models import Count, Q
+    from django.db.models import Count, Q, Sum
     from django.utils import timezone
 
     from qingting.core.sentiment import ThreeClassModel, sentiment_text
     from qingting.core.text import normalize
     from qingting.web.monitoring.models import DailyCount, Event, Item
+    from qingting.web.monitoring.services import event_places_rebuild
     from qingting.web.sentiment import jobs, services
     from qingting.web.sentiment.models import Correction, RescoreJob
 
@@ -144,9 +145,8 @@ def main() -> None:
             "GROUP BY source_id, 2, sentiment_label, region"
         )
         cursor.execute(
-            "UPDATE monitoring_event SET item_count = s.n, negative_share = s.neg * 1.0 / s.n, sentiment = s.pos "
-            "FROM (SELECT event_id, count(*) AS n, sum(CASE WHEN sentiment_label = 'negative' THEN 1 ELSE 0 END) "
-            "AS neg, avg(sentiment) AS pos FROM monitoring_item GROUP BY event_id) AS s "
+            "UPDATE monitoring_event SET item_count = s.n "
+            "FROM (SELECT event_id, count(*) AS n FROM monitoring_item GROUP BY event_id) AS s "
             "WHERE monitoring_event.id = s.event_id"
         )
     # the corrections: the first --train-rows items, corrected to their gold label
@@ -174,7 +174,8 @@ def main() -> None:
             Item.objects.filter(pk__in=ids[i : i + 5000]).update(
                 sentiment_label=value, sentiment=services.CORRECTED_SCORE[value]
             )
-    # the corrected labels written through, as services.correct does (counts recomputed here)
+    # the corrected labels written through, as services.correct does (counts recomputed here;
+    # the events' places, and their figures derived from them, as the engine and corrections keep them)
     DailyCount.objects.all().delete()
     with connection.cursor() as cursor:
         cursor.execute(
@@ -182,6 +183,8 @@ def main() -> None:
             f"SELECT source_id, {day}, sentiment_label, region, count(*) FROM monitoring_item "
             "GROUP BY source_id, 2, sentiment_label, region"
         )
+    event_places_rebuild()
+    with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     load_s = time.perf_counter() - t0
     print(f"command   .venv/bin/python bench/bench_sentiment_rescore_db.py {' '.join(sys.argv[1:])}")
@@ -236,7 +239,7 @@ def main() -> None:
     if s0 is not None and s2 is not None:
         print(f"          PostgreSQL backend CPU over both: {s2 - s0:.0f} s")
 
-    # checks: the daily counts equal a full recount; the events' negative counts their items'
+    # checks: the daily counts equal a full recount; the events' figures their items'
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT source_id, {day}, sentiment_label, region, count(*) FROM monitoring_item "
@@ -248,16 +251,13 @@ def main() -> None:
         for s, d, lab, r, n in DailyCount.objects.values_list("source_id", "day", "sentiment_label", "region", "n")
     }
     print(f"check     daily counts equal a full recount: {counts == recount} ({len(counts):,} rows)")
-    engine_neg = Count(
-        "items",
-        filter=Q(items__sentiment_label="negative", items__sentiment_correction__isnull=True)
-        | Q(items__sentiment_correction__engine_label="negative"),
-    )
     off = 0
-    for e in Event.objects.annotate(neg=engine_neg).only("item_count", "negative_share"):
-        if abs(e.negative_share * e.item_count - e.neg) > 1e-6 * max(1, e.item_count):
+    for e in Event.objects.annotate(
+        n=Count("items"), neg=Count("items", filter=Q(items__sentiment_label="negative")), pos=Sum("items__sentiment")
+    ).only("negative_share", "sentiment"):
+        if e.n and (abs(e.negative_share * e.n - e.neg) > 1e-6 * e.n or abs(e.sentiment * e.n - e.pos) > 1e-6 * e.n):
             off += 1
-    print(f"check     events whose negative share is not their items' (engine labels): {off} of {EVENTS:,}")
+    print(f"check     events whose figures are not their items' (labels as now, 0131): {off} of {EVENTS:,}")
 
     if not args.reference_items:
         return

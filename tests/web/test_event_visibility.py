@@ -5,11 +5,10 @@ real engine; the places are checked against the items after ingestion, a merge a
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import pytest
-from django.db.models import Count
+from django.db.models import Count, Q, Sum
 from django.test import Client
 
 from qingting.web.monitoring.models import Event, EventPlace, Item
@@ -26,13 +25,20 @@ def _client(name: str) -> Client:
     return client
 
 
-def _places_from_items() -> Counter[tuple[int, int, str]]:
-    rows = Item.objects.exclude(event=None).values("event_id", "source_id", "region").annotate(n=Count("id"))
-    return Counter({(r["event_id"], r["source_id"], r["region"]): r["n"] for r in rows})
+def _places_from_items() -> dict[tuple[int, int, str], tuple[int, int, float]]:
+    """Per (event, source, region): items, of them negative, their positivities summed (0131)."""
+    rows = (
+        Item.objects.exclude(event=None)
+        .values("event_id", "source_id", "region")
+        .annotate(n=Count("id"), neg=Count("id", filter=Q(sentiment_label="negative")), pos=Sum("sentiment"))
+    )
+    return {(r["event_id"], r["source_id"], r["region"]): (r["n"], r["neg"], round(r["pos"], 6)) for r in rows}
 
 
-def _places_stored() -> Counter[tuple[int, int, str]]:
-    return Counter({(p.event_id, p.source_id, p.region): p.n for p in EventPlace.objects.all()})
+def _places_stored() -> dict[tuple[int, int, str], tuple[int, int, float]]:
+    return {
+        (p.event_id, p.source_id, p.region): (p.n, p.negative, round(p.positivity, 6)) for p in EventPlace.objects.all()
+    }
 
 
 def _event_of(source: Any) -> Event:

@@ -312,5 +312,9 @@ def test_items_follow_the_engine_when_it_moves_a_storys_first_posts(three: dict[
     chatter.refresh_from_db()
     for event in (road, chatter):  # the engine's counts and the stored items agree
         assert event.item_count == Item.objects.filter(event=event).count()
+        # and so do the sentiment figures, derived from the recounted places (decision 0131)
+        labels = list(Item.objects.filter(event=event).values_list("sentiment_label", "sentiment"))
+        assert event.negative_share == pytest.approx(sum(lab == "negative" for lab, _ in labels) / len(labels))
+        assert event.sentiment == pytest.approx(sum(0.5 if s is None else s for _, s in labels) / len(labels))
     everything = SchemeEvent.objects.get(scheme=three["everything"], event=road)
     assert everything.matched == Item.objects.filter(event=road).count()

@@ -199,25 +199,18 @@ class EventOut(Schema):
     def resolve_visible_item_count(obj: Event, context: Any) -> int:
         return selectors.event_view(context["request"].user, obj).items
 
-    # The analysts' corrections win (decision 0104): the detail sets the figures over what the
-    # user sees; a list's events get theirs here (one query over the corrections each).
-    @staticmethod
-    def _corrected(obj: Event) -> tuple[float, float]:
-        if getattr(obj, "corrected_negative_share", None) is None:
-            selectors.attach_corrected_figures([obj])
-        return float(obj.corrected_negative_share), float(obj.corrected_sentiment)  # type: ignore[attr-defined]
-
+    # The event's figures follow its items' current labels, corrections included (decision 0131);
+    # the detail sets the figures over what the user sees (decision 0104).
     @staticmethod
     def resolve_negative_share(obj: Event) -> float:
-        return EventOut._corrected(obj)[0]
+        return float(getattr(obj, "visible_negative_share", obj.negative_share))
 
     @staticmethod
     def resolve_sentiment(obj: Event) -> float:
-        return EventOut._corrected(obj)[1]
+        return float(getattr(obj, "visible_sentiment", obj.sentiment))
 
     @staticmethod
     def resolve_sentiment_label(obj: Event) -> str:
-        EventOut._corrected(obj)
         return str(obj.sentiment_label)
 
 
@@ -369,8 +362,8 @@ def get_event(request: HttpRequest, event_id: int) -> Any:
     event = selectors.event_at(request.user, event_id)
     if event.pk != event_id:
         return HttpResponseRedirect(f"/api/events/{event.pk}")
-    view = selectors.event_view(request.user, event)  # corrected figures over what the user may see
-    event.corrected_negative_share, event.corrected_sentiment = view.negative_share, view.sentiment  # type: ignore[attr-defined]
+    view = selectors.event_view(request.user, event)  # the figures over what the user may see
+    event.visible_negative_share, event.visible_sentiment = view.negative_share, view.sentiment  # type: ignore[attr-defined]
     return event
 
 

@@ -125,6 +125,29 @@ def test_the_engine_never_overwrites_a_correction(monitored: dict[str, Any]) -> 
     assert item.sentiment_label == "neutral"
 
 
+def test_an_item_the_engine_has_not_analysed_cannot_be_corrected_yet(monitored: dict[str, Any]) -> None:
+    # Its label is about to be written by the engine: a correction now would be overwritten.
+    item = east_item(monitored)
+    Item.objects.filter(pk=item.pk).update(pending=True)
+    with pytest.raises(services.ItemPending):
+        services.correct(monitored["east_analyst"], item.pk, other(item.sentiment_label))
+    client = login("east_analyst")
+    response = client.post(f"/sentiment/items/{item.pk}/correct/", {"label": "neutral"}, follow=True)
+    assert "仍在分析" in response.content.decode()
+    _, token = api_token_create(actor=None, user=monitored["east_analyst"], name="t")
+    response = Client().post(
+        f"/api/sentiment/items/{item.pk}/correction",
+        json.dumps({"label": "neutral"}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert response.status_code == 409 and "analysed" in str(response.json())
+    assert not Correction.objects.filter(item_id=item.pk).exists()
+    Item.objects.filter(pk=item.pk).update(pending=False)
+    services.correct(monitored["east_analyst"], item.pk, other(item.sentiment_label))
+    assert Correction.objects.filter(item_id=item.pk).exists()
+
+
 def _stream(n: int) -> list[dict[str, Any]]:
     from ..conftest import stream
 
@@ -293,20 +316,24 @@ def test_new_items_are_scored_by_the_organisations_active_model(monitored: dict[
 
 def test_warnings_and_reports_read_the_corrected_negative_share(monitored: dict[str, Any]) -> None:
     from qingting.web.monitoring.models import Event
+    from qingting.web.reporting.figures import period_figures
     from qingting.web.warnings.services import event_summary
 
     item = east_item(monitored)
     event = Event.objects.get(pk=item.event_id)
     members = list(Item.objects.filter(event=event, sentiment_label="negative"))
-    assert members and event.item_count
-    before = selectors.negative_share(event)
-    assert before == event.negative_share  # no correction yet: the engine's figure
+    n = Item.objects.filter(event=event).count()
+    assert members and n
+    before = event.negative_share
     for m in members:
         services.correct(monitored["east_analyst"], m.pk, "neutral")
-    after = selectors.negative_share(event)
-    expected = max(0.0, (event.negative_share * event.item_count - len(members)) / event.item_count)
-    assert after == pytest.approx(expected, abs=1e-3) and after < before
+    event.refresh_from_db()
+    after = event.negative_share  # the event's own figure moved (decision 0131)
+    assert after == pytest.approx(max(0.0, before - len(members) / n)) and after < before
     assert event_summary(event).negative_share == after
+    day = timezone.localtime(event.first_seen).date()
+    report = period_figures(monitored["office"], day.strftime("%Y-%m"))
+    assert [e.negative_share for e in report.top_events if e.title == event.title] == [after]
 
 
 def test_rescoring_moves_daily_counts_in_groups_and_counts_progress_per_slice(monitored: dict[str, Any]) -> None:
@@ -346,10 +373,11 @@ def test_a_recount_after_a_merge_or_split_counts_a_correction_once(monitored: di
     assert event is not None
     services.correct(monitored["east_analyst"], item.pk, other(item.sentiment_label))
     event.refresh_from_db()
-    corrected = selectors.negative_share(event)
+    corrected = event.negative_share
     _recount(event)
+    monitoring.event_places_refresh([event.pk])
     event.refresh_from_db()
-    assert selectors.negative_share(event) == corrected
+    assert event.negative_share == pytest.approx(corrected)
 
 
 def test_retraining_adapts_to_the_stream_before_learning_the_corrections(monitored: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db.models import Q
 
 from qingting.core.warnings import WarningEngine
 from qingting.web.monitoring import services as monitoring
@@ -92,10 +93,17 @@ def test_batch_evaluation_raises_what_per_event_evaluation_raised(setup: dict[st
     ]
     assert raised == expected
     # The comparison covers what matters: two schemes, a tier raised and superseded, and a
-    # warning that only the analysts' corrections make (the engine's own share is below 0.5).
+    # warning that only the analysts' corrections make (the engine's own labels of the event's
+    # items make a share below 0.5; the event's share is over its items as corrected, 0131).
     assert {(s, t) for s, _, t, _ in raised} >= {(setup["scheme"].pk, 4), (setup["scheme"].pk, 3), (festival.pk, 4)}
     [fw] = Warning.objects.filter(scheme=festival)
-    assert fw.engine_state["negative_share"] >= 0.5 > Event.objects.get(pk=fw.event_id).negative_share
+    items = Item.objects.filter(event_id=fw.event_id)
+    by_engine = items.filter(
+        Q(sentiment_correction__isnull=True, sentiment_label="negative")
+        | Q(sentiment_correction__engine_label="negative")
+    ).count()
+    assert fw.engine_state["negative_share"] >= 0.5 > by_engine / items.count()
+    assert Event.objects.get(pk=fw.event_id).negative_share >= 0.5
 
 
 def test_event_summaries_equal_per_event_summaries(setup: dict[str, Any]) -> None:

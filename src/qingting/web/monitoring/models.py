@@ -147,6 +147,9 @@ class Event(models.Model):
     heat = models.FloatField(_("heat"), default=0.0, db_index=True)
     trend = models.CharField(_("trend"), max_length=12, choices=TrendChoice.choices, default=TrendChoice.NEW)
     burst_z = models.FloatField(default=0.0)
+    # Mean positivity and share of negative items over the event's stored items as labelled now
+    # (the engine's label, an analyst's correction or a re-score's): derived from its places
+    # (``EventPlace``) whenever they move, never the engine's in-memory sums (decision 0131).
     sentiment = models.FloatField(_("sentiment"), default=0.5)
     negative_share = models.FloatField(_("negative share"), default=0.0)
     lang = models.CharField(max_length=16, blank=True)
@@ -175,11 +178,12 @@ class Event(models.Model):
 
     @property
     def sentiment_label(self) -> str:
-        """The event's overall mood, from the share of negative items and the mean positivity —
-        with the analysts' corrections applied when a selector set ``corrected_negative_share`` and
-        ``corrected_sentiment`` (the board and the event page do; decision 0104)."""
-        share = getattr(self, "corrected_negative_share", None)
-        mood = getattr(self, "corrected_sentiment", None)
+        """The event's overall mood, from the share of negative items and the mean positivity (both
+        over its items' current labels, decision 0131) — over the items a user may see when a
+        selector set ``visible_negative_share`` and ``visible_sentiment`` (the event page and the
+        API's detail do)."""
+        share = getattr(self, "visible_negative_share", None)
+        mood = getattr(self, "visible_sentiment", None)
         if (self.negative_share if share is None else share) >= 0.5:
             return SentimentChoice.NEGATIVE
         if (self.sentiment if mood is None else mood) >= 0.6:
@@ -275,7 +279,8 @@ class SchemeEvent(models.Model):
 
 
 class EventPlace(models.Model):
-    """``n`` of the event's items come from ``source`` and are about ``region``: who may see the event.
+    """``n`` of the event's items come from ``source`` and are about ``region``: who may see the
+    event; ``negative`` of them are labelled negative and their positivities sum to ``positivity``.
 
     An event is visible to a unit's users when any of its items is (decision 0061): an item of
     one of their sources, or about one of their places. These rows answer that for every event
@@ -283,6 +288,11 @@ class EventPlace(models.Model):
     their sources or naming one of their places. Kept in the engine's batch transaction (items
     placed are added; events whose items moved — merges, an analyst's merge or split — are
     recounted from their items); ``services.event_places_rebuild`` recomputes them all.
+
+    The sentiment columns follow the items' current labels (the engine's, an analyst's
+    correction, a re-score's) and ``Event.negative_share`` / ``Event.sentiment`` are derived
+    from them whenever they move (decision 0131), so an event's figures always agree with its
+    items, and a user who sees a subset of an event reads the figures of that subset here too.
     """
 
     # Indexed by the key (event first) and by eventplace_source (source first).
@@ -290,6 +300,8 @@ class EventPlace(models.Model):
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+", db_index=False)
     region = models.CharField(max_length=100, blank=True)
     n = models.PositiveIntegerField(default=0)
+    negative = models.PositiveIntegerField(default=0)  # of the n, labelled negative now
+    positivity = models.FloatField(default=0.0)  # the n items' positivities (Item.sentiment), summed
 
     class Meta:
         constraints = [

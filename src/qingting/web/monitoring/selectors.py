@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Avg, Case, Count, Exists, Max, OuterRef, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, Exists, Max, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDate
 from django.http import Http404
@@ -184,30 +184,25 @@ class EventView:
 
 def event_view(user: Any, event: Event) -> EventView:
     """The event's figures computed over the items ``user`` may see (all of them for most users),
-    with the analysts' sentiment corrections applied."""
-    from qingting.web.sentiment import selectors as sentiment
-
-    total = Item.objects.filter(event=event).count()
+    read from the event's places (decision 0109), whose sentiment counts follow the items' current
+    labels — analysts' corrections and re-scores included (decision 0131): one query over the
+    event's few place rows, never over its items."""
+    places = EventPlace.objects.filter(event=event, n__gt=0)
+    total = int(places.aggregate(n=Sum("n"))["n"] or 0)
     visible = _visible_items(user)
     if visible is None or event.organisation_id in _whole_organisations(user):
-        return EventView(
-            total,
-            total,
-            sentiment.negative_share(event),
-            event.source_count,
-            sentiment.corrected_sentiment(event),
-        )
-    mine = Item.objects.filter(visible, event=event)
+        return EventView(total, total, float(event.negative_share), event.source_count, float(event.sentiment))
+    mine = _places_of_units(visible_unit_ids(user) or []).filter(event=event, n__gt=0)  # as _visible_items
     figures = mine.aggregate(
-        n=Count("id"), neg=Count("id", filter=Q(sentiment_label="negative")), mood=Avg("sentiment")
+        n=Sum("n"), neg=Sum("negative"), mood=Sum("positivity"), sources=Count("source_id", distinct=True)
     )
-    n = figures["n"] or 0
+    n = int(figures["n"] or 0)
     return EventView(
         items=n,
         total=total,
         negative_share=(figures["neg"] or 0) / n if n else 0.0,
-        sources=mine.values("source_id").distinct().count(),
-        sentiment=float(figures["mood"]) if figures["mood"] is not None else 0.5,
+        sources=int(figures["sources"] or 0),
+        sentiment=float(figures["mood"]) / n if n else 0.5,
     )
 
 
@@ -220,13 +215,6 @@ def attach_scheme_names(user: Any, events: Any) -> None:
         names[event_id].append(name)
     for e in events:
         e.scheme_names = names[e.pk]
-
-
-def attach_corrected_figures(events: Any) -> None:
-    """Set each event's corrected sentiment figures (its label reads them): the board's rows."""
-    from qingting.web.sentiment.selectors import attach_corrected_figures as attach
-
-    attach(events)
 
 
 def can_edit_events(user: Any, event: Event) -> bool:
@@ -305,18 +293,14 @@ def event_board(user: Any, filters: EventFilters) -> QuerySet[Event]:
         qs = qs.filter(Exists(SchemeEvent.objects.filter(scheme_id=filters.scheme, event_id=OuterRef("pk"))))
     if filters.source_kind:
         qs = qs.filter(Exists_items_of_kind(filters.source_kind))
-    engine = {
+    # The event's figures follow its items' current labels, corrections included (decision 0131).
+    mood = {
         "negative": Q(negative_share__gte=0.5),
         "positive": Q(negative_share__lt=0.5, sentiment__gte=0.6),
         "neutral": Q(negative_share__lt=0.5, sentiment__lt=0.6),
     }.get(filters.sentiment)
-    if engine is not None:
-        # The analysts' corrections win (decision 0104): events whose figures corrections changed
-        # are matched by their corrected label, all others by the engine's figures.
-        from qingting.web.sentiment.selectors import corrected_label_changes
-
-        changed, matching = corrected_label_changes(filters.sentiment)
-        qs = qs.filter((engine & ~Q(pk__in=changed)) | Q(pk__in=matching))
+    if mood is not None:
+        qs = qs.filter(mood)
     if filters.trend:
         qs = qs.filter(trend=filters.trend)
         if filters.trend == "rising":

@@ -105,7 +105,6 @@ def event_board(request: HttpRequest) -> HttpResponse:
     form = EventFilterForm(request.GET or None, user=request.user)
     page = _page(request, selectors.event_board(request.user, form.filters()))
     selectors.attach_scheme_names(request.user, page.object_list)
-    selectors.attach_corrected_figures(page.object_list)
     context = {"nav": "events", "form": form, "page": page, "query": _query_without_page(request)}
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "monitoring/_event_rows.html", context)
@@ -119,8 +118,8 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("monitoring:event", pk=event.pk)
     selectors.attach_scheme_names(request.user, [event])
     view = selectors.event_view(request.user, event)
-    # The label reads the corrected figures over what the user sees (decision 0104).
-    event.corrected_negative_share, event.corrected_sentiment = view.negative_share, view.sentiment  # type: ignore[attr-defined]
+    # The label reads the figures over what the user sees (decision 0104).
+    event.visible_negative_share, event.visible_sentiment = view.negative_share, view.sentiment  # type: ignore[attr-defined]
     series = storyline.sentiment_over_time(request.user, event)
     names = {
         "negative": _("Negative"),

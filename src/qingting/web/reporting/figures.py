@@ -288,8 +288,6 @@ def period_figures(unit: Unit, period_label: str, *, top_events: int = 10) -> Pe
     Items count by their source's unit; events are those with an item of the unit's sources or
     about its places (decision 0061).
     """
-    from qingting.web.sentiment.selectors import negative_share as corrected_negative_share
-
     period = _parse(period_label)
     ids = subtree_ids(unit)
     start, end = _bounds(period)
@@ -338,7 +336,7 @@ def period_figures(unit: Unit, period_label: str, *, top_events: int = 10) -> Pe
             heat=e.heat,
             trend=e.trend,
             first_seen=timezone.localtime(e.first_seen).date(),
-            negative_share=corrected_negative_share(e),
+            negative_share=e.negative_share,  # over its items as labelled now (decision 0131)
         )
         for e in events
     )

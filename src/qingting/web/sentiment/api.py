@@ -36,6 +36,8 @@ def correct_item(request: HttpRequest, item_id: int, payload: CorrectionIn) -> C
         corr = services.correct(request.user, item_id, payload.label, shown=payload.expected)
     except services.StaleCorrection as e:
         raise HttpError(409, f"the item's sentiment is now {e.current or 'unset'}; reload and try again") from e
+    except services.ItemPending as e:
+        raise HttpError(409, "the item is still being analysed; try again in a moment") from e
     return CorrectionOut(
         item_id=corr.item_id,
         label=corr.label,

@@ -25,7 +25,7 @@ from qingting.web.accounts.models import Role, Unit
 from qingting.web.accounts.selectors import has_role
 from qingting.web.audit.services import audit_record
 from qingting.web.monitoring import services as monitoring
-from qingting.web.monitoring.models import Event, Item, SentimentChoice, Source
+from qingting.web.monitoring.models import Item, SentimentChoice, Source
 from qingting.web.monitoring.selectors import items_for
 from qingting.web.sentiment.models import Correction, ModelVersion, RescoreJob, VersionStatus
 from qingting.web.sentiment.selectors import model_from_bytes
@@ -44,6 +44,11 @@ class StaleCorrection(Exception):
     def __init__(self, current: str) -> None:
         super().__init__(current)
         self.current = current
+
+
+class ItemPending(Exception):
+    """The item is stored but the organisation's engine has not analysed it yet: its label is about
+    to be written, so a correction now would be overwritten."""
 
 
 def organisation_of(unit: Unit) -> Unit:
@@ -82,7 +87,8 @@ def correct(user: Any, item_id: int, label: str, *, shown: str | None = None) ->
 
     404 when the user may not see the item; ``PermissionDenied`` without an analyst or admin role
     over its source's unit; :class:`StaleCorrection` when ``shown`` (the label the page showed) is
-    no longer the item's label; ``ValueError`` for an unknown label.
+    no longer the item's label; :class:`ItemPending` while the engine has not analysed the item
+    (its label would overwrite the correction); ``ValueError`` for an unknown label.
     """
     if label not in SentimentChoice.values:
         raise ValueError(f"unknown sentiment {label!r}; one of {', '.join(SentimentChoice.values)}")
@@ -94,6 +100,8 @@ def correct(user: Any, item_id: int, label: str, *, shown: str | None = None) ->
     organisation = organisation_of(visible.source.unit)
     with transaction.atomic():
         item = Item.objects.select_for_update().get(pk=visible.pk)
+        if item.pending:
+            raise ItemPending(f"item {item.pk} is still being analysed")
         current = item.sentiment_label
         if shown is not None and shown != current:
             raise StaleCorrection(current)
@@ -113,6 +121,10 @@ def correct(user: Any, item_id: int, label: str, *, shown: str | None = None) ->
             corr.label, corr.corrected_by, corr.corrected_at = label, user, now
             corr.save(update_fields=["label", "corrected_by", "corrected_at"])
         if current != label:
+            if item.event_id is not None:  # the event's figures follow its items (decision 0131)
+                move = int(label == "negative") - int(current == "negative")
+                moved = CORRECTED_SCORE[label] - (0.5 if item.sentiment is None else item.sentiment)
+                monitoring.event_sentiment_move({(item.event_id, item.source_id, item.region or ""): (move, moved)})
             _move_daily(item, current, label)
             item.sentiment_label = label
             item.sentiment = CORRECTED_SCORE[label]
@@ -451,8 +463,9 @@ def rescore_step(job: RescoreJob, *, batch: int = RESCORE_SLICE) -> RescoreJob:
     job is still open and still at the same cursor (else another worker did this slice: nothing
     is written), and rewrites only the items whose label or positivity changed, each on condition
     that it still holds what was read and has no correction — a correction made meanwhile wins.
-    The dashboard's daily counts and the events' sentiment figures move by the rewritten items
-    only, grouped, in the same transaction.
+    The dashboard's daily counts and the events' places move by the rewritten items only,
+    grouped, in the same transaction, and the events' sentiment figures are derived from their
+    places (decision 0131), so a later engine batch keeps them.
     """
     job = RescoreJob.objects.select_related("organisation", "version").get(pk=job.pk)
     if job.status not in (RescoreJob.Status.QUEUED, RescoreJob.Status.RUNNING):
@@ -475,17 +488,19 @@ def rescore_step(job: RescoreJob, *, batch: int = RESCORE_SLICE) -> RescoreJob:
         for c in kept:
             c.event_id = written[c.pk]
         moves: Counter[monitoring.DailyKey] = Counter()
-        events: dict[int, list[float]] = {}
+        places: dict[tuple[int, int, str], list[Any]] = {}
         for c in kept:
             if c.label != c.old_label:
                 moves[_daily_key(c, c.old_label)] -= 1
                 moves[_daily_key(c, c.label)] += 1
             if c.event_id is not None:
-                d = events.setdefault(c.event_id, [0, 0.0])
+                d = places.setdefault((c.event_id, c.source_id, c.region or ""), [0, 0.0])
                 d[0] += int(c.label == "negative") - int(c.old_label == "negative")
                 d[1] += c.score - (0.5 if c.old_score is None else c.old_score)
+        # The events first (their rows are locked before their places, as the engine's batch
+        # does), then the daily counts (the engine's batch takes those after its events too).
+        monitoring.event_sentiment_move({k: (int(d[0]), float(d[1])) for k, d in places.items()})
         monitoring.daily_counts_add(moves)
-        _move_event_figures(events)
         locked.status = RescoreJob.Status.RUNNING
         locked.last_item_id = rows[-1][0]
         locked.done = min(locked.total, locked.done + n)
@@ -568,36 +583,6 @@ def _write_rescored(changed: Sequence[_Rescored]) -> dict[int, int | None]:
             )
             written.update(cursor.fetchall())
     return written
-
-
-def _move_event_figures(deltas: dict[int, list[float]]) -> None:
-    """Move each event's negative share and mean positivity by its re-scored items: ``deltas`` maps
-    an event id to (change of its negative count, change of its summed positivity)."""
-    rows = [(pk, int(d[0]), float(d[1])) for pk, d in sorted(deltas.items()) if d[0] or d[1]]
-    if not rows:
-        return
-    table = connection.ops.quote_name(Event._meta.db_table)
-    share = "(t.negative_share * t.item_count + v.neg) / t.item_count"
-    mood = "(t.sentiment * t.item_count + v.pos) / t.item_count"
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"UPDATE {table} AS t SET negative_share = LEAST(1.0, GREATEST(0.0, {share})), "
-                f"sentiment = LEAST(1.0, GREATEST(0.0, {mood})) "
-                "FROM unnest(%s::bigint[], %s::int[], %s::float8[]) AS v(id, neg, pos) "
-                "WHERE t.id = v.id AND t.item_count > 0",
-                [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]],
-            )
-            return
-        for start in range(0, len(rows), 3000):
-            chunk = rows[start : start + 3000]
-            cursor.execute(
-                f"UPDATE {table} AS t SET negative_share = MIN(1.0, MAX(0.0, {share})), "
-                f"sentiment = MIN(1.0, MAX(0.0, {mood})) "
-                f"FROM (SELECT column1 AS id, column2 AS neg, column3 AS pos FROM (VALUES "
-                f"{', '.join(['(%s, %s, %s)'] * len(chunk))})) AS v WHERE t.id = v.id AND t.item_count > 0",
-                [x for r in chunk for x in r],
-            )
 
 
 def _is_cjk(lang: str) -> bool:

@@ -46,6 +46,8 @@ def correct(request: HttpRequest, pk: int) -> HttpResponse:
             )
             % {"now": LABELS.get(e.current, e.current or "—")},
         )
+    except services.ItemPending:
+        messages.error(request, _("This item is still being analysed; nothing was saved. Correct it in a moment."))
     except ValueError:
         messages.error(request, _("Unknown sentiment."))
     else:

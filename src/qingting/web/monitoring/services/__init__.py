@@ -7,7 +7,8 @@ This package is the monitoring app's write interface; other apps import from her
 - :mod:`.records` — incoming records checked and cleaned; authors' pseudonyms
 - :mod:`.ingestion` — :func:`store_items` and :func:`ingest_items`: how items enter the database
 - :mod:`.engine` — the organisation's engine over its pending items (:func:`pipeline_catch_up`)
-- :mod:`.indexing` — the full-text index, the daily counts and the events' places (who sees an event)
+- :mod:`.indexing` — the full-text index, the daily counts and the events' places (who sees an
+  event, and its sentiment figures: decision 0131)
 - :mod:`.events` — merges followed, an analyst's merge and split
 - :mod:`.bulk` — bulk SQL (insert/update many rows per statement)
 
@@ -34,9 +35,11 @@ from qingting.web.monitoring.services.indexing import (
     daily_counts_add,
     daily_counts_rebuild,
     daily_key,
+    event_figures_derive,
     event_places_add,
     event_places_rebuild,
     event_places_refresh,
+    event_sentiment_move,
     search_index_rebuild,
     source_hours_add,
     source_hours_rebuild,
@@ -65,10 +68,12 @@ __all__ = [
     "daily_counts_add",
     "daily_counts_rebuild",
     "daily_key",
+    "event_figures_derive",
     "event_merge",
     "event_places_add",
     "event_places_rebuild",
     "event_places_refresh",
+    "event_sentiment_move",
     "event_split",
     "ingest_items",
     "ingest_items_by_ids",

@@ -2,7 +2,8 @@
 
 One engine per organisation (the root unit of a unit tree) places every item the organisation
 collects, once (:func:`pipeline_catch_up`): events, placements, sentiment, the search index, the
-daily counts and the schemes' memberships of a batch are written in ONE transaction.
+daily counts and the schemes' memberships of a batch are written in ONE transaction. The events'
+sentiment figures are derived from their places (decision 0131), not from the engine's sums.
 """
 
 from __future__ import annotations
@@ -133,6 +134,9 @@ def _resolve_keys(keys: Iterable[str], known: Mapping[str, int]) -> dict[str, in
 
 
 def _event_fields(summary: EventSummary) -> dict[str, Any]:
+    # Not the summary's sentiment and negative share: the engine's in-memory sums keep the labels
+    # it gave, while the stored items' labels move (corrections, re-scores). An event's sentiment
+    # figures are derived from its places, which follow the items (decision 0131).
     return {
         "title": summary.title[:300],
         "keywords": list(summary.keywords),
@@ -146,8 +150,6 @@ def _event_fields(summary: EventSummary) -> dict[str, Any]:
         "heat": float(summary.heat),
         "trend": str(summary.trend),
         "burst_z": float(summary.burst_z) if math.isfinite(summary.burst_z) else 0.0,
-        "sentiment": float(summary.sentiment),
-        "negative_share": float(summary.negative_share),
         "lang": summary.lang[:16],
         "buckets": [[float(t), int(c)] for t, c in summary.buckets],
         "retired": summary.retired,
@@ -363,7 +365,8 @@ def _catch_up_batch(org_id: int, limit: int, *, wait: bool) -> CatchUpResult | N
     )
     if moved:
         membership.scheme_events_refresh(moved)
-    # Who may see each event (decision 0109): the same split, gains added, moved events recounted.
+    # Who may see each event (decision 0109) and its sentiment figures (decision 0131): the same
+    # split, gains added, moved events recounted.
     event_places_add([i for i in placed if i.event_id not in moved])
     if moved:
         event_places_refresh(moved)

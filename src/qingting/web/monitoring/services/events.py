@@ -74,32 +74,30 @@ def _require_event_editor(actor: Any, event: Event) -> None:
 
 
 def _recount(event: Event) -> None:
-    """An event's figures from its items, after an analyst moved items in or out."""
+    """An event's figures from its items, after an analyst moved items in or out. (Its sentiment
+    figures follow from its places, recounted by ``event_places_refresh``: decision 0131.)"""
     from django.db.models import Count, Max, Min, Q, Sum
 
     f = Item.objects.filter(event=event).aggregate(
         n=Count("id"),
         dups=Count("id", filter=Q(duplicate_of__isnull=False)),
         sources=Count("source", distinct=True),
-        # The engine's count: a corrected item counts by the label the engine gave it, since
-        # corrections are applied on top of the event's share (sentiment.selectors.negative_share).
-        neg=Count(
-            "id",
-            filter=Q(sentiment_label="negative", sentiment_correction__isnull=True)
-            | Q(sentiment_correction__engine_label="negative"),
-        ),
         first=Min("published_at"),
         last=Max("published_at"),
         engagement=Sum("engagement"),
     )
     n = f["n"] or 0
     event.item_count, event.duplicate_count, event.source_count = n, f["dups"] or 0, f["sources"] or 0
-    event.negative_share = (f["neg"] or 0) / n if n else 0.0
     event.engagement = f["engagement"] or 0
     if f["first"] is not None:
         event.first_seen, event.last_seen = f["first"], f["last"]
     event.buckets = []  # the engine's buckets no longer describe it; the page counts per day
-    event.save()
+    event.save(
+        update_fields=[
+            "item_count", "duplicate_count", "source_count", "engagement", "first_seen", "last_seen", "buckets",
+            "updated_at",
+        ]
+    )  # fmt: skip
 
 
 @transaction.atomic

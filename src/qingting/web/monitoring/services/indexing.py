@@ -1,5 +1,6 @@
-"""What is derived from stored items besides events: the full-text index, the daily counts and
-the events' places (who may see an event, decision 0109)."""
+"""What is derived from stored items besides events: the full-text index, the daily counts,
+the events' places (who may see an event, decision 0109) and the events' sentiment figures
+derived from them (decision 0131)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from qingting.web.monitoring import search
 from qingting.web.monitoring.hours import hour_start, source_hours_since
-from qingting.web.monitoring.models import DailyCount, EventPlace, Item, Source, SourceHour
+from qingting.web.monitoring.models import DailyCount, Event, EventPlace, Item, Source, SourceHour
 from qingting.web.monitoring.services.bulk import _insert_rows
 
 DailyKey = tuple[int, str, str, str]  # source id, ISO day (local time), sentiment label, region
@@ -113,58 +114,174 @@ def daily_counts_rebuild() -> int:
         return total + len(batch)
 
 
-def _counts_add(model: Any, keys: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
-    """Add each row's last value to the ``n`` of ``model``'s row with the row's other values as
-    ``keys``, creating the rows that do not exist yet (one upsert per row, in the rows' order)."""
+def _counts_add(
+    model: Any, keys: Sequence[str], rows: Sequence[tuple[Any, ...]], values: Sequence[str] = ("n",)
+) -> None:
+    """Add each row's last values (one per name in ``values``, ``n`` by default) to ``model``'s
+    row with the row's other values as ``keys``, creating the rows that do not exist yet (one
+    upsert per row, in the rows' order)."""
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(keys)
-    marks = ", ".join(["%s"] * (len(keys) + 1))
+    marks = ", ".join(["%s"] * (len(keys) + len(values)))
+    added = ", ".join(f"{v} = {table}.{v} + excluded.{v}" for v in values)
     sql = (
-        f"INSERT INTO {table} ({columns}, n) VALUES ({marks}) "
-        f"ON CONFLICT ({columns}) DO UPDATE SET n = {table}.n + excluded.n"
+        f"INSERT INTO {table} ({columns}, {', '.join(values)}) VALUES ({marks}) "
+        f"ON CONFLICT ({columns}) DO UPDATE SET {added}"
     )
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
 
 
+PlaceKey = tuple[int, int, str]  # event id, source id, region
+
+
+def _positivity(score: float | None) -> float:
+    # An item without a positivity counts as neutral (0.5), as the re-score's moves do.
+    return 0.5 if score is None else float(score)
+
+
+def _lock_events(event_ids: Sequence[int]) -> None:
+    """On PostgreSQL, lock the events' rows in id order. Every writer of an event's places locks
+    the event first, so two writers never deadlock over them, and the figures derived afterwards
+    (a new statement, a new snapshot) see every change committed to the places before."""
+    if connection.vendor != "postgresql" or not event_ids:
+        return
+    table = connection.ops.quote_name(Event._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [sorted(event_ids)])
+
+
+_FIGURES_FROM_PLACES = (
+    "UPDATE {events} SET negative_share = 1.0 * v.neg / v.n, sentiment = v.pos / v.n "
+    "FROM (SELECT event_id, SUM(n) AS n, SUM(negative) AS neg, SUM(positivity) AS pos FROM {places} "
+    "{where} GROUP BY event_id) AS v WHERE {events}.id = v.event_id AND v.n > 0"
+)
+
+
+def _derive(event_ids: Sequence[int] | None) -> None:
+    """Set the events' ``negative_share`` and ``sentiment`` from their places (of ``event_ids``,
+    or of every event): one grouped statement per 500 events. An event without items keeps the
+    figures it had (a merged-away event: those it had when it was merged)."""
+    qn = connection.ops.quote_name
+    events, places = qn(Event._meta.db_table), qn(EventPlace._meta.db_table)
+    with connection.cursor() as cursor:
+        if event_ids is None:
+            cursor.execute(_FIGURES_FROM_PLACES.format(events=events, places=places, where=""))
+            return
+        ids = sorted(set(event_ids))
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            where = f"WHERE event_id IN ({', '.join(['%s'] * len(part))})"
+            cursor.execute(_FIGURES_FROM_PLACES.format(events=events, places=places, where=where), part)
+
+
+def event_figures_derive(event_ids: Any) -> None:
+    """Set the events' negative share and mean positivity from their places, the one rule for
+    an event's sentiment figures (decision 0131). The place writers below derive them the same
+    way (after locking the events, before touching their places); call this after changing
+    places any other way."""
+    ids = sorted({int(pk) for pk in event_ids})
+    _lock_events(ids)
+    _derive(ids)
+
+
 def event_places_add(items: Sequence[Any]) -> None:
     """Add items just placed in events to their events' places (``EventPlace``): one upsert per
-    (event, source, region), in key order. Items without an event count nowhere. Call in the
-    transaction that placed them; events whose items moved are recounted instead
-    (:func:`event_places_refresh`)."""
-    gained = Counter((i.event_id, i.source_id, i.region or "") for i in items if i.event_id is not None)
-    if gained:
-        _counts_add(EventPlace, ("event_id", "source_id", "region"), [(*k, n) for k, n in sorted(gained.items())])
+    (event, source, region), in key order, counting the items, their negative labels and their
+    positivities; the events' sentiment figures are then derived from their places. Items
+    without an event count nowhere. Call in the transaction that placed them; events whose items
+    moved are recounted instead (:func:`event_places_refresh`)."""
+    gained: dict[PlaceKey, list[Any]] = {}
+    for i in items:
+        if i.event_id is None:
+            continue
+        row = gained.setdefault((i.event_id, i.source_id, i.region or ""), [0, 0, 0.0])
+        row[0] += 1
+        row[1] += int(i.sentiment_label == "negative")
+        row[2] += _positivity(i.sentiment)
+    if not gained:
+        return
+    ids = sorted({k[0] for k in gained})
+    _lock_events(ids)
+    _counts_add(
+        EventPlace,
+        ("event_id", "source_id", "region"),
+        [(*k, *v) for k, v in sorted(gained.items())],
+        ("n", "negative", "positivity"),
+    )
+    _derive(ids)
+
+
+def event_sentiment_move(deltas: Mapping[PlaceKey, tuple[int, float]]) -> None:
+    """Items changed label or positivity in place (an analyst's correction, a re-score): add each
+    (event, source, region)'s change of its negative count and of its summed positivity to that
+    place, then derive the events' figures. Set-based: one statement for the places and one for
+    the events, whatever the number of rows (a re-scoring slice moves hundreds). Only existing
+    places move (an item in an event always has one)."""
+    rows = sorted((k, int(d[0]), float(d[1])) for k, d in deltas.items() if d[0] or d[1])
+    if not rows:
+        return
+    ids = sorted({k[0] for k, _, _ in rows})
+    _lock_events(ids)
+    table = connection.ops.quote_name(EventPlace._meta.db_table)
+    match = "t.event_id = v.event_id AND t.source_id = v.source_id AND t.region = v.region"
+    add = "negative = {}(t.negative + v.neg, 0), positivity = t.positivity + v.pos"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"UPDATE {table} AS t SET {add.format('GREATEST')} "
+                "FROM unnest(%s::bigint[], %s::bigint[], %s::varchar(100)[], %s::int[], %s::float8[]) "
+                f"AS v(event_id, source_id, region, neg, pos) WHERE {match}",
+                [list(c) for c in zip(*[(*k, neg, pos) for k, neg, pos in rows], strict=True)],
+            )
+        else:
+            values = (
+                "(SELECT column1 AS event_id, column2 AS source_id, column3 AS region, column4 AS neg, "
+                "column5 AS pos FROM (VALUES {}))"
+            )
+            for start in range(0, len(rows), 3000):
+                chunk = rows[start : start + 3000]
+                cursor.execute(
+                    f"UPDATE {table} AS t SET {add.format('MAX')} FROM "
+                    f"{values.format(', '.join(['(%s, %s, %s, %s, %s)'] * len(chunk)))} AS v WHERE {match}",
+                    [x for k, neg, pos in chunk for x in (*k, neg, pos)],
+                )
+    _derive(ids)
 
 
 _PLACES_FROM_ITEMS = (
-    "INSERT INTO {table} (event_id, source_id, region, n) "
-    "SELECT event_id, source_id, region, COUNT(*) FROM {items} WHERE {where} GROUP BY event_id, source_id, region"
+    "INSERT INTO {table} (event_id, source_id, region, n, negative, positivity) "
+    "SELECT event_id, source_id, region, COUNT(*), SUM(CASE WHEN sentiment_label = 'negative' THEN 1 ELSE 0 END), "
+    "SUM(COALESCE(sentiment, 0.5)) FROM {items} WHERE {where} GROUP BY event_id, source_id, region"
 )
 
 
 def event_places_refresh(event_ids: Any) -> None:
-    """Recount the places of ``event_ids`` from their items (after items moved between events)."""
+    """Recount the places of ``event_ids`` from their items (after items moved between events),
+    and derive their sentiment figures from them."""
     ids = sorted({int(pk) for pk in event_ids})
     table = connection.ops.quote_name(EventPlace._meta.db_table)
     items = connection.ops.quote_name(Item._meta.db_table)
+    _lock_events(ids)
     for i in range(0, len(ids), 500):
         part = ids[i : i + 500]
         EventPlace.objects.filter(event_id__in=part).delete()
         marks = ", ".join(["%s"] * len(part))
         with connection.cursor() as cursor:
             cursor.execute(_PLACES_FROM_ITEMS.format(table=table, items=items, where=f"event_id IN ({marks})"), part)
+    _derive(ids)
 
 
 def event_places_rebuild() -> int:
-    """Recompute every event's places from the items (after a bulk load that bypassed the engine);
-    returns the rows written."""
+    """Recompute every event's places from the items, and every event's sentiment figures from
+    them (after a bulk load that bypassed the engine); returns the rows written."""
     table = connection.ops.quote_name(EventPlace._meta.db_table)
     items = connection.ops.quote_name(Item._meta.db_table)
     with transaction.atomic():
         EventPlace.objects.all().delete()
         with connection.cursor() as cursor:
             cursor.execute(_PLACES_FROM_ITEMS.format(table=table, items=items, where="event_id IS NOT NULL"))
+        _derive(None)
     return EventPlace.objects.count()
 
 

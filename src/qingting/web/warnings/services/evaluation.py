@@ -43,14 +43,10 @@ def _matcher(scheme: Scheme) -> Any:
     return compile_expression(expr)
 
 
-def event_summary(event: Event, *, match: Any = None, negative_share: float | None = None) -> EventSummary:
+def event_summary(event: Event, *, match: Any = None) -> EventSummary:
     """The core summary of a stored event (volumes from the matching items when ``match``, the
-    scheme's ``SchemeEvent`` on it, is given; ``negative_share`` when the caller has already read
-    it with the analysts' corrections applied, else one query here)."""
-    if negative_share is None:
-        from qingting.web.sentiment.selectors import negative_share as corrected_negative_share
-
-        negative_share = corrected_negative_share(event)  # analysts' sentiment corrections applied
+    scheme's ``SchemeEvent`` on it, is given). Its sentiment figures are the event's, over its
+    items as labelled now — analysts' corrections and re-scores included (decision 0131)."""
     if match is not None:
         buckets = tuple(sorted((float(k), int(v)) for k, v in match.buckets.items()))
         count = match.matched
@@ -73,7 +69,7 @@ def event_summary(event: Event, *, match: Any = None, negative_share: float | No
         trend=TrendState(event.trend),
         burst_z=event.burst_z,
         sentiment=event.sentiment,
-        negative_share=negative_share,
+        negative_share=event.negative_share,
         lang=event.lang,
         retired=event.retired,
     )
@@ -82,11 +78,8 @@ def event_summary(event: Event, *, match: Any = None, negative_share: float | No
 def event_summaries(scheme: Scheme, event_ids: Sequence[int] | None = None) -> list[tuple[Event, EventSummary]]:
     """The scheme's figures on its live events that it matches (of ``event_ids``, or all), in
     event order, as :func:`event_summary` gives them one by one — read set-wise: the (scheme,
-    event) memberships with their events in one query (per 500 ids), the corrected negative
-    shares in one grouped query per 500 events (decision 0118). Events merged away and events
-    the scheme matches no item of are left out."""
-    from qingting.web.sentiment.selectors import negative_shares
-
+    event) memberships with their events in one query per 500 ids (decision 0118). Events merged
+    away and events the scheme matches no item of are left out."""
     matches = monitoring_selectors.scheme_events(scheme.pk).filter(matched__gt=0, event__merged_into__isnull=True)
     rows: list[Any] = []
     if event_ids is None:
@@ -96,8 +89,7 @@ def event_summaries(scheme: Scheme, event_ids: Sequence[int] | None = None) -> l
         for start in range(0, len(ids), 500):
             rows.extend(matches.filter(event_id__in=ids[start : start + 500]).select_related("event"))
         rows.sort(key=lambda m: m.event_id)
-    shares = negative_shares(m.event for m in rows)
-    return [(m.event, event_summary(m.event, match=m, negative_share=shares[m.event_id])) for m in rows]
+    return [(m.event, event_summary(m.event, match=m)) for m in rows]
 
 
 # --- evaluation ---------------------------------------------------------------------------------
