@@ -52,8 +52,7 @@ _EMOTICON = re.compile(r"\[([^\[\]\s]{1,10})\]")
 _SENTENCE = re.compile(r"[。!?\n]+|\.\.\.+|…+")
 _CLAUSE = re.compile(r"[,;:、，；：]+")
 _HEADLINE = re.compile(r"^\s*(【[^】]{2,60}】|#[^#]{2,40}#)")
-_VARIATION = str.maketrans({0xFE0F: None, 0xFE0E: None, 0x200D: None})
-_VARIATION_CHARS = re.compile("[\ufe0f\ufe0e\u200d]")
+_VARIATION = re.compile("[\ufe0f\ufe0e\u200d]")  # emoji presentation selectors and joiners: dropped
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # Characters that end a clause or a sentence: a term holding one can never be read in a clause.
 _BOUNDARY = re.compile(r"[,;:、，；：。!?\n…]|\.\.\.")
@@ -135,7 +134,7 @@ class Lexicon:
                 emoticons.setdefault(term.lower(), value)
                 continue
             if section == "emoji":
-                term = term.translate(_VARIATION)
+                term = _VARIATION.sub("", term)
             slot = fields.setdefault(term, {})
             if section in ("negator", "contrast", "concede", "question", "refute", "rumour"):
                 slot[section] = True
@@ -162,7 +161,7 @@ class Lexicon:
         if not isinstance(text, str) or not text:
             return Evidence()
         r = self.rules
-        text = _VARIATION_CHARS.sub("", text[:2000])  # str.translate costs a dict lookup per character
+        text = _VARIATION.sub("", text[:2000])  # a regex: str.translate costs a dict lookup per character
         emo = 0.0
         hits = 0
         seen: dict[str, int] = {}

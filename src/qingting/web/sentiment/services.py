@@ -122,9 +122,8 @@ def correct(user: Any, item_id: int, label: str, *, shown: str | None = None) ->
             corr.save(update_fields=["label", "corrected_by", "corrected_at"])
         if current != label:
             if item.event_id is not None:  # the event's figures follow its items (decision 0131)
-                move = int(label == "negative") - int(current == "negative")
-                moved = CORRECTED_SCORE[label] - (0.5 if item.sentiment is None else item.sentiment)
-                monitoring.event_sentiment_move({(item.event_id, item.source_id, item.region or ""): (move, moved)})
+                change = monitoring.sentiment_change(current, item.sentiment, label, CORRECTED_SCORE[label])
+                monitoring.event_sentiment_move({(item.event_id, item.source_id, item.region or ""): change})
             _move_daily(item, current, label)
             item.sentiment_label = label
             item.sentiment = CORRECTED_SCORE[label]
@@ -495,8 +494,9 @@ def rescore_step(job: RescoreJob, *, batch: int = RESCORE_SLICE) -> RescoreJob:
                 moves[_daily_key(c, c.label)] += 1
             if c.event_id is not None:
                 d = places.setdefault((c.event_id, c.source_id, c.region or ""), [0, 0.0])
-                d[0] += int(c.label == "negative") - int(c.old_label == "negative")
-                d[1] += c.score - (0.5 if c.old_score is None else c.old_score)
+                neg, pos = monitoring.sentiment_change(c.old_label, c.old_score, c.label, c.score)
+                d[0] += neg
+                d[1] += pos
         # The events first (their rows are locked before their places, as the engine's batch
         # does), then the daily counts (the engine's batch takes those after its events too).
         monitoring.event_sentiment_move({k: (int(d[0]), float(d[1])) for k, d in places.items()})

@@ -41,6 +41,7 @@ from qingting.web.monitoring.services.indexing import (
     event_places_refresh,
     event_sentiment_move,
     search_index_rebuild,
+    sentiment_change,
     source_hours_add,
     source_hours_rebuild,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "scheme_delete",
     "scheme_update",
     "search_index_rebuild",
+    "sentiment_change",
     "source_create",
     "source_hours_add",
     "source_hours_rebuild",

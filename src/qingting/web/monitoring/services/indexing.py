@@ -140,6 +140,12 @@ def _positivity(score: float | None) -> float:
     return 0.5 if score is None else float(score)
 
 
+def sentiment_change(old_label: str, old_score: float | None, label: str, score: float | None) -> tuple[int, float]:
+    """What relabelling an item adds to its place: (change of the negative count, change of the
+    summed positivity), for :func:`event_sentiment_move`."""
+    return int(label == "negative") - int(old_label == "negative"), _positivity(score) - _positivity(old_score)
+
+
 def _lock_events(event_ids: Sequence[int]) -> None:
     """On PostgreSQL, lock the events' rows in id order. Every writer of an event's places locks
     the event first, so two writers never deadlock over them, and the figures derived afterwards
