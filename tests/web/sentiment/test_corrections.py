@@ -12,8 +12,6 @@ from django.http import Http404
 from django.test import Client
 from django.utils import timezone
 
-from qingting.web.accounts import services as accounts
-from qingting.web.accounts.models import Role
 from qingting.web.accounts.services import api_token_create
 from qingting.web.audit.models import AuditEntry
 from qingting.web.monitoring import services as monitoring
@@ -22,6 +20,7 @@ from qingting.web.sentiment import jobs, selectors, services
 from qingting.web.sentiment.models import Correction, ModelVersion, RescoreJob, VersionStatus
 
 from ..conftest import PASSWORD
+from .helpers import house_word_posts, office_admin
 
 pytestmark = pytest.mark.django_db
 
@@ -154,12 +153,6 @@ def _stream(n: int) -> list[dict[str, Any]]:
     return stream("again", n)
 
 
-def _admin(monitored: dict[str, Any]) -> Any:
-    user = accounts.user_create(actor=None, username="office_admin", password=PASSWORD)
-    accounts.membership_grant(actor=None, user=user, unit=monitored["office"], role=Role.ADMIN)
-    return user
-
-
 POS = ["服务很好，点赞", "处理及时，满意", "工作人员热情，感谢", "问题解决了，好评", "效率很高，谢谢"]
 NEG = ["投诉没人管，失望", "态度太差了，生气", "拖了一个月，垃圾", "乱收费，坑人", "没人回复，无语"]
 
@@ -187,7 +180,7 @@ def _corrections(monitored: dict[str, Any], n: int) -> None:
 
 
 def test_retrain_activate_rollback_and_rescore(monitored: dict[str, Any]) -> None:
-    admin = _admin(monitored)
+    admin = office_admin(monitored)
     org = monitored["office"]
     # too few corrections: a failed version that says why, and the default stays active
     _corrections(monitored, 6)
@@ -262,7 +255,7 @@ def test_periodic_retrain_job_covers_each_organisation(monitored: dict[str, Any]
 
 
 def test_self_adaptation_to_the_organisations_stream(monitored: dict[str, Any]) -> None:
-    admin = _admin(monitored)
+    admin = office_admin(monitored)
     org = monitored["office"]
     res = services.self_adapt(org, user=admin)
     assert res.version.status == VersionStatus.FAILED and "at least 500" in res.message
@@ -290,16 +283,9 @@ def test_self_adaptation_to_the_organisations_stream(monitored: dict[str, Any]) 
 
 def test_new_items_are_scored_by_the_organisations_active_model(monitored: dict[str, Any]) -> None:
     """A house word the default does not know, learned from corrections, reaches new items."""
-    admin = _admin(monitored)
+    admin = office_admin(monitored)
     org = monitored["office"]
-    records = [
-        {
-            "id": f"h{i}",
-            "text": f"{['东门', '西门', '南站', '北岸', '老街'][i % 5]}又{'蓝牌' if i % 2 else '红榜'}了，第{i}回",
-            "time": 1_767_500_000 + 60 * i,
-        }
-        for i in range(80)
-    ]
+    records = house_word_posts()
     monitoring.ingest_items(scheme=monitored["east_scheme"], source=monitored["east_source"], records=records)
     for item in Item.objects.filter(external_id__startswith="h"):
         label = "negative" if int(item.external_id[1:]) % 2 else "positive"
@@ -383,7 +369,7 @@ def test_a_recount_after_a_merge_or_split_counts_a_correction_once(monitored: di
 def test_retraining_adapts_to_the_stream_before_learning_the_corrections(monitored: dict[str, Any]) -> None:
     """With ≥ 500 Chinese items in the organisation's stream, retraining self-trains the default on
     them first and learns the corrections on top (decision 0127); the version's file keeps both."""
-    admin = _admin(monitored)
+    admin = office_admin(monitored)
     org = monitored["office"]
     now = timezone.now()
     Item.objects.bulk_create(

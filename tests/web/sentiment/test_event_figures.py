@@ -9,8 +9,6 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from qingting.web.accounts import services as accounts
-from qingting.web.accounts.models import Role
 from qingting.web.monitoring import selectors as monitoring_selectors
 from qingting.web.monitoring import services as monitoring
 from qingting.web.monitoring.models import Event, EventPlace, Item
@@ -18,6 +16,7 @@ from qingting.web.sentiment import services
 from qingting.web.sentiment.models import RescoreJob, VersionStatus
 
 from ..conftest import PASSWORD
+from .helpers import house_word_posts, office_admin
 
 pytestmark = pytest.mark.django_db
 
@@ -62,12 +61,6 @@ def _assert_all_follow() -> None:
         row[1] += int(label == "negative")
         row[2] += 0.5 if score is None else score
     assert stored == {k: (n, neg, round(pos, 6)) for k, (n, neg, pos) in recount.items()}
-
-
-def _admin(monitored: dict[str, Any]) -> Any:
-    user = accounts.user_create(actor=None, username="office_admin", password=PASSWORD)
-    accounts.membership_grant(actor=None, user=user, unit=monitored["office"], role=Role.ADMIN)
-    return user
 
 
 def _flip(label: str) -> str:
@@ -135,16 +128,9 @@ def test_a_retrain_and_rescore_move_the_figures_and_the_next_engine_batch_keeps_
 ) -> None:
     """Corrections, a retrained model activated, its re-score, then one more item into an event
     the re-score changed: the engine still holds the old model's sums for that event."""
-    admin = _admin(monitored)
+    admin = office_admin(monitored)
     org = monitored["office"]
-    records = [
-        {
-            "id": f"h{i}",
-            "text": f"{['东门', '西门', '南站', '北岸', '老街'][i % 5]}又{'蓝牌' if i % 2 else '红榜'}了，第{i}回",
-            "time": 1_767_500_000 + 60 * i,
-        }
-        for i in range(80)
-    ]
+    records = house_word_posts()
     monitoring.ingest_items(scheme=monitored["east_scheme"], source=monitored["east_source"], records=records)
     held = list(Item.objects.filter(external_id__startswith="h").order_by("pk"))
     for item in held[:60]:  # the analyst labels most of them; the rest are left to the model
@@ -182,7 +168,7 @@ def test_a_retrain_and_rescore_move_the_figures_and_the_next_engine_batch_keeps_
 
 
 def test_merge_and_split_keep_the_figures_with_corrections(monitored: dict[str, Any]) -> None:
-    admin = _admin(monitored)
+    admin = office_admin(monitored)
     east = _east_event(monitored)
     west_ids = set(Item.objects.filter(source=monitored["west_source"]).values_list("event", flat=True))
     assert len(west_ids) == 1
@@ -210,7 +196,7 @@ def test_merge_and_split_keep_the_figures_with_corrections(monitored: dict[str, 
 def test_a_township_reads_the_figures_of_the_items_it_may_see(monitored: dict[str, Any]) -> None:
     """West's story merged into east's: the east analyst sees only east's posts of it; the figures
     on the page are over those, and move with a correction of one of them."""
-    admin = _admin(monitored)
+    admin = office_admin(monitored)
     east = _east_event(monitored)
     west = Event.objects.get(pk=Item.objects.filter(source=monitored["west_source"]).values("event")[:1])
     monitoring.event_merge(actor=admin, event=west, into=east)
