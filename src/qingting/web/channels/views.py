@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from itertools import islice
 from typing import Any, cast
 
 from django.contrib import messages
@@ -83,9 +84,8 @@ def channel_list(request: HttpRequest) -> HttpResponse:
 
 
 def _export_rows(qs: Any, now: datetime) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-
-    def flush() -> Iterator[list[Any]]:
+    channels = exports.chunked(qs, 1000)
+    while batch := list(islice(channels, 1000)):  # each batch's latest inspections in one query
         latest = selectors.latest_inspections([c.pk for c in batch])
         for c in batch:
             row = latest.get(c.pk)
@@ -99,13 +99,6 @@ def _export_rows(qs: Any, now: datetime) -> Iterator[list[Any]]:
                 "" if row is None else round(row.score),
                 row.get_verdict_display() if row is not None else _("Not inspected"),
             ]
-
-    for channel in exports.chunked(qs, 1000):
-        batch.append(channel)
-        if len(batch) == 1000:
-            yield from flush()
-            batch = []
-    yield from flush()
 
 
 def _list_export(request: HttpRequest, qs: Any, kind: str, state: str, fmt: str) -> Any:
