@@ -145,6 +145,21 @@ class _Event:
         self.rep_score = -1.0
         self.activity = EventActivity(time, bucket_seconds)
 
+    def take_out(self, prob: float, negative: int, mainstream: int, engagement: int, lang: str, dup: int = 0) -> None:
+        """Take one item's counts out of the figures (an analyst's split, an engine move); never
+        below one item or zero of anything. Its activity stays where it was counted."""
+        self.item_count = max(self.item_count - 1, 1)
+        self.dup_count = max(self.dup_count - dup, 0)
+        self.mainstream = max(self.mainstream - mainstream, 0)
+        self.engagement = max(self.engagement - engagement, 0)
+        self.sent_sum = max(self.sent_sum - prob, 0.0)
+        self.negative = max(self.negative - negative, 0)
+        left = self.langs.get(lang, 0) - 1
+        if left > 0:
+            self.langs[lang] = left
+        else:
+            self.langs.pop(lang, None)
+
 
 class Pipeline:
     """One pass over a time-ordered stream of items; see the module docstring for an example.
@@ -287,16 +302,8 @@ class Pipeline:
         for p, prob in zip(prepared, self._sentiment(prepared), strict=True):
             label = self._label(prob)
             self._count(new, p, prob, label, None, 0.0, False)
-            ev.item_count = max(ev.item_count - 1, 1)
-            ev.mainstream = max(ev.mainstream - int(p.item.mainstream), 0)
-            ev.engagement = max(ev.engagement - max(p.item.engagement, 0), 0)
-            ev.sent_sum = max(ev.sent_sum - prob, 0.0)
-            ev.negative = max(ev.negative - int(label is SentimentLabel.NEGATIVE), 0)
-            left = ev.langs.get(p.lang, 0) - 1
-            if left > 0:
-                ev.langs[p.lang] = left
-            else:
-                ev.langs.pop(p.lang, None)
+            negative = int(label is SentimentLabel.NEGATIVE)
+            ev.take_out(prob, negative, int(p.item.mainstream), max(p.item.engagement, 0), p.lang)
             if p.item.id in self.item_event_:
                 self.item_event_[p.item.id] = new_id
         return self._summary(ev), self._summary(new)
@@ -606,17 +613,7 @@ class Pipeline:
             ids = []
             for iid, prob, neg, ms, eng, lang, dup, t in recs:
                 ids.append(iid)
-                src.item_count = max(src.item_count - 1, 1)
-                src.dup_count = max(src.dup_count - dup, 0)
-                src.mainstream = max(src.mainstream - ms, 0)
-                src.engagement = max(src.engagement - eng, 0)
-                src.sent_sum = max(src.sent_sum - prob, 0.0)
-                src.negative = max(src.negative - neg, 0)
-                left = src.langs.get(lang, 0) - 1
-                if left > 0:
-                    src.langs[lang] = left
-                else:
-                    src.langs.pop(lang, None)
+                src.take_out(prob, neg, ms, eng, lang, dup)
                 dst.item_count += 1
                 dst.dup_count += dup
                 dst.mainstream += ms
