@@ -148,7 +148,6 @@ def _list_export(request: HttpRequest, qs: Any, status: str, fmt: str) -> Any:
     return exports.export_response(
         fmt,
         title=_("Bulletins"),
-        filename=_("Bulletins"),
         user=request.user,
         filters=[(_("Status"), str(shown[status]))] if status in shown else [],
         header=[pgettext("bulletin", "Number"), _("Title"), _("Unit"), _("Status"), _("Updated")],
@@ -529,7 +528,6 @@ def _inbox_export(request: HttpRequest, qs: Any, pending_only: bool, fmt: str) -
     return exports.export_response(
         fmt,
         title=_("Upward submissions (直报)"),
-        filename=_("Upward submissions (直报)"),
         user=request.user,
         filters=[(_("Decision"), _("Only undecided"))] if pending_only else [],
         header=[

@@ -119,7 +119,6 @@ def _export_queue(request: HttpRequest, queue: _Queue, qs: QuerySet[Any], form: 
     return exports.export_response(
         fmt,
         title=str(queue.title),
-        filename=str(queue.title),
         user=request.user,
         filters=exports.form_filters(form),
         header=header,

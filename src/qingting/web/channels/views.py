@@ -108,7 +108,6 @@ def _list_export(request: HttpRequest, qs: Any, kind: str, state: str, fmt: str)
     return exports.export_response(
         fmt,
         title=_("Channels"),
-        filename=_("Channels"),
         user=request.user,
         filters=filters,
         header=[

@@ -76,7 +76,6 @@ def _list_export(request: HttpRequest, rows: list[Any], fmt: str) -> Any:
     return exports.export_response(
         fmt,
         title=_("Sources"),
-        filename=_("Sources"),
         user=request.user,
         filters=[],
         header=[_("Source"), _("Address"), _("Type"), _("Unit"), _("State"), _("Reason"), _("Last success"),

@@ -86,15 +86,17 @@ def export_response(
     fmt: str,
     *,
     title: str,
-    filename: str,
+    filename: str | None = None,
     user: Any,
     filters: Sequence[tuple[str, str]],
     header: Sequence[str],
     rows: Iterable[Sequence[Any]],
 ) -> HttpResponse | StreamingHttpResponse | FileResponse:
-    """The list as a download; ``filename`` without extension (Chinese is fine); an empty ``header``
-    for rows that carry their own headers (several tables one after another)."""
+    """The list as a download; ``filename`` without extension (Chinese is fine), the title when not
+    given; an empty ``header`` for rows that carry their own headers (several tables one after
+    another)."""
     preamble = _preamble(title, user, filters)
+    filename = title if filename is None else filename
     if fmt == "xlsx":
         return _xlsx(filename, preamble, header, rows)
     response = StreamingHttpResponse(csv_lines(preamble, header, rows), content_type="text/csv; charset=utf-8")

@@ -160,7 +160,6 @@ def _tasks_export(request: HttpRequest, qs: Any, state: str, unit_id: str, today
     return exports.export_response(
         fmt,
         title=_("Task ledger"),
-        filename=_("Task ledger"),
         user=request.user,
         filters=filters,
         header=[_("Task"), _("Responsible unit"), _("Responsible"), _("Source"), _("Due"), _("State")],

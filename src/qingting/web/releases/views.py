@@ -105,7 +105,6 @@ def _list_export(request: HttpRequest, qs: Any, status: str, q: str, mine: bool,
     return exports.export_response(
         fmt,
         title=_("Releases"),
-        filename=_("Releases"),
         user=request.user,
         filters=filters,
         header=[_("Title"), _("Unit"), _("Status"), _("Author"), _("Updated")],

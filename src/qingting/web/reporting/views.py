@@ -109,7 +109,6 @@ def _archive_export(request: HttpRequest, reports: Any, kind: str, period: str, 
     return export_response(
         fmt,
         title=_("Report archive"),
-        filename=_("Report archive"),
         user=request.user,
         filters=filters,
         header=[_("Title"), _("Kind"), _("Period"), _("Unit"), _("Issued by"), _("Issued at")],

@@ -116,7 +116,6 @@ def _export(request: HttpRequest, qs: Any, filters: list[tuple[str, str]], fmt: 
     return exports.export_response(
         fmt,
         title=_("Warnings"),
-        filename=_("Warnings"),
         user=request.user,
         filters=filters,
         header=[_("Tier"), _("Warning"), _("Reason"), _("Scheme or source"), _("Status"), _("Raised")],
